@@ -1,0 +1,98 @@
+/**
+ * A local stand-in for a Convex deployment's HTTP host: a real HTTP server on 127.0.0.1 that hands
+ * every request to the `convex/http.ts` router running inside convex-test, the official test
+ * backend. The demo, the benchmark and the end-to-end tests all use it, so the Action is exercised
+ * over real HTTP against the real route code.
+ */
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { readdirSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { convexTest } from "convex-test";
+import schema from "../../convex/schema";
+
+const CONVEX_DIR = resolve(import.meta.dirname, "../../convex");
+
+/** The module map convex-test needs, built from disk (what `import.meta.glob` gives under Vite). */
+export function convexModules(): Record<string, () => Promise<unknown>> {
+  const modules: Record<string, () => Promise<unknown>> = {};
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (
+        /\.(ts|js)$/.test(entry.name) &&
+        !/\.test\.ts$/.test(entry.name) &&
+        !entry.name.endsWith(".d.ts")
+      ) {
+        const key = `./convex/${relative(CONVEX_DIR, full).split("\\").join("/")}`;
+        modules[key] = () => import(pathToFileURL(full).href);
+      }
+    }
+  };
+  walk(CONVEX_DIR);
+  return modules;
+}
+
+export type ConvexTestInstance = ReturnType<typeof convexTest<typeof schema.tables>>;
+
+export interface LocalConvex {
+  /** The convex-test backend: read rows with `t.run(ctx => ctx.db.query("users").collect())`. */
+  t: ConvexTestInstance;
+  /** Origin of the HTTP host, e.g. `http://127.0.0.1:43127`: the `.convex.site` URL stand-in. */
+  url: string;
+  close(): Promise<void>;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Starts the local HTTP host. Sets `CONVEX_SITE_URL` to its URL, as Convex does for a deployment;
+ * the caller sets the other environment variables the functions read (`AUTH0_DOMAIN`, ...).
+ */
+export async function startLocalConvex(
+  opts: { t?: ConvexTestInstance } = {},
+): Promise<LocalConvex> {
+  const t = opts.t ?? convexTest(schema, convexModules());
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      try {
+        const body = await readBody(req);
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(req.headers)) {
+          if (typeof value === "string") headers.set(name, value);
+          else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+        }
+        const response = await t.fetch(req.url ?? "/", {
+          method: req.method,
+          headers,
+          body: req.method === "GET" || req.method === "HEAD" ? undefined : new Uint8Array(body),
+        });
+        const out = Buffer.from(await response.arrayBuffer());
+        res.writeHead(response.status, Object.fromEntries(response.headers.entries()));
+        res.end(out);
+      } catch (err) {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: "local_host_error", message: String(err) }));
+      }
+    })();
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const address = server.address();
+  if (!address || typeof address === "string") throw new Error("local Convex host did not bind");
+  const url = `http://127.0.0.1:${address.port}`;
+  process.env.CONVEX_SITE_URL = url;
+  return {
+    t,
+    url,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}

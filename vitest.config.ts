@@ -1,0 +1,34 @@
+import { defineConfig } from "vitest/config";
+
+// Three environments, split by folder: Convex functions run in the edge runtime like convex-test
+// recommends; the Action, the emulators and scripts run in Node; the React hook in jsdom.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "convex",
+          include: ["tests/convex/**/*.test.ts"],
+          environment: "edge-runtime",
+          server: { deps: { inline: ["convex-test"] } },
+        },
+      },
+      {
+        test: {
+          name: "node",
+          include: ["tests/node/**/*.test.ts"],
+          environment: "node",
+          server: { deps: { inline: ["convex-test"] } },
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "react",
+          include: ["tests/react/**/*.test.tsx"],
+          environment: "jsdom",
+        },
+      },
+    ],
+  },
+});
