@@ -37,6 +37,8 @@ type PostLoginHandler = (event: Event, api: PostLoginAPI) => Promise<void>;
 // Made-up secrets, fresh for each run.
 const SECRET = randomBytes(32).toString("base64url");
 const WRONG_SECRET = randomBytes(32).toString("base64url");
+/** The Action's default time budget for the whole Convex call. */
+const DEFAULT_BUDGET_MS = 2500;
 const JWT_SHAPE = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/;
 const ENV_KEYS = [
   "AUTH0_DOMAIN",
@@ -473,7 +475,7 @@ describe("faults: the login always goes on, within the time budget", () => {
     expect(line).toMatch(
       /^convex-auth0-users: upsert failed: network error: .*ECONNREFUSED.* after 2 attempts$/,
     );
-    expect(ms).toBeLessThan(2500 + 500);
+    expect(ms).toBeLessThan(DEFAULT_BUDGET_MS + 500);
   });
 
   test("a host that hangs: timed out after CONVEX_TIMEOUT_MS, no retry past the budget", async () => {
@@ -487,9 +489,20 @@ describe("faults: the login always goes on, within the time budget", () => {
     expect(server.received).toHaveLength(1);
   });
 
+  test("a reply that stalls mid-body also times out", async () => {
+    server = await startFaultServer(() => "stall");
+    const { line, ms } = await login(
+      makeEvent({ secrets: faultSecrets(server.url, { CONVEX_TIMEOUT_MS: "300" }) }),
+    );
+    expect(line).toBe("convex-auth0-users: upsert failed: timed out after 300 ms");
+    expect(ms).toBeLessThan(300 + 500);
+    expect(server.received).toHaveLength(1);
+  });
+
   test("a 500 is retried once, then logged", async () => {
     server = await startFaultServer(() => jsonReply(500, "internal_error", "boom"));
-    const { line } = await login(makeEvent({ secrets: faultSecrets(server.url) }));
+    const { line, ms } = await login(makeEvent({ secrets: faultSecrets(server.url) }));
+    expect(ms).toBeLessThan(DEFAULT_BUDGET_MS + 500);
     expect(line).toBe(
       "convex-auth0-users: upsert failed: HTTP 500 internal_error: boom after 2 attempts",
     );
@@ -515,7 +528,8 @@ describe("faults: the login always goes on, within the time budget", () => {
     server = await startFaultServer(() =>
       jsonReply(401, "wrong_audience", "The signed request is for another deployment."),
     );
-    const { line } = await login(makeEvent({ secrets: faultSecrets(server.url) }));
+    const { line, ms } = await login(makeEvent({ secrets: faultSecrets(server.url) }));
+    expect(ms).toBeLessThan(DEFAULT_BUDGET_MS + 500);
     expect(line).toBe(
       "convex-auth0-users: upsert failed: HTTP 401 wrong_audience: The signed request is for another deployment.",
     );
@@ -528,7 +542,8 @@ describe("faults: the login always goes on, within the time budget", () => {
       contentType: "text/html",
       body: "<html>Welcome to nginx</html>",
     }));
-    const { line } = await login(makeEvent({ secrets: faultSecrets(server.url) }));
+    const { line, ms } = await login(makeEvent({ secrets: faultSecrets(server.url) }));
+    expect(ms).toBeLessThan(DEFAULT_BUDGET_MS + 500);
     expect(line).toBe("convex-auth0-users: upsert failed: Convex replied with non-JSON (HTTP 200)");
     expect(server.received).toHaveLength(1);
   });

@@ -21,7 +21,7 @@ export interface FaultServer {
 type Handler = (
   req: ReceivedRequest,
   index: number,
-) => { status: number; contentType?: string; body: string } | "hang" | "forward";
+) => { status: number; contentType?: string; body: string } | "hang" | "stall" | "forward";
 
 async function readAll(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -46,7 +46,7 @@ function closer(server: Server): () => Promise<void> {
 
 /**
  * Starts a server answering each request with `handler`'s choice: a reply, `"hang"` (never
- * answer), or `"forward"` (proxy to `forwardTo`).
+ * answer), `"stall"` (answer headers, then stop mid-body), or `"forward"` (proxy to `forwardTo`).
  */
 export async function startFaultServer(handler: Handler, forwardTo?: string): Promise<FaultServer> {
   const received: ReceivedRequest[] = [];
@@ -62,6 +62,12 @@ export async function startFaultServer(handler: Handler, forwardTo?: string): Pr
       received.push(record);
       const action = handler(record, received.length - 1);
       if (action === "hang") return;
+      if (action === "stall") {
+        // Headers and the start of a body, then nothing: a reply that never completes.
+        res.writeHead(200, { "content-type": "application/json" });
+        res.write('{"userId":');
+        return;
+      }
       if (action === "forward") {
         if (!forwardTo) throw new Error("forward without a target");
         const target = new URL(record.path, forwardTo);
