@@ -8,7 +8,8 @@
  * provisions the row later. Each login writes exactly one log line saying what happened, and no
  * line ever holds the secret, the signed token or the body.
  *
- * Secrets (read only as literal `event.secrets.NAME`, so the deploy check can list them):
+ * Secrets, each read as a literal property access on the event's secrets object (never destructured
+ * or by computed key), so the deploy check can list them from this source:
  * - CONVEX_HTTP_URL: the deployment's `https://<name>.convex.site` URL (not `.convex.cloud`).
  * - AUTH0_ACTION_SECRET: shared with the Convex deployment's env var of the same name.
  * - AUTH0_DOMAIN (optional): the tenant domain, used when `event.request.hostname` is missing.
