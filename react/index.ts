@@ -1,0 +1,3 @@
+/** React hooks for apps that sign in with Auth0 through `ConvexProviderWithAuth0`. */
+export { useStoreUserEffect, type StoreUserState } from "./useStoreUserEffect";
+export { useCurrentUser, type CurrentUser, type CurrentUserState } from "./useCurrentUser";
