@@ -27,6 +27,9 @@ export default defineConfig({
           name: "react",
           include: ["tests/react/**/*.test.tsx"],
           environment: "jsdom",
+          // convex-test for import.meta.glob; convex so that its react-auth0 provider sees the mocked
+          // @auth0/auth0-react and shares one React context module with the hooks.
+          server: { deps: { inline: ["convex-test", "convex"] } },
         },
       },
     ],

@@ -1,0 +1,58 @@
+/**
+ * Renders hooks under the real `ConvexProviderWithAuth0`, with the fake Auth0 SDK and a Convex
+ * client backed by convex-test (see the two helpers next to this file).
+ */
+import { renderHook } from "@testing-library/react";
+import { convexTest } from "convex-test";
+import { useConvexAuth } from "convex/react";
+import { ConvexProviderWithAuth0 } from "convex/react-auth0";
+import type { ReactNode } from "react";
+import schema from "../../../convex/schema";
+import { auth0 } from "./fakeAuth0";
+import { TestConvexClient } from "./testConvexClient";
+
+const modules = import.meta.glob("../../../convex/**/*.*s");
+
+/** The deployment's Auth0 tenant: `users.store` only merges identities of configured issuers. */
+export const DOMAIN = "tenant.us.auth0.com";
+export const ISS = `https://${DOMAIN}/`;
+
+/** Renders its children only once Convex has accepted the user: a signed-in-only page. */
+function WhenSignedIn({ children }: { children: ReactNode }) {
+  return useConvexAuth().isAuthenticated ? children : null;
+}
+
+/**
+ * Renders `hook` under the providers; `states` records every value it returned, in order.
+ * `strict` renders in React StrictMode; `signedInOnly` mounts the hook only once signed in, the
+ * way a page behind a login does (StrictMode then runs its mount effects twice while signed in).
+ */
+export function renderWithConvex<T>(
+  hook: () => T,
+  options: { strict?: boolean; signedInOnly?: boolean } = {},
+) {
+  process.env.AUTH0_DOMAIN = DOMAIN;
+  auth0.reset();
+  const t = convexTest(schema, modules);
+  const client = new TestConvexClient(t);
+  const states: T[] = [];
+  const wrapper = ({ children }: { children: ReactNode }) => (
+    <ConvexProviderWithAuth0 client={client}>
+      {options.signedInOnly ? <WhenSignedIn>{children}</WhenSignedIn> : children}
+    </ConvexProviderWithAuth0>
+  );
+  const rendered = renderHook(
+    () => {
+      const value = hook();
+      states.push(value);
+      return value;
+    },
+    { wrapper, reactStrictMode: options.strict ?? false },
+  );
+  return { t, client, states, ...rendered };
+}
+
+/** Lets pending promises and timers (the client's async auth and queries) run. */
+export function settle(ms = 30): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
