@@ -3,9 +3,15 @@ import { v } from "convex/values";
 import { validate, ValidationError } from "convex-helpers/validators";
 import { env, httpAction } from "./_generated/server";
 import { internal } from "./_generated/api";
-import { audienceFor, UPSERT_USER_PATH, verifySignedRequest } from "./signedRequest";
+import {
+  audienceFor,
+  constantTimeEqual,
+  UPSERT_USER_PATH,
+  verifySignedRequest,
+} from "./signedRequest";
 import { parseTokenIdentifier, TokenIdentifierError } from "./tokenIdentifier";
-import { deploymentIssuers, upsertBodyFields } from "./users";
+import { deploymentIssuers, isUserDeletedError, upsertBodyFields } from "./users";
+import { EVENTS_PATH, MAX_EVENT_BODY_BYTES, parseAuth0Event } from "./events";
 
 /** Largest body `/auth0/upsert-user` accepts. A profile is well under 2 kB. */
 export const MAX_UPSERT_BODY_BYTES = 16 * 1024;
@@ -157,12 +163,128 @@ export const upsertUserRoute = httpAction(async (ctx, request) => {
     );
   }
 
-  const result = await ctx.runMutation(internal.users.upsertFromAuth0, { ...args, login: true });
+  let result;
+  try {
+    result = await ctx.runMutation(internal.users.upsertFromAuth0, { ...args, login: true });
+  } catch (err) {
+    if (isUserDeletedError(err)) {
+      return jsonError(
+        409,
+        "user_deleted",
+        "This user was deleted in Auth0 after this profile was last updated; it is not stored again.",
+      );
+    }
+    throw err;
+  }
   return Response.json(result, { status: 200 });
+});
+
+/** Media types an Event Stream body may be sent as (absent is tolerated: Auth0 sends JSON). */
+function isEventContentType(value: string | null): boolean {
+  if (value === null) return true;
+  const mediaType = value.split(";")[0].trim().toLowerCase();
+  return mediaType === "application/json" || mediaType === "application/cloudevents+json";
+}
+
+/**
+ * `POST /auth0/events`: the Auth0 Event Stream webhook (see convex/events.ts).
+ *
+ * Authenticated by `Authorization: Bearer <AUTH0_EVENTS_TOKEN>` (or `AUTH0_EVENTS_TOKEN_PREVIOUS`
+ * while rotating), compared in constant time. Status codes follow Auth0's delivery rules: 401/413/
+ * 415/400 fail the delivery at once and write nothing; 200 acknowledges (applied, duplicate,
+ * superseded, ignored, or recorded as failed for good); 500 makes Auth0 retry.
+ */
+export const auth0EventsRoute = httpAction(async (ctx, request) => {
+  const tokens = [env.AUTH0_EVENTS_TOKEN, env.AUTH0_EVENTS_TOKEN_PREVIOUS].filter(
+    (s): s is string => typeof s === "string" && s !== "",
+  );
+  const missing = [
+    !env.AUTH0_EVENTS_TOKEN && "AUTH0_EVENTS_TOKEN",
+    !env.AUTH0_DOMAIN && "AUTH0_DOMAIN",
+  ].filter(Boolean);
+  if (missing.length > 0) {
+    console.error(`auth0/events: not configured, missing ${missing.join(", ")}`);
+    return jsonError(
+      500,
+      "not_configured",
+      `Set ${missing.join(", ")} in the Convex deployment's environment variables (npx convex env set NAME value).`,
+    );
+  }
+
+  const presented = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization")?.trim() ?? "");
+  if (!presented) {
+    return jsonError(
+      401,
+      "missing_token",
+      "Send Authorization: Bearer <AUTH0_EVENTS_TOKEN>: set it as the event stream's bearer authorization.",
+    );
+  }
+  // Compare with every configured token, without stopping at the first match.
+  const matches = tokens.map((token) => constantTimeEqual(presented[1], token));
+  if (!matches.includes(true)) {
+    console.warn("auth0/events: rejected (bad_token)");
+    return jsonError(
+      401,
+      "bad_token",
+      "The bearer token is not AUTH0_EVENTS_TOKEN (or AUTH0_EVENTS_TOKEN_PREVIOUS): set the same value on the event stream and in the Convex deployment.",
+    );
+  }
+  if (!matches[0]) {
+    console.warn(
+      "auth0/events: request authorized with AUTH0_EVENTS_TOKEN_PREVIOUS; finish the rotation by updating the event stream's token",
+    );
+  }
+
+  if (!isEventContentType(request.headers.get("content-type"))) {
+    return jsonError(
+      415,
+      "unsupported_media_type",
+      "Send the event as Content-Type: application/json (or application/cloudevents+json).",
+    );
+  }
+  let body: Uint8Array;
+  try {
+    body = await readBodyCapped(request, MAX_EVENT_BODY_BYTES);
+  } catch (err) {
+    if (err instanceof BodyTooLarge) {
+      return jsonError(413, "body_too_large", `The event is over ${MAX_EVENT_BODY_BYTES} bytes.`);
+    }
+    throw err;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+  } catch {
+    return jsonError(400, "malformed_json", "The body is not valid JSON.");
+  }
+  const parsed = parseAuth0Event(json);
+  if (!parsed.ok) return jsonError(400, parsed.error, parsed.message);
+
+  const { event } = parsed;
+  let result;
+  try {
+    result = await ctx.runMutation(internal.events.ingest, event);
+  } catch (err) {
+    // Transient (or a bug, or the host app's onUserDeleted hook failing): Auth0 retries on 5xx.
+    const reason = err instanceof Error ? err.message.split("\n")[0].slice(0, 300) : "unknown";
+    console.error(`auth0/events: event ${event.eventId} (${event.type}) not processed: ${reason}`);
+    return jsonError(
+      500,
+      "processing_failed",
+      "The event could not be processed now; Auth0 will deliver it again.",
+    );
+  }
+  if (result.outcome === "failed" && !result.duplicate) {
+    console.warn(
+      `auth0/events: event ${event.eventId} (${event.type}) recorded as failed; see npx convex run events:failures`,
+    );
+  }
+  return Response.json({ eventId: event.eventId, ...result }, { status: 200 });
 });
 
 const http = httpRouter();
 
 http.route({ path: UPSERT_USER_PATH, method: "POST", handler: upsertUserRoute });
+http.route({ path: EVENTS_PATH, method: "POST", handler: auth0EventsRoute });
 
 export default http;

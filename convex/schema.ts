@@ -28,9 +28,57 @@ export const userFields = {
   updatedAt: v.number(),
 };
 
+/** What became of an Auth0 event (see convex/events.ts). */
+export const eventOutcome = v.union(
+  /** Applied to `users` (which may have been a no-op when nothing changed). */
+  v.literal("applied"),
+  /** Older than what is stored (a newer profile or a deletion): nothing changed. */
+  v.literal("superseded"),
+  /** A test event or a type this module does not handle: acknowledged, nothing changed. */
+  v.literal("ignored"),
+  /** Can never apply (bad user object, no ordering key, too old): recorded for inspection. */
+  v.literal("failed"),
+);
+
+/**
+ * The tables the Event Stream receiver (convex/events.ts) and the tombstone rule in
+ * `users.upsertUser` need. A host app that writes its own schema spreads them in:
+ * `defineSchema({ users: defineTable({ ...userFields, plan: v.string() })..., ...eventTables })`.
+ */
+export const eventTables = {
+  /** One row per Auth0 Event Stream event id processed: deduplication, health and failures. */
+  auth0Events: defineTable({
+    eventId: v.string(),
+    type: v.string(),
+    /** The event's CloudEvents `time` (ms). */
+    eventTime: v.number(),
+    /** When this deployment received it (ms): pruning and the health figure use it. */
+    receivedAt: v.number(),
+    auth0UserId: v.optional(v.string()),
+    outcome: eventOutcome,
+    /** Why it was superseded, ignored or failed; never contains secrets or profile facts. */
+    detail: v.optional(v.string()),
+  })
+    .index("by_event_id", ["eventId"])
+    .index("by_received_at", ["receivedAt"])
+    .index("by_outcome", ["outcome", "receivedAt"]),
+
+  /** Auth0 users deleted recently: no older profile may bring them back (see users.upsertUser). */
+  userTombstones: defineTable({
+    auth0UserId: v.string(),
+    /** Auth0's deletion time (ms). */
+    deletedAt: v.number(),
+    /** The `user.deleted` event that recorded it, when it came from an event. */
+    eventId: v.optional(v.string()),
+  })
+    .index("by_auth0_user_id", ["auth0UserId"])
+    .index("by_deleted_at", ["deletedAt"]),
+};
+
 export default defineSchema({
   users: defineTable(userFields)
     .index("by_token", ["tokenIdentifier"])
     .index("by_auth0_user_id", ["auth0UserId"])
     .index("by_email", ["email"]),
+  ...eventTables,
 });

@@ -16,6 +16,7 @@ import {
   TokenIdentifierError,
 } from "./tokenIdentifier";
 import { parseAuth0Time } from "./auth0Profile";
+import { onUserDeleted } from "./userHooks";
 
 const nullable = <T extends ReturnType<typeof v.string> | ReturnType<typeof v.boolean>>(x: T) =>
   v.optional(v.union(x, v.null()));
@@ -62,6 +63,19 @@ const PROFILE_KEYS = [
 /** Logins closer together than this do not rewrite `lastActiveAt` (the Action and the hook both
  * report each sign-in; one write is enough). */
 export const LAST_ACTIVE_RESOLUTION_MS = 60_000;
+
+/** ConvexError code thrown by {@link upsertUser} for a profile older than the user's deletion. */
+export const USER_DELETED = "user_deleted";
+
+/** True when `err` is the {@link upsertUser} refusal for a deleted user. */
+export function isUserDeletedError(err: unknown): boolean {
+  return (
+    err instanceof ConvexError &&
+    typeof err.data === "object" &&
+    err.data !== null &&
+    (err.data as { code?: unknown }).code === USER_DELETED
+  );
+}
 
 const userDoc = v.object({
   ...schema.tables.users.validator.fields,
@@ -117,6 +131,10 @@ export async function findUserByTokenIdentifier(
  * - Auth0 owns the profile facts: they are overwritten when they differ; absent keeps, null clears.
  * - Monotonic: a profile whose `auth0UpdatedAt` is older than the stored one changes no fact.
  * - A call that changes nothing writes nothing, except `lastActiveAt` on a login (once a minute).
+ * - Tombstones: when the user was deleted in Auth0 (see {@link deleteUser}), a profile that is not
+ *   newer than the deletion (or has no `auth0UpdatedAt`) throws a ConvexError with code
+ *   `user_deleted` and writes nothing, whichever path it came from (Action, `users.store`, event,
+ *   reconcile). A newer profile (the same user_id re-created) goes through and clears the tombstone.
  */
 export async function upsertUser(
   ctx: MutationCtx,
@@ -133,6 +151,25 @@ export async function upsertUser(
   }
   const now = Date.now();
   const existing = await findUserByTokenIdentifier(ctx.db, args.tokenIdentifier);
+
+  const tombstone = await ctx.db
+    .query("userTombstones")
+    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", subject))
+    .first();
+  if (tombstone) {
+    const rowIsNewer =
+      existing?.auth0UpdatedAt !== undefined && existing.auth0UpdatedAt > tombstone.deletedAt;
+    const incomingIsNewer =
+      args.auth0UpdatedAt !== undefined && args.auth0UpdatedAt > tombstone.deletedAt;
+    if (!rowIsNewer && !incomingIsNewer) {
+      throw new ConvexError({
+        code: USER_DELETED,
+        message: `Auth0 user ${subject} was deleted at ${new Date(tombstone.deletedAt).toISOString()}; a profile read before that cannot bring it back`,
+      });
+    }
+    // The user was re-created under the same user_id after the deletion: the tombstone is spent.
+    await ctx.db.delete("userTombstones", tombstone._id);
+  }
 
   if (!existing) {
     const row: Omit<Doc<"users">, "_id" | "_creationTime"> = {
@@ -176,6 +213,66 @@ export async function upsertUser(
   }
   if (Object.keys(patch).length > 0) await ctx.db.patch("users", existing._id, patch);
   return { userId: existing._id, created: false };
+}
+
+/**
+ * Removes a user deleted in Auth0: the one place a `users` row is removed. For every row of
+ * `auth0UserId` under a configured issuer it calls the host app's `onUserDeleted` hook
+ * (convex/userHooks.ts) and deletes the row, all in the caller's transaction, and keeps a tombstone
+ * (`deletedAt`, `eventId`) so that no older profile brings the user back (see {@link upsertUser}).
+ *
+ * A deletion older than the stored profile (`auth0UpdatedAt > deletedAt`: the same user_id was
+ * re-created since) removes nothing and leaves no tombstone; it returns `superseded: true`.
+ * Deleting a user without a row still writes the tombstone, since its creation may arrive later.
+ */
+export async function deleteUser(
+  ctx: MutationCtx,
+  args: { auth0UserId: string; deletedAt: number; eventId?: string },
+): Promise<{ removed: number; superseded: boolean }> {
+  if (args.auth0UserId === "" || !Number.isFinite(args.deletedAt)) {
+    throw new ConvexError({
+      code: "invalid_deletion",
+      message: "deleteUser needs a non-empty auth0UserId and a finite deletedAt (ms)",
+    });
+  }
+  const issuers = deploymentIssuers();
+  const rows = (
+    await ctx.db
+      .query("users")
+      .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", args.auth0UserId))
+      .take(16)
+  ).filter((row) => {
+    try {
+      return issuers.includes(parseTokenIdentifier(row.tokenIdentifier).issuer);
+    } catch {
+      return false;
+    }
+  });
+  if (rows.some((row) => row.auth0UpdatedAt !== undefined && row.auth0UpdatedAt > args.deletedAt)) {
+    return { removed: 0, superseded: true };
+  }
+  for (const row of rows) {
+    await onUserDeleted(ctx, row);
+    await ctx.db.delete("users", row._id);
+  }
+
+  const tombstone = await ctx.db
+    .query("userTombstones")
+    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", args.auth0UserId))
+    .first();
+  if (!tombstone) {
+    await ctx.db.insert("userTombstones", {
+      auth0UserId: args.auth0UserId,
+      deletedAt: args.deletedAt,
+      ...(args.eventId !== undefined ? { eventId: args.eventId } : {}),
+    });
+  } else if (args.deletedAt > tombstone.deletedAt) {
+    await ctx.db.patch("userTombstones", tombstone._id, {
+      deletedAt: args.deletedAt,
+      eventId: args.eventId,
+    });
+  }
+  return { removed: rows.length, superseded: false };
 }
 
 /** Profile facts carried by a Convex identity (the claims of the Auth0 ID token). */

@@ -14,9 +14,12 @@ import type {
   FunctionReference,
 } from "convex/server";
 import type * as auth0Profile from "../auth0Profile.js";
+import type * as crons from "../crons.js";
+import type * as events from "../events.js";
 import type * as http from "../http.js";
 import type * as signedRequest from "../signedRequest.js";
 import type * as tokenIdentifier from "../tokenIdentifier.js";
+import type * as userHooks from "../userHooks.js";
 import type * as users from "../users.js";
 
 /**
@@ -29,9 +32,12 @@ import type * as users from "../users.js";
  */
 declare const fullApi: ApiFromModules<{
   auth0Profile: typeof auth0Profile;
+  crons: typeof crons;
+  events: typeof events;
   http: typeof http;
   signedRequest: typeof signedRequest;
   tokenIdentifier: typeof tokenIdentifier;
+  userHooks: typeof userHooks;
   users: typeof users;
 }>;
 export declare const api: FilterApi<

@@ -3,7 +3,7 @@ import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
-import schema, { userFields } from "../../convex/schema";
+import schema, { eventTables, userFields } from "../../convex/schema";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
 import {
   getCurrentUser,
@@ -232,6 +232,7 @@ describe("users.upsertFromAuth0", () => {
         .index("by_token", ["tokenIdentifier"])
         .index("by_auth0_user_id", ["auth0UserId"])
         .index("by_email", ["email"]),
+      ...eventTables,
     });
     const t = convexTest(hostSchema, modules);
     const now = Date.now();

@@ -1,0 +1,384 @@
+/**
+ * Auth0 Event Streams: `user.created`, `user.updated` and `user.deleted` as they reach
+ * `POST /auth0/events` (the route is in convex/http.ts; this file parses and applies).
+ *
+ * Auth0 delivers at least once and in no guaranteed order, so:
+ * - every event id is recorded in `auth0Events`, and `ingest` checks, applies and records in ONE
+ *   mutation: a redelivery, even a concurrent one, is acknowledged and changes nothing;
+ * - created/updated go through `upsertUser` (convex/users.ts) ordered by `data.object.updated_at`:
+ *   an event older than the stored profile changes nothing. A `user.updated` for a user without a
+ *   row creates it: the event carries the whole profile, and its `user.created` may come later;
+ * - deleted goes through `deleteUser`, which removes the row and keeps a tombstone, and
+ *   `upsertUser` refuses any profile not newer than the tombstone, whatever path it came from.
+ *   The deletion time is `data.object.deleted_at` (else the event's `time`), or the deleted
+ *   profile's `updated_at` if that is later;
+ * - records and tombstones live {@link RETENTION_DAYS} days (pruned by convex/crons.ts). A
+ *   created/updated event whose `updated_at` is older than that is refused (recorded as failed),
+ *   since a tombstone that could have stopped it may be gone; the next reconcile covers it.
+ */
+import { ConvexError, v, type Infer } from "convex/values";
+import { validate, ValidationError } from "convex-helpers/validators";
+import { env, internalMutation, internalQuery } from "./_generated/server";
+import { internal } from "./_generated/api";
+import { eventOutcome } from "./schema";
+import { parseAuth0Time, profileFromAuth0User } from "./auth0Profile";
+import { tokenIdentifier } from "./tokenIdentifier";
+import {
+  auth0ProfileFields,
+  deleteUser,
+  findUserByTokenIdentifier,
+  isUserDeletedError,
+  upsertUser,
+} from "./users";
+
+/** Route path of the Event Stream webhook. */
+export const EVENTS_PATH = "/auth0/events";
+/** Largest event body accepted: a full profile with app/user metadata (Auth0 caps metadata at 16 kB
+ * each) and identities fits many times over. */
+export const MAX_EVENT_BODY_BYTES = 256 * 1024;
+/** How long event records and tombstones are kept. Auth0 retries a delivery within seconds; a
+ * failed delivery can be redelivered by API later, and any created/updated event older than this
+ * is refused anyway, so a pruned tombstone can never let a stale profile through. */
+export const RETENTION_DAYS = 30;
+export const RETENTION_MS = RETENTION_DAYS * 24 * 60 * 60 * 1000;
+/** Window of the health figure's failure count. */
+export const FAILURE_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** Rows deleted per prune run; a run that fills a batch schedules the next one. */
+export const PRUNE_BATCH_SIZE = 500;
+/** Event types this module applies; others are acknowledged and recorded as ignored. */
+export const USER_EVENT_TYPES = ["user.created", "user.updated", "user.deleted"] as const;
+
+const MAX_ID_LENGTH = 256;
+const MAX_TYPE_LENGTH = 128;
+/** Most failures counted by `health`: enough to alarm, bounded to keep the query cheap. */
+const FAILURE_COUNT_CAP = 1000;
+
+/** A CloudEvents 1.0 envelope as Auth0 sends it; fields Auth0 adds later are allowed. */
+const envelopeValidator = v.object({
+  id: v.string(),
+  source: v.string(),
+  specversion: v.string(),
+  type: v.string(),
+  time: v.string(),
+  data: v.optional(v.any()),
+  a0purpose: v.optional(v.string()),
+});
+
+const nullableString = v.optional(v.union(v.string(), v.null()));
+/** The attributes of `data.object` this module reads. */
+const userObjectValidator = v.object({
+  user_id: v.string(),
+  email: nullableString,
+  email_verified: v.optional(v.union(v.boolean(), v.null())),
+  name: nullableString,
+  nickname: nullableString,
+  given_name: nullableString,
+  family_name: nullableString,
+  picture: nullableString,
+  updated_at: nullableString,
+  deleted_at: nullableString,
+});
+
+/** What `ingest` is asked to do with one event, decided from its envelope and payload. */
+export const ingestArgs = {
+  eventId: v.string(),
+  type: v.string(),
+  /** The event's `time` (ms). */
+  eventTime: v.number(),
+  auth0UserId: v.optional(v.string()),
+  action: v.union(
+    v.object({ kind: v.literal("upsert"), profile: v.object(auth0ProfileFields) }),
+    v.object({ kind: v.literal("delete"), deletedAt: v.number() }),
+    /** Acknowledge without applying (test events, types this module does not handle). */
+    v.object({ kind: v.literal("ignore"), detail: v.string() }),
+    /** Acknowledge and record as failed: the event can never apply. */
+    v.object({ kind: v.literal("fail"), detail: v.string() }),
+  ),
+};
+export type IngestArgs = Infer<ReturnType<typeof v.object<typeof ingestArgs>>>;
+
+/** Result of {@link parseAuth0Event}: the ingest arguments, or why the envelope is malformed. */
+export type ParsedEvent =
+  { ok: true; event: IngestArgs } | { ok: false; error: "invalid_event"; message: string };
+
+function describe(err: unknown): string {
+  if (err instanceof ValidationError) {
+    return `${err.path ? `${err.path}: ` : ""}expected ${err.expected}, got ${err.got}`;
+  }
+  return "does not match the expected shape";
+}
+
+/**
+ * Turns a parsed JSON body into the arguments of `events.ingest`. A malformed envelope (what
+ * identifies and dates the event) is refused; a well-formed event whose user payload cannot apply
+ * becomes a `fail` action, so it is recorded and acknowledged instead of retried forever.
+ */
+export function parseAuth0Event(body: unknown): ParsedEvent {
+  const bad = (message: string): ParsedEvent => ({ ok: false, error: "invalid_event", message });
+  try {
+    validate(envelopeValidator, body, { throw: true, allowUnknownFields: true });
+  } catch (err) {
+    return bad(`Not a CloudEvents 1.0 event (${describe(err)}).`);
+  }
+  const envelope = body as typeof envelopeValidator.type;
+  if (envelope.specversion !== "1.0") {
+    return bad(`specversion must be "1.0", got ${JSON.stringify(envelope.specversion)}.`);
+  }
+  if (envelope.id === "" || envelope.id.length > MAX_ID_LENGTH) {
+    return bad(`id must be 1 to ${MAX_ID_LENGTH} characters.`);
+  }
+  if (envelope.type === "" || envelope.type.length > MAX_TYPE_LENGTH) {
+    return bad(`type must be 1 to ${MAX_TYPE_LENGTH} characters.`);
+  }
+  const eventTime = parseAuth0Time(envelope.time);
+  if (eventTime === undefined) return bad("time is not an RFC 3339 timestamp.");
+
+  const base = { eventId: envelope.id, type: envelope.type, eventTime };
+  if (envelope.a0purpose === "test") {
+    return { ok: true, event: { ...base, action: { kind: "ignore", detail: "test event" } } };
+  }
+  if (!(USER_EVENT_TYPES as readonly string[]).includes(envelope.type)) {
+    return {
+      ok: true,
+      event: { ...base, action: { kind: "ignore", detail: "event type not handled" } },
+    };
+  }
+
+  const fail = (detail: string, auth0UserId?: string): ParsedEvent => ({
+    ok: true,
+    event: { ...base, ...(auth0UserId ? { auth0UserId } : {}), action: { kind: "fail", detail } },
+  });
+  const object: unknown =
+    typeof envelope.data === "object" && envelope.data !== null
+      ? (envelope.data as { object?: unknown }).object
+      : undefined;
+  try {
+    validate(userObjectValidator, object, {
+      throw: true,
+      allowUnknownFields: true,
+      _pathPrefix: "data.object",
+    });
+  } catch (err) {
+    return fail(`invalid user object (${describe(err)})`);
+  }
+  const user = object as typeof userObjectValidator.type;
+  if (user.user_id === "") return fail("invalid user object (data.object.user_id is empty)");
+  const auth0UserId = user.user_id;
+
+  if (envelope.type === "user.deleted") {
+    const updatedAt = parseAuth0Time(user.updated_at) ?? -Infinity;
+    const deletedAt = Math.max(parseAuth0Time(user.deleted_at) ?? eventTime, updatedAt);
+    return { ok: true, event: { ...base, auth0UserId, action: { kind: "delete", deletedAt } } };
+  }
+  const profile = profileFromAuth0User(user);
+  if (profile.auth0UpdatedAt === undefined) {
+    return fail(
+      "data.object.updated_at is missing or not a timestamp: the event cannot be ordered",
+      auth0UserId,
+    );
+  }
+  return { ok: true, event: { ...base, auth0UserId, action: { kind: "upsert", profile } } };
+}
+
+type Outcome = Infer<typeof eventOutcome>;
+
+/**
+ * Applies one event and records its id, in one transaction. Internal: called by the
+ * `/auth0/events` route. A redelivered id returns the first outcome with `duplicate: true`.
+ */
+export const ingest = internalMutation({
+  args: ingestArgs,
+  returns: v.object({ outcome: eventOutcome, duplicate: v.boolean() }),
+  handler: async (ctx, args): Promise<{ outcome: Outcome; duplicate: boolean }> => {
+    const seen = await ctx.db
+      .query("auth0Events")
+      .withIndex("by_event_id", (q) => q.eq("eventId", args.eventId))
+      .first();
+    if (seen) return { outcome: seen.outcome, duplicate: true };
+
+    const now = Date.now();
+    let outcome: Outcome;
+    let detail: string | undefined;
+    const { action } = args;
+    if (action.kind === "ignore") {
+      outcome = "ignored";
+      detail = action.detail;
+    } else if (action.kind === "fail") {
+      outcome = "failed";
+      detail = action.detail;
+    } else if (args.auth0UserId === undefined) {
+      outcome = "failed";
+      detail = "no user id";
+    } else if (action.kind === "delete") {
+      const result = await deleteUser(ctx, {
+        auth0UserId: args.auth0UserId,
+        deletedAt: action.deletedAt,
+        eventId: args.eventId,
+      });
+      outcome = result.superseded ? "superseded" : "applied";
+      detail = result.superseded
+        ? "the user was re-created after this deletion"
+        : `removed ${result.removed} row(s)`;
+    } else {
+      ({ outcome, detail } = await applyUpsert(ctx, args.auth0UserId, action.profile, now));
+    }
+
+    await ctx.db.insert("auth0Events", {
+      eventId: args.eventId,
+      type: args.type,
+      eventTime: args.eventTime,
+      receivedAt: now,
+      ...(args.auth0UserId !== undefined ? { auth0UserId: args.auth0UserId } : {}),
+      outcome,
+      ...(detail !== undefined ? { detail } : {}),
+    });
+    return { outcome, duplicate: false };
+  },
+});
+
+async function applyUpsert(
+  ctx: Parameters<typeof upsertUser>[0],
+  auth0UserId: string,
+  profile: Infer<ReturnType<typeof v.object<typeof auth0ProfileFields>>>,
+  now: number,
+): Promise<{ outcome: Outcome; detail?: string }> {
+  const updatedAt = profile.auth0UpdatedAt;
+  if (updatedAt === undefined) {
+    return { outcome: "failed", detail: "no updated_at: the event cannot be ordered" };
+  }
+  if (updatedAt < now - RETENTION_MS) {
+    return {
+      outcome: "failed",
+      detail: `updated_at is older than the ${RETENTION_DAYS}-day retention; the next reconcile covers this user`,
+    };
+  }
+  // Events name no domain: rows they create use the canonical issuer, and
+  // findUserByTokenIdentifier also finds a row created under the custom domain.
+  const identifier = tokenIdentifier(env.AUTH0_DOMAIN ?? "", auth0UserId);
+  const existing = await findUserByTokenIdentifier(ctx.db, identifier);
+  if (existing?.auth0UpdatedAt !== undefined && updatedAt < existing.auth0UpdatedAt) {
+    return { outcome: "superseded", detail: "older than the stored profile" };
+  }
+  try {
+    await upsertUser(ctx, { tokenIdentifier: identifier, ...profile });
+  } catch (err) {
+    if (isUserDeletedError(err)) {
+      return { outcome: "superseded", detail: "the user was deleted after this profile" };
+    }
+    throw err;
+  }
+  return { outcome: "applied" };
+}
+
+const failureRecord = v.object({
+  eventId: v.string(),
+  type: v.string(),
+  auth0UserId: v.optional(v.string()),
+  receivedAt: v.number(),
+  detail: v.optional(v.string()),
+});
+
+/**
+ * The receiver's health, for `check-sync` and `npx convex run events:health`:
+ * - `lastEventReceivedAt` (ms, or null): when the newest event was received. A stream that
+ *   stopped delivering shows as a figure that stops moving while users change in Auth0.
+ * - `failuresLast24h`: events recorded as failed in the last 24 h (capped at 1000), and the
+ *   latest of them; list them with `npx convex run events:failures`.
+ */
+export const health = internalQuery({
+  args: {},
+  returns: v.object({
+    lastEventReceivedAt: v.union(v.number(), v.null()),
+    lastEventType: v.union(v.string(), v.null()),
+    failuresLast24h: v.number(),
+    lastFailure: v.union(v.null(), failureRecord),
+    retentionDays: v.number(),
+  }),
+  handler: async (ctx) => {
+    const last = await ctx.db
+      .query("auth0Events")
+      .withIndex("by_received_at")
+      .order("desc")
+      .first();
+    const since = Date.now() - FAILURE_WINDOW_MS;
+    const failures = await ctx.db
+      .query("auth0Events")
+      .withIndex("by_outcome", (q) => q.eq("outcome", "failed").gte("receivedAt", since))
+      .order("desc")
+      .take(FAILURE_COUNT_CAP);
+    const latest = failures[0];
+    return {
+      lastEventReceivedAt: last?.receivedAt ?? null,
+      lastEventType: last?.type ?? null,
+      failuresLast24h: failures.length,
+      lastFailure: latest
+        ? {
+            eventId: latest.eventId,
+            type: latest.type,
+            ...(latest.auth0UserId !== undefined ? { auth0UserId: latest.auth0UserId } : {}),
+            receivedAt: latest.receivedAt,
+            ...(latest.detail !== undefined ? { detail: latest.detail } : {}),
+          }
+        : null,
+      retentionDays: RETENTION_DAYS,
+    };
+  },
+});
+
+/** Events recorded as failed, newest first (`npx convex run events:failures '{"limit": 20}'`). */
+export const failures = internalQuery({
+  args: { limit: v.optional(v.number()) },
+  returns: v.array(failureRecord),
+  handler: async (ctx, { limit = 50 }) => {
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+      throw new ConvexError({ code: "invalid_limit", message: "limit must be an integer 1..1000" });
+    }
+    const rows = await ctx.db
+      .query("auth0Events")
+      .withIndex("by_outcome", (q) => q.eq("outcome", "failed"))
+      .order("desc")
+      .take(limit);
+    return rows.map((r) => ({
+      eventId: r.eventId,
+      type: r.type,
+      ...(r.auth0UserId !== undefined ? { auth0UserId: r.auth0UserId } : {}),
+      receivedAt: r.receivedAt,
+      ...(r.detail !== undefined ? { detail: r.detail } : {}),
+    }));
+  },
+});
+
+/**
+ * Deletes event records received, and tombstones for deletions, more than {@link RETENTION_DAYS}
+ * days ago, at most `batchSize` of each per run; schedules itself again while more remain.
+ * Run hourly by convex/crons.ts.
+ */
+export const prune = internalMutation({
+  args: { batchSize: v.optional(v.number()) },
+  returns: v.object({ events: v.number(), tombstones: v.number(), more: v.boolean() }),
+  handler: async (
+    ctx,
+    { batchSize = PRUNE_BATCH_SIZE },
+  ): Promise<{ events: number; tombstones: number; more: boolean }> => {
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 4000) {
+      throw new ConvexError({
+        code: "invalid_batch_size",
+        message: "batchSize must be an integer 1..4000",
+      });
+    }
+    const cutoff = Date.now() - RETENTION_MS;
+    const events = await ctx.db
+      .query("auth0Events")
+      .withIndex("by_received_at", (q) => q.lt("receivedAt", cutoff))
+      .take(batchSize);
+    for (const row of events) await ctx.db.delete("auth0Events", row._id);
+    const tombstones = await ctx.db
+      .query("userTombstones")
+      .withIndex("by_deleted_at", (q) => q.lt("deletedAt", cutoff))
+      .take(batchSize);
+    for (const row of tombstones) await ctx.db.delete("userTombstones", row._id);
+    const more = events.length === batchSize || tombstones.length === batchSize;
+    if (more) await ctx.scheduler.runAfter(0, internal.events.prune, { batchSize });
+    return { events: events.length, tombstones: tombstones.length, more };
+  },
+});
