@@ -33,8 +33,9 @@ import {
 
 /** Route path of the Event Stream webhook. */
 export const EVENTS_PATH = "/auth0/events";
-/** Largest event body accepted: a full profile with app/user metadata (Auth0 caps metadata at 16 kB
- * each) and identities fits many times over. */
+/** Largest event body accepted. Auth0 limits a serialized profile to 10 KB plus an "extended
+ * allowance" of about ten times that; an event may carry the profile and `previous_object`, so
+ * 256 KiB holds two profiles at the allowance with room for the envelope. */
 export const MAX_EVENT_BODY_BYTES = 256 * 1024;
 /** How long event records and tombstones are kept. Auth0 retries a delivery within seconds; a
  * failed delivery can be redelivered by API later, and any created/updated event older than this

@@ -303,6 +303,17 @@ export const upsertFromAuth0 = internalMutation({
 });
 
 /**
+ * Removes a user deleted in Auth0 (see {@link deleteUser}): for server-side paths that run as
+ * actions, such as a reconcile that finds a user gone from Auth0. `deletedAt` is when the user was
+ * known to be gone (ms); profiles not newer than it are refused afterwards.
+ */
+export const deleteFromAuth0 = internalMutation({
+  args: { auth0UserId: v.string(), deletedAt: v.number(), eventId: v.optional(v.string()) },
+  returns: v.object({ removed: v.number(), superseded: v.boolean() }),
+  handler: (ctx, args) => deleteUser(ctx, args),
+});
+
+/**
  * Stores the signed-in user from their Convex identity: the browser's backstop for a login the
  * Action could not report. Call it after `useConvexAuth().isAuthenticated`; `useStoreUserEffect`
  * does. Returns the row's `_id`.

@@ -555,3 +555,21 @@ describe("events.prune", () => {
     await expect(t.mutation(internal.events.prune, { batchSize: 0 })).rejects.toThrow(/batchSize/);
   });
 });
+
+describe("users.deleteFromAuth0 (for server-side paths such as reconcile)", () => {
+  test("removes the row and leaves a tombstone like user.deleted does", async () => {
+    const t = newT();
+    await deliver(t, userEvent("user.created", SUB, minutesAgo(10)));
+    const result = await t.mutation(internal.users.deleteFromAuth0, {
+      auth0UserId: SUB,
+      deletedAt: minutesAgo(1),
+    });
+    expect(result).toEqual({ removed: 1, superseded: false });
+    const all = await tables(t);
+    expect(all.users).toEqual([]);
+    expect(all.tombstones).toMatchObject([{ auth0UserId: SUB, deletedAt: minutesAgo(1) }]);
+    await expect(
+      t.mutation(internal.users.deleteFromAuth0, { auth0UserId: "", deletedAt: minutesAgo(1) }),
+    ).rejects.toThrow(/auth0UserId/);
+  });
+});
