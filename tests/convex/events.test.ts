@@ -554,6 +554,13 @@ describe("events.prune", () => {
     expect(all.tombstones.map((e) => e.auth0UserId)).toEqual(["auth0|recent"]);
     await expect(t.mutation(internal.events.prune, { batchSize: 0 })).rejects.toThrow(/batchSize/);
   });
+
+  test("convex/crons.ts runs it every hour", async () => {
+    const { default: crons } = await import("../../convex/crons");
+    expect(Object.values(crons.crons)).toEqual([
+      { name: "events:prune", args: [{}], schedule: { type: "hourly", minuteUTC: 17 } },
+    ]);
+  });
 });
 
 describe("users.deleteFromAuth0 (for server-side paths such as reconcile)", () => {
