@@ -123,7 +123,9 @@ export function parseAuth0Event(body: unknown): ParsedEvent {
   }
   const envelope = body as typeof envelopeValidator.type;
   if (envelope.specversion !== "1.0") {
-    return bad(`specversion must be "1.0", got ${JSON.stringify(envelope.specversion)}.`);
+    return bad(
+      `specversion must be "1.0", got ${JSON.stringify(envelope.specversion.slice(0, 16))}.`,
+    );
   }
   if (envelope.id === "" || envelope.id.length > MAX_ID_LENGTH) {
     return bad(`id must be 1 to ${MAX_ID_LENGTH} characters.`);

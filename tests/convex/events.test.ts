@@ -340,6 +340,20 @@ describe("POST /auth0/events: user.deleted and tombstones", () => {
     expect(all.tombstones).toHaveLength(1);
   });
 
+  test("the deletion time is deleted_at, else the event's time, or the profile's updated_at if later", async () => {
+    const t = newT();
+    const noDeletedAt = userEvent("user.deleted", "auth0|a", minutesAgo(5), {
+      deleted_at: undefined,
+    });
+    const laterUpdate = userEvent("user.deleted", "auth0|b", minutesAgo(5), {
+      updated_at: new Date(minutesAgo(4)).toISOString(),
+    });
+    for (const e of [noDeletedAt, laterUpdate]) expect((await deliver(t, e)).status).toBe(200);
+    const { tombstones } = await tables(t);
+    const byUser = Object.fromEntries(tombstones.map((s) => [s.auth0UserId, s.deletedAt]));
+    expect(byUser).toEqual({ "auth0|a": minutesAgo(5), "auth0|b": minutesAgo(4) });
+  });
+
   test("a deletion that arrives first leaves a tombstone that stops the earlier creation", async () => {
     const t = newT();
     const res = await deliver(t, userEvent("user.deleted", SUB, minutesAgo(5)));

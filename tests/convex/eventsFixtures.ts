@@ -83,7 +83,7 @@ export function userEvent(
   const object = userObject(userId, time, overrides);
   if (type === "user.deleted") {
     // A deleted profile keeps its last updated_at; deleted_at is the deletion.
-    object.deleted_at = iso(time);
+    if (!("deleted_at" in overrides)) object.deleted_at = iso(time);
     if (!("updated_at" in overrides)) object.updated_at = iso(time - 1000);
   }
   return cloudEvent({ type, time, object, id });
