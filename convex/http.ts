@@ -72,6 +72,28 @@ const SIGNATURE_MESSAGES: Record<string, string> = {
 };
 
 /**
+ * A 500 `not_configured` naming every missing variable (and a malformed Auth0 domain), or null
+ * when the deployment has what `route` needs. Logged without values.
+ */
+function configurationError(route: string, required: string[]): Response | null {
+  const problems = required.filter((name) => !env[name]);
+  let message =
+    problems.length > 0
+      ? `Set ${problems.join(", ")} in the Convex deployment's environment variables (npx convex env set NAME value).`
+      : "";
+  try {
+    deploymentIssuers();
+  } catch (err) {
+    if (!(err instanceof TokenIdentifierError)) throw err;
+    problems.push("AUTH0_DOMAIN/AUTH0_CUSTOM_DOMAIN");
+    message += `${message ? " " : ""}AUTH0_DOMAIN and AUTH0_CUSTOM_DOMAIN must be bare domains: ${err.message}`;
+  }
+  if (problems.length === 0) return null;
+  console.error(`${route}: not configured, missing or invalid ${problems.join(", ")}`);
+  return jsonError(500, "not_configured", message);
+}
+
+/**
  * `POST /auth0/upsert-user`: the Post-Login Action's upsert, authenticated by a signed request
  * (see convex/signedRequest.ts). A rejected request writes nothing.
  */
@@ -79,19 +101,12 @@ export const upsertUserRoute = httpAction(async (ctx, request) => {
   const secrets = [env.AUTH0_ACTION_SECRET, env.AUTH0_ACTION_SECRET_PREVIOUS].filter(
     (s): s is string => typeof s === "string" && s !== "",
   );
-  const missing = [
-    !env.AUTH0_ACTION_SECRET && "AUTH0_ACTION_SECRET",
-    !env.AUTH0_DOMAIN && "AUTH0_DOMAIN",
-    !env.CONVEX_SITE_URL && "CONVEX_SITE_URL",
-  ].filter(Boolean);
-  if (missing.length > 0) {
-    console.error(`auth0/upsert-user: not configured, missing ${missing.join(", ")}`);
-    return jsonError(
-      500,
-      "not_configured",
-      `Set ${missing.join(", ")} in the Convex deployment's environment variables (npx convex env set NAME value).`,
-    );
-  }
+  const misconfigured = configurationError("auth0/upsert-user", [
+    "AUTH0_ACTION_SECRET",
+    "AUTH0_DOMAIN",
+    "CONVEX_SITE_URL",
+  ]);
+  if (misconfigured) return misconfigured;
 
   if (!isJsonContentType(request.headers.get("content-type"))) {
     return jsonError(
@@ -198,18 +213,8 @@ export const auth0EventsRoute = httpAction(async (ctx, request) => {
   const tokens = [env.AUTH0_EVENTS_TOKEN, env.AUTH0_EVENTS_TOKEN_PREVIOUS].filter(
     (s): s is string => typeof s === "string" && s !== "",
   );
-  const missing = [
-    !env.AUTH0_EVENTS_TOKEN && "AUTH0_EVENTS_TOKEN",
-    !env.AUTH0_DOMAIN && "AUTH0_DOMAIN",
-  ].filter(Boolean);
-  if (missing.length > 0) {
-    console.error(`auth0/events: not configured, missing ${missing.join(", ")}`);
-    return jsonError(
-      500,
-      "not_configured",
-      `Set ${missing.join(", ")} in the Convex deployment's environment variables (npx convex env set NAME value).`,
-    );
-  }
+  const misconfigured = configurationError("auth0/events", ["AUTH0_EVENTS_TOKEN", "AUTH0_DOMAIN"]);
+  if (misconfigured) return misconfigured;
 
   const presented = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization")?.trim() ?? "");
   if (!presented) {

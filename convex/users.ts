@@ -275,6 +275,18 @@ export async function deleteUser(
   return { removed: rows.length, superseded: false };
 }
 
+/**
+ * The key of a Convex identity, built by the shared builder so `store` and `current` agree even
+ * for a token whose `iss` lacks Auth0's trailing slash; the raw identifier if it is not Auth0-shaped.
+ */
+export function identityKey(identity: UserIdentity): string {
+  try {
+    return buildTokenIdentifier(identity.issuer, identity.subject);
+  } catch {
+    return identity.tokenIdentifier;
+  }
+}
+
 /** Profile facts carried by a Convex identity (the claims of the Auth0 ID token). */
 export function profileFromIdentity(identity: UserIdentity): UpsertArgs {
   const present = (s: string | undefined) => (s === undefined || s === "" ? undefined : s);
@@ -339,7 +351,7 @@ export const store = mutation({
 export async function getCurrentUser(ctx: QueryCtx): Promise<Doc<"users"> | null> {
   const identity = await ctx.auth.getUserIdentity();
   if (!identity) return null;
-  return await findUserByTokenIdentifier(ctx.db, identity.tokenIdentifier);
+  return await findUserByTokenIdentifier(ctx.db, identityKey(identity));
 }
 
 /** The signed-in user's row; throws a ConvexError when signed out or not stored yet. */

@@ -310,6 +310,16 @@ describe("POST /auth0/upsert-user", () => {
     }
   });
 
+  test("a malformed AUTH0_CUSTOM_DOMAIN is a 500 not_configured that says so", async () => {
+    const t = convexTest(schema, modules);
+    process.env.AUTH0_CUSTOM_DOMAIN = "https://login.example.com/some/path";
+    const res = await post(t, BODY, await signedHeaders(BODY));
+    expect(res.status).toBe(500);
+    expect(res.json.error).toBe("not_configured");
+    expect(res.json.message).toMatch(/AUTH0_CUSTOM_DOMAIN.*bare domain/);
+    expect(await users(t)).toHaveLength(0);
+  });
+
   test("missing configuration is a 500 naming every missing variable, without writing", async () => {
     const t = convexTest(schema, modules);
     delete process.env.AUTH0_ACTION_SECRET;

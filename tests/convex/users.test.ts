@@ -343,3 +343,13 @@ describe("users.current and helpers", () => {
     expect((await asAda.run((ctx) => getCurrentUserOrThrow(ctx)))._id).toBe(id);
   });
 });
+
+describe("identity key agreement", () => {
+  test("store and current agree for a token whose iss lacks the trailing slash", async () => {
+    const t = setup();
+    const asAda = t.withIdentity({ issuer: `https://${DOMAIN}`, subject: SUB, name: "Ada" });
+    const id = await asAda.mutation(api.users.store, {});
+    expect((await allUsers(t))[0].tokenIdentifier).toBe(ID);
+    expect((await asAda.query(api.users.current, {}))?._id).toBe(id);
+  });
+});
