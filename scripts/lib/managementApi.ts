@@ -1,0 +1,144 @@
+/**
+ * Read-only access to what the deploy needs from the Auth0 Management API, through the official
+ * `auth0` SDK (client-credentials token, retries on 429/5xx honouring the rate-limit headers,
+ * pagination). The deploy never writes through this module: writes are auth0-deploy-cli's job.
+ */
+import { ManagementClient } from "auth0";
+
+/** Credentials of the machine-to-machine application the deploy uses. */
+export interface ManagementCredentials {
+  /** Tenant domain, e.g. `tenant.us.auth0.com` (the SDK always calls `https://{domain}`). */
+  domain: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/** The facts about one Action that the deploy compares and verifies. */
+export interface TenantAction {
+  id: string;
+  name: string;
+  status: string | undefined;
+  runtime: string | undefined;
+  allChangesDeployed: boolean;
+  /** Secret names of the draft (values are write-only in Auth0). */
+  secretNames: string[];
+  supportedTriggers: { id: string; version: string }[];
+  deployed:
+    | {
+        id: string;
+        number: number | undefined;
+        deployed: boolean;
+        status: string | undefined;
+        code: string;
+        runtime: string | undefined;
+        secretNames: string[];
+      }
+    | undefined;
+}
+
+/** One trigger binding, in the trigger's order. */
+export interface TenantBinding {
+  actionId: string;
+  actionName: string;
+  displayName: string;
+}
+
+/** Thrown for a failed Management API call, with a message safe to print. */
+export class ManagementApiError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ManagementApiError";
+  }
+}
+
+/** Builds a ManagementClient for the deploy's machine-to-machine application. */
+export function createManagementClient(credentials: ManagementCredentials): ManagementClient {
+  return new ManagementClient({
+    domain: credentials.domain,
+    clientId: credentials.clientId,
+    clientSecret: credentials.clientSecret,
+    maxRetries: 4,
+  });
+}
+
+function describe(err: unknown, what: string): ManagementApiError {
+  const status = (err as { statusCode?: number }).statusCode;
+  if (status === 401 || status === 403) {
+    return new ManagementApiError(
+      `${what}: Auth0 answered ${status}. Check that AUTH0_DEPLOY_CLIENT_ID / AUTH0_DEPLOY_CLIENT_SECRET belong to a machine-to-machine application authorized for the Management API with read:actions, create:actions, update:actions and read:triggers, update:triggers`,
+    );
+  }
+  const first = err instanceof Error ? err.message.split("\n")[0] : String(err);
+  return new ManagementApiError(`${what}: ${status ? `HTTP ${status} ` : ""}${first}`);
+}
+
+/** Finds an Action by its exact name (all pages), with its draft and deployed version. */
+export async function findActionByName(
+  client: ManagementClient,
+  name: string,
+): Promise<TenantAction | undefined> {
+  let id: string | undefined;
+  try {
+    const page = await client.actions.list({ actionName: name, per_page: 100 });
+    for await (const action of page) {
+      if (action.name === name && action.id) {
+        id = action.id;
+        break;
+      }
+    }
+  } catch (err) {
+    throw describe(err, `listing Actions named "${name}"`);
+  }
+  if (!id) return undefined;
+  try {
+    const a = await client.actions.get(id);
+    const v = a.deployed_version;
+    return {
+      id,
+      name: a.name ?? name,
+      status: a.status,
+      runtime: a.runtime,
+      allChangesDeployed: a.all_changes_deployed === true,
+      secretNames: (a.secrets ?? []).map((s) => s.name ?? "").sort(),
+      supportedTriggers: (a.supported_triggers ?? []).map((t) => ({
+        id: String(t.id),
+        version: String(t.version),
+      })),
+      deployed:
+        v && v.id
+          ? {
+              id: v.id,
+              number: v.number,
+              deployed: v.deployed === true,
+              status: v.status,
+              code: v.code ?? "",
+              runtime: v.runtime,
+              secretNames: (v.secrets ?? []).map((s) => s.name ?? "").sort(),
+            }
+          : undefined,
+    };
+  } catch (err) {
+    throw describe(err, `reading Action ${id}`);
+  }
+}
+
+/** Lists a trigger's bindings in order (all pages). */
+export async function listBindings(
+  client: ManagementClient,
+  triggerId: "post-login",
+): Promise<TenantBinding[]> {
+  const out: TenantBinding[] = [];
+  try {
+    const page = await client.actions.triggers.bindings.list(triggerId, { per_page: 100 });
+    for await (const binding of page) {
+      out.push({
+        actionId: binding.action?.id ?? "",
+        actionName: binding.action?.name ?? "",
+        displayName: binding.display_name ?? binding.action?.name ?? "",
+      });
+    }
+  } catch (err) {
+    throw describe(err, `listing the ${triggerId} trigger's bindings`);
+  }
+  return out;
+}

@@ -1,0 +1,415 @@
+/**
+ * The Auth0 deploy, end to end: scripts/deploy-auth0.ts runs as a child process (as in CI) and
+ * drives the real auth0-deploy-cli (`a0deploy import`) against a local HTTPS emulator of the
+ * Management API, trusted through NODE_EXTRA_CA_CERTS. The tests run in order on one tenant.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  parsePosition,
+  planBindings,
+  readDeployInputs,
+  DeployInputError,
+  type TenantSpec,
+} from "../../scripts/lib/deployAuth0";
+import {
+  startManagementApiEmulator,
+  type ManagementApiEmulator,
+  type StoredAction,
+} from "./helpers/managementApiEmulator";
+import { createTestCertificate, type TestCertificate } from "./helpers/testCertificate";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const BUNDLE = resolve(ROOT, "auth0-actions/dist/post-login.js");
+const TSX = resolve(ROOT, "node_modules/.bin/tsx");
+const OURS = "convex-auth0-users-post-login";
+const CLIENT_ID = "deploy-ci-client";
+const CLIENT_SECRET = randomBytes(24).toString("base64url");
+const ACTION_SECRET = randomBytes(32).toString("base64url");
+const ROTATED_SECRET = randomBytes(32).toString("base64url");
+const SITE = "https://happy-otter-123.convex.site";
+const IMPORT_TIMEOUT = 120_000;
+
+interface Run {
+  code: number | null;
+  output: string;
+}
+
+function runProcess(
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  cwd: string,
+): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    child.on("error", fail);
+    child.on("close", (code) => done({ code, output }));
+  });
+}
+
+let dir: string;
+let cert: TestCertificate;
+let emulator: ManagementApiEmulator;
+let localBundle: string;
+
+function env(overrides: Record<string, string | undefined> = {}) {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_EXTRA_CA_CERTS: cert.caPath,
+    AUTH0_DOMAIN: emulator.domain,
+    AUTH0_DEPLOY_CLIENT_ID: CLIENT_ID,
+    AUTH0_DEPLOY_CLIENT_SECRET: CLIENT_SECRET,
+    CONVEX_HTTP_URL: SITE,
+    AUTH0_ACTION_SECRET: ACTION_SECRET,
+    CLAIMS_NAMESPACE: "https://app.example.com",
+    // CONVEX_TIMEOUT_MS deliberately unset: an optional secret left out.
+    AUTH0_ACTION_BINDING_POSITION: "after:block-risky-logins",
+    GITHUB_SHA: "0123456789abcdef0123456789abcdef01234567",
+    ...overrides,
+  };
+}
+
+/** Runs scripts/deploy-auth0.ts from a directory without .env.local. */
+function deploy(args: string[] = [], overrides: Record<string, string | undefined> = {}) {
+  return runProcess(TSX, [resolve(ROOT, "scripts/deploy-auth0.ts"), ...args], env(overrides), dir);
+}
+
+function ours(): StoredAction {
+  const action = emulator.findAction(OURS);
+  if (!action) throw new Error("our Action is not in the tenant");
+  return action;
+}
+
+function secretValues(action: StoredAction): Record<string, string> {
+  const version = emulator.deployedVersion(action);
+  return Object.fromEntries((version?.secrets ?? []).map((s) => [s.name, s.value]));
+}
+
+function expectNoSecretsIn(output: string) {
+  expect(output).not.toContain(CLIENT_SECRET);
+  expect(output).not.toContain(ACTION_SECRET);
+  expect(output).not.toContain(ROTATED_SECRET);
+}
+
+beforeAll(async () => {
+  if (!existsSync(BUNDLE)) {
+    const built = await runProcess("npm", ["run", "build"], process.env, ROOT);
+    if (built.code !== 0) throw new Error(`npm run build failed:\n${built.output}`);
+  }
+  localBundle = readFileSync(BUNDLE, "utf8");
+  dir = await mkdtemp(join(tmpdir(), "deploy-test-"));
+  cert = await createTestCertificate(dir);
+  emulator = await startManagementApiEmulator({
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    tls: cert,
+    buildDelayMs: 2_500,
+  });
+  // A tenant that already has two hand-made Actions bound to post-login.
+  emulator.seedDeployedAction("block-risky-logins", "exports.onExecutePostLogin = async () => {};");
+  emulator.seedDeployedAction("add-roles", "exports.onExecutePostLogin = async () => {};");
+  emulator.seedBindings("post-login", [
+    { actionName: "block-risky-logins", displayName: "Block risky logins" },
+    { actionName: "add-roles", displayName: "Add roles" },
+  ]);
+}, 120_000);
+
+afterAll(async () => {
+  await emulator?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("binding list planning", () => {
+  const current = [
+    { actionId: "1", actionName: "a", displayName: "A" },
+    { actionId: "2", actionName: OURS, displayName: "old name" },
+    { actionId: "3", actionName: "b", displayName: "B" },
+  ];
+  const me = { actionName: OURS, displayName: "Sync user to Convex" };
+  const names = (list: { actionName: string }[]) => list.map((b) => b.actionName);
+
+  it("keeps every other Action in order and puts ours where configured", () => {
+    expect(names(planBindings(current, me, { kind: "last" }))).toEqual(["a", "b", OURS]);
+    expect(names(planBindings(current, me, { kind: "first" }))).toEqual([OURS, "a", "b"]);
+    expect(names(planBindings(current, me, { kind: "before", actionName: "b" }))).toEqual([
+      "a",
+      OURS,
+      "b",
+    ]);
+    expect(names(planBindings(current, me, { kind: "after", actionName: "b" }))).toEqual([
+      "a",
+      "b",
+      OURS,
+    ]);
+    expect(planBindings(current, me, { kind: "last" })[0].displayName).toBe("A");
+    expect(planBindings([], me, { kind: "last" })).toEqual([me]);
+  });
+
+  it("refuses a position relative to an Action that is not bound", () => {
+    expect(() => planBindings(current, me, { kind: "before", actionName: "nope" })).toThrow(
+      /no Action of that name is bound to post-login/,
+    );
+  });
+
+  it("parses positions and rejects others", () => {
+    expect(parsePosition(undefined)).toEqual({ kind: "last" });
+    expect(parsePosition("after:My Action")).toEqual({ kind: "after", actionName: "My Action" });
+    expect(parsePosition("middle")).toBeUndefined();
+    expect(parsePosition("before:")).toBeUndefined();
+  });
+
+  it("names every missing or malformed variable without printing values", () => {
+    const spec: TenantSpec = {
+      actionName: OURS,
+      codePath: BUNDLE,
+      supportedTriggers: [{ id: "post-login", version: "v3" }],
+      dependencies: [],
+      secrets: [
+        { name: "CONVEX_HTTP_URL", variable: "CONVEX_HTTP_URL" },
+        { name: "AUTH0_ACTION_SECRET", variable: "AUTH0_ACTION_SECRET" },
+        { name: "CONVEX_TIMEOUT_MS", variable: "CONVEX_TIMEOUT_MS" },
+      ],
+      bindingDisplayName: "x",
+    };
+    let error: DeployInputError | undefined;
+    try {
+      readDeployInputs(
+        {
+          AUTH0_DOMAIN: "https://tenant.us.auth0.com/",
+          CONVEX_HTTP_URL: "https://happy-otter-123.convex.cloud",
+          AUTH0_ACTION_SECRET: 'short"secret',
+          CONVEX_TIMEOUT_MS: "fast",
+        },
+        spec,
+      );
+    } catch (err) {
+      error = err as DeployInputError;
+    }
+    expect(error).toBeInstanceOf(DeployInputError);
+    const text = error!.problems.join("\n");
+    expect(text).toContain("AUTH0_DEPLOY_CLIENT_ID, AUTH0_DEPLOY_CLIENT_SECRET");
+    expect(text).toMatch(/AUTH0_DOMAIN must be a bare domain/);
+    expect(text).toMatch(/CONVEX_HTTP_URL points at the \.convex\.cloud/);
+    expect(text).toMatch(/AUTH0_ACTION_SECRET contains a character/);
+    expect(text).toMatch(/AUTH0_ACTION_SECRET must be at least 32 characters/);
+    expect(text).toMatch(/CONVEX_TIMEOUT_MS must be a whole number/);
+    expect(text).not.toContain("short");
+  });
+});
+
+describe("deploy-auth0 against the Management API emulator", () => {
+  it("fails before any call when variables are missing, naming all of them", async () => {
+    const run = await deploy([], { AUTH0_ACTION_SECRET: undefined, CONVEX_HTTP_URL: undefined });
+    expect(run.code).toBe(2);
+    expect(run.output).toContain(
+      "missing environment variable(s): CONVEX_HTTP_URL, AUTH0_ACTION_SECRET",
+    );
+    expect(run.output).toContain("Nothing was deployed.");
+    expect(emulator.requests).toEqual([]);
+    expectNoSecretsIn(run.output);
+  });
+
+  it("dry run prints the plan, masks secrets and writes nothing", async () => {
+    const run = await deploy(["--dry-run"]);
+    expect(run.code).toBe(0);
+    expect(run.output).toContain(`Action "${OURS}": create`);
+    expect(run.output).toContain("post-login bindings: block-risky-logins -> add-roles");
+    expect(run.output).toContain(`becomes block-risky-logins -> ${OURS} -> add-roles`);
+    expect(run.output).toContain("AUTH0_ACTION_SECRET=****");
+    expect(run.output).toContain("CONVEX_TIMEOUT_MS (unset, left out)");
+    expectNoSecretsIn(run.output);
+    expect(emulator.writes()).toEqual([]);
+    expect(emulator.findAction(OURS)).toBeUndefined();
+  });
+
+  it(
+    "imports the built Action with real secret values, deploys it once built, and binds it in the configured place",
+    async () => {
+      const run = await deploy();
+      expect(run.code, run.output).toBe(0);
+      expect(emulator.unknownRoutes).toEqual([]);
+
+      const action = ours();
+      const version = emulator.deployedVersion(action);
+      expect(version, "a version is deployed").toBeDefined();
+      expect(action.versions).toHaveLength(1);
+      // The deployed code is the local bundle, byte for byte, plus the deploy's trailer line.
+      expect(version!.code.startsWith(localBundle)).toBe(true);
+      expect(version!.code.slice(localBundle.length)).toMatch(
+        /^\n?\/\/ convex-auth0-users deploy commit=0123456789abcdef0123456789abcdef01234567 fingerprint=[0-9a-f]{64}\n$/,
+      );
+      expect(version!.code.split("\n", 1)[0]).toBe(localBundle.split("\n", 1)[0]);
+      expect(version!.runtime).toBe("node22");
+      expect(version!.supported_triggers).toEqual([{ id: "post-login", version: "v3" }]);
+      expect(secretValues(action)).toEqual({
+        CONVEX_HTTP_URL: SITE,
+        AUTH0_ACTION_SECRET: ACTION_SECRET,
+        AUTH0_DOMAIN: emulator.domain,
+        CLAIMS_NAMESPACE: "https://app.example.com",
+      });
+      // a0deploy had to wait for the build: deploy calls were refused while it was pending.
+      const deploys = emulator.requests.filter((r) => r.path.endsWith(`/${action.id}/deploy`));
+      expect(deploys[0].status).toBe(400);
+      expect(deploys[deploys.length - 1].status).toBe(200);
+
+      expect(emulator.boundActions("post-login")).toEqual([
+        { name: "block-risky-logins", displayName: "Block risky logins" },
+        { name: OURS, displayName: "Sync user to Convex" },
+        { name: "add-roles", displayName: "Add roles" },
+      ]);
+      // The other Actions were neither deleted nor changed.
+      expect(emulator.writes().some((r) => r.method === "DELETE")).toBe(false);
+      for (const name of ["block-risky-logins", "add-roles"]) {
+        expect(emulator.findAction(name)!.versions).toHaveLength(1);
+      }
+      expect(run.output).toContain(`Verified: Action "${OURS}"`);
+      expect(run.output).toContain(
+        `code header matches the local bundle: ${localBundle.split("\n", 1)[0]}`,
+      );
+      expectNoSecretsIn(run.output);
+    },
+    IMPORT_TIMEOUT,
+  );
+
+  it("a second deploy with no change writes nothing and still verifies", async () => {
+    const writesBefore = emulator.writes().length;
+    const run = await deploy();
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain("The tenant already matches: nothing to import.");
+    expect(run.output).toContain("Verified:");
+    expect(emulator.writes()).toHaveLength(writesBefore);
+    expect(ours().versions).toHaveLength(1);
+  });
+
+  it("dry run with a rotated secret reports the update and writes nothing", async () => {
+    const writesBefore = emulator.writes().length;
+    const run = await deploy(["--dry-run"], { AUTH0_ACTION_SECRET: ROTATED_SECRET });
+    expect(run.code).toBe(0);
+    expect(run.output).toContain(`Action "${OURS}": update`);
+    expect(run.output).toContain("secret values or settings differ");
+    expect(run.output).toContain("bindings: unchanged");
+    expectNoSecretsIn(run.output);
+    expect(emulator.writes()).toHaveLength(writesBefore);
+    expect(secretValues(ours()).AUTH0_ACTION_SECRET).toBe(ACTION_SECRET);
+  });
+
+  it(
+    "rotating the Action secret deploys a new version and leaves the bindings alone",
+    async () => {
+      const writesBefore = emulator.writes().length;
+      const run = await deploy([], { AUTH0_ACTION_SECRET: ROTATED_SECRET });
+      expect(run.code, run.output).toBe(0);
+      const action = ours();
+      expect(action.versions).toHaveLength(2);
+      expect(secretValues(action).AUTH0_ACTION_SECRET).toBe(ROTATED_SECRET);
+      const writes = emulator.writes().slice(writesBefore);
+      expect(writes.some((w) => w.path.includes("/triggers/"))).toBe(false);
+      expect(writes.some((w) => w.method === "PATCH" && w.path.endsWith(action.id))).toBe(true);
+      expect(emulator.boundActions("post-login").map((b) => b.name)).toEqual([
+        "block-risky-logins",
+        OURS,
+        "add-roles",
+      ]);
+      expectNoSecretsIn(run.output);
+      expect(emulator.unknownRoutes).toEqual([]);
+    },
+    IMPORT_TIMEOUT,
+  );
+
+  it(
+    "puts the binding back in place without touching the Action when someone moved it",
+    async () => {
+      // By hand: ours moved to the front, and a new Action bound at the end.
+      emulator.seedDeployedAction("geo-block", "exports.onExecutePostLogin = async () => {};");
+      emulator.seedBindings("post-login", [
+        { actionName: OURS, displayName: "Sync user to Convex" },
+        { actionName: "block-risky-logins", displayName: "Block risky logins" },
+        { actionName: "add-roles", displayName: "Add roles" },
+        { actionName: "geo-block", displayName: "Geo block" },
+      ]);
+      const writesBefore = emulator.writes().length;
+      const run = await deploy([], { AUTH0_ACTION_SECRET: ROTATED_SECRET });
+      expect(run.code, run.output).toBe(0);
+      expect(emulator.boundActions("post-login")).toEqual([
+        { name: "block-risky-logins", displayName: "Block risky logins" },
+        { name: OURS, displayName: "Sync user to Convex" },
+        { name: "add-roles", displayName: "Add roles" },
+        { name: "geo-block", displayName: "Geo block" },
+      ]);
+      const writes = emulator.writes().slice(writesBefore);
+      expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual([
+        "PATCH /api/v2/actions/triggers/post-login/bindings",
+      ]);
+      expect(ours().versions).toHaveLength(2);
+    },
+    IMPORT_TIMEOUT,
+  );
+
+  it("refuses a position relative to an unbound Action before writing", async () => {
+    const writesBefore = emulator.writes().length;
+    const run = await deploy([], {
+      AUTH0_ACTION_SECRET: ROTATED_SECRET,
+      AUTH0_ACTION_BINDING_POSITION: "before:no-such-action",
+    });
+    expect(run.code).toBe(2);
+    expect(run.output).toContain("binding position before:no-such-action");
+    expect(run.output).toContain('"block-risky-logins"');
+    expect(emulator.writes()).toHaveLength(writesBefore);
+  });
+
+  it("fails clearly on refused credentials, printing no secret", async () => {
+    const wrong = randomBytes(24).toString("base64url");
+    const writesBefore = emulator.writes().length;
+    const run = await deploy([], { AUTH0_DEPLOY_CLIENT_SECRET: wrong });
+    expect(run.code).toBe(1);
+    expect(run.output).toMatch(/AUTH0_DEPLOY_CLIENT_ID \/ AUTH0_DEPLOY_CLIENT_SECRET/);
+    expect(run.output).not.toContain(wrong);
+    expect(emulator.writes()).toHaveLength(writesBefore);
+  });
+
+  it(
+    "exits 3 when the verification finds other code than the local build",
+    async () => {
+      // Simulates a tenant that ends up with different code (another deploy racing this one).
+      emulator.afterDeploy = (_action, version) => {
+        version.code = version.code.replace(/sha256=[0-9a-f]{64}/, `sha256=${"0".repeat(64)}`);
+      };
+      try {
+        const run = await deploy(["--force"], { AUTH0_ACTION_SECRET: ROTATED_SECRET });
+        expect(run.code, run.output).toBe(3);
+        expect(run.output).toContain("Verification FAILED");
+        expect(run.output).toMatch(/not the local build header/);
+      } finally {
+        emulator.afterDeploy = undefined;
+      }
+    },
+    IMPORT_TIMEOUT,
+  );
+});
+
+describe("deploy (both halves)", () => {
+  it("names the missing variables of both halves and runs nothing", async () => {
+    const run = await runProcess(
+      TSX,
+      [resolve(ROOT, "scripts/deploy.ts")],
+      { PATH: process.env.PATH, HOME: process.env.HOME, AUTH0_DOMAIN: "tenant.us.auth0.com" },
+      dir,
+    );
+    expect(run.code).toBe(2);
+    expect(run.output).toContain("CONVEX_DEPLOY_KEY");
+    expect(run.output).toContain(
+      "AUTH0_DEPLOY_CLIENT_ID, AUTH0_DEPLOY_CLIENT_SECRET, CONVEX_HTTP_URL, AUTH0_ACTION_SECRET",
+    );
+    expect(run.output).not.toContain("== Convex");
+  });
+});
