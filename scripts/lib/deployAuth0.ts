@@ -28,6 +28,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import type { ManagementClient } from "auth0";
 import yaml from "js-yaml";
 import {
   createManagementClient,
@@ -522,13 +523,13 @@ export interface Verification {
 
 /** Re-reads the tenant and checks it holds exactly what was planned. */
 export async function verifyDeploy(
+  client: ManagementClient,
   inputs: DeployInputs,
   spec: TenantSpec,
   bundle: LocalBundle,
   fingerprint: string,
   desired: PlannedBinding[],
 ): Promise<Verification> {
-  const client = createManagementClient(inputs);
   const tenant = await findActionByName(client, spec.actionName);
   const bindings = (await listBindings(client, TRIGGER_ID)).map((b) => ({
     actionName: b.actionName,
@@ -727,9 +728,10 @@ export async function deployAuth0(options: DeployAuth0Options): Promise<DeployAu
   }
   const fingerprint = deployFingerprint(spec, bundle, inputs);
 
+  // One client (one access token) for the plan's reads and the verification's.
+  const client = createManagementClient(inputs);
   let plan: DeployPlan;
   try {
-    const client = createManagementClient(inputs);
     const tenant = await findActionByName(client, spec.actionName);
     const current = await listBindings(client, TRIGGER_ID);
     plan = planDeploy(spec, bundle, inputs, fingerprint, tenant, current, options.force === true);
@@ -781,7 +783,14 @@ export async function deployAuth0(options: DeployAuth0Options): Promise<DeployAu
 
   let verification: Verification;
   try {
-    verification = await verifyDeploy(inputs, spec, bundle, fingerprint, plan.bindings.desired);
+    verification = await verifyDeploy(
+      client,
+      inputs,
+      spec,
+      bundle,
+      fingerprint,
+      plan.bindings.desired,
+    );
   } catch (err) {
     const problems = [`verification could not read the tenant: ${safeMessage(err, inputs)}`];
     out(`error: ${problems[0]}`);

@@ -51,6 +51,36 @@ export class ManagementApiError extends Error {
   }
 }
 
+const TOKEN_ATTEMPTS = 5;
+const MAX_WAIT_MS = 60_000;
+
+/** How long a 429 asks to wait: `Retry-After` seconds, else until `X-RateLimit-Reset`. */
+function rateLimitWait(response: Response, attempt: number): number {
+  const retryAfter = Number(response.headers.get("retry-after"));
+  if (Number.isFinite(retryAfter) && retryAfter > 0)
+    return Math.min(retryAfter * 1000, MAX_WAIT_MS);
+  const reset = Number(response.headers.get("x-ratelimit-reset"));
+  if (Number.isFinite(reset) && reset > 0) {
+    return Math.min(Math.max(reset * 1000 - Date.now(), 0) + 100, MAX_WAIT_MS);
+  }
+  return Math.min(1000 * 2 ** attempt, MAX_WAIT_MS);
+}
+
+/**
+ * The SDK retries Management API calls on 429 but not its own client-credentials token request;
+ * the token endpoint is rate limited too, so that one call is retried here, honouring the headers.
+ */
+const fetchRetryingToken: typeof fetch = async (input, init) => {
+  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  if (!new URL(url).pathname.endsWith("/oauth/token")) return fetch(input, init);
+  for (let attempt = 0; ; attempt++) {
+    const response = await fetch(input, init);
+    if (response.status !== 429 || attempt === TOKEN_ATTEMPTS - 1) return response;
+    await response.body?.cancel();
+    await new Promise((r) => setTimeout(r, rateLimitWait(response, attempt)));
+  }
+};
+
 /** Builds a ManagementClient for the deploy's machine-to-machine application. */
 export function createManagementClient(credentials: ManagementCredentials): ManagementClient {
   return new ManagementClient({
@@ -58,6 +88,7 @@ export function createManagementClient(credentials: ManagementCredentials): Mana
     clientId: credentials.clientId,
     clientSecret: credentials.clientSecret,
     maxRetries: 4,
+    fetch: fetchRetryingToken,
   });
 }
 

@@ -115,7 +115,11 @@ beforeAll(async () => {
     tls: cert,
     buildDelayMs: 2_500,
   });
-  // A tenant that already has two hand-made Actions bound to post-login.
+  // A tenant with more Actions than one page of the list holds (a0deploy must page to find ours)...
+  for (let i = 0; i < 105; i++) {
+    emulator.seedDeployedAction(`legacy-${i}`, "exports.onExecutePostLogin = async () => {};");
+  }
+  // ...and two hand-made Actions bound to post-login.
   emulator.seedDeployedAction("block-risky-logins", "exports.onExecutePostLogin = async () => {};");
   emulator.seedDeployedAction("add-roles", "exports.onExecutePostLogin = async () => {};");
   emulator.seedBindings("post-login", [
@@ -354,6 +358,19 @@ describe("deploy-auth0 against the Management API emulator", () => {
     },
     IMPORT_TIMEOUT,
   );
+
+  it("rides out Management API rate limiting (429 with x-ratelimit-reset)", async () => {
+    emulator.setRateLimit(2);
+    try {
+      const before = emulator.requests.length;
+      const run = await deploy([], { AUTH0_ACTION_SECRET: ROTATED_SECRET });
+      expect(run.code, run.output).toBe(0);
+      expect(run.output).toContain("nothing to import");
+      expect(emulator.requests.slice(before).some((r) => r.status === 429)).toBe(true);
+    } finally {
+      emulator.setRateLimit(50);
+    }
+  });
 
   it("refuses a position relative to an unbound Action before writing", async () => {
     const writesBefore = emulator.writes().length;

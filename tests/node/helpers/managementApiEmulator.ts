@@ -112,6 +112,8 @@ export interface ManagementApiEmulator {
   deployedVersion(action: StoredAction): StoredVersion | undefined;
   /** Marks every Action as built now (to seed a tenant without waiting). */
   finishBuilds(): void;
+  /** Changes the per-second request limit (past it: 429 with the rate-limit headers). */
+  setRateLimit(perSecond: number): void;
   /** Called after each successful deploy, e.g. to simulate a tenant that changed behind our back. */
   afterDeploy: ((action: StoredAction, version: StoredVersion) => void) | undefined;
   close(): Promise<void>;
@@ -224,7 +226,7 @@ export async function startManagementApiEmulator(
   options: EmulatorOptions,
 ): Promise<ManagementApiEmulator> {
   const buildDelayMs = options.buildDelayMs ?? 2_500;
-  const rateLimit = options.rateLimitPerSecond ?? 50;
+  let rateLimit = options.rateLimitPerSecond ?? 50;
   const actions = new Map<string, StoredAction>();
   const bindings = new Map<string, StoredBinding[]>();
   const requests: RecordedRequest[] = [];
@@ -711,6 +713,9 @@ export async function startManagementApiEmulator(
     },
     findAction,
     deployedVersion,
+    setRateLimit(perSecond) {
+      rateLimit = perSecond;
+    },
     finishBuilds() {
       for (const a of actions.values()) a.builtAt = Math.min(a.builtAt, Date.now());
     },
