@@ -413,6 +413,8 @@ export interface DeployPlan {
     localHeader: string;
     tenantHeader: string | null;
     tenantVersion: number | null;
+    /** The commit the deployed version was deployed from, when this deploy made it. */
+    tenantCommit: string | null;
   };
   secrets: { name: string; state: "set" | "omitted" }[];
   bindings: { change: boolean; current: PlannedBinding[]; desired: PlannedBinding[] };
@@ -476,6 +478,7 @@ export function planDeploy(
       localHeader: bundle.header,
       tenantHeader: deployed ? deployed.code.split("\n", 1)[0] : null,
       tenantVersion: deployed?.number ?? null,
+      tenantCommit: deployed ? (parseTrailer(deployed.code)?.commit ?? null) : null,
     },
     secrets: [
       ...wantedSecrets.map((name) => ({ name, state: "set" as const })),
@@ -494,7 +497,7 @@ export function formatPlan(plan: DeployPlan, dryRun: boolean): string[] {
   );
   lines.push(`    local code:    ${a.localHeader}`);
   lines.push(
-    `    deployed code: ${a.tenantHeader ?? "(none)"}${a.tenantVersion !== null ? ` (version ${a.tenantVersion})` : ""}`,
+    `    deployed code: ${a.tenantHeader ?? "(none)"}${a.tenantVersion !== null ? ` (version ${a.tenantVersion}${a.tenantCommit ? `, commit ${a.tenantCommit}` : ""})` : ""}`,
   );
   lines.push(
     `    secrets: ${plan.secrets.map((s) => (s.state === "set" ? `${s.name}=****` : `${s.name} (unset, left out)`)).join(", ")}`,

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -37,7 +37,9 @@ const IMPORT_TIMEOUT = 120_000;
 
 interface Run {
   code: number | null;
+  /** stdout and stderr, interleaved. */
   output: string;
+  stdout: string;
 }
 
 function runProcess(
@@ -49,10 +51,14 @@ function runProcess(
   return new Promise((done, fail) => {
     const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
-    child.stdout.on("data", (d) => (output += d));
+    let stdout = "";
+    child.stdout.on("data", (d) => {
+      output += d;
+      stdout += d;
+    });
     child.stderr.on("data", (d) => (output += d));
     child.on("error", fail);
-    child.on("close", (code) => done({ code, output }));
+    child.on("close", (code) => done({ code, output, stdout }));
   });
 }
 
@@ -79,9 +85,13 @@ function env(overrides: Record<string, string | undefined> = {}) {
   };
 }
 
-/** Runs scripts/deploy-auth0.ts from a directory without .env.local. */
-function deploy(args: string[] = [], overrides: Record<string, string | undefined> = {}) {
-  return runProcess(TSX, [resolve(ROOT, "scripts/deploy-auth0.ts"), ...args], env(overrides), dir);
+/** Runs scripts/deploy-auth0.ts, by default from a directory without .env.local. */
+function deploy(
+  args: string[] = [],
+  overrides: Record<string, string | undefined> = {},
+  cwd = dir,
+) {
+  return runProcess(TSX, [resolve(ROOT, "scripts/deploy-auth0.ts"), ...args], env(overrides), cwd);
 }
 
 function ours(): StoredAction {
@@ -285,14 +295,36 @@ describe("deploy-auth0 against the Management API emulator", () => {
     IMPORT_TIMEOUT,
   );
 
-  it("a second deploy with no change writes nothing and still verifies", async () => {
+  it("a second deploy with no change writes nothing and still verifies (--json report)", async () => {
     const writesBefore = emulator.writes().length;
-    const run = await deploy();
+    const run = await deploy(["--json"]);
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("The tenant already matches: nothing to import.");
-    expect(run.output).toContain("Verified:");
     expect(emulator.writes()).toHaveLength(writesBefore);
     expect(ours().versions).toHaveLength(1);
+    // With --json, stdout is one JSON document and the progress lines went to stderr.
+    const report = JSON.parse(run.stdout);
+    expect(report.outcome).toBe("no-op");
+    expect(report.exitCode).toBe(0);
+    expect(report.plan.action.change).toBe("none");
+    expect(report.plan.bindings.change).toBe(false);
+    expect(report.verification.ok).toBe(true);
+    expect(report.verification.version).toBe(1);
+    expect(report.verification.commit).toBe("0123456789abcdef0123456789abcdef01234567");
+    expectNoSecretsIn(run.stdout);
+  });
+
+  it("reads missing variables from .env.local in the working directory, real ones winning", async () => {
+    const cwd = await mkdtemp(join(dir, "with-env-file-"));
+    await writeFile(
+      join(cwd, ".env.local"),
+      `AUTH0_ACTION_SECRET=${ACTION_SECRET}\nCONVEX_HTTP_URL=https://from-the-file.convex.site\n`,
+    );
+    const run = await deploy(["--dry-run"], { AUTH0_ACTION_SECRET: undefined }, cwd);
+    expect(run.code, run.output).toBe(0);
+    // The secret came from the file; CONVEX_HTTP_URL from the real environment, so nothing changed.
+    expect(run.output).toContain(`Action "${OURS}": unchanged`);
+    expectNoSecretsIn(run.output);
   });
 
   it("dry run with a rotated secret reports the update and writes nothing", async () => {
@@ -301,6 +333,7 @@ describe("deploy-auth0 against the Management API emulator", () => {
     expect(run.code).toBe(0);
     expect(run.output).toContain(`Action "${OURS}": update`);
     expect(run.output).toContain("secret values or settings differ");
+    expect(run.output).toContain("(version 1, commit 0123456789abcdef0123456789abcdef01234567)");
     expect(run.output).toContain("bindings: unchanged");
     expectNoSecretsIn(run.output);
     expect(emulator.writes()).toHaveLength(writesBefore);

@@ -141,6 +141,17 @@ const TRIGGERS = [
   { id: "send-phone-message", version: "v2", status: "CURRENT", default_runtime: "node22" },
 ];
 
+/** Query parameters each GET takes; anything else is a 400, as on Auth0. */
+const GET_QUERY: [RegExp, string[]][] = [
+  [
+    /^\/api\/v2\/actions\/actions$/,
+    ["triggerId", "actionName", "deployed", "page", "per_page", "installed"],
+  ],
+  [/^\/api\/v2\/actions\/actions\/[^/]+$/, []],
+  [/^\/api\/v2\/actions\/actions\/[^/]+\/versions\/[^/]+$/, []],
+  [/^\/api\/v2\/actions\/triggers$/, []],
+];
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -446,6 +457,18 @@ export async function startManagementApiEmulator(
     query: Record<string, string>,
     body: unknown,
   ): [number, unknown] {
+    // Like Auth0, refuse query parameters an endpoint does not take (e.g. include_totals on the
+    // Actions lists), instead of ignoring them.
+    const allowed = GET_QUERY.find(([re]) => re.test(path))?.[1] ?? ["page", "per_page"];
+    const extra = method === "GET" ? Object.keys(query).filter((k) => !allowed.includes(k)) : [];
+    if (extra.length > 0) {
+      throw new HttpError(
+        400,
+        "Bad Request",
+        `Query validation error: 'Additional properties not allowed: ${extra.join(",")}'.`,
+        "invalid_query_string",
+      );
+    }
     const input = (body ?? {}) as Record<string, unknown>;
     const m = (re: RegExp) => re.exec(path);
     let match: RegExpExecArray | null;
