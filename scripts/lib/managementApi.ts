@@ -96,7 +96,7 @@ function describe(err: unknown, what: string): ManagementApiError {
   const status = (err as { statusCode?: number }).statusCode;
   if (status === 401 || status === 403) {
     return new ManagementApiError(
-      `${what}: Auth0 answered ${status}. Check that AUTH0_DEPLOY_CLIENT_ID / AUTH0_DEPLOY_CLIENT_SECRET belong to a machine-to-machine application authorized for the Management API with read:actions, create:actions, update:actions and read:triggers, update:triggers`,
+      `${what}: Auth0 answered ${status}. Check that AUTH0_DEPLOY_CLIENT_ID / AUTH0_DEPLOY_CLIENT_SECRET belong to a machine-to-machine application authorized for the Auth0 Management API with read:actions, create:actions and update:actions (read:actions alone for a dry run)`,
     );
   }
   const first = err instanceof Error ? err.message.split("\n")[0] : String(err);

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -123,7 +123,7 @@ beforeAll(async () => {
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
     tls: cert,
-    buildDelayMs: 2_500,
+    buildDelayMs: 1_500,
   });
   // A tenant with more Actions than one page of the list holds (a0deploy must page to find ours)...
   for (let i = 0; i < 105; i++) {
@@ -426,7 +426,86 @@ describe("deploy-auth0 against the Management API emulator", () => {
     expect(run.output).not.toContain(wrong);
     expect(emulator.writes()).toHaveLength(writesBefore);
   });
+});
 
+describe("deploy (both halves)", () => {
+  it("names the missing variables of both halves and runs nothing", async () => {
+    const run = await runProcess(
+      TSX,
+      [resolve(ROOT, "scripts/deploy.ts")],
+      { PATH: process.env.PATH, HOME: process.env.HOME, AUTH0_DOMAIN: "tenant.us.auth0.com" },
+      dir,
+    );
+    expect(run.code).toBe(2);
+    expect(run.output).toContain("CONVEX_DEPLOY_KEY");
+    expect(run.output).toContain(
+      "AUTH0_DEPLOY_CLIENT_ID, AUTH0_DEPLOY_CLIENT_SECRET, CONVEX_HTTP_URL, AUTH0_ACTION_SECRET",
+    );
+    expect(run.output).not.toContain("== Convex");
+  });
+
+  /** A directory with stand-ins for npx/bunx that record their arguments and exit with `code`. */
+  async function fakeRunners(code: number): Promise<{ path: string; log: string }> {
+    const bin = await mkdtemp(join(dir, "bin-"));
+    const log = join(bin, "calls.log");
+    for (const name of ["npx", "bunx"]) {
+      const script = join(bin, name);
+      await writeFile(script, `#!/bin/sh\necho "${name} $*" >> "${log}"\nexit ${code}\n`);
+      await chmod(script, 0o755);
+    }
+    return { path: `${bin}:${process.env.PATH}`, log };
+  }
+
+  function deployBoth(args: string[], path: string) {
+    return runProcess(
+      TSX,
+      [resolve(ROOT, "scripts/deploy.ts"), ...args],
+      env({
+        PATH: path,
+        CONVEX_DEPLOY_KEY: "prod:happy-otter-123|test-key",
+        AUTH0_ACTION_SECRET: ROTATED_SECRET,
+      }),
+      dir,
+    );
+  }
+
+  it(
+    "builds, deploys Convex first, then the Auth0 half (verified)",
+    async () => {
+      const runners = await fakeRunners(0);
+      const run = await deployBoth([], runners.path);
+      expect(run.code, run.output).toBe(0);
+      expect(readFileSync(runners.log, "utf8")).toBe("npx convex deploy --cmd npm run build\n");
+      expect(run.output.indexOf("== Convex")).toBeLessThan(run.output.indexOf("== Auth0"));
+      expect(run.output).toContain("Verified:");
+      expectNoSecretsIn(run.output);
+    },
+    IMPORT_TIMEOUT,
+  );
+
+  it("--bun --dry-run runs bunx convex deploy --dry-run and writes nothing to Auth0", async () => {
+    const runners = await fakeRunners(0);
+    const writesBefore = emulator.writes().length;
+    const run = await deployBoth(["--bun", "--dry-run"], runners.path);
+    expect(run.code, run.output).toBe(0);
+    expect(readFileSync(runners.log, "utf8")).toBe(
+      "bunx convex deploy --cmd npm run build --dry-run\n",
+    );
+    expect(run.output).toContain("Auth0 deploy plan (dry run: nothing will be written)");
+    expect(emulator.writes()).toHaveLength(writesBefore);
+  });
+
+  it("stops before the Auth0 half when convex deploy fails", async () => {
+    const runners = await fakeRunners(1);
+    const requestsBefore = emulator.requests.length;
+    const run = await deployBoth([], runners.path);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain("convex deploy failed; the Auth0 half was not started.");
+    expect(emulator.requests).toHaveLength(requestsBefore);
+  });
+});
+
+describe("verification", () => {
   it(
     "exits 3 when the verification finds other code than the local build",
     async () => {
@@ -445,21 +524,4 @@ describe("deploy-auth0 against the Management API emulator", () => {
     },
     IMPORT_TIMEOUT,
   );
-});
-
-describe("deploy (both halves)", () => {
-  it("names the missing variables of both halves and runs nothing", async () => {
-    const run = await runProcess(
-      TSX,
-      [resolve(ROOT, "scripts/deploy.ts")],
-      { PATH: process.env.PATH, HOME: process.env.HOME, AUTH0_DOMAIN: "tenant.us.auth0.com" },
-      dir,
-    );
-    expect(run.code).toBe(2);
-    expect(run.output).toContain("CONVEX_DEPLOY_KEY");
-    expect(run.output).toContain(
-      "AUTH0_DEPLOY_CLIENT_ID, AUTH0_DEPLOY_CLIENT_SECRET, CONVEX_HTTP_URL, AUTH0_ACTION_SECRET",
-    );
-    expect(run.output).not.toContain("== Convex");
-  });
 });

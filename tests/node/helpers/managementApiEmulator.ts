@@ -575,8 +575,7 @@ export async function startManagementApiEmulator(
         access_token: accessToken,
         token_type: "Bearer",
         expires_in: 86400,
-        scope:
-          "read:actions update:actions create:actions delete:actions read:triggers update:triggers",
+        scope: "read:actions create:actions update:actions",
       },
     ];
   }
