@@ -21,7 +21,7 @@
  *    run's fingerprint, the version is deployed and built, the draft has no undeployed changes,
  *    the secrets are the declared ones, and the bindings are exactly the planned list.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -280,8 +280,32 @@ export function readDeployInputs(
     secretValues,
     omittedSecrets,
     position: position as BindingPosition,
-    commit: (get("GITHUB_SHA") ?? get("DEPLOY_COMMIT") ?? "unknown").replace(/\s/g, ""),
+    commit: deployCommit(get("GITHUB_SHA") ?? get("DEPLOY_COMMIT")),
   };
+}
+
+/**
+ * The commit recorded in the deployed code: GITHUB_SHA / DEPLOY_COMMIT in CI, else the local
+ * checkout's HEAD (with `-dirty` when the tree has changes), else "unknown". Limited to characters
+ * that cannot form a keyword marker in the code auth0-deploy-cli rewrites.
+ */
+export function deployCommit(fromEnv: string | undefined): string {
+  const safe = (v: string) => /^[A-Za-z0-9._-]{1,80}$/.test(v);
+  if (fromEnv !== undefined) return safe(fromEnv.trim()) ? fromEnv.trim() : "unknown";
+  try {
+    const git = (args: string[]) =>
+      execFileSync("git", args, {
+        cwd: ROOT,
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+    const head = git(["rev-parse", "HEAD"]).trim();
+    const dirty = git(["status", "--porcelain"]).trim() !== "";
+    const commit = `${head}${dirty ? "-dirty" : ""}`;
+    return safe(commit) ? commit : "unknown";
+  } catch {
+    return "unknown";
+  }
 }
 
 function siteUrlProblem(raw: string): string | undefined {

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  deployCommit,
   parsePosition,
   planBindings,
   readDeployInputs,
@@ -173,6 +174,12 @@ describe("binding list planning", () => {
     expect(() => planBindings(current, me, { kind: "before", actionName: "nope" })).toThrow(
       /no Action of that name is bound to post-login/,
     );
+  });
+
+  it("records a commit only in characters that cannot form a keyword marker", () => {
+    expect(deployCommit(" 0123abc ")).toBe("0123abc");
+    expect(deployCommit("abc##AUTH0_ACTION_SECRET##")).toBe("unknown");
+    expect(deployCommit(undefined)).toMatch(/^([0-9a-f]{40}(-dirty)?|unknown)$/);
   });
 
   it("parses positions and rejects others", () => {
