@@ -278,6 +278,7 @@ describe("deploy-auth0 against the Management API emulator", () => {
         AUTH0_DOMAIN: emulator.domain,
         CLAIMS_NAMESPACE: "https://app.example.com",
       });
+      for (const value of Object.values(secretValues(action))) expect(value).not.toMatch(/##|@@/);
       // a0deploy had to wait for the build: deploy calls were refused while it was pending.
       const deploys = emulator.requests.filter((r) => r.path.endsWith(`/${action.id}/deploy`));
       expect(deploys[0].status).toBe(400);
@@ -531,4 +532,9 @@ describe("verification", () => {
     },
     IMPORT_TIMEOUT,
   );
+
+  it("no tool called an endpoint the emulator does not implement", () => {
+    expect(emulator.unknownRoutes).toEqual([]);
+    expect(emulator.requests.length).toBeGreaterThan(0);
+  });
 });
