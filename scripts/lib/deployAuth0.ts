@@ -22,7 +22,7 @@
  *    the secrets are the declared ones, and the bindings are exactly the planned list.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { createHash, createHmac } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -381,6 +381,12 @@ export function deployFingerprint(
   return createHmac("sha256", key).update(material).digest("hex");
 }
 
+/** Compares two fingerprints (HMACs) in constant time. */
+function sameFingerprint(found: string | undefined, expected: string): boolean {
+  if (found === undefined || found.length !== expected.length) return false;
+  return timingSafeEqual(Buffer.from(found, "hex"), Buffer.from(expected, "hex"));
+}
+
 /** The trailer of deployed code, if it has one. */
 export function parseTrailer(code: string): { commit: string; fingerprint: string } | undefined {
   const lines = code.trimEnd().split("\n");
@@ -467,7 +473,7 @@ export function planDeploy(
       const tenantHeader = deployed.code.split("\n", 1)[0];
       if (tenantHeader !== bundle.header) reasons.push("the deployed code is a different build");
       const trailer = parseTrailer(deployed.code);
-      if (tenantHeader === bundle.header && trailer?.fingerprint !== fingerprint) {
+      if (tenantHeader === bundle.header && !sameFingerprint(trailer?.fingerprint, fingerprint)) {
         reasons.push("secret values or settings differ from the deployed version");
       }
       if (deployed.runtime !== RUNTIME) reasons.push(`the runtime is ${deployed.runtime}`);
@@ -574,7 +580,7 @@ export async function verifyDeploy(
         `the deployed code starts with "${header}", not the local build header "${bundle.header}"`,
       );
     }
-    if (trailer?.fingerprint !== fingerprint) {
+    if (!sameFingerprint(trailer?.fingerprint, fingerprint)) {
       problems.push("the deployed version was not made from this run's secrets and settings");
     }
     if (!deployed.deployed) problems.push("the Action's version is not marked deployed");
