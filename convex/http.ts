@@ -52,6 +52,22 @@ async function readBodyCapped(request: Request, limit: number): Promise<Uint8Arr
   return body;
 }
 
+/** The request's body, or the 413 to answer when it is over `limit` bytes. */
+async function readBodyOr413(
+  request: Request,
+  limit: number,
+  what: string,
+): Promise<Uint8Array | Response> {
+  try {
+    return await readBodyCapped(request, limit);
+  } catch (err) {
+    if (err instanceof BodyTooLarge) {
+      return jsonError(413, "body_too_large", `The ${what} is over ${limit} bytes.`);
+    }
+    throw err;
+  }
+}
+
 function isJsonContentType(value: string | null): boolean {
   const mediaType = value?.split(";")[0].trim().toLowerCase();
   return mediaType === "application/json";
@@ -116,15 +132,8 @@ export const upsertUserRoute = httpAction(async (ctx, request) => {
     );
   }
 
-  let body: Uint8Array;
-  try {
-    body = await readBodyCapped(request, MAX_UPSERT_BODY_BYTES);
-  } catch (err) {
-    if (err instanceof BodyTooLarge) {
-      return jsonError(413, "body_too_large", `The body is over ${MAX_UPSERT_BODY_BYTES} bytes.`);
-    }
-    throw err;
-  }
+  const body = await readBodyOr413(request, MAX_UPSERT_BODY_BYTES, "body");
+  if (body instanceof Response) return body;
 
   const verified = await verifySignedRequest({
     authorization: request.headers.get("authorization"),
@@ -247,15 +256,8 @@ export const auth0EventsRoute = httpAction(async (ctx, request) => {
       "Send the event as Content-Type: application/json (or application/cloudevents+json).",
     );
   }
-  let body: Uint8Array;
-  try {
-    body = await readBodyCapped(request, MAX_EVENT_BODY_BYTES);
-  } catch (err) {
-    if (err instanceof BodyTooLarge) {
-      return jsonError(413, "body_too_large", `The event is over ${MAX_EVENT_BODY_BYTES} bytes.`);
-    }
-    throw err;
-  }
+  const body = await readBodyOr413(request, MAX_EVENT_BODY_BYTES, "event");
+  if (body instanceof Response) return body;
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));

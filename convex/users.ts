@@ -50,7 +50,8 @@ export const upsertArgs = {
 };
 export type UpsertArgs = Infer<ReturnType<typeof v.object<typeof upsertArgs>>>;
 
-const PROFILE_KEYS = [
+/** The profile facts Auth0 owns on a row. */
+export const PROFILE_KEYS = [
   "email",
   "emailVerified",
   "name",

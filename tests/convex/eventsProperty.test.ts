@@ -11,6 +11,7 @@ import { internal } from "../../convex/_generated/api";
 import type { Doc } from "../../convex/_generated/dataModel";
 import schema from "../../convex/schema";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
+import { PROFILE_KEYS } from "../../convex/users";
 import { cloudEvent, deliver, DOMAIN, setEventsEnv, tables, type T } from "./eventsFixtures";
 
 const modules = import.meta.glob("../../convex/**/*.*s");
@@ -102,15 +103,7 @@ function expectedRow(p: Profile, updatedAt: number): Expected {
 
 function actualRow(row: Doc<"users">): Expected {
   const out: Expected = { auth0UpdatedAt: row.auth0UpdatedAt! };
-  for (const k of [
-    "email",
-    "emailVerified",
-    "name",
-    "nickname",
-    "givenName",
-    "familyName",
-    "avatarUrl",
-  ] as const) {
+  for (const k of PROFILE_KEYS) {
     if (row[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = row[k];
   }
   return out;
