@@ -1,9 +1,14 @@
 /**
  * `npm run deploy:auth0`: deploys the built post-login Action and its binding with
- * auth0-deploy-cli, then verifies the tenant (see scripts/lib/deployAuth0.ts).
+ * auth0-deploy-cli, then verifies the tenant (see scripts/lib/deployAuth0.ts). With
+ * AUTH0_EVENTS_TOKEN set, also the Event Stream that posts user events to /auth0/events.
  *
- *   tsx scripts/deploy-auth0.ts [--dry-run] [--force] [--position <first|last|before:X|after:X>] [--json]
+ *   tsx scripts/deploy-auth0.ts [--dry-run] [--force] [--force-event-stream]
+ *                               [--position <first|last|before:X|after:X>] [--json]
  *
+ * --force re-imports everything even when the tenant matches; --force-event-stream re-imports only
+ * the event stream, to send a rotated AUTH0_EVENTS_TOKEN (Auth0 never returns the token, so a
+ * change to it alone cannot be detected).
  * Exit codes: 0 done (or dry run), 1 the import or a Management API call failed, 2 bad input
  * (nothing was called or written), 3 the verification found the tenant not as planned.
  * Reads `.env.local` from the working directory when present; real environment variables win.
@@ -12,7 +17,11 @@ import { deployAuth0, EXIT } from "./lib/deployAuth0";
 import { loadEnvFile, parseFlags } from "./lib/deployCli";
 
 async function main(): Promise<number> {
-  const flags = parseFlags(process.argv.slice(2), ["dry-run", "force", "json"], ["position"]);
+  const flags = parseFlags(
+    process.argv.slice(2),
+    ["dry-run", "force", "force-event-stream", "json"],
+    ["position"],
+  );
   if ("error" in flags) {
     console.error(`deploy-auth0: ${flags.error}`);
     return EXIT.invalidInput;
@@ -25,6 +34,7 @@ async function main(): Promise<number> {
     env: process.env,
     dryRun: flags.booleans.has("dry-run"),
     force: flags.booleans.has("force"),
+    forceEventStream: flags.booleans.has("force-event-stream"),
     position: flags.values.get("position"),
     out,
   });

@@ -20,6 +20,12 @@
  * 5. Verify by reading the tenant again: the deployed code carries the local build header and this
  *    run's fingerprint, the version is deployed and built, the draft has no undeployed changes,
  *    the secrets are the declared ones, and the bindings are exactly the planned list.
+ *
+ * The Event Stream (webhook to `<CONVEX_HTTP_URL>/auth0/events`) is opt-in: without
+ * AUTH0_EVENTS_TOKEN it is left out entirely (no read, no write). With it, the stream is imported
+ * only when it is missing, its endpoint, subscriptions, status or authorization method differ, or
+ * with --force / --force-event-stream: Auth0 never returns the bearer token, so a changed token
+ * cannot be seen, and re-sending it on every run would make every deploy a write.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
@@ -34,9 +40,11 @@ import {
   createManagementClient,
   findActionByName,
   listBindings,
+  listEventStreams,
   ManagementApiError,
   type TenantAction,
   type TenantBinding,
+  type TenantEventStream,
 } from "./managementApi";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -69,6 +77,11 @@ const CREDENTIAL_NAMES = new Set(["AUTH0_CLIENT_SECRET", "AUTH0_DEPLOY_CLIENT_SE
 /** Action secrets that are confidential (the others are settings): scrubbed from any output. */
 const CONFIDENTIAL_SECRETS = new Set(["AUTH0_ACTION_SECRET"]);
 
+/** The event types the receiver at /auth0/events handles; the stream must subscribe to all. */
+export const REQUIRED_EVENT_TYPES = ["user.created", "user.updated", "user.deleted"] as const;
+/** The variable the stream's endpoint is built from (already validated as the .convex.site URL). */
+const ENDPOINT_VARIABLE = "CONVEX_HTTP_URL";
+
 /** Exit codes of the deploy commands. */
 export const EXIT = { ok: 0, failed: 1, invalidInput: 2, verificationFailed: 3 } as const;
 
@@ -90,6 +103,73 @@ export interface TenantSpec {
   /** Each declared secret and the CI variable its `##KEYWORD##` value maps from. */
   secrets: { name: string; variable: string }[];
   bindingDisplayName: string;
+  /** The Event Stream tenant.yaml declares, if any. */
+  eventStream?: EventStreamSpec;
+}
+
+/** The declared Event Stream: a webhook with bearer authorization. */
+export interface EventStreamSpec {
+  name: string;
+  subscriptions: string[];
+  /** Path appended to CONVEX_HTTP_URL, e.g. `/auth0/events`. */
+  endpointPath: string;
+  /** The CI variable the bearer token's `##KEYWORD##` maps from. */
+  tokenVariable: string;
+}
+
+/** Checks the `eventStreams` section; pushes every problem found. */
+function parseEventStream(
+  path: string,
+  value: unknown,
+  problems: string[],
+): EventStreamSpec | undefined {
+  const where = `${path}: eventStreams`;
+  if (!Array.isArray(value) || value.length !== 1) {
+    problems.push(`${where} must list exactly one stream`);
+    return undefined;
+  }
+  const stream = (value[0] ?? {}) as Record<string, unknown>;
+  const before = problems.length;
+  const name = typeof stream.name === "string" ? stream.name.trim() : "";
+  if (!name) problems.push(`${where}: the stream has no name`);
+  if ("id" in stream) problems.push(`${where}: do not give the stream an id (it is found by name)`);
+  if (stream.status !== "enabled") problems.push(`${where}: status must be enabled`);
+  const subscriptions = Array.isArray(stream.subscriptions)
+    ? (stream.subscriptions as Record<string, unknown>[]).map((s) => String(s?.event_type ?? ""))
+    : [];
+  const missing = REQUIRED_EVENT_TYPES.filter((t) => !subscriptions.includes(t));
+  if (missing.length > 0) {
+    problems.push(`${where}: subscriptions must include ${missing.join(", ")}`);
+  }
+  const destination = (stream.destination ?? {}) as Record<string, unknown>;
+  const configuration = (destination.configuration ?? {}) as Record<string, unknown>;
+  const authorization = (configuration.webhook_authorization ?? {}) as Record<string, unknown>;
+  if (destination.type !== "webhook") problems.push(`${where}: destination.type must be webhook`);
+  const endpoint =
+    typeof configuration.webhook_endpoint === "string"
+      ? /^##([A-Za-z0-9_]+)##(\/[A-Za-z0-9_./-]*)$/.exec(configuration.webhook_endpoint)
+      : null;
+  if (!endpoint || endpoint[1] !== ENDPOINT_VARIABLE) {
+    problems.push(
+      `${where}: webhook_endpoint must be "##${ENDPOINT_VARIABLE}##/<path>", e.g. "##${ENDPOINT_VARIABLE}##/auth0/events"`,
+    );
+  }
+  if (authorization.method !== "bearer") {
+    problems.push(`${where}: webhook_authorization.method must be bearer`);
+  }
+  const token =
+    typeof authorization.token === "string"
+      ? /^##([A-Za-z0-9_]+)##$/.exec(authorization.token)
+      : null;
+  if (!token) {
+    problems.push(
+      `${where}: webhook_authorization.token must have a value of the form ##VARIABLE##`,
+    );
+  } else if (CREDENTIAL_NAMES.has(token[1])) {
+    problems.push(`${where}: the token must not map from the deploy credential ${token[1]}`);
+  }
+  if (problems.length > before || !endpoint || !token) return undefined;
+  return { name, subscriptions, endpointPath: endpoint[2], tokenVariable: token[1] };
 }
 
 /** Reads and checks tenant.yaml. Throws {@link DeployInputError} naming every problem. */
@@ -103,8 +183,10 @@ export async function loadTenantSpec(path = TENANT_YAML): Promise<TenantSpec> {
   }
   const root = (doc ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(root)) {
-    if (key !== "actions" && key !== "triggers") {
-      problems.push(`${path}: only "actions" and "triggers" belong here, found "${key}"`);
+    if (key !== "actions" && key !== "triggers" && key !== "eventStreams") {
+      problems.push(
+        `${path}: only "actions", "triggers" and "eventStreams" belong here, found "${key}"`,
+      );
     }
   }
   const actions = Array.isArray(root.actions) ? (root.actions as Record<string, unknown>[]) : [];
@@ -150,6 +232,15 @@ export async function loadTenantSpec(path = TENANT_YAML): Promise<TenantSpec> {
   }
   const bindingDisplayName =
     typeof list[0]?.display_name === "string" ? list[0].display_name : actionName;
+  const eventStream =
+    root.eventStreams === undefined
+      ? undefined
+      : parseEventStream(path, root.eventStreams, problems);
+  if (eventStream && secrets.some((s) => s.variable === eventStream.tokenVariable)) {
+    problems.push(
+      `${path}: the event stream's token must not be one of the Action's secrets (${eventStream.tokenVariable})`,
+    );
+  }
   if (problems.length > 0) throw new DeployInputError(problems);
   return {
     actionName,
@@ -158,6 +249,7 @@ export async function loadTenantSpec(path = TENANT_YAML): Promise<TenantSpec> {
     dependencies: Array.isArray(action.dependencies) ? action.dependencies : [],
     secrets,
     bindingDisplayName,
+    ...(eventStream ? { eventStream } : {}),
   };
 }
 
@@ -185,6 +277,8 @@ export interface DeployInputs {
   omittedSecrets: string[];
   position: BindingPosition;
   commit: string;
+  /** The event stream's bearer token; undefined when unset (the stream is then left out). */
+  eventsToken: string | undefined;
 }
 
 // auth0-deploy-cli pastes ##KEYWORD## values into YAML text as they are: these would break the
@@ -265,6 +359,28 @@ export function readDeployInputs(
       );
     }
   }
+  const eventsToken = spec.eventStream ? get(spec.eventStream.tokenVariable) : undefined;
+  if (spec.eventStream && eventsToken !== undefined) {
+    const variable = spec.eventStream.tokenVariable;
+    if (UNSAFE_VALUE.test(eventsToken)) {
+      problems.push(
+        `${variable} contains a character the keyword replacement cannot carry (a quote, a backslash, a control character, "##" or "@@")`,
+      );
+    }
+    if (eventsToken.length < 32) {
+      problems.push(`${variable} must be at least 32 characters (e.g. openssl rand -base64 32)`);
+    }
+    if (site !== undefined && !site.startsWith("https://")) {
+      problems.push(
+        `${variable} is set, but Auth0 delivers events only to https endpoints and CONVEX_HTTP_URL is not https`,
+      );
+    }
+    if (actionSecret !== undefined && sameSecret(eventsToken, actionSecret)) {
+      problems.push(
+        `${variable} must differ from AUTH0_ACTION_SECRET: each secret should protect one thing`,
+      );
+    }
+  }
   const rawPosition = positionOverride ?? get("AUTH0_ACTION_BINDING_POSITION");
   const position = parsePosition(rawPosition);
   if (!position) {
@@ -281,7 +397,20 @@ export function readDeployInputs(
     omittedSecrets,
     position: position as BindingPosition,
     commit: deployCommit(get("GITHUB_SHA") ?? get("DEPLOY_COMMIT")),
+    eventsToken,
   };
+}
+
+/** Constant-time equality of two secrets (hashed first, so their lengths do not leak). */
+function sameSecret(a: string, b: string): boolean {
+  const hash = (v: string) => createHash("sha256").update(v).digest();
+  return timingSafeEqual(hash(a), hash(b));
+}
+
+/** The stream's endpoint: CONVEX_HTTP_URL (without trailing slashes) and the declared path. */
+export function eventStreamEndpoint(spec: EventStreamSpec, inputs: DeployInputs): string {
+  const site = (inputs.secretValues.get(ENDPOINT_VARIABLE) ?? "").replace(/\/+$/, "");
+  return `${site}${spec.endpointPath}`;
 }
 
 /**
@@ -448,6 +577,127 @@ export interface DeployPlan {
   };
   secrets: { name: string; state: "set" | "omitted" }[];
   bindings: { change: boolean; current: PlannedBinding[]; desired: PlannedBinding[] };
+  /** Absent when tenant.yaml declares no event stream. */
+  eventStream?: EventStreamPlan;
+}
+
+/** What a deploy would do with the event stream. */
+export interface EventStreamPlan {
+  name: string;
+  /** `off`: the token variable is unset, so the stream is neither read nor written. */
+  change: "create" | "update" | "none" | "off";
+  reasons: string[];
+  tokenVariable: string;
+  endpoint: string;
+  subscriptions: string[];
+  /** The stream of that name in the tenant, as read (null when absent or not read). */
+  tenant: TenantEventStream | null;
+}
+
+/** The same event types, in any order. */
+const sameSet = (a: string[], b: string[]) =>
+  JSON.stringify([...new Set(a)].sort()) === JSON.stringify([...new Set(b)].sort());
+
+/**
+ * Compares the tenant's event streams with the declared one. `streams` is undefined when the
+ * token is unset (the stream is off and the tenant was not read). Throws
+ * {@link DeployInputError} when the name is ambiguous or taken by a stream that cannot be ours.
+ */
+export function planEventStream(
+  spec: EventStreamSpec,
+  inputs: DeployInputs,
+  streams: TenantEventStream[] | undefined,
+  force: string | undefined,
+): EventStreamPlan {
+  const base = {
+    name: spec.name,
+    tokenVariable: spec.tokenVariable,
+    endpoint: eventStreamEndpoint(spec, inputs),
+    subscriptions: spec.subscriptions,
+  };
+  if (inputs.eventsToken === undefined || streams === undefined) {
+    return { ...base, change: "off", reasons: [], tenant: null };
+  }
+  const named = streams.filter((s) => s.name === spec.name);
+  if (named.length > 1) {
+    throw new DeployInputError([
+      `${named.length} event streams are named "${spec.name}" (${named.map((s) => s.id).join(", ")}): auth0-deploy-cli would not know which to update; delete or rename the extra ones`,
+    ]);
+  }
+  const tenant = named[0] ?? null;
+  if (!tenant) {
+    return { ...base, change: "create", reasons: ["the stream does not exist"], tenant };
+  }
+  if (tenant.destinationType !== "webhook") {
+    throw new DeployInputError([
+      `the event stream "${spec.name}" (${tenant.id}) has a ${tenant.destinationType ?? "unknown"} destination, which cannot be changed into a webhook: delete or rename it`,
+    ]);
+  }
+  const reasons = eventStreamDifferences(tenant, base.endpoint, spec.subscriptions).map(
+    (d) => d.found,
+  );
+  if (force && reasons.length === 0) reasons.push(force);
+  return { ...base, change: reasons.length > 0 ? "update" : "none", reasons, tenant };
+}
+
+/**
+ * How a stream read from the tenant differs from the declared endpoint and subscriptions: each
+ * difference as what was found (a sentence) and what was expected.
+ */
+function eventStreamDifferences(
+  tenant: TenantEventStream,
+  endpoint: string,
+  subscriptions: string[],
+): { found: string; expected: string }[] {
+  const out = [];
+  if (tenant.status !== "enabled") {
+    out.push({ found: `the status is ${tenant.status ?? "(none)"}`, expected: "enabled" });
+  }
+  if (tenant.endpoint !== endpoint) {
+    out.push({ found: `the endpoint is ${tenant.endpoint ?? "(none)"}`, expected: endpoint });
+  }
+  if (!sameSet(tenant.subscriptions, subscriptions)) {
+    out.push({
+      found: `the subscriptions are [${tenant.subscriptions.join(", ")}]`,
+      expected: `[${subscriptions.join(", ")}]`,
+    });
+  }
+  if (tenant.authorizationMethod !== "bearer") {
+    out.push({
+      found: `the authorization method is ${tenant.authorizationMethod ?? "(none)"}`,
+      expected: "bearer",
+    });
+  }
+  return out;
+}
+
+/**
+ * The verification of the stream: it exists, is a webhook, is enabled, posts the declared event
+ * types to the declared endpoint, and authorizes with a bearer token. Returns the problems found.
+ */
+export function eventStreamProblems(
+  plan: EventStreamPlan,
+  streams: TenantEventStream[],
+): { stream: TenantEventStream | null; problems: string[] } {
+  const named = streams.filter((s) => s.name === plan.name);
+  if (named.length !== 1) {
+    const problem =
+      named.length === 0
+        ? `event stream "${plan.name}" is not in the tenant`
+        : `${named.length} event streams are named "${plan.name}"`;
+    return { stream: null, problems: [problem] };
+  }
+  const stream = named[0];
+  const problems: string[] = [];
+  if (stream.destinationType !== "webhook") {
+    problems.push(
+      `event stream "${plan.name}": the destination is ${stream.destinationType ?? "(none)"}, expected webhook`,
+    );
+  }
+  for (const d of eventStreamDifferences(stream, plan.endpoint, plan.subscriptions)) {
+    problems.push(`event stream "${plan.name}": ${d.found}, expected ${d.expected}`);
+  }
+  return { stream, problems };
 }
 
 function sameNames(a: string[], b: string[]): boolean {
@@ -540,6 +790,29 @@ export function formatPlan(plan: DeployPlan, dryRun: boolean): string[] {
   } else {
     lines.push(`  ${TRIGGER_ID} bindings: unchanged (${names(plan.bindings.current)})`);
   }
+  if (plan.eventStream) lines.push(...formatEventStreamPlan(plan.eventStream));
+  return lines;
+}
+
+function formatEventStreamPlan(e: EventStreamPlan): string[] {
+  if (e.change === "off") {
+    return [
+      `  Event stream "${e.name}": not deployed: ${e.tokenVariable} is unset, so real-time user events (created, updated, deleted) are off and the tenant's event streams are not read.`,
+      `    To enable them, set ${e.tokenVariable} (openssl rand -base64 32) in the Convex deployment and in CI, then deploy again.`,
+    ];
+  }
+  const lines = [
+    e.change === "none"
+      ? `  Event stream "${e.name}": unchanged (Auth0 never returns the bearer token: after changing ${e.tokenVariable}, deploy with --force-event-stream)`
+      : `  Event stream "${e.name}": ${e.change} (${e.reasons.join("; ")})`,
+  ];
+  if (e.change !== "none") {
+    lines.push(`    endpoint: ${e.endpoint}`);
+    lines.push(`    subscriptions: ${e.subscriptions.join(", ")}`);
+    lines.push(`    status: enabled, authorization: bearer ${e.tokenVariable}=****`);
+  } else {
+    lines.push(`    ${e.tenant?.id}: enabled, ${e.subscriptions.join(", ")} -> ${e.endpoint}`);
+  }
   return lines;
 }
 
@@ -552,6 +825,8 @@ export interface Verification {
   header: string | null;
   commit: string | null;
   bindings: PlannedBinding[];
+  /** The event stream as read, when this run deployed or checked one. */
+  eventStream: TenantEventStream | null;
 }
 
 /** Re-reads the tenant and checks it holds exactly what was planned. */
@@ -562,6 +837,7 @@ export async function verifyDeploy(
   bundle: LocalBundle,
   fingerprint: string,
   desired: PlannedBinding[],
+  eventStream?: EventStreamPlan,
 ): Promise<Verification> {
   const tenant = await findActionByName(client, spec.actionName);
   const bindings = (await listBindings(client, TRIGGER_ID)).map((b) => ({
@@ -602,6 +878,12 @@ export async function verifyDeploy(
       `${TRIGGER_ID} bindings are ${bindings.map((b) => b.actionName).join(" -> ")}, expected ${desired.map((b) => b.actionName).join(" -> ")}`,
     );
   }
+  let stream: TenantEventStream | null = null;
+  if (eventStream && eventStream.change !== "off") {
+    const checked = eventStreamProblems(eventStream, await listEventStreams(client));
+    stream = checked.stream;
+    problems.push(...checked.problems);
+  }
   return {
     ok: problems.length === 0,
     problems,
@@ -610,6 +892,7 @@ export async function verifyDeploy(
     header,
     commit: trailer?.commit ?? null,
     bindings,
+    eventStream: stream,
   };
 }
 
@@ -644,6 +927,25 @@ function derivedTenant(
         display_name: b.displayName,
       })),
     };
+  }
+  const stream = plan.eventStream;
+  if (stream && (stream.change === "create" || stream.change === "update")) {
+    out.eventStreams = [
+      {
+        name: stream.name,
+        status: "enabled",
+        subscriptions: stream.subscriptions.map((event_type) => ({ event_type })),
+        destination: {
+          type: "webhook",
+          configuration: {
+            // Not secret, and already normalized (no doubled slash), so written as it is.
+            webhook_endpoint: stream.endpoint,
+            // Auth0 never returns it: every import of the stream sends it again.
+            webhook_authorization: { method: "bearer", token: `##${stream.tokenVariable}##` },
+          },
+        },
+      },
+    ];
   }
   return out;
 }
@@ -688,6 +990,9 @@ async function runA0deploy(
     const value = inputs.secretValues.get(s.name);
     if (value !== undefined) childEnv[s.variable] = value;
   }
+  if (spec.eventStream && inputs.eventsToken !== undefined) {
+    childEnv[spec.eventStream.tokenVariable] = inputs.eventsToken;
+  }
   const sensitive = confidentialValues(inputs);
   // a0deploy's logger always colours its output; CI logs read better without escape codes.
   // eslint-disable-next-line no-control-regex
@@ -725,8 +1030,10 @@ export interface DeployAuth0Options {
   /** Environment to read (process.env in the CLI). */
   env: Record<string, string | undefined>;
   dryRun?: boolean;
-  /** Re-import the Action even when the tenant already matches. */
+  /** Re-import the Action (and the event stream, when enabled) even when the tenant matches. */
   force?: boolean;
+  /** Re-import only the event stream, e.g. to send a rotated AUTH0_EVENTS_TOKEN. */
+  forceEventStream?: boolean;
   /** Overrides AUTH0_ACTION_BINDING_POSITION. */
   position?: string;
   tenantPath?: string;
@@ -768,6 +1075,16 @@ export async function deployAuth0(options: DeployAuth0Options): Promise<DeployAu
     const tenant = await findActionByName(client, spec.actionName);
     const current = await listBindings(client, TRIGGER_ID);
     plan = planDeploy(spec, bundle, inputs, fingerprint, tenant, current, options.force === true);
+    if (spec.eventStream) {
+      // Without the token the stream is off: its scopes may not even be granted, so no read.
+      const streams = inputs.eventsToken === undefined ? undefined : await listEventStreams(client);
+      const force = options.force
+        ? "--force"
+        : options.forceEventStream
+          ? "--force-event-stream"
+          : undefined;
+      plan.eventStream = planEventStream(spec.eventStream, inputs, streams, force);
+    }
   } catch (err) {
     const invalid = err instanceof DeployInputError;
     const problems = invalid ? err.problems : [safeMessage(err, inputs)];
@@ -780,7 +1097,9 @@ export async function deployAuth0(options: DeployAuth0Options): Promise<DeployAu
   for (const line of formatPlan(plan, options.dryRun === true)) out(line);
   if (options.dryRun) return { exitCode: EXIT.ok, outcome: "dry-run", plan };
 
-  const changes = plan.action.change !== "none" || plan.bindings.change;
+  const streamChange =
+    plan.eventStream?.change === "create" || plan.eventStream?.change === "update";
+  const changes = plan.action.change !== "none" || plan.bindings.change || streamChange;
   if (changes) {
     const dir = await mkdtemp(join(tmpdir(), "deploy-auth0-"));
     try {
@@ -823,6 +1142,7 @@ export async function deployAuth0(options: DeployAuth0Options): Promise<DeployAu
       bundle,
       fingerprint,
       plan.bindings.desired,
+      plan.eventStream,
     );
   } catch (err) {
     const problems = [`verification could not read the tenant: ${safeMessage(err, inputs)}`];
@@ -848,6 +1168,14 @@ export async function deployAuth0(options: DeployAuth0Options): Promise<DeployAu
   out(
     `  ${TRIGGER_ID} bindings: ${verification.bindings.map((b, i) => `${i + 1}. ${b.actionName}`).join(", ")}`,
   );
+  const stream = verification.eventStream;
+  if (stream) {
+    out(
+      `  event stream "${stream.name}" (${stream.id}): ${stream.status}, ${stream.subscriptions.join(", ")} -> ${stream.endpoint}, ${stream.authorizationMethod} token`,
+    );
+  } else if (plan.eventStream?.change === "off") {
+    out(`  event stream: not deployed (${plan.eventStream.tokenVariable} is unset)`);
+  }
   return {
     exitCode: EXIT.ok,
     outcome: changes ? "deployed" : "no-op",
@@ -858,6 +1186,7 @@ export async function deployAuth0(options: DeployAuth0Options): Promise<DeployAu
 
 function confidentialValues(inputs: DeployInputs): string[] {
   const values = [inputs.clientSecret];
+  if (inputs.eventsToken !== undefined) values.push(inputs.eventsToken);
   for (const [name, value] of inputs.secretValues) {
     if (CONFIDENTIAL_SECRETS.has(name)) values.push(value);
   }

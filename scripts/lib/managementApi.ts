@@ -43,6 +43,20 @@ export interface TenantBinding {
   displayName: string;
 }
 
+/**
+ * The readable facts about one event stream. Auth0 never returns a webhook's credentials (the
+ * bearer token), so only the authorization method is known.
+ */
+export interface TenantEventStream {
+  id: string;
+  name: string;
+  status: string | undefined;
+  subscriptions: string[];
+  destinationType: string | undefined;
+  endpoint: string | undefined;
+  authorizationMethod: string | undefined;
+}
+
 /** Thrown for a failed Management API call, with a message safe to print. */
 export class ManagementApiError extends Error {
   constructor(message: string) {
@@ -96,7 +110,7 @@ function describe(err: unknown, what: string): ManagementApiError {
   const status = (err as { statusCode?: number }).statusCode;
   if (status === 401 || status === 403) {
     return new ManagementApiError(
-      `${what}: Auth0 answered ${status}. Check that AUTH0_DEPLOY_CLIENT_ID / AUTH0_DEPLOY_CLIENT_SECRET belong to a machine-to-machine application authorized for the Auth0 Management API with read:actions, create:actions and update:actions (read:actions alone for a dry run)`,
+      `${what}: Auth0 answered ${status}. Check that AUTH0_DEPLOY_CLIENT_ID / AUTH0_DEPLOY_CLIENT_SECRET belong to a machine-to-machine application authorized for the Auth0 Management API with read:actions, create:actions and update:actions, and for the event stream read:event_streams, create:event_streams and update:event_streams (the read: scopes alone for a dry run)`,
     );
   }
   const first = err instanceof Error ? err.message.split("\n")[0] : String(err);
@@ -170,6 +184,35 @@ export async function listBindings(
     }
   } catch (err) {
     throw describe(err, `listing the ${triggerId} trigger's bindings`);
+  }
+  return out;
+}
+
+/** Lists every event stream in the tenant (all pages), webhook details included. */
+export async function listEventStreams(client: ManagementClient): Promise<TenantEventStream[]> {
+  const out: TenantEventStream[] = [];
+  try {
+    const page = await client.eventStreams.list();
+    for await (const stream of page) {
+      const destination = stream.destination as
+        { type?: string; configuration?: Record<string, unknown> } | undefined;
+      const configuration = destination?.configuration ?? {};
+      const authorization = configuration.webhook_authorization as { method?: string } | undefined;
+      out.push({
+        id: stream.id ?? "",
+        name: stream.name ?? "",
+        status: stream.status,
+        subscriptions: (stream.subscriptions ?? []).map((s) => String(s.event_type ?? "")),
+        destinationType: destination?.type,
+        endpoint:
+          typeof configuration.webhook_endpoint === "string"
+            ? configuration.webhook_endpoint
+            : undefined,
+        authorizationMethod: authorization?.method,
+      });
+    }
+  } catch (err) {
+    throw describe(err, "listing the tenant's event streams");
   }
   return out;
 }

@@ -12,16 +12,22 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   deployCommit,
+  eventStreamProblems,
+  loadTenantSpec,
   parsePosition,
   planBindings,
+  planEventStream,
   readDeployInputs,
   DeployInputError,
+  type EventStreamSpec,
   type TenantSpec,
 } from "../../scripts/lib/deployAuth0";
+import type { TenantEventStream } from "../../scripts/lib/managementApi";
 import {
   startManagementApiEmulator,
   type ManagementApiEmulator,
   type StoredAction,
+  type StoredEventStream,
 } from "./helpers/managementApiEmulator";
 import { createTestCertificate, type TestCertificate } from "./helpers/testCertificate";
 
@@ -35,6 +41,12 @@ const ACTION_SECRET = randomBytes(32).toString("base64url");
 const ROTATED_SECRET = randomBytes(32).toString("base64url");
 const SITE = "https://happy-otter-123.convex.site";
 const IMPORT_TIMEOUT = 120_000;
+const EVENTS_TOKEN = randomBytes(32).toString("base64url");
+const ROTATED_EVENTS_TOKEN = randomBytes(32).toString("base64url");
+const FOREIGN_TOKEN = randomBytes(32).toString("base64url");
+const STREAM = "convex-auth0-users";
+const ENDPOINT = `${SITE}/auth0/events`;
+const FOREIGN_STREAM = "audit-log-export";
 
 interface Run {
   code: number | null;
@@ -67,6 +79,10 @@ let dir: string;
 let cert: TestCertificate;
 let emulator: ManagementApiEmulator;
 let localBundle: string;
+/** The events token the default environment carries (rotated by a test below). */
+let eventsToken = EVENTS_TOKEN;
+/** The hand-made stream as it was seeded, to prove the deploy never touches it. */
+let foreignBefore: StoredEventStream;
 
 function env(overrides: Record<string, string | undefined> = {}) {
   return {
@@ -82,6 +98,7 @@ function env(overrides: Record<string, string | undefined> = {}) {
     // CONVEX_TIMEOUT_MS deliberately unset: an optional secret left out.
     AUTH0_ACTION_BINDING_POSITION: "after:block-risky-logins",
     GITHUB_SHA: "0123456789abcdef0123456789abcdef01234567",
+    AUTH0_EVENTS_TOKEN: eventsToken,
     ...overrides,
   };
 }
@@ -110,7 +127,25 @@ function expectNoSecretsIn(output: string) {
   expect(output).not.toContain(CLIENT_SECRET);
   expect(output).not.toContain(ACTION_SECRET);
   expect(output).not.toContain(ROTATED_SECRET);
+  expect(output).not.toContain(EVENTS_TOKEN);
+  expect(output).not.toContain(ROTATED_EVENTS_TOKEN);
+  expect(output).not.toContain(FOREIGN_TOKEN);
 }
+
+function ourStream(): StoredEventStream {
+  const stream = emulator.findEventStream(STREAM);
+  if (!stream) throw new Error("our event stream is not in the tenant");
+  return stream;
+}
+
+/** The hand-made stream is exactly as seeded, and no request ever wrote to it. */
+function expectForeignStreamUntouched() {
+  expect(emulator.findEventStream(FOREIGN_STREAM)).toEqual(foreignBefore);
+  expect(emulator.writes().filter((r) => r.path.includes(foreignBefore.id))).toEqual([]);
+}
+
+const streamRequests = () =>
+  emulator.requests.filter((r) => r.path.startsWith("/api/v2/event-streams"));
 
 beforeAll(async () => {
   if (!existsSync(BUNDLE)) {
@@ -137,6 +172,21 @@ beforeAll(async () => {
     { actionName: "block-risky-logins", displayName: "Block risky logins" },
     { actionName: "add-roles", displayName: "Add roles" },
   ]);
+  // An event stream someone made by hand, which the deploy must leave exactly as it is.
+  foreignBefore = structuredClone(
+    emulator.seedEventStream({
+      name: FOREIGN_STREAM,
+      status: "enabled",
+      subscriptions: [{ event_type: "user.deleted" }],
+      destination: {
+        type: "webhook",
+        configuration: {
+          webhook_endpoint: "https://audit.example.com/hooks/auth0",
+          webhook_authorization: { method: "bearer", token: FOREIGN_TOKEN },
+        },
+      },
+    }),
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -228,6 +278,161 @@ describe("binding list planning", () => {
   });
 });
 
+describe("event stream planning", () => {
+  const streamSpec: EventStreamSpec = {
+    name: STREAM,
+    subscriptions: ["user.created", "user.updated", "user.deleted"],
+    endpointPath: "/auth0/events",
+    tokenVariable: "AUTH0_EVENTS_TOKEN",
+  };
+  const spec: TenantSpec = {
+    actionName: OURS,
+    codePath: BUNDLE,
+    supportedTriggers: [{ id: "post-login", version: "v3" }],
+    dependencies: [],
+    secrets: [
+      { name: "CONVEX_HTTP_URL", variable: "CONVEX_HTTP_URL" },
+      { name: "AUTH0_ACTION_SECRET", variable: "AUTH0_ACTION_SECRET" },
+    ],
+    bindingDisplayName: "x",
+    eventStream: streamSpec,
+  };
+  const baseEnv = {
+    AUTH0_DOMAIN: "tenant.us.auth0.com",
+    AUTH0_DEPLOY_CLIENT_ID: CLIENT_ID,
+    AUTH0_DEPLOY_CLIENT_SECRET: CLIENT_SECRET,
+    // A trailing slash must not give the stream a "//auth0/events" endpoint.
+    CONVEX_HTTP_URL: `${SITE}/`,
+    AUTH0_ACTION_SECRET: ACTION_SECRET,
+  };
+  const inputs = (token: string | undefined) =>
+    readDeployInputs({ ...baseEnv, AUTH0_EVENTS_TOKEN: token }, spec);
+  const tenantStream = (overrides: Partial<TenantEventStream> = {}): TenantEventStream => ({
+    id: "est_1",
+    name: STREAM,
+    status: "enabled",
+    subscriptions: ["user.deleted", "user.created", "user.updated"],
+    destinationType: "webhook",
+    endpoint: ENDPOINT,
+    authorizationMethod: "bearer",
+    ...overrides,
+  });
+
+  it("reads the stream tenant.yaml declares", async () => {
+    expect((await loadTenantSpec()).eventStream).toEqual(streamSpec);
+  });
+
+  it("rejects a tenant.yaml whose stream token is a literal value", async () => {
+    const tmp = await mkdtemp(join(tmpdir(), "tenant-yaml-"));
+    try {
+      const path = join(tmp, "tenant.yaml");
+      const text = readFileSync(resolve(ROOT, "auth0-actions/tenant.yaml"), "utf8");
+      expect(text).toContain('token: "##AUTH0_EVENTS_TOKEN##"');
+      await writeFile(path, text.replace('"##AUTH0_EVENTS_TOKEN##"', '"hard-coded-token"'));
+      await expect(loadTenantSpec(path)).rejects.toThrow(
+        /webhook_authorization.token must have a value of the form ##VARIABLE##/,
+      );
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a weak, unsafe or reused events token without printing it", () => {
+    const problems = (token: string) => {
+      try {
+        inputs(token);
+      } catch (err) {
+        return (err as DeployInputError).problems.join("\n");
+      }
+      return "";
+    };
+    expect(problems("too-short")).toMatch(/AUTH0_EVENTS_TOKEN must be at least 32 characters/);
+    const quoted = `${"a".repeat(40)}"##X##`;
+    expect(problems(quoted)).toMatch(/AUTH0_EVENTS_TOKEN contains a character/);
+    expect(problems(ACTION_SECRET)).toMatch(
+      /AUTH0_EVENTS_TOKEN must differ from AUTH0_ACTION_SECRET/,
+    );
+    for (const token of ["too-short", quoted, ACTION_SECRET]) {
+      expect(problems(token)).not.toContain(token);
+    }
+    expect(inputs(EVENTS_TOKEN).eventsToken).toBe(EVENTS_TOKEN);
+    // A loopback http URL is fine for the Action in development, not for an Auth0 webhook.
+    expect(() =>
+      readDeployInputs(
+        { ...baseEnv, CONVEX_HTTP_URL: "http://127.0.0.1:3211", AUTH0_EVENTS_TOKEN: EVENTS_TOKEN },
+        spec,
+      ),
+    ).toThrow(/Auth0 delivers events only to https endpoints/);
+    expect(
+      readDeployInputs({ ...baseEnv, CONVEX_HTTP_URL: "http://127.0.0.1:3211" }, spec).eventsToken,
+    ).toBeUndefined();
+  });
+
+  it("is off without a token, and otherwise creates, keeps or updates the stream", () => {
+    expect(planEventStream(streamSpec, inputs(undefined), undefined, undefined).change).toBe("off");
+    const on = inputs(EVENTS_TOKEN);
+    const create = planEventStream(streamSpec, on, [], undefined);
+    expect(create).toMatchObject({ change: "create", endpoint: ENDPOINT, tenant: null });
+    const foreign = tenantStream({ id: "est_2", name: "other", endpoint: "https://x.example" });
+    expect(planEventStream(streamSpec, on, [foreign, tenantStream()], undefined)).toMatchObject({
+      change: "none",
+      reasons: [],
+      tenant: { id: "est_1" },
+    });
+    expect(planEventStream(streamSpec, on, [tenantStream()], "--force-event-stream")).toMatchObject(
+      { change: "update", reasons: ["--force-event-stream"] },
+    );
+    const drifted = tenantStream({
+      status: "disabled",
+      endpoint: "https://old-otter-1.convex.site/auth0/events",
+      subscriptions: ["user.created"],
+      authorizationMethod: "basic",
+    });
+    expect(planEventStream(streamSpec, on, [drifted], undefined).reasons).toEqual([
+      "the status is disabled",
+      "the endpoint is https://old-otter-1.convex.site/auth0/events",
+      "the subscriptions are [user.created]",
+      "the authorization method is basic",
+    ]);
+  });
+
+  it("refuses an ambiguous name or a stream of that name that is not a webhook", () => {
+    const on = inputs(EVENTS_TOKEN);
+    expect(() =>
+      planEventStream(streamSpec, on, [tenantStream(), tenantStream({ id: "est_9" })], undefined),
+    ).toThrow(/2 event streams are named "convex-auth0-users"/);
+    expect(() =>
+      planEventStream(
+        streamSpec,
+        on,
+        [tenantStream({ destinationType: "eventbridge" })],
+        undefined,
+      ),
+    ).toThrow(/has a eventbridge destination/);
+  });
+
+  it("verification names every way the stream differs", () => {
+    const plan = planEventStream(streamSpec, inputs(EVENTS_TOKEN), [], undefined);
+    expect(eventStreamProblems(plan, [tenantStream()])).toEqual({
+      stream: tenantStream(),
+      problems: [],
+    });
+    expect(eventStreamProblems(plan, []).problems).toEqual([
+      `event stream "${STREAM}" is not in the tenant`,
+    ]);
+    const wrong = tenantStream({
+      status: "disabled",
+      subscriptions: ["user.created", "user.updated", "user.deleted", "organization.created"],
+      authorizationMethod: "custom_header",
+    });
+    expect(eventStreamProblems(plan, [wrong]).problems).toEqual([
+      `event stream "${STREAM}": the status is disabled, expected enabled`,
+      `event stream "${STREAM}": the subscriptions are [user.created, user.updated, user.deleted, organization.created], expected [user.created, user.updated, user.deleted]`,
+      `event stream "${STREAM}": the authorization method is custom_header, expected bearer`,
+    ]);
+  });
+});
+
 describe("deploy-auth0 against the Management API emulator", () => {
   it("fails before any call when variables are missing, naming all of them", async () => {
     const run = await deploy([], { AUTH0_ACTION_SECRET: undefined, CONVEX_HTTP_URL: undefined });
@@ -248,15 +453,21 @@ describe("deploy-auth0 against the Management API emulator", () => {
     expect(run.output).toContain(`becomes block-risky-logins -> ${OURS} -> add-roles`);
     expect(run.output).toContain("AUTH0_ACTION_SECRET=****");
     expect(run.output).toContain("CONVEX_TIMEOUT_MS (unset, left out)");
+    expect(run.output).toContain(`Event stream "${STREAM}": create (the stream does not exist)`);
+    expect(run.output).toContain(`endpoint: ${ENDPOINT}`);
+    expect(run.output).toContain("subscriptions: user.created, user.updated, user.deleted");
+    expect(run.output).toContain("authorization: bearer AUTH0_EVENTS_TOKEN=****");
     expectNoSecretsIn(run.output);
     expect(emulator.writes()).toEqual([]);
     expect(emulator.findAction(OURS)).toBeUndefined();
+    expect(emulator.findEventStream(STREAM)).toBeUndefined();
   });
 
   it(
-    "imports the built Action with real secret values, deploys it once built, and binds it in the configured place",
+    "imports the built Action with real secret values, deploys it once built, and binds it in the configured place (no AUTH0_EVENTS_TOKEN: no event stream)",
     async () => {
-      const run = await deploy();
+      const streamRequestsBefore = streamRequests().length;
+      const run = await deploy([], { AUTH0_EVENTS_TOKEN: undefined });
       expect(run.code, run.output).toBe(0);
       expect(emulator.unknownRoutes).toEqual([]);
 
@@ -298,6 +509,15 @@ describe("deploy-auth0 against the Management API emulator", () => {
       expect(run.output).toContain(
         `code header matches the local bundle: ${localBundle.split("\n", 1)[0]}`,
       );
+      // Without the token the stream is left out entirely: not read, not written, and the run
+      // says how to turn real-time events on.
+      expect(run.output).toContain(
+        `Event stream "${STREAM}": not deployed: AUTH0_EVENTS_TOKEN is unset`,
+      );
+      expect(run.output).toContain("To enable them, set AUTH0_EVENTS_TOKEN");
+      expect(streamRequests()).toHaveLength(streamRequestsBefore);
+      expect(emulator.findEventStream(STREAM)).toBeUndefined();
+      expectForeignStreamUntouched();
       expectNoSecretsIn(run.output);
     },
     IMPORT_TIMEOUT,
@@ -305,7 +525,7 @@ describe("deploy-auth0 against the Management API emulator", () => {
 
   it("a second deploy with no change writes nothing and still verifies (--json report)", async () => {
     const writesBefore = emulator.writes().length;
-    const run = await deploy(["--json"]);
+    const run = await deploy(["--json"], { AUTH0_EVENTS_TOKEN: undefined });
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("The tenant already matches: nothing to import.");
     expect(emulator.writes()).toHaveLength(writesBefore);
@@ -319,8 +539,125 @@ describe("deploy-auth0 against the Management API emulator", () => {
     expect(report.verification.ok).toBe(true);
     expect(report.verification.version).toBe(1);
     expect(report.verification.commit).toBe("0123456789abcdef0123456789abcdef01234567");
+    expect(report.plan.eventStream.change).toBe("off");
+    expect(report.verification.eventStream).toBeNull();
     expectNoSecretsIn(run.stdout);
   });
+
+  it(
+    "with AUTH0_EVENTS_TOKEN set, creates the event stream (and nothing else) with the real token",
+    async () => {
+      const writesBefore = emulator.writes().length;
+      const run = await deploy();
+      expect(run.code, run.output).toBe(0);
+      expect(run.output).toContain(`Event stream "${STREAM}": create (the stream does not exist)`);
+      // The Action and its binding were current: the import held only the stream.
+      const writes = emulator.writes().slice(writesBefore);
+      expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual(["POST /api/v2/event-streams"]);
+      const stream = ourStream();
+      expect(stream).toMatchObject({
+        name: STREAM,
+        status: "enabled",
+        subscriptions: [
+          { event_type: "user.created" },
+          { event_type: "user.updated" },
+          { event_type: "user.deleted" },
+        ],
+        destination: {
+          type: "webhook",
+          configuration: {
+            webhook_endpoint: ENDPOINT,
+            webhook_authorization: { method: "bearer", token: EVENTS_TOKEN },
+          },
+        },
+      });
+      expect(JSON.stringify(stream)).not.toMatch(/##|@@/);
+      expect(ours().versions).toHaveLength(1);
+      expect(run.output).toContain(
+        `event stream "${STREAM}" (${stream.id}): enabled, user.created, user.updated, user.deleted -> ${ENDPOINT}, bearer token`,
+      );
+      expectForeignStreamUntouched();
+      expectNoSecretsIn(run.output);
+      expect(emulator.unknownRoutes).toEqual([]);
+    },
+    IMPORT_TIMEOUT,
+  );
+
+  it("a second run leaves the stream alone and still verifies it", async () => {
+    const writesBefore = emulator.writes().length;
+    const run = await deploy(["--json"]);
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain("The tenant already matches: nothing to import.");
+    expect(run.output).toContain(`Event stream "${STREAM}": unchanged`);
+    expect(emulator.writes()).toHaveLength(writesBefore);
+    const report = JSON.parse(run.stdout);
+    expect(report.outcome).toBe("no-op");
+    expect(report.plan.eventStream.change).toBe("none");
+    expect(report.verification.eventStream).toMatchObject({
+      id: ourStream().id,
+      status: "enabled",
+      endpoint: ENDPOINT,
+      authorizationMethod: "bearer",
+    });
+    // What the API returned (and the report repeats) never holds a webhook credential.
+    expectNoSecretsIn(run.stdout);
+    expectNoSecretsIn(run.output);
+  });
+
+  it("a rotated events token alone is invisible to the plan; --force-event-stream sends it (dry run)", async () => {
+    const writesBefore = emulator.writes().length;
+    const plain = await deploy(["--dry-run"], { AUTH0_EVENTS_TOKEN: ROTATED_EVENTS_TOKEN });
+    expect(plain.code, plain.output).toBe(0);
+    expect(plain.output).toContain(
+      `Event stream "${STREAM}": unchanged (Auth0 never returns the bearer token: after changing AUTH0_EVENTS_TOKEN, deploy with --force-event-stream)`,
+    );
+    const forced = await deploy(["--dry-run", "--force-event-stream"], {
+      AUTH0_EVENTS_TOKEN: ROTATED_EVENTS_TOKEN,
+    });
+    expect(forced.code, forced.output).toBe(0);
+    expect(forced.output).toContain(`Event stream "${STREAM}": update (--force-event-stream)`);
+    expect(forced.output).toContain(`Action "${OURS}": unchanged`);
+    expect(forced.output).toContain("authorization: bearer AUTH0_EVENTS_TOKEN=****");
+    expect(emulator.writes()).toHaveLength(writesBefore);
+    expect(ourStream().destination.configuration.webhook_authorization).toEqual({
+      method: "bearer",
+      token: EVENTS_TOKEN,
+    });
+    expectNoSecretsIn(plain.output + forced.output);
+  });
+
+  it(
+    "re-enables a stream Auth0 disabled, in place, sending the current token",
+    async () => {
+      // Auth0 disables a stream after too many failed deliveries.
+      const before = ourStream();
+      emulator.eventStreams.set(before.id, { ...before, status: "disabled" });
+      eventsToken = ROTATED_EVENTS_TOKEN;
+      const writesBefore = emulator.writes().length;
+      const run = await deploy();
+      expect(run.code, run.output).toBe(0);
+      expect(run.output).toContain(`Event stream "${STREAM}": update (the status is disabled)`);
+      const writes = emulator.writes().slice(writesBefore);
+      expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual([
+        `PATCH /api/v2/event-streams/${before.id}`,
+      ]);
+      const after = ourStream();
+      expect(after.id).toBe(before.id);
+      expect(after.status).toBe("enabled");
+      expect(after.destination.configuration).toEqual({
+        webhook_endpoint: ENDPOINT,
+        webhook_authorization: { method: "bearer", token: ROTATED_EVENTS_TOKEN },
+      });
+      expect([...emulator.eventStreams.values()].map((s) => s.name).sort()).toEqual([
+        FOREIGN_STREAM,
+        STREAM,
+      ]);
+      expect(ours().versions).toHaveLength(1);
+      expectForeignStreamUntouched();
+      expectNoSecretsIn(run.output);
+    },
+    IMPORT_TIMEOUT,
+  );
 
   it("reads missing variables from .env.local in the working directory, real ones winning", async () => {
     const cwd = await mkdtemp(join(dir, "with-env-file-"));
@@ -533,8 +870,10 @@ describe("verification", () => {
     IMPORT_TIMEOUT,
   );
 
-  it("no tool called an endpoint the emulator does not implement", () => {
+  it("no tool called an endpoint the emulator does not implement, nor touched the foreign stream", () => {
     expect(emulator.unknownRoutes).toEqual([]);
     expect(emulator.requests.length).toBeGreaterThan(0);
+    expectForeignStreamUntouched();
+    expect(emulator.writes().some((r) => r.method === "DELETE")).toBe(false);
   });
 });
