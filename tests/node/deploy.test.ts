@@ -172,6 +172,20 @@ beforeAll(async () => {
     { actionName: "block-risky-logins", displayName: "Block risky logins" },
     { actionName: "add-roles", displayName: "Add roles" },
   ]);
+  // More streams than one page holds (50), so ours lands on a later page and every tool must page.
+  for (let i = 0; i < 55; i++) {
+    emulator.seedEventStream({
+      name: `legacy-stream-${i}`,
+      subscriptions: [{ event_type: "user.created" }],
+      destination: {
+        type: "webhook",
+        configuration: {
+          webhook_endpoint: `https://legacy-${i}.example.com/hook`,
+          webhook_authorization: { method: "basic", username: "u", password: FOREIGN_TOKEN },
+        },
+      },
+    });
+  }
   // An event stream someone made by hand, which the deploy must leave exactly as it is.
   foreignBefore = structuredClone(
     emulator.seedEventStream({
@@ -593,6 +607,9 @@ describe("deploy-auth0 against the Management API emulator", () => {
     const report = JSON.parse(run.stdout);
     expect(report.outcome).toBe("no-op");
     expect(report.plan.eventStream.change).toBe("none");
+    // Ours is past the first page of the list: the plan and the verification paged to find it.
+    expect([...emulator.eventStreams.keys()].indexOf(ourStream().id)).toBeGreaterThanOrEqual(50);
+    expect(streamRequests().some((r) => r.method === "GET" && r.query.from)).toBe(true);
     expect(report.verification.eventStream).toMatchObject({
       id: ourStream().id,
       status: "enabled",
@@ -648,10 +665,8 @@ describe("deploy-auth0 against the Management API emulator", () => {
         webhook_endpoint: ENDPOINT,
         webhook_authorization: { method: "bearer", token: ROTATED_EVENTS_TOKEN },
       });
-      expect([...emulator.eventStreams.values()].map((s) => s.name).sort()).toEqual([
-        FOREIGN_STREAM,
-        STREAM,
-      ]);
+      expect(emulator.eventStreams.size).toBe(57);
+      expect([...emulator.eventStreams.values()].filter((s) => s.name === STREAM)).toHaveLength(1);
       expect(ours().versions).toHaveLength(1);
       expectForeignStreamUntouched();
       expectNoSecretsIn(run.output);
@@ -875,5 +890,14 @@ describe("verification", () => {
     expect(emulator.requests.length).toBeGreaterThan(0);
     expectForeignStreamUntouched();
     expect(emulator.writes().some((r) => r.method === "DELETE")).toBe(false);
+    // Only our stream was ever written to: created once, then updated in place (drift, --force).
+    const streamWrites = emulator
+      .writes()
+      .filter((r) => r.path.startsWith("/api/v2/event-streams"))
+      .map((w) => `${w.method} ${w.path}`);
+    expect(streamWrites[0]).toBe("POST /api/v2/event-streams");
+    expect(new Set(streamWrites.slice(1))).toEqual(
+      new Set([`PATCH /api/v2/event-streams/${ourStream().id}`]),
+    );
   });
 });
