@@ -3,7 +3,7 @@
  * `/auth0/upsert-user` route the new Action calls exists before the Action does; then the Auth0
  * Action and its binding (scripts/lib/deployAuth0.ts), verified.
  *
- *   tsx scripts/deploy.ts [--dry-run] [--force] [--position <first|last|before:X|after:X>] [--bun]
+ *   tsx scripts/deploy.ts [--dry-run] [--force] [--force-event-stream] [--position <first|last|before:X|after:X>] [--bun]
  *
  * Every variable both halves need is checked before anything runs, and all missing ones are named.
  * `--bun` runs the Convex CLI with `bunx` instead of `npx`. `--dry-run` passes `--dry-run` to
@@ -35,7 +35,11 @@ function run(command: string, args: string[]): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  const flags = parseFlags(process.argv.slice(2), ["dry-run", "force", "bun"], ["position"]);
+  const flags = parseFlags(
+    process.argv.slice(2),
+    ["dry-run", "force", "force-event-stream", "bun"],
+    ["position"],
+  );
   if ("error" in flags) {
     console.error(`deploy: ${flags.error}`);
     return EXIT.invalidInput;
@@ -84,6 +88,7 @@ async function main(): Promise<number> {
     env: process.env,
     dryRun,
     force: flags.booleans.has("force"),
+    forceEventStream: flags.booleans.has("force-event-stream"),
     position,
   });
   return result.exitCode;
