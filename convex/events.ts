@@ -102,7 +102,8 @@ export type IngestArgs = Infer<ReturnType<typeof v.object<typeof ingestArgs>>>;
 export type ParsedEvent =
   { ok: true; event: IngestArgs } | { ok: false; error: "invalid_event"; message: string };
 
-function describe(err: unknown): string {
+/** A validation failure as a person reads it: where, what was expected, what came. */
+export function describeValidationError(err: unknown): string {
   if (err instanceof ValidationError) {
     return `${err.path ? `${err.path}: ` : ""}expected ${err.expected}, got ${err.got}`;
   }
@@ -119,7 +120,7 @@ export function parseAuth0Event(body: unknown): ParsedEvent {
   try {
     validate(envelopeValidator, body, { throw: true, allowUnknownFields: true });
   } catch (err) {
-    return bad(`Not a CloudEvents 1.0 event (${describe(err)}).`);
+    return bad(`Not a CloudEvents 1.0 event (${describeValidationError(err)}).`);
   }
   const envelope = body as typeof envelopeValidator.type;
   if (envelope.specversion !== "1.0") {
@@ -162,7 +163,7 @@ export function parseAuth0Event(body: unknown): ParsedEvent {
       _pathPrefix: "data.object",
     });
   } catch (err) {
-    return fail(`invalid user object (${describe(err)})`);
+    return fail(`invalid user object (${describeValidationError(err)})`);
   }
   const user = object as typeof userObjectValidator.type;
   if (user.user_id === "") return fail("invalid user object (data.object.user_id is empty)");

@@ -1,6 +1,6 @@
 import { httpRouter } from "convex/server";
 import { v } from "convex/values";
-import { validate, ValidationError } from "convex-helpers/validators";
+import { validate } from "convex-helpers/validators";
 import { env, httpAction } from "./_generated/server";
 import { internal } from "./_generated/api";
 import {
@@ -11,7 +11,12 @@ import {
 } from "./signedRequest";
 import { parseTokenIdentifier, TokenIdentifierError } from "./tokenIdentifier";
 import { deploymentIssuers, isUserDeletedError, upsertBodyFields } from "./users";
-import { EVENTS_PATH, MAX_EVENT_BODY_BYTES, parseAuth0Event } from "./events";
+import {
+  describeValidationError,
+  EVENTS_PATH,
+  MAX_EVENT_BODY_BYTES,
+  parseAuth0Event,
+} from "./events";
 
 /** Largest body `/auth0/upsert-user` accepts. A profile is well under 2 kB. */
 export const MAX_UPSERT_BODY_BYTES = 16 * 1024;
@@ -68,9 +73,18 @@ async function readBodyOr413(
   }
 }
 
-function isJsonContentType(value: string | null): boolean {
-  const mediaType = value?.split(";")[0].trim().toLowerCase();
-  return mediaType === "application/json";
+/** Whether a Content-Type header names one of `allowed` (parameters such as charset ignored). */
+function hasMediaType(value: string | null, allowed: string[]): boolean {
+  return allowed.includes(value?.split(";")[0].trim().toLowerCase() ?? "");
+}
+
+/** The body parsed as UTF-8 JSON, or the 400 to answer. */
+function parseJsonOr400(body: Uint8Array): { json: unknown } | Response {
+  try {
+    return { json: JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body)) };
+  } catch {
+    return jsonError(400, "malformed_json", "The body is not valid JSON.");
+  }
 }
 
 const SIGNATURE_MESSAGES: Record<string, string> = {
@@ -124,7 +138,7 @@ export const upsertUserRoute = httpAction(async (ctx, request) => {
   ]);
   if (misconfigured) return misconfigured;
 
-  if (!isJsonContentType(request.headers.get("content-type"))) {
+  if (!hasMediaType(request.headers.get("content-type"), ["application/json"])) {
     return jsonError(
       415,
       "unsupported_media_type",
@@ -151,22 +165,14 @@ export const upsertUserRoute = httpAction(async (ctx, request) => {
     );
   }
 
-  let parsed: unknown;
+  const parsed = parseJsonOr400(body);
+  if (parsed instanceof Response) return parsed;
   try {
-    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
-  } catch {
-    return jsonError(400, "malformed_json", "The body is not valid JSON.");
-  }
-  try {
-    validate(upsertBody, parsed, { throw: true });
+    validate(upsertBody, parsed.json, { throw: true });
   } catch (err) {
-    const detail =
-      err instanceof ValidationError
-        ? `${err.path ? `${err.path}: ` : ""}expected ${err.expected}, got ${err.got}`
-        : "the body does not match the expected shape";
-    return jsonError(400, "invalid_body", `Invalid upsert body (${detail}).`);
+    return jsonError(400, "invalid_body", `Invalid upsert body (${describeValidationError(err)}).`);
   }
-  const args = parsed as typeof upsertBody.type;
+  const args = parsed.json as typeof upsertBody.type;
 
   let issuer: string;
   try {
@@ -202,13 +208,6 @@ export const upsertUserRoute = httpAction(async (ctx, request) => {
   }
   return Response.json(result, { status: 200 });
 });
-
-/** Media types an Event Stream body may be sent as (absent is tolerated: Auth0 sends JSON). */
-function isEventContentType(value: string | null): boolean {
-  if (value === null) return true;
-  const mediaType = value.split(";")[0].trim().toLowerCase();
-  return mediaType === "application/json" || mediaType === "application/cloudevents+json";
-}
 
 /**
  * `POST /auth0/events`: the Auth0 Event Stream webhook (see convex/events.ts).
@@ -249,7 +248,12 @@ export const auth0EventsRoute = httpAction(async (ctx, request) => {
     );
   }
 
-  if (!isEventContentType(request.headers.get("content-type"))) {
+  // Absent is tolerated: Auth0 sends JSON whatever the header says.
+  const contentType = request.headers.get("content-type");
+  if (
+    contentType !== null &&
+    !hasMediaType(contentType, ["application/json", "application/cloudevents+json"])
+  ) {
     return jsonError(
       415,
       "unsupported_media_type",
@@ -258,13 +262,9 @@ export const auth0EventsRoute = httpAction(async (ctx, request) => {
   }
   const body = await readBodyOr413(request, MAX_EVENT_BODY_BYTES, "event");
   if (body instanceof Response) return body;
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
-  } catch {
-    return jsonError(400, "malformed_json", "The body is not valid JSON.");
-  }
-  const parsed = parseAuth0Event(json);
+  const json = parseJsonOr400(body);
+  if (json instanceof Response) return json;
+  const parsed = parseAuth0Event(json.json);
   if (!parsed.ok) return jsonError(400, parsed.error, parsed.message);
 
   const { event } = parsed;
