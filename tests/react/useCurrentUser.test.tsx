@@ -1,10 +1,10 @@
-import { act, cleanup, waitFor } from "@testing-library/react";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { act, waitFor } from "@testing-library/react";
+import { describe, expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
 import { useCurrentUser, useStoreUserEffect, type CurrentUserState } from "../../react";
 import { auth0, type TestClaims } from "./helpers/fakeAuth0";
-import { ISS, renderWithConvex, settle } from "./helpers/harness";
+import { installReactTestGuards, ISS, renderWithConvex, settle } from "./helpers/harness";
 
 vi.mock("@auth0/auth0-react", () => import("./helpers/fakeAuth0"));
 
@@ -24,15 +24,7 @@ function expectLoadingUntilRow(states: CurrentUserState[]) {
   }
 }
 
-let errorSpy: ReturnType<typeof vi.spyOn>;
-beforeEach(() => {
-  errorSpy = vi.spyOn(console, "error");
-});
-afterEach(() => {
-  cleanup();
-  expect(errorSpy).not.toHaveBeenCalled();
-  errorSpy.mockRestore();
-});
+installReactTestGuards();
 
 describe("useCurrentUser", () => {
   test("loading while auth is unresolved, then signed out with no user", async () => {

@@ -1,9 +1,9 @@
-import { act, cleanup, waitFor } from "@testing-library/react";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { act, waitFor } from "@testing-library/react";
+import { describe, expect, test, vi } from "vitest";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
 import { useStoreUserEffect, type StoreUserState } from "../../react";
 import { auth0, useAuth0, type TestClaims } from "./helpers/fakeAuth0";
-import { ISS, renderWithConvex, settle } from "./helpers/harness";
+import { installReactTestGuards, ISS, renderWithConvex, settle } from "./helpers/harness";
 
 vi.mock("@auth0/auth0-react", () => import("./helpers/fakeAuth0"));
 
@@ -42,17 +42,7 @@ function expectNeverReadyWithoutRow(states: StoreUserState[]) {
   }
 }
 
-let errorSpy: ReturnType<typeof vi.spyOn>;
-beforeEach(() => {
-  errorSpy = vi.spyOn(console, "error");
-});
-afterEach(() => {
-  // Without vitest globals, Testing Library does not unmount by itself; the fake Auth0 is shared.
-  cleanup();
-  // React reports effects' unhandled problems and act() misuse through console.error.
-  expect(errorSpy).not.toHaveBeenCalled();
-  errorSpy.mockRestore();
-});
+installReactTestGuards();
 
 describe("useStoreUserEffect", () => {
   test("stores the signed-in user once and returns the real row's id", async () => {

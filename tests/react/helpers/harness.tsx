@@ -2,11 +2,12 @@
  * Renders hooks under the real `ConvexProviderWithAuth0`, with the fake Auth0 SDK and a Convex
  * client backed by convex-test (see the two helpers next to this file).
  */
-import { renderHook } from "@testing-library/react";
+import { cleanup, renderHook } from "@testing-library/react";
 import { convexTest } from "convex-test";
 import { useConvexAuth } from "convex/react";
 import { ConvexProviderWithAuth0 } from "convex/react-auth0";
 import type { ReactNode } from "react";
+import { afterEach, beforeEach, expect, vi } from "vitest";
 import schema from "../../../convex/schema";
 import { auth0 } from "./fakeAuth0";
 import { TestConvexClient } from "./testConvexClient";
@@ -55,4 +56,21 @@ export function renderWithConvex<T>(
 /** Lets pending promises and timers (the client's async auth and queries) run. */
 export function settle(ms = 30): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Registers the per-test guards every hook test file needs: unmount after each test (without
+ * vitest globals Testing Library does not do it by itself, and the fake Auth0 is shared), and fail
+ * on any console.error, through which React reports effects' unhandled problems and act() misuse.
+ */
+export function installReactTestGuards(): void {
+  let errorSpy: ReturnType<typeof vi.spyOn>;
+  beforeEach(() => {
+    errorSpy = vi.spyOn(console, "error");
+  });
+  afterEach(() => {
+    cleanup();
+    expect(errorSpy).not.toHaveBeenCalled();
+    errorSpy.mockRestore();
+  });
 }
