@@ -1,6 +1,6 @@
 /**
  * Auth0 Event Streams: `user.created`, `user.updated` and `user.deleted` as they reach
- * `POST /auth0/events` (the route is in convex/http.ts; this file parses and applies).
+ * `POST /auth0/events` (the route is in convex/eventsRoute.ts; this file parses and applies).
  *
  * Auth0 delivers at least once and in no guaranteed order, so:
  * - every event id is recorded in `auth0Events`, and `ingest` checks, applies and records in ONE
@@ -17,7 +17,8 @@
  *   since a tombstone that could have stopped it may be gone; the next reconcile covers it.
  */
 import { ConvexError, v, type Infer } from "convex/values";
-import { validate, ValidationError } from "convex-helpers/validators";
+import { validate } from "convex-helpers/validators";
+import { describeValidationError } from "./httpCommon";
 import { env, internalMutation, internalQuery } from "./_generated/server";
 import { internal } from "./_generated/api";
 import { eventOutcome } from "./schema";
@@ -101,14 +102,6 @@ export type IngestArgs = Infer<ReturnType<typeof v.object<typeof ingestArgs>>>;
 /** Result of {@link parseAuth0Event}: the ingest arguments, or why the envelope is malformed. */
 export type ParsedEvent =
   { ok: true; event: IngestArgs } | { ok: false; error: "invalid_event"; message: string };
-
-/** A validation failure as a person reads it: where, what was expected, what came. */
-export function describeValidationError(err: unknown): string {
-  if (err instanceof ValidationError) {
-    return `${err.path ? `${err.path}: ` : ""}expected ${err.expected}, got ${err.got}`;
-  }
-  return "does not match the expected shape";
-}
 
 /**
  * Turns a parsed JSON body into the arguments of `events.ingest`. A malformed envelope (what

@@ -16,9 +16,12 @@ import type {
 import type * as auth0Profile from "../auth0Profile.js";
 import type * as crons from "../crons.js";
 import type * as events from "../events.js";
+import type * as eventsRoute from "../eventsRoute.js";
 import type * as http from "../http.js";
+import type * as httpCommon from "../httpCommon.js";
 import type * as signedRequest from "../signedRequest.js";
 import type * as tokenIdentifier from "../tokenIdentifier.js";
+import type * as upsertUserRoute from "../upsertUserRoute.js";
 import type * as userHooks from "../userHooks.js";
 import type * as users from "../users.js";
 
@@ -34,9 +37,12 @@ declare const fullApi: ApiFromModules<{
   auth0Profile: typeof auth0Profile;
   crons: typeof crons;
   events: typeof events;
+  eventsRoute: typeof eventsRoute;
   http: typeof http;
+  httpCommon: typeof httpCommon;
   signedRequest: typeof signedRequest;
   tokenIdentifier: typeof tokenIdentifier;
+  upsertUserRoute: typeof upsertUserRoute;
   userHooks: typeof userHooks;
   users: typeof users;
 }>;

@@ -1,7 +1,7 @@
 import { convexTest } from "convex-test";
 import { SignJWT } from "jose";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { MAX_UPSERT_BODY_BYTES } from "../../convex/http";
+import { MAX_UPSERT_BODY_BYTES } from "../../convex/upsertUserRoute";
 import schema from "../../convex/schema";
 import {
   audienceFor,

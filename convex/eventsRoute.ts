@@ -1,0 +1,92 @@
+/**
+ * `POST /auth0/events`: the Auth0 Event Stream webhook (parsing and applying are in
+ * convex/events.ts).
+ *
+ * Authenticated by `Authorization: Bearer <AUTH0_EVENTS_TOKEN>` (or `AUTH0_EVENTS_TOKEN_PREVIOUS`
+ * while rotating), compared in constant time. Status codes follow Auth0's delivery rules: 401/413/
+ * 415/400 fail the delivery at once and write nothing; 200 acknowledges (applied, duplicate,
+ * superseded, ignored, or recorded as failed for good); 500 makes Auth0 retry.
+ */
+import { env, httpAction } from "./_generated/server";
+import { internal } from "./_generated/api";
+import { constantTimeEqual } from "./signedRequest";
+import { MAX_EVENT_BODY_BYTES, parseAuth0Event } from "./events";
+import {
+  configurationError,
+  hasMediaType,
+  jsonError,
+  parseJsonOr400,
+  readBodyOr413,
+} from "./httpCommon";
+
+export const auth0EventsRoute = httpAction(async (ctx, request) => {
+  const tokens = [env.AUTH0_EVENTS_TOKEN, env.AUTH0_EVENTS_TOKEN_PREVIOUS].filter(
+    (s): s is string => typeof s === "string" && s !== "",
+  );
+  const misconfigured = configurationError("auth0/events", ["AUTH0_EVENTS_TOKEN", "AUTH0_DOMAIN"]);
+  if (misconfigured) return misconfigured;
+
+  const presented = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization")?.trim() ?? "");
+  if (!presented) {
+    return jsonError(
+      401,
+      "missing_token",
+      "Send Authorization: Bearer <AUTH0_EVENTS_TOKEN>: set it as the event stream's bearer authorization.",
+    );
+  }
+  // Compare with every configured token, without stopping at the first match.
+  const matches = tokens.map((token) => constantTimeEqual(presented[1], token));
+  if (!matches.includes(true)) {
+    console.warn("auth0/events: rejected (bad_token)");
+    return jsonError(
+      401,
+      "bad_token",
+      "The bearer token is not AUTH0_EVENTS_TOKEN (or AUTH0_EVENTS_TOKEN_PREVIOUS): set the same value on the event stream and in the Convex deployment.",
+    );
+  }
+  if (!matches[0]) {
+    console.warn(
+      "auth0/events: request authorized with AUTH0_EVENTS_TOKEN_PREVIOUS; finish the rotation by updating the event stream's token",
+    );
+  }
+
+  // Absent is tolerated: Auth0 sends JSON whatever the header says.
+  const contentType = request.headers.get("content-type");
+  if (
+    contentType !== null &&
+    !hasMediaType(contentType, ["application/json", "application/cloudevents+json"])
+  ) {
+    return jsonError(
+      415,
+      "unsupported_media_type",
+      "Send the event as Content-Type: application/json (or application/cloudevents+json).",
+    );
+  }
+  const body = await readBodyOr413(request, MAX_EVENT_BODY_BYTES, "event");
+  if (body instanceof Response) return body;
+  const json = parseJsonOr400(body);
+  if (json instanceof Response) return json;
+  const parsed = parseAuth0Event(json.json);
+  if (!parsed.ok) return jsonError(400, parsed.error, parsed.message);
+
+  const { event } = parsed;
+  let result;
+  try {
+    result = await ctx.runMutation(internal.events.ingest, event);
+  } catch (err) {
+    // Transient (or a bug, or the host app's onUserDeleted hook failing): Auth0 retries on 5xx.
+    const reason = err instanceof Error ? err.message.split("\n")[0].slice(0, 300) : "unknown";
+    console.error(`auth0/events: event ${event.eventId} (${event.type}) not processed: ${reason}`);
+    return jsonError(
+      500,
+      "processing_failed",
+      "The event could not be processed now; Auth0 will deliver it again.",
+    );
+  }
+  if (result.outcome === "failed" && !result.duplicate) {
+    console.warn(
+      `auth0/events: event ${event.eventId} (${event.type}) recorded as failed; see npx convex run events:failures`,
+    );
+  }
+  return Response.json({ eventId: event.eventId, ...result }, { status: 200 });
+});

@@ -1,0 +1,70 @@
+/**
+ * `POST /auth0/upsert-user`: the Post-Login Action's upsert, authenticated by a signed request
+ * (see convex/signedRequest.ts). A rejected request writes nothing.
+ */
+import { v } from "convex/values";
+import { validate } from "convex-helpers/validators";
+import { httpAction } from "./_generated/server";
+import { internal } from "./_generated/api";
+import { UPSERT_USER_PATH } from "./signedRequest";
+import { parseTokenIdentifier, TokenIdentifierError } from "./tokenIdentifier";
+import { deploymentIssuers, isUserDeletedError, upsertBodyFields } from "./users";
+import { describeValidationError, jsonError, readSignedJson } from "./httpCommon";
+
+/** Largest body `/auth0/upsert-user` accepts. A profile is well under 2 kB. */
+export const MAX_UPSERT_BODY_BYTES = 16 * 1024;
+
+const upsertBody = v.object(upsertBodyFields);
+
+export const upsertUserRoute = httpAction(async (ctx, request) => {
+  const signed = await readSignedJson(request, {
+    route: "auth0/upsert-user",
+    path: UPSERT_USER_PATH,
+    secretVariable: "AUTH0_ACTION_SECRET",
+    signerSecretPlace: "the Action's secrets",
+    signerUrlVariable: "CONVEX_HTTP_URL in the Action",
+    required: ["AUTH0_DOMAIN"],
+    maxBodyBytes: MAX_UPSERT_BODY_BYTES,
+  });
+  if (signed instanceof Response) return signed;
+  try {
+    validate(upsertBody, signed.json, { throw: true });
+  } catch (err) {
+    return jsonError(400, "invalid_body", `Invalid upsert body (${describeValidationError(err)}).`);
+  }
+  const args = signed.json as typeof upsertBody.type;
+
+  let issuer: string;
+  try {
+    issuer = parseTokenIdentifier(args.tokenIdentifier).issuer;
+  } catch (err) {
+    return jsonError(
+      400,
+      "invalid_token_identifier",
+      err instanceof TokenIdentifierError ? err.message : "tokenIdentifier is invalid.",
+    );
+  }
+  const issuers = deploymentIssuers();
+  if (!issuers.includes(issuer)) {
+    return jsonError(
+      400,
+      "unknown_issuer",
+      `The issuer ${issuer} is not AUTH0_DOMAIN or AUTH0_CUSTOM_DOMAIN of this deployment: set AUTH0_CUSTOM_DOMAIN if users sign in through it.`,
+    );
+  }
+
+  let result;
+  try {
+    result = await ctx.runMutation(internal.users.upsertFromAuth0, { ...args, login: true });
+  } catch (err) {
+    if (isUserDeletedError(err)) {
+      return jsonError(
+        409,
+        "user_deleted",
+        "This user was deleted in Auth0 after this profile was last updated; it is not stored again.",
+      );
+    }
+    throw err;
+  }
+  return Response.json(result, { status: 200 });
+});
