@@ -1,0 +1,104 @@
+/**
+ * Sends a request signed the way the Post-Login Action signs its upsert (convex/signedRequest.ts)
+ * to a route of the Convex deployment, from a script: the sync commands, the doctor, the deploy's
+ * final ping and `npm run upsert-user` all call Convex through here.
+ */
+import { audienceFor, signRequest } from "../../convex/signedRequest";
+
+/** What a signed call gave: the HTTP status and the parsed JSON reply (undefined when not JSON). */
+export interface SignedReply {
+  status: number;
+  json: unknown;
+}
+
+/** Thrown when the deployment cannot be reached or answers with something unreadable. */
+export class SignedPostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SignedPostError";
+  }
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/**
+ * The origin of a Convex site URL (`https://<name>.convex.site`), or why it is unusable. Plain
+ * http is accepted only on loopback, for the local stand-in used by tests and the demo.
+ */
+export function convexSiteOrigin(
+  raw: string,
+  variable: string,
+): { origin: string } | { problem: string } {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    return { problem: `${variable} is not a URL: expected https://<deployment>.convex.site` };
+  }
+  if (url.hostname.endsWith(".convex.cloud")) {
+    const site = url.hostname.replace(/\.convex\.cloud$/, ".convex.site");
+    return {
+      problem: `${variable} points at ${url.hostname}, the client API, which serves no HTTP routes: use the deployment's .convex.site URL (https://${site})`,
+    };
+  }
+  const local = url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname);
+  if (url.protocol !== "https:" && !local) {
+    return { problem: `${variable} must be an https URL: https://<deployment>.convex.site` };
+  }
+  return { origin: url.origin };
+}
+
+/**
+ * POSTs `body` as JSON to `origin + path`, signed with `secret` for that route's audience. Reads at
+ * most `maxReplyBytes` of the reply. Never puts the secret or the token in an error message.
+ */
+export async function signedPost(opts: {
+  origin: string;
+  path: string;
+  secret: string;
+  body: unknown;
+  timeoutMs?: number;
+  maxReplyBytes?: number;
+}): Promise<SignedReply> {
+  const text = JSON.stringify(opts.body);
+  const url = audienceFor(opts.origin, opts.path);
+  const token = await signRequest(opts.secret, text, url);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: text,
+      redirect: "manual",
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause?.message;
+    throw new SignedPostError(
+      `cannot reach ${url}: ${cause ?? (err instanceof Error ? err.message : String(err))}`,
+    );
+  }
+  const limit = opts.maxReplyBytes ?? 32 * 1024 * 1024;
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) {
+        await reader.cancel();
+        throw new SignedPostError(`${url} answered more than ${limit} bytes`);
+      }
+      chunks.push(value);
+    }
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, json };
+}
