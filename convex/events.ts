@@ -14,7 +14,10 @@
  *   profile's `updated_at` if that is later;
  * - records and tombstones live {@link RETENTION_DAYS} days (pruned by convex/crons.ts). A
  *   created/updated event whose `updated_at` is older than that is refused (recorded as failed),
- *   since a tombstone that could have stopped it may be gone; the next reconcile covers it.
+ *   since a tombstone that could have stopped it may be gone; the next reconcile covers it;
+ * - no ordering key from the future: a created/updated event whose `updated_at` is more than
+ *   `MAX_CLOCK_SKEW_MS` ahead is recorded as failed; a deletion time in the future is clamped to
+ *   now by `deleteUser`.
  */
 import { ConvexError, v, type Infer } from "convex/values";
 import { validate } from "convex-helpers/validators";
@@ -28,7 +31,10 @@ import {
   auth0ProfileFields,
   deleteUser,
   findUserByTokenIdentifier,
+  isFromTheFuture,
   isUserDeletedError,
+  MAX_CLOCK_SKEW_MS,
+  trustedProfileTime,
   upsertUser,
 } from "./users";
 
@@ -54,6 +60,11 @@ const MAX_ID_LENGTH = 256;
 const MAX_TYPE_LENGTH = 128;
 /** Most failures counted by `health`: enough to alarm, bounded to keep the query cheap. */
 const FAILURE_COUNT_CAP = 1000;
+/** Most rows counted per table by `health` (a flood shows as `more: true`). */
+export const TABLE_COUNT_CAP = 10_000;
+/** Most future-dated rows counted by `health`, and user ids listed as examples. */
+const FUTURE_COUNT_CAP = 100;
+const FUTURE_EXAMPLES = 10;
 
 /** A CloudEvents 1.0 envelope as Auth0 sends it; fields Auth0 adds later are allowed. */
 const envelopeValidator = v.object({
@@ -243,6 +254,12 @@ async function applyUpsert(
   if (updatedAt === undefined) {
     return { outcome: "failed", detail: "no updated_at: the event cannot be ordered" };
   }
+  if (isFromTheFuture(updatedAt, now)) {
+    return {
+      outcome: "failed",
+      detail: `updated_at lies more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes in the future: it cannot order updates`,
+    };
+  }
   if (updatedAt < now - RETENTION_MS) {
     return {
       outcome: "failed",
@@ -253,7 +270,8 @@ async function applyUpsert(
   // findUserByTokenIdentifier also finds a row created under the custom domain.
   const identifier = tokenIdentifier(env.AUTH0_DOMAIN ?? "", auth0UserId);
   const existing = await findUserByTokenIdentifier(ctx.db, identifier);
-  if (existing?.auth0UpdatedAt !== undefined && updatedAt < existing.auth0UpdatedAt) {
+  const storedTime = existing ? trustedProfileTime(existing, now) : undefined;
+  if (storedTime !== undefined && updatedAt < storedTime) {
     return { outcome: "superseded", detail: "older than the stored profile" };
   }
   try {
@@ -265,6 +283,18 @@ async function applyUpsert(
     throw err;
   }
   return { outcome: "applied" };
+}
+
+const cappedCount = v.object({ count: v.number(), more: v.boolean() });
+const futureDated = v.object({
+  count: v.number(),
+  more: v.boolean(),
+  auth0UserIds: v.array(v.string()),
+});
+
+/** `{ count, more }` of a capped read: `more` says the real number is larger. */
+function capped<T>(rows: T[], cap: number) {
+  return { count: Math.min(rows.length, cap), more: rows.length > cap };
 }
 
 const failureRecord = v.object({
@@ -281,6 +311,11 @@ const failureRecord = v.object({
  *   stopped delivering shows as a figure that stops moving while users change in Auth0.
  * - `failuresLast24h`: events recorded as failed in the last 24 h (capped at 1000), and the
  *   latest of them; list them with `npx convex run events:failures`.
+ * - `futureDatedUsers` / `futureDatedTombstones`: rows whose ordering key lies in the future
+ *   (written before the skew rule, or by a bad clock), with example user ids. Such a row gives
+ *   way to the next real update or deletion; a reconcile repairs it at once.
+ * - `eventRecords` / `tombstones`: table sizes, counted up to {@link TABLE_COUNT_CAP}; a flood of
+ *   events (a leaked events token) shows here before the 30-day prune catches up.
  */
 export const health = internalQuery({
   args: {},
@@ -290,14 +325,30 @@ export const health = internalQuery({
     failuresLast24h: v.number(),
     lastFailure: v.union(v.null(), failureRecord),
     retentionDays: v.number(),
+    futureDatedUsers: futureDated,
+    futureDatedTombstones: futureDated,
+    eventRecords: cappedCount,
+    tombstones: cappedCount,
   }),
   handler: async (ctx) => {
+    const now = Date.now();
+    const horizon = now + MAX_CLOCK_SKEW_MS;
+    const futureUsers = await ctx.db
+      .query("users")
+      .withIndex("by_auth0_updated_at", (q) => q.gt("auth0UpdatedAt", horizon))
+      .take(FUTURE_COUNT_CAP + 1);
+    const futureTombstones = await ctx.db
+      .query("userTombstones")
+      .withIndex("by_deleted_at", (q) => q.gt("deletedAt", horizon))
+      .take(FUTURE_COUNT_CAP + 1);
+    const examples = (rows: { auth0UserId: string }[]) =>
+      rows.slice(0, FUTURE_EXAMPLES).map((r) => r.auth0UserId);
     const last = await ctx.db
       .query("auth0Events")
       .withIndex("by_received_at")
       .order("desc")
       .first();
-    const since = Date.now() - FAILURE_WINDOW_MS;
+    const since = now - FAILURE_WINDOW_MS;
     const failures = await ctx.db
       .query("auth0Events")
       .withIndex("by_outcome", (q) => q.eq("outcome", "failed").gte("receivedAt", since))
@@ -318,6 +369,22 @@ export const health = internalQuery({
           }
         : null,
       retentionDays: RETENTION_DAYS,
+      futureDatedUsers: {
+        ...capped(futureUsers, FUTURE_COUNT_CAP),
+        auth0UserIds: examples(futureUsers),
+      },
+      futureDatedTombstones: {
+        ...capped(futureTombstones, FUTURE_COUNT_CAP),
+        auth0UserIds: examples(futureTombstones),
+      },
+      eventRecords: capped(
+        await ctx.db.query("auth0Events").take(TABLE_COUNT_CAP + 1),
+        TABLE_COUNT_CAP,
+      ),
+      tombstones: capped(
+        await ctx.db.query("userTombstones").take(TABLE_COUNT_CAP + 1),
+        TABLE_COUNT_CAP,
+      ),
     };
   },
 });

@@ -79,6 +79,8 @@ export default defineSchema({
   users: defineTable(userFields)
     .index("by_token", ["tokenIdentifier"])
     .index("by_auth0_user_id", ["auth0UserId"])
-    .index("by_email", ["email"]),
+    .index("by_email", ["email"])
+    // events.health finds rows whose ordering key lies in the future.
+    .index("by_auth0_updated_at", ["auth0UpdatedAt"]),
   ...eventTables,
 });

@@ -8,7 +8,14 @@ import { httpAction } from "./_generated/server";
 import { internal } from "./_generated/api";
 import { UPSERT_USER_PATH } from "./signedRequest";
 import { parseTokenIdentifier, TokenIdentifierError } from "./tokenIdentifier";
-import { deploymentIssuers, isUserDeletedError, upsertBodyFields } from "./users";
+import {
+  convexErrorCode,
+  deploymentIssuers,
+  MAX_CLOCK_SKEW_MS,
+  TIMESTAMP_IN_FUTURE,
+  upsertBodyFields,
+  USER_DELETED,
+} from "./users";
 import { describeValidationError, jsonError, readSignedJson } from "./httpCommon";
 
 /** Largest body `/auth0/upsert-user` accepts. A profile is well under 2 kB. */
@@ -57,11 +64,19 @@ export const upsertUserRoute = httpAction(async (ctx, request) => {
   try {
     result = await ctx.runMutation(internal.users.upsertFromAuth0, { ...args, login: true });
   } catch (err) {
-    if (isUserDeletedError(err)) {
+    const code = convexErrorCode(err);
+    if (code === USER_DELETED) {
       return jsonError(
         409,
-        "user_deleted",
+        USER_DELETED,
         "This user was deleted in Auth0 after this profile was last updated; it is not stored again.",
+      );
+    }
+    if (code === TIMESTAMP_IN_FUTURE) {
+      return jsonError(
+        400,
+        TIMESTAMP_IN_FUTURE,
+        `auth0UpdatedAt lies in the future (beyond the ${MAX_CLOCK_SKEW_MS / 60_000}-minute clock skew this deployment allows): it cannot order updates. Check the clock of whatever produced the profile.`,
       );
     }
     throw err;

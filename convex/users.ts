@@ -67,16 +67,54 @@ export const LAST_ACTIVE_RESOLUTION_MS = 60_000;
 
 /** ConvexError code thrown by {@link upsertUser} for a profile older than the user's deletion. */
 export const USER_DELETED = "user_deleted";
+/** ConvexError code thrown by {@link upsertUser} for an ordering key beyond the allowed skew. */
+export const TIMESTAMP_IN_FUTURE = "timestamp_in_future";
+
+/**
+ * How far ahead of this deployment's clock an ordering key (`updated_at`, a deletion time) may be.
+ * Auth0's and Convex's clocks are synchronized; five minutes covers any honest difference, and
+ * bounds what one forged or corrupt date can do: a key further ahead would be "newest" for years
+ * and make every real update (and the deletion) look stale.
+ */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** Whether `ms` lies beyond `now` plus {@link MAX_CLOCK_SKEW_MS} (or is not a finite time). */
+export function isFromTheFuture(ms: number, now: number = Date.now()): boolean {
+  return !Number.isFinite(ms) || ms > now + MAX_CLOCK_SKEW_MS;
+}
+
+/** The `code` of a ConvexError thrown by this module, if `err` is one. */
+export function convexErrorCode(err: unknown): string | undefined {
+  if (!(err instanceof ConvexError) || typeof err.data !== "object" || err.data === null) {
+    return undefined;
+  }
+  const code = (err.data as { code?: unknown }).code;
+  return typeof code === "string" ? code : undefined;
+}
 
 /** True when `err` is the {@link upsertUser} refusal for a deleted user. */
 export function isUserDeletedError(err: unknown): boolean {
-  return (
-    err instanceof ConvexError &&
-    typeof err.data === "object" &&
-    err.data !== null &&
-    (err.data as { code?: unknown }).code === USER_DELETED
-  );
+  return convexErrorCode(err) === USER_DELETED;
 }
+
+/**
+ * The ordering key a stored row can be trusted with: its `auth0UpdatedAt`, unless that lies in
+ * the future (written before the skew rule existed, or by a bad clock); then the time this module
+ * last wrote the row, which is the latest the profile can really date from.
+ */
+export function trustedProfileTime(row: Doc<"users">, now: number = Date.now()) {
+  if (row.auth0UpdatedAt === undefined) return undefined;
+  return isFromTheFuture(row.auth0UpdatedAt, now) ? row.updatedAt : row.auth0UpdatedAt;
+}
+
+/** A tombstone's deletion time, or when it was written if its `deletedAt` lies in the future. */
+function trustedDeletionTime(tombstone: Doc<"userTombstones">, now: number): number {
+  return isFromTheFuture(tombstone.deletedAt, now) ? tombstone._creationTime : tombstone.deletedAt;
+}
+
+/** ISO text of a time for a message, whatever the number. */
+const describeTime = (ms: number) =>
+  Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
 
 const userDoc = v.object({
   ...schema.tables.users.validator.fields,
@@ -131,6 +169,13 @@ export async function findUserByTokenIdentifier(
  *
  * - Auth0 owns the profile facts: they are overwritten when they differ; absent keeps, null clears.
  * - Monotonic: a profile whose `auth0UpdatedAt` is older than the stored one changes no fact.
+ * - No key from the future: an `auth0UpdatedAt` more than {@link MAX_CLOCK_SKEW_MS} ahead of this
+ *   deployment's clock throws a ConvexError `timestamp_in_future` and writes nothing. A stored key
+ *   that lies in the future is not trusted (see {@link trustedProfileTime}), so old poisoned rows
+ *   give way to real updates.
+ * - Dateless profiles (no `auth0UpdatedAt`, e.g. an ID token without the `profile` scope) cannot be
+ *   ordered: on a row that carries a date they only fill fields the row lacks, and never change or
+ *   clear a fact. On a row without a date they apply as before.
  * - A call that changes nothing writes nothing, except `lastActiveAt` on a login (once a minute).
  * - Tombstones: when the user was deleted in Auth0 (see {@link deleteUser}), a profile that is not
  *   newer than the deletion (or has no `auth0UpdatedAt`) throws a ConvexError with code
@@ -151,21 +196,27 @@ export async function upsertUser(
     });
   }
   const now = Date.now();
+  if (args.auth0UpdatedAt !== undefined && isFromTheFuture(args.auth0UpdatedAt, now)) {
+    throw new ConvexError({
+      code: TIMESTAMP_IN_FUTURE,
+      message: `auth0UpdatedAt ${describeTime(args.auth0UpdatedAt)} lies in the future (more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes ahead of this deployment's clock); it cannot order updates`,
+    });
+  }
   const existing = await findUserByTokenIdentifier(ctx.db, args.tokenIdentifier);
+  const storedTime = existing ? trustedProfileTime(existing, now) : undefined;
 
   const tombstone = await ctx.db
     .query("userTombstones")
     .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", subject))
     .first();
   if (tombstone) {
-    const rowIsNewer =
-      existing?.auth0UpdatedAt !== undefined && existing.auth0UpdatedAt > tombstone.deletedAt;
-    const incomingIsNewer =
-      args.auth0UpdatedAt !== undefined && args.auth0UpdatedAt > tombstone.deletedAt;
+    const deletedAt = trustedDeletionTime(tombstone, now);
+    const rowIsNewer = storedTime !== undefined && storedTime > deletedAt;
+    const incomingIsNewer = args.auth0UpdatedAt !== undefined && args.auth0UpdatedAt > deletedAt;
     if (!rowIsNewer && !incomingIsNewer) {
       throw new ConvexError({
         code: USER_DELETED,
-        message: `Auth0 user ${subject} was deleted at ${new Date(tombstone.deletedAt).toISOString()}; a profile read before that cannot bring it back`,
+        message: `Auth0 user ${subject} was deleted at ${describeTime(deletedAt)}; a profile read before that cannot bring it back`,
       });
     }
     // The user was re-created under the same user_id after the deletion: the tombstone is spent.
@@ -189,18 +240,19 @@ export async function upsertUser(
   }
 
   const patch: Partial<Doc<"users">> = {};
-  const stale =
-    args.auth0UpdatedAt !== undefined &&
-    existing.auth0UpdatedAt !== undefined &&
-    args.auth0UpdatedAt < existing.auth0UpdatedAt;
+  const dateless = args.auth0UpdatedAt === undefined;
+  const stale = !dateless && storedTime !== undefined && args.auth0UpdatedAt! < storedTime;
+  // A dateless profile may be older than what a dated row holds: it only fills gaps.
+  const fillOnly = dateless && storedTime !== undefined;
   if (!stale) {
     for (const key of PROFILE_KEYS) {
       const incoming = args[key];
       if (incoming === undefined) continue;
+      if (fillOnly && (incoming === null || existing[key] !== undefined)) continue;
       const next = incoming === null ? undefined : incoming;
       if (existing[key] !== next) (patch as Record<string, unknown>)[key] = next;
     }
-    if (args.auth0UpdatedAt !== undefined && args.auth0UpdatedAt !== existing.auth0UpdatedAt) {
+    if (!dateless && args.auth0UpdatedAt !== existing.auth0UpdatedAt) {
       patch.auth0UpdatedAt = args.auth0UpdatedAt;
     }
   }
@@ -225,6 +277,8 @@ export async function upsertUser(
  * A deletion older than the stored profile (`auth0UpdatedAt > deletedAt`: the same user_id was
  * re-created since) removes nothing and leaves no tombstone; it returns `superseded: true`.
  * Deleting a user without a row still writes the tombstone, since its creation may arrive later.
+ * A `deletedAt` in the future is clamped to now: a tombstone dated years ahead would refuse every
+ * later profile, locking the user id out for good.
  */
 export async function deleteUser(
   ctx: MutationCtx,
@@ -236,6 +290,8 @@ export async function deleteUser(
       message: "deleteUser needs a non-empty auth0UserId and a finite deletedAt (ms)",
     });
   }
+  const now = Date.now();
+  const deletedAt = Math.min(args.deletedAt, now);
   const issuers = deploymentIssuers();
   const rows = (
     await ctx.db
@@ -249,7 +305,7 @@ export async function deleteUser(
       return false;
     }
   });
-  if (rows.some((row) => row.auth0UpdatedAt !== undefined && row.auth0UpdatedAt > args.deletedAt)) {
+  if (rows.some((row) => (trustedProfileTime(row, now) ?? -Infinity) > deletedAt)) {
     return { removed: 0, superseded: true };
   }
   for (const row of rows) {
@@ -264,14 +320,17 @@ export async function deleteUser(
   if (!tombstone) {
     await ctx.db.insert("userTombstones", {
       auth0UserId: args.auth0UserId,
-      deletedAt: args.deletedAt,
+      deletedAt,
       ...(args.eventId !== undefined ? { eventId: args.eventId } : {}),
     });
-  } else if (args.deletedAt > tombstone.deletedAt) {
-    await ctx.db.patch("userTombstones", tombstone._id, {
-      deletedAt: args.deletedAt,
-      eventId: args.eventId,
-    });
+  } else {
+    // Keeps the later deletion; a tombstone dated in the future is brought back to a real time.
+    const kept = trustedDeletionTime(tombstone, now);
+    if (deletedAt > kept) {
+      await ctx.db.patch("userTombstones", tombstone._id, { deletedAt, eventId: args.eventId });
+    } else if (kept !== tombstone.deletedAt) {
+      await ctx.db.patch("userTombstones", tombstone._id, { deletedAt: kept });
+    }
   }
   return { removed: rows.length, superseded: false };
 }
@@ -288,9 +347,13 @@ export function identityKey(identity: UserIdentity): string {
   }
 }
 
-/** Profile facts carried by a Convex identity (the claims of the Auth0 ID token). */
+/**
+ * Profile facts carried by a Convex identity (the claims of the Auth0 ID token). A token's
+ * `updated_at` in the future is dropped: the profile is then dateless (see {@link upsertUser}).
+ */
 export function profileFromIdentity(identity: UserIdentity): UpsertArgs {
   const present = (s: string | undefined) => (s === undefined || s === "" ? undefined : s);
+  const updatedAt = parseAuth0Time(identity.updatedAt);
   return {
     tokenIdentifier: buildTokenIdentifier(identity.issuer, identity.subject),
     email: present(identity.email),
@@ -300,7 +363,7 @@ export function profileFromIdentity(identity: UserIdentity): UpsertArgs {
     givenName: present(identity.givenName),
     familyName: present(identity.familyName),
     avatarUrl: present(identity.pictureUrl),
-    auth0UpdatedAt: parseAuth0Time(identity.updatedAt),
+    auth0UpdatedAt: updatedAt !== undefined && !isFromTheFuture(updatedAt) ? updatedAt : undefined,
   };
 }
 
