@@ -15,6 +15,7 @@ import {
   configurationError,
   hasMediaType,
   jsonError,
+  logSafe,
   parseJsonOr400,
   readBodyOr413,
 } from "./httpCommon";
@@ -75,8 +76,10 @@ export const auth0EventsRoute = httpAction(async (ctx, request) => {
     result = await ctx.runMutation(internal.events.ingest, event);
   } catch (err) {
     // Transient (or a bug, or the host app's onUserDeleted hook failing): Auth0 retries on 5xx.
-    const reason = err instanceof Error ? err.message.split("\n")[0].slice(0, 300) : "unknown";
-    console.error(`auth0/events: event ${event.eventId} (${event.type}) not processed: ${reason}`);
+    const reason = err instanceof Error ? err.message.split("\n")[0] : "unknown";
+    console.error(
+      `auth0/events: event ${logSafe(event.eventId)} (${logSafe(event.type, 64)}) not processed: ${logSafe(reason, 300)}`,
+    );
     return jsonError(
       500,
       "processing_failed",
@@ -85,7 +88,7 @@ export const auth0EventsRoute = httpAction(async (ctx, request) => {
   }
   if (result.outcome === "failed" && !result.duplicate) {
     console.warn(
-      `auth0/events: event ${event.eventId} (${event.type}) recorded as failed; see npx convex run events:failures`,
+      `auth0/events: event ${logSafe(event.eventId)} (${logSafe(event.type, 64)}) recorded as failed; see npx convex run events:failures`,
     );
   }
   return Response.json({ eventId: event.eventId, ...result }, { status: 200 });

@@ -3,10 +3,11 @@
  * JSON checks, the `not_configured` answer, and the signed-request check used by every route a
  * script or the Action calls (see convex/signedRequest.ts). Routes are registered in convex/http.ts.
  */
-import { ValidationError } from "convex-helpers/validators";
+import type { GenericValidator, Infer } from "convex/values";
+import { validate, ValidationError } from "convex-helpers/validators";
 import { env } from "./_generated/server";
 import { audienceFor, verifySignedRequest, type SignatureFailure } from "./signedRequest";
-import { configuredIssuers, TokenIdentifierError } from "./tokenIdentifier";
+import { normalizeIssuer, TokenIdentifierError } from "./tokenIdentifier";
 
 /** A JSON error as every route here returns it: a stable code and what to do about it. */
 export function jsonError(status: number, error: string, message: string): Response {
@@ -81,25 +82,91 @@ export function describeValidationError(err: unknown): string {
 }
 
 /**
- * A 500 `not_configured` naming every missing variable (and a malformed Auth0 domain), or null
- * when the deployment has what `route` needs. Logged without values.
+ * Keys of `value` the validator does not declare as its own fields, through nested objects.
+ * convex-helpers' `validate` looks unknown keys up with `fields[key]`, which finds
+ * Object.prototype members (`toString`, `constructor`, `__proto__`) and lets them through.
+ */
+function undeclaredKeys(validator: GenericValidator, value: unknown, path: string): string[] {
+  if (validator.kind !== "object" || typeof value !== "object" || value === null) return [];
+  const fields = validator.fields as Record<string, GenericValidator>;
+  return Object.keys(value).flatMap((key) =>
+    Object.hasOwn(fields, key)
+      ? undeclaredKeys(fields[key], (value as Record<string, unknown>)[key], `${path}${key}.`)
+      : [`${path}${key}`],
+  );
+}
+
+/**
+ * Checks a parsed JSON body against an object validator, refusing every key it does not declare.
+ * Returns the body typed, or the 400 `invalid_body` to answer (naming the first problem).
+ */
+export function validateBody<V extends GenericValidator>(
+  validator: V,
+  json: unknown,
+  what: string,
+): { value: Infer<V> } | Response {
+  const unknown = undeclaredKeys(validator, json, "");
+  if (unknown.length > 0) {
+    return jsonError(
+      400,
+      "invalid_body",
+      `Invalid ${what} (unknown field ${logSafe(JSON.stringify(unknown[0]), 80)}).`,
+    );
+  }
+  try {
+    validate(validator, json, { throw: true });
+  } catch (err) {
+    return jsonError(400, "invalid_body", `Invalid ${what} (${describeValidationError(err)}).`);
+  }
+  return { value: json as Infer<V> };
+}
+
+/**
+ * A value from a request made safe for one log line: control and line-separator characters
+ * become spaces, and the length is capped, so a sender cannot forge or flood log lines.
+ */
+export function logSafe(value: unknown, max = 200): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = String(value).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ");
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+const DOMAIN_VARIABLES = ["AUTH0_DOMAIN", "AUTH0_CUSTOM_DOMAIN"] as const;
+
+/**
+ * A 500 `not_configured` naming every missing variable and every malformed Auth0 domain, or null
+ * when the deployment has what `route` needs. Names variables only: a value (which may hold
+ * credentials pasted into a URL) is never echoed to the caller or logged.
  */
 export function configurationError(route: string, required: string[]): Response | null {
-  const problems = required.filter((name) => !env[name]);
-  let message =
-    problems.length > 0
-      ? `Set ${problems.join(", ")} in the Convex deployment's environment variables (npx convex env set NAME value).`
-      : "";
-  try {
-    configuredIssuers(env.AUTH0_DOMAIN, env.AUTH0_CUSTOM_DOMAIN);
-  } catch (err) {
-    if (!(err instanceof TokenIdentifierError)) throw err;
-    problems.push("AUTH0_DOMAIN/AUTH0_CUSTOM_DOMAIN");
-    message += `${message ? " " : ""}AUTH0_DOMAIN and AUTH0_CUSTOM_DOMAIN must be bare domains: ${err.message}`;
+  const missing = required.filter((name) => !env[name]);
+  const malformed = DOMAIN_VARIABLES.filter((name) => {
+    const value = env[name];
+    if (!value || value.trim() === "") return false;
+    try {
+      normalizeIssuer(value);
+      return false;
+    } catch (err) {
+      if (!(err instanceof TokenIdentifierError)) throw err;
+      return true;
+    }
+  });
+  if (missing.length === 0 && malformed.length === 0) return null;
+  const parts: string[] = [];
+  if (missing.length > 0) {
+    parts.push(
+      `Set ${missing.join(", ")} in the Convex deployment's environment variables (npx convex env set NAME value).`,
+    );
   }
-  if (problems.length === 0) return null;
-  console.error(`${route}: not configured, missing or invalid ${problems.join(", ")}`);
-  return jsonError(500, "not_configured", message);
+  if (malformed.length > 0) {
+    parts.push(
+      `${malformed.join(" and ")} must be a bare domain such as tenant.us.auth0.com or login.example.com (no path, query or credentials).`,
+    );
+  }
+  console.error(
+    `${route}: not configured, missing ${missing.join(", ") || "nothing"}; malformed ${malformed.join(", ") || "nothing"}`,
+  );
+  return jsonError(500, "not_configured", parts.join(" "));
 }
 
 /** Who signs requests for a route, named in the errors a caller reads. */

@@ -121,6 +121,8 @@ export async function verifySignedRequest(opts: {
       }
       return { ok: false, reason: "bad_signature" };
     }
+    // jose accepts an `aud` array that merely contains ours; a token for this route names only it.
+    if (payload.aud !== opts.audience) return { ok: false, reason: "wrong_audience" };
     const iat = payload.iat as number;
     const exp = payload.exp as number;
     if (iat > nowS + CLOCK_SKEW_S) return { ok: false, reason: "token_not_yet_valid" };

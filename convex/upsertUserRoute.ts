@@ -3,7 +3,6 @@
  * (see convex/signedRequest.ts). A rejected request writes nothing.
  */
 import { v } from "convex/values";
-import { validate } from "convex-helpers/validators";
 import { httpAction } from "./_generated/server";
 import { internal } from "./_generated/api";
 import { UPSERT_USER_PATH } from "./signedRequest";
@@ -16,7 +15,7 @@ import {
   upsertBodyFields,
   USER_DELETED,
 } from "./users";
-import { describeValidationError, jsonError, readSignedJson } from "./httpCommon";
+import { jsonError, readSignedJson, validateBody } from "./httpCommon";
 
 /** Largest body `/auth0/upsert-user` accepts. A profile is well under 2 kB. */
 export const MAX_UPSERT_BODY_BYTES = 16 * 1024;
@@ -34,12 +33,9 @@ export const upsertUserRoute = httpAction(async (ctx, request) => {
     maxBodyBytes: MAX_UPSERT_BODY_BYTES,
   });
   if (signed instanceof Response) return signed;
-  try {
-    validate(upsertBody, signed.json, { throw: true });
-  } catch (err) {
-    return jsonError(400, "invalid_body", `Invalid upsert body (${describeValidationError(err)}).`);
-  }
-  const args = signed.json as typeof upsertBody.type;
+  const checked = validateBody(upsertBody, signed.json, "upsert body");
+  if (checked instanceof Response) return checked;
+  const args = checked.value;
 
   let issuer: string;
   try {
