@@ -29,6 +29,10 @@ export const DEFAULT_TIMEOUT_MS = 2500;
 // All Actions of a trigger share 20 s; never let this one take most of it.
 const MAX_TIMEOUT_MS = 10_000;
 const RETRY_DELAY_MS = 50;
+/** Most of a reply the Action reads. The route's answers are under 1 KB; anything past this is a
+ * broken or hostile host, and reading it whole would spend the memory every Action of the flow
+ * shares (a gzip reply can inflate a thousandfold). */
+export const MAX_REPLY_BYTES = 8 * 1024;
 // Plain http is accepted only for a local stand-in of the deployment (tests, demo).
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 // Auth0 silently drops custom claims under these domains.
@@ -44,6 +48,9 @@ type Attempt =
   | { kind: "ok"; userId: string; created: boolean }
   | { kind: "failed"; detail: string; retryable: boolean }
   | { kind: "timeout" };
+
+/** What reading a reply gave: its text, or that it ran past {@link MAX_REPLY_BYTES}. */
+type ReplyText = { text: string } | { tooLarge: true };
 
 /**
  * The Action's entry point (`exports.onExecutePostLogin`). Never throws, never denies: the login
@@ -180,7 +187,12 @@ async function attempt(
   try {
     response = await fetch(endpoint, {
       method: "POST",
-      headers: { authorization: `Bearer ${jwt}`, "content-type": "application/json" },
+      headers: {
+        authorization: `Bearer ${jwt}`,
+        "content-type": "application/json",
+        // A compressed reply costs inflating; the route's answers are tiny.
+        "accept-encoding": "identity",
+      },
       body,
       signal,
       // A redirect would carry the bearer token elsewhere; report it instead.
@@ -190,13 +202,22 @@ async function attempt(
     if (signal.aborted) return { kind: "timeout" };
     return { kind: "failed", detail: `network error: ${networkCause(err)}`, retryable: true };
   }
+  const status = response.status;
   try {
-    text = await response.text();
+    const read = await readReply(response);
+    if ("tooLarge" in read) {
+      return {
+        kind: "failed",
+        detail: `HTTP ${status}, reply over ${MAX_REPLY_BYTES} bytes: not read (is CONVEX_HTTP_URL this deployment?)`,
+        retryable: status >= 500,
+      };
+    }
+    text = read.text;
   } catch (err) {
     if (signal.aborted) return { kind: "timeout" };
     return {
       kind: "failed",
-      detail: `HTTP ${response.status}, reading the reply failed: ${networkCause(err)}`,
+      detail: `HTTP ${status}, reading the reply failed: ${networkCause(err)}`,
       retryable: true,
     };
   }
@@ -209,10 +230,11 @@ async function attempt(
   }
   const reply =
     typeof json === "object" && json !== null ? (json as Record<string, unknown>) : null;
-  const status = response.status;
+  // Whatever the server echoes, the token is cut out before any text is shortened.
+  const echo = (value: string, max: number) => clean(value, max, [jwt]);
   if (status >= 200 && status < 300) {
     if (reply && typeof reply.userId === "string" && typeof reply.created === "boolean") {
-      return { kind: "ok", userId: clean(reply.userId, 64), created: reply.created };
+      return { kind: "ok", userId: echo(reply.userId, 64), created: reply.created };
     }
     const what = json === undefined ? "non-JSON" : "JSON without userId";
     return {
@@ -222,13 +244,41 @@ async function attempt(
     };
   }
   let detail = `HTTP ${status}`;
-  if (reply && typeof reply.error === "string") detail += ` ${clean(reply.error, 64)}`;
-  if (reply && typeof reply.message === "string") detail += `: ${clean(reply.message, 300)}`;
+  if (reply && typeof reply.error === "string") detail += ` ${echo(reply.error, 64)}`;
+  if (reply && typeof reply.message === "string") detail += `: ${echo(reply.message, 300)}`;
   if (!reply) detail += " (non-JSON reply)";
   if (status >= 300 && status < 400) {
     detail += ": CONVEX_HTTP_URL redirects; set it to the deployment's final .convex.site URL";
   }
   return { kind: "failed", detail, retryable: status >= 500 };
+}
+
+/**
+ * Reads at most {@link MAX_REPLY_BYTES} of a reply, chunk by chunk, and cancels the rest: a body
+ * that is inflated as it streams is never inflated past the cap.
+ */
+async function readReply(response: Response): Promise<ReplyText> {
+  if (!response.body) return { text: "" };
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > MAX_REPLY_BYTES) {
+      void reader.cancel().catch(() => {});
+      return { tooLarge: true };
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return { text: new TextDecoder().decode(bytes) };
 }
 
 /** Checks CONVEX_HTTP_URL without ever echoing it whole (it may be a mis-pasted secret). */
@@ -281,9 +331,14 @@ function describeError(err: unknown): string {
   return clean(String(err), 300);
 }
 
-/** One line, bounded: text from elsewhere must not forge or flood log lines. */
-function clean(text: string, max: number): string {
+/**
+ * One line, bounded: text from elsewhere must not forge or flood log lines. `redact` values are
+ * cut out first, so truncation can never leave part of one behind.
+ */
+function clean(text: string, max: number, redact: string[] = []): string {
+  let out = text;
+  for (const value of redact) if (value) out = out.split(value).join("[redacted]");
   // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+  const flat = out.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }

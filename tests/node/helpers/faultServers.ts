@@ -18,10 +18,15 @@ export interface FaultServer {
   close(): Promise<void>;
 }
 
-type Handler = (
-  req: ReceivedRequest,
-  index: number,
-) => { status: number; contentType?: string; body: string } | "hang" | "stall" | "forward";
+type Handler = (req: ReceivedRequest, index: number) => FaultReply | "hang" | "stall" | "forward";
+
+/** A fixed reply; `headers` (e.g. content-encoding) are sent as given. */
+export interface FaultReply {
+  status: number;
+  contentType?: string;
+  headers?: Record<string, string>;
+  body: string | Buffer;
+}
 
 async function readAll(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -86,7 +91,12 @@ export async function startFaultServer(handler: Handler, forwardTo?: string): Pr
         upstream.end(body);
         return;
       }
-      res.writeHead(action.status, { "content-type": action.contentType ?? "application/json" });
+      // A client that stops reading (as it should for a huge reply) resets the socket.
+      res.on("error", () => {});
+      res.writeHead(action.status, {
+        "content-type": action.contentType ?? "application/json",
+        ...action.headers,
+      });
       res.end(action.body);
     })();
   });
