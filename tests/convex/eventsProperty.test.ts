@@ -3,6 +3,12 @@
  * few dozen users (creates, updates, deletes, re-creates under a new user_id or, for social
  * connections, the same one), delivered shuffled and with duplicates, with test events, unknown
  * types and stale reconcile reads mixed in, must leave `users` exactly as the history ends.
+ *
+ * Some events carry dates from the future: forged updates whose `updated_at` lies an hour, a day
+ * or millennia ahead (each must be recorded as failed and change nothing), and real deletions
+ * whose `deleted_at` and `time` lie in the future (clamped to the receipt time, so they still
+ * apply). A user id deleted with a future date is not re-created under the same id: with the
+ * deletion clamped to "now", a re-creation dated before now is refused, which is the rule.
  */
 import { convexTest } from "convex-test";
 import fc from "fast-check";
@@ -20,6 +26,9 @@ const SLOTS = 30;
 const SEEDS = [1, 7, 42, 2024, 31337];
 const RUNS_PER_SEED = 3;
 const PROVIDERS = ["auth0", "google-oauth2", "samlp|acme"] as const;
+const HOUR = 3_600_000;
+/** How far ahead a forged update's updated_at lies; the last is an absolute year-9999 date. */
+const FORGED_LEADS = [HOUR, 24 * HOUR, "9999-12-31T00:00:00.000Z"] as const;
 
 beforeEach(() => {
   setEventsEnv();
@@ -52,6 +61,11 @@ const opArb = fc.record({
   profile: profileArb,
   /** Also take a reconcile-style read of this user's profile at this point. */
   snapshot: fc.nat(9).map((n) => n === 0),
+  /** Also deliver a forged update of this user dated in the future. */
+  forge: fc.nat(9).map((n) => n === 0),
+  forgedLead: fc.constantFrom(...FORGED_LEADS),
+  /** For a deletion: date it (deleted_at and the envelope's time) in the future. */
+  futureDeletion: fc.nat(3).map((n) => n === 0),
 });
 const historyArb = fc.record({
   ops: fc.array(opArb, { minLength: 300, maxLength: 400 }),
@@ -117,13 +131,27 @@ function buildHistory(ops: ValueOf<typeof opArb>[]) {
   const slots = Array.from({ length: SLOTS }, () => ({
     live: null as null | { id: string; profile: Profile; updatedAt: number },
     lastId: null as null | string,
+    /** The last deletion was dated in the future: its id is not reused. */
+    lastDeletionFuture: false,
     generation: 0,
   }));
   const deliveries: Delivery[] = [];
-  const stats = { deletes: 0, sameIdRecreates: 0, newIdRecreates: 0 };
+  const stats = {
+    deletes: 0,
+    sameIdRecreates: 0,
+    newIdRecreates: 0,
+    forged: 0,
+    futureDeletions: 0,
+  };
   const finalState = new Map<string, Expected | "deleted">();
-  const event = (type: string, object: Record<string, unknown>) =>
-    cloudEvent({ type, time, object, id: `evt_${(++eventNo).toString().padStart(16, "0")}` });
+  const forgedIds = new Set<string>();
+  const event = (type: string, object: Record<string, unknown>, at = time) =>
+    cloudEvent({
+      type,
+      time: at,
+      object,
+      id: `evt_${(++eventNo).toString().padStart(16, "0")}`,
+    });
 
   for (const op of ops) {
     time += op.gapMs;
@@ -131,17 +159,20 @@ function buildHistory(ops: ValueOf<typeof opArb>[]) {
     const provider = PROVIDERS[op.slot % PROVIDERS.length];
     if (slot.live && op.remove) {
       const { id, profile, updatedAt } = slot.live;
+      // A deletion dated in the future: Auth0's clock (or a forger) ahead of ours.
+      const deletedAt = op.futureDeletion ? Date.now() + 24 * HOUR : time;
       deliveries.push({
         kind: "event",
-        event: event("user.deleted", {
-          ...profile,
-          user_id: id,
-          updated_at: iso(updatedAt),
-          deleted_at: iso(time),
-        }),
+        event: event(
+          "user.deleted",
+          { ...profile, user_id: id, updated_at: iso(updatedAt), deleted_at: iso(deletedAt) },
+          deletedAt,
+        ),
       });
       finalState.set(id, "deleted");
       stats.deletes++;
+      if (op.futureDeletion) stats.futureDeletions++;
+      slot.lastDeletionFuture = op.futureDeletion;
       slot.live = null;
       continue;
     }
@@ -150,7 +181,7 @@ function buildHistory(ops: ValueOf<typeof opArb>[]) {
     if (!id) {
       type = "user.created";
       const social = provider !== "auth0";
-      const reuse = slot.lastId !== null && social && op.sameId;
+      const reuse = slot.lastId !== null && social && op.sameId && !slot.lastDeletionFuture;
       if (slot.lastId !== null) stats[reuse ? "sameIdRecreates" : "newIdRecreates"]++;
       id = reuse ? slot.lastId! : `${provider}|s${op.slot}g${slot.generation++}`;
     }
@@ -161,6 +192,20 @@ function buildHistory(ops: ValueOf<typeof opArb>[]) {
       event: event(type, { ...op.profile, user_id: id, updated_at: iso(time) }),
     });
     finalState.set(id, expectedRow(op.profile, time));
+    if (op.forge) {
+      const lead = op.forgedLead;
+      // Ahead of the receiver's clock (the history itself lies in the past).
+      const forgedAt = typeof lead === "number" ? iso(Date.now() + lead) : lead;
+      const forged = event("user.updated", {
+        user_id: id,
+        email: "mallory@evil.example",
+        name: "Forged",
+        updated_at: forgedAt,
+      });
+      forgedIds.add(forged.id as string);
+      deliveries.push({ kind: "event", event: forged });
+      stats.forged++;
+    }
     if (op.snapshot) {
       deliveries.push({ kind: "reconcile", auth0UserId: id, profile: op.profile, updatedAt: time });
     }
@@ -171,7 +216,7 @@ function buildHistory(ops: ValueOf<typeof opArb>[]) {
     event: { ...event("user.created", { user_id: "auth0|test" }), a0purpose: "test" },
   });
   deliveries.push({ kind: "event", event: event("organization.created", { id: "org_1" }) });
-  return { deliveries, finalState, eventCount: eventNo, stats };
+  return { deliveries, finalState, eventCount: eventNo, stats, forgedIds };
 }
 
 /** Shuffles and duplicates about 15% of the deliveries, as an at-least-once stream may. */
@@ -219,10 +264,17 @@ test.each(SEEDS)(
   "seed %i: shuffled, duplicated delivery ends in the history's final users table",
   async (seed) => {
     let checkedEvents = 0;
-    const totals = { deletes: 0, sameIdRecreates: 0, newIdRecreates: 0, superseded: 0 };
+    const totals = {
+      deletes: 0,
+      sameIdRecreates: 0,
+      newIdRecreates: 0,
+      superseded: 0,
+      forged: 0,
+      futureDeletions: 0,
+    };
     await fc.assert(
       fc.asyncProperty(historyArb, async ({ ops, shuffleSeed }) => {
-        const { deliveries, finalState, eventCount, stats } = buildHistory(ops);
+        const { deliveries, finalState, eventCount, stats, forgedIds } = buildHistory(ops);
         const order = deliveryOrder(deliveries, shuffleSeed);
         const t: T = convexTest(schema, modules);
         await run(t, order);
@@ -242,7 +294,12 @@ test.each(SEEDS)(
         // Every distinct event id is recorded exactly once.
         expect(new Set(events.map((e) => e.eventId)).size).toBe(events.length);
         expect(events.length).toBe(eventCount);
-        expect(events.filter((e) => e.outcome === "failed")).toEqual([]);
+        // Exactly the forged updates failed, each for its date.
+        const failed = events.filter((e) => e.outcome === "failed");
+        expect(new Set(failed.map((e) => e.eventId))).toEqual(forgedIds);
+        for (const e of failed) expect(e.detail).toMatch(/future/);
+        totals.forged += stats.forged;
+        totals.futureDeletions += stats.futureDeletions;
         totals.deletes += stats.deletes;
         totals.sameIdRecreates += stats.sameIdRecreates;
         totals.newIdRecreates += stats.newIdRecreates;
@@ -256,6 +313,8 @@ test.each(SEEDS)(
     expect(totals.sameIdRecreates).toBeGreaterThan(0);
     expect(totals.newIdRecreates).toBeGreaterThan(0);
     expect(totals.superseded).toBeGreaterThan(10);
+    expect(totals.forged).toBeGreaterThan(10);
+    expect(totals.futureDeletions).toBeGreaterThan(0);
     if (process.env.EVENTS_PROPERTY_STATS) console.info(`seed ${seed}`, checkedEvents, totals);
   },
   60_000,
