@@ -7,10 +7,21 @@ import { UPSERT_USER_PATH } from "./signedRequest";
 import { EVENTS_PATH } from "./events";
 import { upsertUserRoute } from "./upsertUserRoute";
 import { auth0EventsRoute } from "./eventsRoute";
+import {
+  SYNC_APPLY_PATH,
+  SYNC_STATUS_PATH,
+  SYNC_USERS_PATH,
+  syncApplyRoute,
+  syncStatusRoute,
+  syncUsersRoute,
+} from "./syncRoutes";
 
 const http = httpRouter();
 
 http.route({ path: UPSERT_USER_PATH, method: "POST", handler: upsertUserRoute });
 http.route({ path: EVENTS_PATH, method: "POST", handler: auth0EventsRoute });
+http.route({ path: SYNC_STATUS_PATH, method: "POST", handler: syncStatusRoute });
+http.route({ path: SYNC_USERS_PATH, method: "POST", handler: syncUsersRoute });
+http.route({ path: SYNC_APPLY_PATH, method: "POST", handler: syncApplyRoute });
 
 export default http;

@@ -185,7 +185,7 @@ export async function findUserByTokenIdentifier(
 export async function upsertUser(
   ctx: MutationCtx,
   args: UpsertArgs,
-): Promise<{ userId: Id<"users">; created: boolean }> {
+): Promise<{ userId: Id<"users">; created: boolean; updated: boolean }> {
   let subject: string;
   try {
     subject = parseTokenIdentifier(args.tokenIdentifier).subject;
@@ -236,7 +236,7 @@ export async function upsertUser(
     }
     if (args.auth0UpdatedAt !== undefined) row.auth0UpdatedAt = args.auth0UpdatedAt;
     if (args.login) row.lastActiveAt = now;
-    return { userId: await ctx.db.insert("users", row), created: true };
+    return { userId: await ctx.db.insert("users", row), created: true, updated: false };
   }
 
   const patch: Partial<Doc<"users">> = {};
@@ -256,7 +256,8 @@ export async function upsertUser(
       patch.auth0UpdatedAt = args.auth0UpdatedAt;
     }
   }
-  if (Object.keys(patch).length > 0) patch.updatedAt = now;
+  const updated = Object.keys(patch).length > 0;
+  if (updated) patch.updatedAt = now;
   if (
     args.login &&
     (existing.lastActiveAt === undefined ||
@@ -265,7 +266,7 @@ export async function upsertUser(
     patch.lastActiveAt = now;
   }
   if (Object.keys(patch).length > 0) await ctx.db.patch("users", existing._id, patch);
-  return { userId: existing._id, created: false };
+  return { userId: existing._id, created: false, updated };
 }
 
 /**
@@ -375,7 +376,10 @@ export function profileFromIdentity(identity: UserIdentity): UpsertArgs {
 export const upsertFromAuth0 = internalMutation({
   args: upsertArgs,
   returns: v.object({ userId: v.id("users"), created: v.boolean() }),
-  handler: (ctx, args) => upsertUser(ctx, args),
+  handler: async (ctx, args) => {
+    const { userId, created } = await upsertUser(ctx, args);
+    return { userId, created };
+  },
 });
 
 /**

@@ -20,6 +20,8 @@ import type * as eventsRoute from "../eventsRoute.js";
 import type * as http from "../http.js";
 import type * as httpCommon from "../httpCommon.js";
 import type * as signedRequest from "../signedRequest.js";
+import type * as sync from "../sync.js";
+import type * as syncRoutes from "../syncRoutes.js";
 import type * as tokenIdentifier from "../tokenIdentifier.js";
 import type * as upsertUserRoute from "../upsertUserRoute.js";
 import type * as userHooks from "../userHooks.js";
@@ -41,6 +43,8 @@ declare const fullApi: ApiFromModules<{
   http: typeof http;
   httpCommon: typeof httpCommon;
   signedRequest: typeof signedRequest;
+  sync: typeof sync;
+  syncRoutes: typeof syncRoutes;
   tokenIdentifier: typeof tokenIdentifier;
   upsertUserRoute: typeof upsertUserRoute;
   userHooks: typeof userHooks;

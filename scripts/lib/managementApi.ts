@@ -1,7 +1,7 @@
 /**
- * Read-only access to what the deploy needs from the Auth0 Management API, through the official
- * `auth0` SDK (client-credentials token, retries on 429/5xx honouring the rate-limit headers,
- * pagination). The deploy never writes through this module: writes are auth0-deploy-cli's job.
+ * Access to the Auth0 Management API through the official `auth0` SDK (client-credentials token,
+ * retries on 429/5xx honouring the rate-limit headers, pagination): the client every command
+ * builds, and the read-only calls the deploy makes (its writes are auth0-deploy-cli's job).
  */
 import { ManagementClient } from "auth0";
 
@@ -83,26 +83,36 @@ function rateLimitWait(response: Response, attempt: number): number {
 /**
  * The SDK retries Management API calls on 429 but not its own client-credentials token request;
  * the token endpoint is rate limited too, so that one call is retried here, honouring the headers.
+ * `onRequest` sees every request sent, retries included.
  */
-const fetchRetryingToken: typeof fetch = async (input, init) => {
-  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-  if (!new URL(url).pathname.endsWith("/oauth/token")) return fetch(input, init);
-  for (let attempt = 0; ; attempt++) {
-    const response = await fetch(input, init);
-    if (response.status !== 429 || attempt === TOKEN_ATTEMPTS - 1) return response;
-    await response.body?.cancel();
-    await new Promise((r) => setTimeout(r, rateLimitWait(response, attempt)));
-  }
-};
+function fetchRetryingToken(onRequest?: (url: string) => void): typeof fetch {
+  return async (input, init) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    for (let attempt = 0; ; attempt++) {
+      onRequest?.(url);
+      const response = await fetch(input, init);
+      const isToken = new URL(url).pathname.endsWith("/oauth/token");
+      if (!isToken || response.status !== 429 || attempt === TOKEN_ATTEMPTS - 1) return response;
+      await response.body?.cancel();
+      await new Promise((r) => setTimeout(r, rateLimitWait(response, attempt)));
+    }
+  };
+}
 
-/** Builds a ManagementClient for the deploy's machine-to-machine application. */
-export function createManagementClient(credentials: ManagementCredentials): ManagementClient {
+/**
+ * Builds a ManagementClient for a machine-to-machine application. `onRequest` sees every HTTP
+ * request the SDK sends (retries included), for commands that report their call counts.
+ */
+export function createManagementClient(
+  credentials: ManagementCredentials,
+  options: { onRequest?: (url: string) => void } = {},
+): ManagementClient {
   return new ManagementClient({
     domain: credentials.domain,
     clientId: credentials.clientId,
     clientSecret: credentials.clientSecret,
     maxRetries: 4,
-    fetch: fetchRetryingToken,
+    fetch: fetchRetryingToken(options.onRequest),
   });
 }
 

@@ -30,9 +30,12 @@ import {
   type StoredVersion,
 } from "./emulator/actions";
 import { createEventStreams, type StoredEventStream } from "./emulator/eventStreams";
+import { createJobs, type JobsState } from "./emulator/jobs";
+import { createUsers, type StoredUser, type UsersState } from "./emulator/users";
 
 export type { StoredAction, StoredBinding, StoredVersion } from "./emulator/actions";
 export type { StoredEventStream } from "./emulator/eventStreams";
+export type { StoredUser } from "./emulator/users";
 
 export interface RecordedRequest {
   method: string;
@@ -61,6 +64,7 @@ export const DEFAULT_SCOPES = [
   "create:event_streams",
   "update:event_streams",
   "delete:event_streams",
+  "read:users",
 ];
 
 export interface EmulatorOptions {
@@ -107,6 +111,13 @@ export interface ManagementApiEmulator {
   setRateLimit(perSecond: number): void;
   /** Called after each successful deploy, e.g. to simulate a tenant that changed behind our back. */
   afterDeploy: ((action: StoredAction, version: StoredVersion) => void) | undefined;
+  /** The tenant's users, with seeding helpers. */
+  users: UsersState["users"];
+  seedUser: UsersState["seedUser"];
+  updateUser: UsersState["updateUser"];
+  removeUser: UsersState["removeUser"];
+  /** Export jobs: delays, failures, link expiry. */
+  jobs: Omit<JobsState, "resource">;
   close(): Promise<void>;
 }
 
@@ -138,7 +149,14 @@ export async function startManagementApiEmulator(
     afterDeploy: () => emulator.afterDeploy,
   });
   const streams = createEventStreams();
-  const resources: EmulatorResource[] = [actions.resource, streams.resource];
+  const users = createUsers();
+  const jobs = createJobs({ users: () => users.users.values(), domain: () => domain });
+  const resources: EmulatorResource[] = [
+    actions.resource,
+    streams.resource,
+    users.resource,
+    jobs.resource,
+  ];
 
   async function route(request: EmulatorRequest): Promise<RouteResult> {
     const { method, path, query } = request;
@@ -249,8 +267,10 @@ export async function startManagementApiEmulator(
       windowStart = nowS;
       windowCount = 0;
     }
-    windowCount += 1;
-    if (windowCount > rateLimit) {
+    // Signed download links are served by storage, not the Management API: no rate limit.
+    const limited = url.pathname.startsWith("/api/v2/") || url.pathname === "/oauth/token";
+    if (limited) windowCount += 1;
+    if (limited && windowCount > rateLimit) {
       res.setHeader("retry-after", "1");
       send(429, {
         statusCode: 429,
@@ -349,6 +369,11 @@ export async function startManagementApiEmulator(
     setRateLimit(perSecond) {
       rateLimit = perSecond;
     },
+    users: users.users,
+    seedUser: users.seedUser,
+    updateUser: users.updateUser,
+    removeUser: users.removeUser,
+    jobs,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -1,0 +1,102 @@
+/**
+ * The reconcile's HTTP routes, all signed like the Action's upsert (convex/signedRequest.ts) but
+ * with their own secret, AUTH0_SYNC_SECRET: these routes read every user and delete users, which
+ * the Action's secret must never be able to do.
+ *
+ * - `POST /auth0/sync/status`: the issuers this deployment trusts and the event stream's health.
+ * - `POST /auth0/sync/users`: one page of `users` rows, `{ cursor, numItems }` in.
+ * - `POST /auth0/sync/apply`: a batch of upserts and deletions (convex/sync.ts `applyBatch`).
+ */
+import { v } from "convex/values";
+import { env, httpAction } from "./_generated/server";
+import { internal } from "./_generated/api";
+import { jsonError, readSignedJson, validateBody, type SignedRouteOptions } from "./httpCommon";
+import { applyBatchArgs, MAX_BATCH_ITEMS, MAX_PAGE_SIZE } from "./sync";
+import { normalizeIssuer } from "./tokenIdentifier";
+import { deploymentIssuers } from "./users";
+
+export const SYNC_STATUS_PATH = "/auth0/sync/status";
+export const SYNC_USERS_PATH = "/auth0/sync/users";
+export const SYNC_APPLY_PATH = "/auth0/sync/apply";
+
+/** Largest body a sync route accepts: a batch of MAX_BATCH_ITEMS profiles is well under it. */
+export const MAX_SYNC_BODY_BYTES = 1024 * 1024;
+
+const signer = (route: string, path: string): SignedRouteOptions => ({
+  route,
+  path,
+  secretVariable: "AUTH0_SYNC_SECRET",
+  signerSecretPlace: "the sync scripts' environment (AUTH0_SYNC_SECRET)",
+  signerUrlVariable: "CONVEX_SITE_URL in the sync scripts' environment",
+  required: ["AUTH0_DOMAIN"],
+  maxBodyBytes: MAX_SYNC_BODY_BYTES,
+});
+
+export const syncStatusRoute = httpAction(async (ctx, request) => {
+  const signed = await readSignedJson(request, signer("auth0/sync/status", SYNC_STATUS_PATH));
+  if (signed instanceof Response) return signed;
+  const checked = validateBody(v.object({}), signed.json, "status request");
+  if (checked instanceof Response) return checked;
+  const health = await ctx.runQuery(internal.events.health, {});
+  return Response.json({
+    issuers: deploymentIssuers(),
+    canonicalIssuer: normalizeIssuer(env.AUTH0_DOMAIN!),
+    health,
+  });
+});
+
+const pageRequest = v.object({ cursor: v.union(v.string(), v.null()), numItems: v.number() });
+
+export const syncUsersRoute = httpAction(async (ctx, request) => {
+  const signed = await readSignedJson(request, signer("auth0/sync/users", SYNC_USERS_PATH));
+  if (signed instanceof Response) return signed;
+  const checked = validateBody(pageRequest, signed.json, "page request");
+  if (checked instanceof Response) return checked;
+  const { cursor, numItems } = checked.value;
+  if (!Number.isInteger(numItems) || numItems < 1 || numItems > MAX_PAGE_SIZE) {
+    return jsonError(
+      400,
+      "invalid_body",
+      `numItems must be an integer from 1 to ${MAX_PAGE_SIZE}.`,
+    );
+  }
+  try {
+    return Response.json(await ctx.runQuery(internal.sync.usersPage, { cursor, numItems }));
+  } catch (err) {
+    // A cursor from another deployment or a changed query is refused by paginate.
+    if (cursor !== null && err instanceof Error && /cursor/i.test(err.message)) {
+      return jsonError(
+        400,
+        "invalid_cursor",
+        "The cursor is not valid here: start again from null.",
+      );
+    }
+    throw err;
+  }
+});
+
+const applyRequest = v.object(applyBatchArgs);
+
+export const syncApplyRoute = httpAction(async (ctx, request) => {
+  const signed = await readSignedJson(request, signer("auth0/sync/apply", SYNC_APPLY_PATH));
+  if (signed instanceof Response) return signed;
+  const checked = validateBody(applyRequest, signed.json, "batch");
+  if (checked instanceof Response) return checked;
+  const { upserts, deletions } = checked.value;
+  if (upserts.length + deletions.length > MAX_BATCH_ITEMS) {
+    return jsonError(
+      400,
+      "batch_too_large",
+      `A batch holds at most ${MAX_BATCH_ITEMS} upserts and deletions together; send smaller batches.`,
+    );
+  }
+  const ids = [...upserts, ...deletions].map((item) => item.auth0UserId);
+  if (ids.some((id) => id === "")) {
+    return jsonError(400, "invalid_body", "auth0UserId must not be empty.");
+  }
+  if (new Set(ids).size !== ids.length) {
+    return jsonError(400, "invalid_body", "A user may appear at most once in a batch.");
+  }
+  const results = await ctx.runMutation(internal.sync.applyBatch, { upserts, deletions });
+  return Response.json({ results });
+});

@@ -1,0 +1,201 @@
+/**
+ * The complete listing of a tenant's users, through a users export job (the list endpoint stops
+ * at 1,000 users and must never be mistaken for the whole tenant), and the per-user check that a
+ * Convex row's Auth0 user is really gone.
+ */
+import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import type { ManagementClient } from "auth0";
+import { profileFromAuth0User, type Auth0Profile } from "../../../convex/auth0Profile";
+import { managementFailure, ReconcileError } from "./errors";
+import type { Progress } from "./progress";
+
+/** The attributes the comparison needs (convex/auth0Profile.ts reads exactly these). */
+export const PROFILE_EXPORT_FIELDS = [
+  "user_id",
+  "email",
+  "email_verified",
+  "name",
+  "nickname",
+  "given_name",
+  "family_name",
+  "picture",
+  "updated_at",
+];
+
+export interface ExportOptions {
+  /** Fields to export (default {@link PROFILE_EXPORT_FIELDS}). */
+  fields?: string[];
+  /** Longest wait for the job, in ms (default 30 minutes; Auth0 keeps job data 24 h). */
+  timeoutMs?: number;
+  /** First poll interval; doubles up to 5 s. */
+  pollMs?: number;
+  progress?: Progress;
+}
+
+/** Runs an export job and streams its file, calling `onUser` for every line (a parsed object). */
+export async function exportUsers(
+  client: ManagementClient,
+  onUser: (user: Record<string, unknown>) => void | Promise<void>,
+  options: ExportOptions = {},
+): Promise<number> {
+  const fields = (options.fields ?? PROFILE_EXPORT_FIELDS).map((name) => ({ name }));
+  const progress = options.progress;
+  let jobId: string;
+  try {
+    const job = await client.jobs.usersExports.create({ format: "json", fields });
+    jobId = job.id;
+  } catch (err) {
+    throw managementFailure(err, "starting the users export job");
+  }
+  progress?.phase("Auth0 export job");
+  const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
+  let wait = options.pollMs ?? 500;
+  for (let attempt = 0; ;) {
+    let job;
+    try {
+      job = await client.jobs.get(jobId);
+    } catch (err) {
+      throw managementFailure(err, `reading export job ${jobId}`);
+    }
+    if (job.status === "failed") {
+      throw new ReconcileError(
+        `the users export job ${jobId} failed${job.status_details ? `: ${String(job.status_details).slice(0, 200)}` : ""}; nothing was compared. Run again; if it keeps failing, check the job in the Auth0 dashboard logs`,
+      );
+    }
+    if (job.status === "completed") {
+      if (typeof job.location !== "string") {
+        throw new ReconcileError(`export job ${jobId} completed without a download location`);
+      }
+      progress?.phase("Auth0 download");
+      const result = await download(job.location, onUser, progress);
+      if (result !== "expired") return result;
+      // The link lives about 60 s; a slow start can miss it. Each read of the job signs a new one.
+      if (++attempt >= 3) {
+        throw new ReconcileError(`the export's download link kept expiring (job ${jobId})`);
+      }
+      continue;
+    }
+    progress?.note(
+      `export job ${job.status}${typeof job.percentage_done === "number" ? `, ${job.percentage_done}%` : ""}`,
+    );
+    if (Date.now() + wait > deadline) {
+      throw new ReconcileError(
+        `the users export job ${jobId} did not complete in time (still ${job.status}); nothing was compared`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, wait));
+    wait = Math.min(wait * 2, 5000);
+  }
+}
+
+/** Streams the gzip NDJSON at `location`; "expired" when the signed link is no longer valid. */
+async function download(
+  location: string,
+  onUser: (user: Record<string, unknown>) => void | Promise<void>,
+  progress?: Progress,
+): Promise<number | "expired"> {
+  let response: Response;
+  try {
+    response = await fetch(location);
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause?.message;
+    throw new ReconcileError(`downloading the users export failed: ${cause ?? String(err)}`);
+  }
+  if (response.status === 403 || response.status === 400) {
+    const text = (await response.text()).slice(0, 2000);
+    if (/expired/i.test(text)) return "expired";
+    throw new ReconcileError(`downloading the users export was refused (HTTP ${response.status})`);
+  }
+  if (!response.ok || !response.body) {
+    throw new ReconcileError(`downloading the users export failed (HTTP ${response.status})`);
+  }
+  const lines = createInterface({
+    input: Readable.fromWeb(response.body as import("node:stream/web").ReadableStream).pipe(
+      createGunzip(),
+    ),
+    crlfDelay: Infinity,
+  });
+  let count = 0;
+  let lineNo = 0;
+  try {
+    for await (const line of lines) {
+      lineNo++;
+      if (line.trim() === "") continue;
+      let user: unknown;
+      try {
+        user = JSON.parse(line);
+      } catch {
+        throw new ReconcileError(`the users export is corrupt at line ${lineNo} (not JSON)`);
+      }
+      if (
+        typeof user !== "object" ||
+        user === null ||
+        typeof (user as { user_id?: unknown }).user_id !== "string"
+      ) {
+        throw new ReconcileError(`the users export is corrupt at line ${lineNo} (no user_id)`);
+      }
+      await onUser(user as Record<string, unknown>);
+      count++;
+      progress?.tick();
+    }
+  } catch (err) {
+    if (err instanceof ReconcileError) throw err;
+    throw new ReconcileError(
+      `reading the users export failed at line ${lineNo}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  return count;
+}
+
+/** Every user of the tenant, mapped as the Action and events map them, by user id. */
+export async function listAuth0Profiles(
+  client: ManagementClient,
+  options: ExportOptions = {},
+): Promise<Map<string, Auth0Profile>> {
+  const profiles = new Map<string, Auth0Profile>();
+  await exportUsers(
+    client,
+    (user) => {
+      const id = user.user_id as string;
+      if (profiles.has(id)) throw new ReconcileError(`the users export lists ${id} twice`);
+      profiles.set(
+        id,
+        profileFromAuth0User(user as unknown as Parameters<typeof profileFromAuth0User>[0]),
+      );
+    },
+    options,
+  );
+  return profiles;
+}
+
+/**
+ * Asks Auth0 for each candidate (`GET /api/v2/users/{id}`): those answering 404 are gone; any
+ * other answer keeps the user (created after the export, or still there). A few requests at a
+ * time; the SDK waits out 429s.
+ */
+export async function confirmGone(
+  client: ManagementClient,
+  ids: string[],
+  progress?: Progress,
+): Promise<{ gone: Set<string>; present: Set<string> }> {
+  const gone = new Set<string>();
+  const present = new Set<string>();
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const id = ids[next++];
+      try {
+        await client.users.get(id, { fields: "user_id", include_fields: true });
+        present.add(id);
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) gone.add(id);
+        else throw managementFailure(err, `checking whether Auth0 user ${id} still exists`);
+      }
+      progress?.tick();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(4, ids.length) }, worker));
+  return { gone, present };
+}

@@ -1,0 +1,69 @@
+/**
+ * What every reconcile command does the same way: flags, `.env.local`, the configuration check,
+ * the progress display, a confirmation prompt, and turning a failure into a message and exit 2.
+ */
+import { createInterface } from "node:readline/promises";
+import { loadEnvFile, parseFlags, type Flags } from "../deployCli";
+import { readSyncConfig, type SyncConfig } from "./config";
+import { ReconcileError } from "./errors";
+import { createProgress, type Progress } from "./progress";
+import { EXIT } from "./report";
+
+export interface Command {
+  flags: Flags;
+  config: SyncConfig;
+  progress: Progress;
+  json: boolean;
+  /** Prints a line for people: stdout, or stderr when stdout holds the JSON document. */
+  say(line: string): void;
+}
+
+/** Parses flags and reads the configuration, or prints every problem and exits 2. */
+export function startCommand(name: string, booleans: string[]): Command {
+  const flags = parseFlags(process.argv.slice(2), ["json", ...booleans], []);
+  if ("error" in flags) {
+    console.error(`${name}: ${flags.error}`);
+    process.exit(EXIT.error);
+  }
+  loadEnvFile(process.env);
+  const read = readSyncConfig(process.env);
+  if ("problems" in read) {
+    for (const problem of read.problems) console.error(`${name}: ${problem}`);
+    console.error(`${name}: nothing was read or written.`);
+    process.exit(EXIT.error);
+  }
+  const json = flags.booleans.has("json");
+  return {
+    flags,
+    config: read.config,
+    progress: createProgress(),
+    json,
+    say: json ? (line) => console.error(line) : (line) => console.log(line),
+  };
+}
+
+/** Asks a yes/no question on the terminal (default no). */
+export async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question} [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** Runs `main`, printing a failure (never a stack, never a secret) and exiting with its code. */
+export function run(name: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      const message =
+        err instanceof ReconcileError
+          ? err.message
+          : `unexpected error: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`;
+      console.error(`${name}: ${message}`);
+      process.exit(EXIT.error);
+    },
+  );
+}

@@ -1,0 +1,98 @@
+/**
+ * The reconcile's calls to the Convex deployment: its routes under `/auth0/sync/`, each request
+ * signed with AUTH0_SYNC_SECRET (convex/syncRoutes.ts).
+ */
+import type { Doc } from "../../../convex/_generated/dataModel";
+import type { Auth0Profile } from "../../../convex/auth0Profile";
+import type { ApplyResult } from "../../../convex/sync";
+import { SYNC_APPLY_PATH, SYNC_STATUS_PATH, SYNC_USERS_PATH } from "../../../convex/syncRoutes";
+import { signedPost, SignedPostError } from "../signedPost";
+import { ReconcileError } from "./errors";
+
+/** What `/auth0/sync/status` answers. */
+export interface ConvexStatus {
+  /** Normalized issuers this deployment trusts. */
+  issuers: string[];
+  canonicalIssuer: string;
+  /** `events.health` (see convex/events.ts). */
+  health: Record<string, unknown>;
+}
+
+export type UserRow = Doc<"users">;
+
+export interface Batch {
+  upserts: { auth0UserId: string; profile: Auth0Profile }[];
+  deletions: { auth0UserId: string; deletedAt: number }[];
+}
+
+/** Rows per page read from Convex. */
+export const PAGE_SIZE = 2000;
+/** Items per batch written to Convex (the route accepts up to 200). */
+export const BATCH_SIZE = 100;
+
+export class ConvexSyncClient {
+  /** Signed calls made, for the benchmark. */
+  calls = 0;
+
+  constructor(
+    private readonly origin: string,
+    private readonly secret: string,
+  ) {}
+
+  private async post(path: string, body: unknown): Promise<unknown> {
+    this.calls++;
+    let reply;
+    try {
+      reply = await signedPost({
+        origin: this.origin,
+        path,
+        secret: this.secret,
+        body,
+        timeoutMs: 120_000,
+      });
+    } catch (err) {
+      if (err instanceof SignedPostError) {
+        throw new ReconcileError(`${err.message}: check CONVEX_SITE_URL`);
+      }
+      throw err;
+    }
+    if (reply.status === 200) return reply.json;
+    const json = (reply.json ?? {}) as { error?: unknown; message?: unknown };
+    const code = typeof json.error === "string" ? json.error : "unknown_error";
+    const message = typeof json.message === "string" ? json.message.slice(0, 400) : "no details";
+    // The routes' own messages say what to fix; a 404 means they are not deployed at all.
+    const hint =
+      reply.status === 404 ? " (is this module's convex/ deployed? npx convex deploy)" : "";
+    throw new ReconcileError(
+      `Convex answered ${reply.status} ${code} on ${path}: ${message}${hint}`,
+    );
+  }
+
+  /** The trusted issuers and the event stream's health. */
+  async status(): Promise<ConvexStatus> {
+    const json = (await this.post(SYNC_STATUS_PATH, {})) as ConvexStatus;
+    if (!Array.isArray(json?.issuers)) throw new ReconcileError("Convex sent an unreadable status");
+    return json;
+  }
+
+  /** Every `users` row, page by page. */
+  async *rows(pageSize = PAGE_SIZE): AsyncGenerator<UserRow[]> {
+    let cursor: string | null = null;
+    for (;;) {
+      const page = (await this.post(SYNC_USERS_PATH, { cursor, numItems: pageSize })) as {
+        rows: UserRow[];
+        isDone: boolean;
+        continueCursor: string;
+      };
+      yield page.rows;
+      if (page.isDone) return;
+      cursor = page.continueCursor;
+    }
+  }
+
+  /** Applies one batch (at most {@link BATCH_SIZE} items is what callers send). */
+  async apply(batch: Batch): Promise<ApplyResult[]> {
+    const json = (await this.post(SYNC_APPLY_PATH, batch)) as { results: ApplyResult[] };
+    return json.results;
+  }
+}

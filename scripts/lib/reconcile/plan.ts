@@ -1,0 +1,119 @@
+/**
+ * The comparison at the heart of check-sync and sync: every Auth0 user against every Convex row,
+ * in memory proportional to the users and time linear in them. Pure: no I/O.
+ */
+import type { Auth0Profile } from "../../../convex/auth0Profile";
+import { parseTokenIdentifier } from "../../../convex/tokenIdentifier";
+import { isFromTheFuture, PROFILE_KEYS } from "../../../convex/users";
+import type { UserRow } from "./convexClient";
+
+export type ProfileKey = (typeof PROFILE_KEYS)[number];
+/** A drift field: a profile fact, or `auth0UpdatedAt` when the stored date lies in the future. */
+export type DriftField = ProfileKey | "auth0UpdatedAt";
+
+/** What a row needs for the comparison: small, so 100,000 of them fit easily. */
+export interface RowSummary {
+  auth0UserId: string;
+  tokenIdentifier: string;
+  facts: Partial<Record<ProfileKey, string | boolean>>;
+  auth0UpdatedAt?: number;
+}
+
+export interface Plan {
+  /** Users in Auth0 with no Convex row under a trusted issuer: to create. */
+  missing: { auth0UserId: string }[];
+  /** Rows of this tenant whose user is not in the listing: orphans once Auth0 confirms (404). */
+  orphanCandidates: { auth0UserId: string }[];
+  /** Rows whose facts differ from Auth0's: to update. */
+  drift: { auth0UserId: string; fields: DriftField[] }[];
+  /** Rows under an issuer this deployment does not trust: listed apart, never touched. */
+  unknownIssuer: { auth0UserId: string; issuer: string }[];
+  /** Rows that match Auth0. */
+  inSync: number;
+  /** Rows that hold a newer profile than the listing (a login or event since): left alone. */
+  newerInConvex: number;
+}
+
+/** The issuer part of a row's key, or a marker that matches no issuer when it is malformed. */
+export function issuerOf(tokenIdentifier: string): string {
+  try {
+    return parseTokenIdentifier(tokenIdentifier).issuer;
+  } catch {
+    return "(malformed tokenIdentifier)";
+  }
+}
+
+/** Keeps what the comparison reads from a row. */
+export function summarizeRow(row: UserRow): RowSummary {
+  const facts: RowSummary["facts"] = {};
+  for (const key of PROFILE_KEYS) {
+    const value = row[key];
+    if (value !== undefined) facts[key] = value;
+  }
+  return {
+    auth0UserId: row.auth0UserId,
+    tokenIdentifier: row.tokenIdentifier,
+    facts,
+    ...(row.auth0UpdatedAt !== undefined ? { auth0UpdatedAt: row.auth0UpdatedAt } : {}),
+  };
+}
+
+/** The facts of `row` that differ from `profile` (absent and null are the same: no value). */
+export function driftFields(profile: Auth0Profile, row: RowSummary, now: number): DriftField[] {
+  const fields: DriftField[] = [];
+  for (const key of PROFILE_KEYS) {
+    const want = profile[key] ?? undefined;
+    if (row.facts[key] !== want) fields.push(key);
+  }
+  if (row.auth0UpdatedAt !== undefined && isFromTheFuture(row.auth0UpdatedAt, now)) {
+    fields.push("auth0UpdatedAt");
+  }
+  return fields;
+}
+
+/**
+ * Compares the listing with the rows. `issuers` are the deployment's trusted issuers; a row under
+ * any other issuer is `unknownIssuer`, never an orphan. A row holding a newer profile than the
+ * listing is not drift: the listing is a snapshot older than that row.
+ */
+export function buildPlan(
+  auth0: ReadonlyMap<string, Auth0Profile>,
+  rows: Iterable<RowSummary>,
+  issuers: readonly string[],
+  now: number = Date.now(),
+): Plan {
+  const plan: Plan = {
+    missing: [],
+    orphanCandidates: [],
+    drift: [],
+    unknownIssuer: [],
+    inSync: 0,
+    newerInConvex: 0,
+  };
+  const trusted = new Set(issuers);
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const issuer = issuerOf(row.tokenIdentifier);
+    if (!trusted.has(issuer)) {
+      plan.unknownIssuer.push({ auth0UserId: row.auth0UserId, issuer });
+      continue;
+    }
+    seen.add(row.auth0UserId);
+    const profile = auth0.get(row.auth0UserId);
+    if (!profile) {
+      plan.orphanCandidates.push({ auth0UserId: row.auth0UserId });
+      continue;
+    }
+    const stored = row.auth0UpdatedAt;
+    const storedTrusted = stored !== undefined && !isFromTheFuture(stored, now);
+    if (storedTrusted && profile.auth0UpdatedAt !== undefined && stored > profile.auth0UpdatedAt) {
+      plan.newerInConvex++;
+      continue;
+    }
+    const fields = driftFields(profile, row, now);
+    if (fields.length > 0) plan.drift.push({ auth0UserId: row.auth0UserId, fields });
+    else plan.inSync++;
+  }
+  for (const id of auth0.keys()) if (!seen.has(id)) plan.missing.push({ auth0UserId: id });
+  return plan;
+}

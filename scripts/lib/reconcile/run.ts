@@ -1,0 +1,181 @@
+/**
+ * One reconcile run, shared by check-sync, sync and cron-sync: read both sides completely, compare,
+ * confirm orphans with Auth0, and (for sync) apply the changes through the Convex sync routes.
+ */
+import type { Auth0Profile } from "../../../convex/auth0Profile";
+import type { ApplyResult } from "../../../convex/sync";
+import { createManagementClient } from "../managementApi";
+import { confirmGone, listAuth0Profiles, type ExportOptions } from "./auth0Users";
+import type { SyncConfig } from "./config";
+import {
+  BATCH_SIZE,
+  ConvexSyncClient,
+  type Batch,
+  type ConvexStatus,
+  type UserRow,
+} from "./convexClient";
+import { buildPlan, issuerOf, summarizeRow, type Plan, type RowSummary } from "./plan";
+import type { Progress } from "./progress";
+
+export interface Reconciliation {
+  plan: Plan;
+  /** Orphan candidates Auth0 confirmed gone (404): the orphans. */
+  orphans: string[];
+  /** Candidates Auth0 still knows (created after the listing): not orphans. */
+  createdAfterListing: string[];
+  /** The whole rows of the orphans, for the backup written before any deletion. */
+  orphanRows: UserRow[];
+  auth0Profiles: Map<string, Auth0Profile>;
+  status: ConvexStatus;
+  counts: { auth0Users: number; convexRows: number };
+  calls: { managementApi: number; convex: number };
+}
+
+export interface Clients {
+  auth0: ReturnType<typeof createManagementClient>;
+  convex: ConvexSyncClient;
+  managementCalls(): number;
+}
+
+/** The two clients a run uses, counting their calls. */
+export function createClients(config: SyncConfig): Clients {
+  let managementCalls = 0;
+  return {
+    auth0: createManagementClient(config.auth0, { onRequest: () => void managementCalls++ }),
+    convex: new ConvexSyncClient(config.convex.origin, config.convex.secret),
+    managementCalls: () => managementCalls,
+  };
+}
+
+/** Reads both sides and compares them. Writes nothing anywhere. */
+export async function reconcile(
+  clients: Clients,
+  progress: Progress,
+  exportOptions: ExportOptions = {},
+): Promise<Reconciliation> {
+  // Convex first: a wrong URL or secret fails in a second, not after a long export.
+  progress.phase("Convex status");
+  const status = await clients.convex.status();
+
+  const auth0Profiles = await listAuth0Profiles(clients.auth0, { ...exportOptions, progress });
+
+  progress.phase("Convex rows");
+  const trusted = new Set(status.issuers);
+  const summaries: RowSummary[] = [];
+  const candidateRows = new Map<string, UserRow>();
+  for await (const page of clients.convex.rows()) {
+    for (const row of page) {
+      const summary = summarizeRow(row);
+      summaries.push(summary);
+      // Whole rows are kept only for possible orphans (rows of this tenant whose user is not in
+      // the listing): they go into the backup before any deletion.
+      if (!auth0Profiles.has(row.auth0UserId) && trusted.has(issuerOf(row.tokenIdentifier))) {
+        candidateRows.set(row.auth0UserId, row);
+      }
+    }
+    progress.tick(page.length);
+  }
+
+  const plan = buildPlan(auth0Profiles, summaries, status.issuers);
+  const candidates = plan.orphanCandidates.map((c) => c.auth0UserId);
+  let gone = new Set<string>();
+  let present = new Set<string>();
+  if (candidates.length > 0) {
+    progress.phase("Auth0 orphan check", candidates.length);
+    ({ gone, present } = await confirmGone(clients.auth0, candidates, progress));
+  }
+  progress.done();
+  const orphans = candidates.filter((id) => gone.has(id));
+  return {
+    plan,
+    orphans,
+    createdAfterListing: candidates.filter((id) => present.has(id)),
+    orphanRows: orphans
+      .map((id) => candidateRows.get(id))
+      .filter((row): row is UserRow => row !== undefined),
+    auth0Profiles,
+    status,
+    counts: { auth0Users: auth0Profiles.size, convexRows: summaries.length },
+    calls: { managementApi: clients.managementCalls(), convex: clients.convex.calls },
+  };
+}
+
+/** Whether anything needs repair (unknown-issuer rows are reported, not repairable). */
+export function hasDifferences(r: Reconciliation): boolean {
+  return r.plan.missing.length > 0 || r.plan.drift.length > 0 || r.orphans.length > 0;
+}
+
+export interface ApplyTotals {
+  created: number;
+  updated: number;
+  unchanged: number;
+  /** Refused: the user was deleted after the listing (a tombstone is newer). */
+  userDeleted: number;
+  /** Refused: the Auth0 profile's date lies in the future. */
+  refused: number;
+  removed: number;
+  superseded: number;
+}
+
+export interface ApplyOptions {
+  progress: Progress;
+  /** Delete the confirmed orphans; only with the path of the backup that holds their rows. */
+  deleteOrphans?: { backupPath: string };
+  /** Called for each item Convex answered for, with the fields a change concerned. */
+  onResult?: (result: ApplyResult, fields: string[]) => void;
+}
+
+/**
+ * Creates the missing users, repairs drift and (when asked, after the backup) deletes the
+ * orphans, in batches through the sync routes. Each batch is one Convex transaction; a run that
+ * stops half-way leaves every applied batch in place, and running again finishes the job.
+ */
+export async function applyChanges(
+  convex: ConvexSyncClient,
+  r: Reconciliation,
+  options: ApplyOptions,
+): Promise<ApplyTotals> {
+  const totals: ApplyTotals = {
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    userDeleted: 0,
+    refused: 0,
+    removed: 0,
+    superseded: 0,
+  };
+  const fields = new Map<string, string[]>();
+  const upserts: Batch["upserts"] = [];
+  for (const { auth0UserId } of r.plan.missing) {
+    fields.set(auth0UserId, ["created"]);
+    upserts.push({ auth0UserId, profile: r.auth0Profiles.get(auth0UserId)! });
+  }
+  for (const { auth0UserId, fields: changed } of r.plan.drift) {
+    fields.set(auth0UserId, changed);
+    upserts.push({ auth0UserId, profile: r.auth0Profiles.get(auth0UserId)! });
+  }
+  const deletedAt = Date.now();
+  const deletions: Batch["deletions"] = options.deleteOrphans
+    ? r.orphans.map((auth0UserId) => ({ auth0UserId, deletedAt }))
+    : [];
+
+  const total = upserts.length + deletions.length;
+  if (total === 0) return totals;
+  options.progress.phase("Convex writes", total);
+  const record = (results: ApplyResult[]) => {
+    for (const result of results) {
+      const key = result.outcome === "user_deleted" ? "userDeleted" : result.outcome;
+      totals[key]++;
+      options.onResult?.(result, fields.get(result.auth0UserId) ?? []);
+    }
+    options.progress.tick(results.length);
+  };
+  for (let i = 0; i < upserts.length; i += BATCH_SIZE) {
+    record(await convex.apply({ upserts: upserts.slice(i, i + BATCH_SIZE), deletions: [] }));
+  }
+  for (let i = 0; i < deletions.length; i += BATCH_SIZE) {
+    record(await convex.apply({ upserts: [], deletions: deletions.slice(i, i + BATCH_SIZE) }));
+  }
+  options.progress.done();
+  return totals;
+}

@@ -1,0 +1,72 @@
+/**
+ * `npm run sync`: the check-sync plan, then (after a confirmation) the repair: missing users are
+ * created and drift is repaired, through the same upsert every login uses. Orphans (Convex rows
+ * whose Auth0 user is confirmed gone) are deleted only with --delete-orphans, and only after a
+ * backup holding every row to be deleted is on disk.
+ *
+ *   tsx scripts/sync.ts [--dry-run] [--yes] [--delete-orphans] [--json]
+ *
+ * --dry-run writes nothing on either side. Without --yes it asks; on a non-terminal without --yes
+ * it writes nothing and exits 2. Exit codes: 0 done (or nothing to do), 1 differences left (dry
+ * run, declined, or changes Convex refused), 2 error.
+ */
+import { writeBackup } from "./lib/reconcile/backup";
+import { confirm, run, startCommand } from "./lib/reconcile/command";
+import { appliedText, EXIT, reportJson, reportText } from "./lib/reconcile/report";
+import { applyChanges, createClients, reconcile, type ApplyTotals } from "./lib/reconcile/run";
+
+run("sync", async () => {
+  const cmd = startCommand("sync", ["dry-run", "yes", "delete-orphans"]);
+  const dryRun = cmd.flags.booleans.has("dry-run");
+  const deleteOrphans = cmd.flags.booleans.has("delete-orphans");
+  const clients = createClients(cmd.config);
+  const r = await reconcile(clients, cmd.progress);
+
+  const creates = r.plan.missing.length;
+  const updates = r.plan.drift.length;
+  const deletions = deleteOrphans ? r.orphans.length : 0;
+  let applied: ApplyTotals | null = null;
+  let backup: string | null = null;
+  const finish = (code: number) => {
+    if (cmd.json) console.log(JSON.stringify(reportJson(r, { dryRun, applied, backup }), null, 2));
+    return code;
+  };
+
+  if (!cmd.json) for (const line of reportText(r)) console.log(line);
+  if (r.orphans.length > 0 && !deleteOrphans) {
+    cmd.say(
+      `${r.orphans.length} orphan(s) are kept: pass --delete-orphans to delete them (a backup is written first).`,
+    );
+  }
+  if (creates + updates + deletions === 0) {
+    cmd.say("Nothing to do.");
+    return finish(EXIT.ok);
+  }
+  const summary = `create ${creates}, update ${updates}, delete ${deletions}`;
+  if (dryRun) {
+    cmd.say(`Dry run: would ${summary}. Nothing was written.`);
+    return finish(EXIT.differences);
+  }
+  if (!cmd.flags.booleans.has("yes")) {
+    if (!process.stdin.isTTY) {
+      console.error(
+        "sync: not a terminal, so no one can confirm: pass --yes to apply. Nothing was written.",
+      );
+      return finish(EXIT.error);
+    }
+    if (!(await confirm(`Apply: ${summary}?`))) {
+      cmd.say("Nothing was written.");
+      return finish(EXIT.differences);
+    }
+  }
+  if (deletions > 0) {
+    backup = await writeBackup("convex-orphans", r.orphanRows);
+    cmd.say(`Backup of the ${r.orphanRows.length} row(s) to delete: ${backup}`);
+  }
+  applied = await applyChanges(clients.convex, r, {
+    progress: cmd.progress,
+    ...(backup ? { deleteOrphans: { backupPath: backup } } : {}),
+  });
+  cmd.say(appliedText(applied));
+  return finish(applied.refused > 0 ? EXIT.differences : EXIT.ok);
+});

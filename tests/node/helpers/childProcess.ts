@@ -1,0 +1,58 @@
+/** Runs the project's scripts as child processes, the way a user or CI runs them. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dirname, "../../..");
+export const TSX = resolve(ROOT, "node_modules/.bin/tsx");
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr, interleaved. */
+  output: string;
+}
+
+export interface Started {
+  child: ChildProcess;
+  done: Promise<Run>;
+}
+
+/** Starts `command`; `input` is written to its stdin, which is then closed. */
+export function start(
+  command: string,
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; cwd: string; input?: string },
+): Started {
+  const child = spawn(command, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const done = new Promise<Run>((ok, fail) => {
+    let stdout = "";
+    let stderr = "";
+    let output = "";
+    child.stdout!.on("data", (d) => {
+      stdout += d;
+      output += d;
+    });
+    child.stderr!.on("data", (d) => {
+      stderr += d;
+      output += d;
+    });
+    child.on("error", fail);
+    child.on("close", (code) => ok({ code, stdout, stderr, output }));
+  });
+  child.stdin!.end(opts.input ?? "");
+  return { child, done };
+}
+
+/** Runs a script under `scripts/` with tsx and waits for it. */
+export function runScript(
+  script: string,
+  args: string[],
+  opts: { env: NodeJS.ProcessEnv; cwd: string; input?: string },
+): Promise<Run> {
+  return start(TSX, [resolve(ROOT, "scripts", script), ...args], opts).done;
+}
