@@ -55,13 +55,18 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
  * the caller sets the other environment variables the functions read (`AUTH0_DOMAIN`, ...).
  */
 export async function startLocalConvex(
-  opts: { t?: ConvexTestInstance } = {},
+  opts: {
+    t?: ConvexTestInstance;
+    /** Awaited before each request is handled (tests use it to hold a request in flight). */
+    beforeRequest?: (path: string) => Promise<void>;
+  } = {},
 ): Promise<LocalConvex> {
   const t = opts.t ?? convexTest(schema, convexModules());
   const server: Server = createServer((req, res) => {
     void (async () => {
       try {
         const body = await readBody(req);
+        await opts.beforeRequest?.(new URL(req.url ?? "/", "http://localhost").pathname);
         const headers = new Headers();
         for (const [name, value] of Object.entries(req.headers)) {
           if (typeof value === "string") headers.set(name, value);

@@ -40,6 +40,19 @@ afterEach(() => {
 
 const newT = (): T => convexTest(schema, modules);
 
+/** Every field any sync route answers with. */
+interface SyncReply {
+  error?: string;
+  message?: string;
+  issuers?: string[];
+  canonicalIssuer?: string;
+  health?: Record<string, unknown>;
+  rows?: (Record<string, unknown> & { auth0UserId: string })[];
+  isDone?: boolean;
+  continueCursor?: string;
+  results?: { auth0UserId: string; outcome: string }[];
+}
+
 async function call(t: T, path: string, body: unknown, secret = SYNC_SECRET) {
   const text = JSON.stringify(body);
   const token = await signRequest(secret, text, audienceFor(SITE, path));
@@ -48,7 +61,7 @@ async function call(t: T, path: string, body: unknown, secret = SYNC_SECRET) {
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
     body: text,
   });
-  return { status: res.status, json: (await res.json()) as Record<string, any> };
+  return { status: res.status, json: (await res.json()) as SyncReply };
 }
 
 const profile = (name: string, updatedAt: number) => ({
@@ -115,12 +128,12 @@ describe("POST /auth0/sync/users", () => {
       expect(pages).toBeLessThan(10);
       const res = await call(t, SYNC_USERS_PATH, { cursor, numItems: 10 });
       expect(res.status).toBe(200);
-      for (const row of res.json.rows) {
+      for (const row of res.json.rows!) {
         expect(row).toMatchObject({ _id: expect.any(String), createdAt: NOW });
         seen.push(row.auth0UserId);
       }
       if (res.json.isDone) break;
-      cursor = res.json.continueCursor;
+      cursor = res.json.continueCursor!;
     }
     expect(seen.sort()).toEqual(Array.from({ length: 25 }, (_, i) => `auth0|${i}`).sort());
   });
@@ -186,7 +199,7 @@ describe("POST /auth0/sync/apply", () => {
       upserts: [{ auth0UserId: "auth0|1", profile: profile("From Export", NOW - 60_000) }],
       deletions: [],
     });
-    expect(res.json.results[0].outcome).toBe("unchanged");
+    expect(res.json.results![0].outcome).toBe("unchanged");
     expect((await tables(t)).users[0].name).toBe("From Login");
   });
 
@@ -210,7 +223,7 @@ describe("POST /auth0/sync/apply", () => {
       upserts: [{ auth0UserId: "auth0|gone", profile: profile("Gone", NOW - 60_000) }],
       deletions: [],
     });
-    expect(again.json.results[0].outcome).toBe("user_deleted");
+    expect(again.json.results![0].outcome).toBe("user_deleted");
     expect((await tables(t)).users).toEqual([]);
   });
 
@@ -223,10 +236,7 @@ describe("POST /auth0/sync/apply", () => {
       ],
       deletions: [],
     });
-    expect(res.json.results.map((r: { outcome: string }) => r.outcome)).toEqual([
-      "refused",
-      "created",
-    ]);
+    expect(res.json.results!.map((r) => r.outcome)).toEqual(["refused", "created"]);
   });
 
   test("refuses oversized batches, repeated users, empty ids and unknown keys, writing nothing", async () => {

@@ -2,6 +2,7 @@
  * One cron-sync at a time: a lock file holding the owner's pid. A lock whose process is gone (a
  * run killed or a machine rebooted) is stale and taken over.
  */
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { mkdir, open, readFile, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -15,13 +16,20 @@ export interface LockOwner {
 export type LockResult =
   { acquired: true; release(): Promise<void> } | { acquired: false; owner: LockOwner };
 
+/** Whether `pid` is a running process. A zombie (dead, not yet reaped) holds no lock. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: the process exists but belongs to someone else.
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    // Linux: the state follows the parenthesized command name in /proc/<pid>/stat.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true; // no /proc (macOS): signal 0 succeeded, so it runs
   }
 }
 

@@ -16,6 +16,8 @@ export interface Run {
 export interface Started {
   child: ChildProcess;
   done: Promise<Run>;
+  /** Signals the whole process group: tsx runs the script in a child process of its own. */
+  kill(signal: NodeJS.Signals): void;
 }
 
 /** Starts `command`; `input` is written to its stdin, which is then closed. */
@@ -28,6 +30,8 @@ export function start(
     cwd: opts.cwd,
     env: opts.env,
     stdio: ["pipe", "pipe", "pipe"],
+    // Its own process group, so kill() reaches the script under tsx too.
+    detached: true,
   });
   const done = new Promise<Run>((ok, fail) => {
     let stdout = "";
@@ -45,7 +49,7 @@ export function start(
     child.on("close", (code) => ok({ code, stdout, stderr, output }));
   });
   child.stdin!.end(opts.input ?? "");
-  return { child, done };
+  return { child, done, kill: (signal) => process.kill(-child.pid!, signal) };
 }
 
 /** Runs a script under `scripts/` with tsx and waits for it. */

@@ -31,7 +31,7 @@ import {
 } from "./emulator/actions";
 import { createEventStreams, type StoredEventStream } from "./emulator/eventStreams";
 import { createJobs, type JobsState } from "./emulator/jobs";
-import { createUsers, type StoredUser, type UsersState } from "./emulator/users";
+import { createUsers, type UsersState } from "./emulator/users";
 
 export type { StoredAction, StoredBinding, StoredVersion } from "./emulator/actions";
 export type { StoredEventStream } from "./emulator/eventStreams";

@@ -76,7 +76,9 @@ function rowFor(user: StoredUser, issuer: string, overrides: Partial<Doc<"users"
   };
 }
 
-export async function startTenant(): Promise<Tenant> {
+export async function startTenant(
+  options: { beforeConvexRequest?: (path: string) => Promise<void> } = {},
+): Promise<Tenant> {
   const dir = await mkdtemp(join(tmpdir(), "reconcile-test-"));
   cert ??= mkdtemp(join(tmpdir(), "reconcile-ca-")).then(createTestCertificate);
   const tls = await cert;
@@ -99,7 +101,7 @@ export async function startTenant(): Promise<Tenant> {
   delete process.env.AUTH0_CUSTOM_DOMAIN;
   process.env.AUTH0_SYNC_SECRET = secrets.sync;
   delete process.env.AUTH0_SYNC_SECRET_PREVIOUS;
-  const convex = await startLocalConvex();
+  const convex = await startLocalConvex({ beforeRequest: options.beforeConvexRequest });
   const caPath = tls.caPath;
 
   const tenant: Tenant = {
