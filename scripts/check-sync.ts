@@ -12,9 +12,14 @@ import { EXIT, reportJson, reportText } from "./lib/reconcile/report";
 import { createClients, hasDifferences, reconcile } from "./lib/reconcile/run";
 
 run("check-sync", async () => {
+  const started = Date.now();
   const cmd = startCommand("check-sync", []);
   const r = await reconcile(createClients(cmd.config), cmd.progress);
-  if (cmd.json) console.log(JSON.stringify(reportJson(r), null, 2));
+  const stats = {
+    durationMs: Date.now() - started,
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+  if (cmd.json) console.log(JSON.stringify(reportJson(r, { stats }), null, 2));
   else for (const line of reportText(r)) console.log(line);
   return hasDifferences(r) ? EXIT.differences : EXIT.ok;
 });

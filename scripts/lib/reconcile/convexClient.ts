@@ -26,7 +26,7 @@ export interface Batch {
 }
 
 /** Rows per page read from Convex. */
-export const PAGE_SIZE = 2000;
+export const PAGE_SIZE = 5000;
 /** Items per batch written to Convex (the route accepts up to 200). */
 export const BATCH_SIZE = 100;
 
