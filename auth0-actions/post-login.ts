@@ -21,6 +21,7 @@
 import type { Event, PostLoginAPI } from "@auth0/actions/post-login/v3";
 import { profileFromAuth0User } from "../convex/auth0Profile";
 import { audienceFor, signRequest, UPSERT_USER_PATH } from "../convex/signedRequest";
+import { convexSiteOrigin } from "../convex/siteUrl";
 import { tokenIdentifier } from "../convex/tokenIdentifier";
 
 const TAG = "convex-auth0-users:";
@@ -33,8 +34,6 @@ const RETRY_DELAY_MS = 50;
  * broken or hostile host, and reading it whole would spend the memory every Action of the flow
  * shares (a gzip reply can inflate a thousandfold). */
 export const MAX_REPLY_BYTES = 8 * 1024;
-// Plain http is accepted only for a local stand-in of the deployment (tests, demo).
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 // Auth0 silently drops custom claims under these domains.
 const RESERVED_CLAIM_HOSTS = /(^|\.)(auth0\.com|webtask\.io|webtask\.run)$/i;
 
@@ -83,8 +82,8 @@ export async function onExecutePostLogin(event: Event, api: PostLoginAPI): Promi
 }
 
 /**
- * Sets `<ns>/org_id`, `<ns>/org_name` and `<ns>/roles` on the ID token for an Organization login
- * when CLAIMS_NAMESPACE is set. Roles come from the event (the Organization's member roles), so no
+ * Sets `<ns>/org_id`, `<ns>/org_name` (the display name, else the slug) and `<ns>/roles` on the ID
+ * token for an Organization login when CLAIMS_NAMESPACE is set. Roles come from the event (the Organization's member roles), so no
  * Management API call is needed during login.
  */
 function setOrganizationClaims(event: Event, api: PostLoginAPI, notes: string[]): void {
@@ -110,7 +109,10 @@ function setOrganizationClaims(event: Event, api: PostLoginAPI, notes: string[])
   }
   const roles = event.authorization?.roles ?? [];
   api.idToken.setCustomClaim(`${namespace}/org_id`, organization.id);
-  api.idToken.setCustomClaim(`${namespace}/org_name`, organization.name);
+  // Apps written for this setup read org_name as the name people see; Auth0's own `org_name`
+  // claim (a tenant setting) is the slug.
+  const displayName = organization.display_name?.trim() ? organization.display_name : undefined;
+  api.idToken.setCustomClaim(`${namespace}/org_name`, displayName ?? organization.name);
   api.idToken.setCustomClaim(`${namespace}/roles`, [...roles]);
 }
 
@@ -124,7 +126,7 @@ async function upsertUser(event: Event, notes: string[], redact: string[]): Prom
     return fail(`missing secret ${missing.join(" and ")}: add it to the Action; user not synced`);
   }
 
-  const site = parseSiteUrl(siteUrl);
+  const site = convexSiteOrigin(siteUrl, "CONVEX_HTTP_URL");
   if ("problem" in site) return fail(`${site.problem}; user not synced`);
   if (secret.length < 32) notes.push("AUTH0_ACTION_SECRET is shorter than 32 characters");
   const timeoutMs = parseTimeout(event.secrets.CONVEX_TIMEOUT_MS, notes);
@@ -279,27 +281,6 @@ async function readReply(response: Response): Promise<ReplyText> {
     offset += chunk.byteLength;
   }
   return { text: new TextDecoder().decode(bytes) };
-}
-
-/** Checks CONVEX_HTTP_URL without ever echoing it whole (it may be a mis-pasted secret). */
-function parseSiteUrl(raw: string): { origin: string } | { problem: string } {
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch {
-    return { problem: "CONVEX_HTTP_URL is not a URL: expected https://<deployment>.convex.site" };
-  }
-  if (url.hostname.endsWith(".convex.cloud")) {
-    const site = url.hostname.replace(/\.convex\.cloud$/, ".convex.site");
-    return {
-      problem: `CONVEX_HTTP_URL points at ${url.hostname}, the client API, which serves no HTTP routes: use the deployment's .convex.site URL (https://${site})`,
-    };
-  }
-  const local = url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname);
-  if (url.protocol !== "https:" && !local) {
-    return { problem: "CONVEX_HTTP_URL must be an https URL: https://<deployment>.convex.site" };
-  }
-  return { origin: url.origin };
 }
 
 function parseTimeout(raw: string | undefined, notes: string[]): number {

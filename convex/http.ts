@@ -7,6 +7,7 @@ import { UPSERT_USER_PATH } from "./signedRequest";
 import { EVENTS_PATH } from "./events";
 import { upsertUserRoute } from "./upsertUserRoute";
 import { auth0EventsRoute } from "./eventsRoute";
+import { PING_PATH, pingRoute } from "./pingRoute";
 import {
   SYNC_APPLY_PATH,
   SYNC_STATUS_PATH,
@@ -19,6 +20,7 @@ import {
 const http = httpRouter();
 
 http.route({ path: UPSERT_USER_PATH, method: "POST", handler: upsertUserRoute });
+http.route({ path: PING_PATH, method: "POST", handler: pingRoute });
 http.route({ path: EVENTS_PATH, method: "POST", handler: auth0EventsRoute });
 http.route({ path: SYNC_STATUS_PATH, method: "POST", handler: syncStatusRoute });
 http.route({ path: SYNC_USERS_PATH, method: "POST", handler: syncUsersRoute });

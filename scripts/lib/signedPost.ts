@@ -5,6 +5,8 @@
  */
 import { audienceFor, signRequest } from "../../convex/signedRequest";
 
+export { convexSiteOrigin } from "../../convex/siteUrl";
+
 /** What a signed call gave: the HTTP status and the parsed JSON reply (undefined when not JSON). */
 export interface SignedReply {
   status: number;
@@ -17,35 +19,6 @@ export class SignedPostError extends Error {
     super(message);
     this.name = "SignedPostError";
   }
-}
-
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
-/**
- * The origin of a Convex site URL (`https://<name>.convex.site`), or why it is unusable. Plain
- * http is accepted only on loopback, for the local stand-in used by tests and the demo.
- */
-export function convexSiteOrigin(
-  raw: string,
-  variable: string,
-): { origin: string } | { problem: string } {
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch {
-    return { problem: `${variable} is not a URL: expected https://<deployment>.convex.site` };
-  }
-  if (url.hostname.endsWith(".convex.cloud")) {
-    const site = url.hostname.replace(/\.convex\.cloud$/, ".convex.site");
-    return {
-      problem: `${variable} points at ${url.hostname}, the client API, which serves no HTTP routes: use the deployment's .convex.site URL (https://${site})`,
-    };
-  }
-  const local = url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname);
-  if (url.protocol !== "https:" && !local) {
-    return { problem: `${variable} must be an https URL: https://<deployment>.convex.site` };
-  }
-  return { origin: url.origin };
 }
 
 /**

@@ -263,7 +263,7 @@ describe("logins against the local Convex deployment", () => {
     expect(line).toBe(`convex-auth0-users: upserted ${rows[0]._id} (existing)`);
   });
 
-  test("an organization login sets org_id, org_name and roles under the namespace", async () => {
+  test("an organization login sets org_id, org_name (the display name) and roles under the namespace", async () => {
     const { state } = await login(
       makeEvent({
         secrets: secrets({ CLAIMS_NAMESPACE: "https://myapp.example.com/" }),
@@ -278,10 +278,22 @@ describe("logins against the local Convex deployment", () => {
     );
     expect(state.idTokenClaims).toEqual({
       "https://myapp.example.com/org_id": "org_7Hq2",
-      "https://myapp.example.com/org_name": "acme",
+      "https://myapp.example.com/org_name": "Acme Inc.",
       "https://myapp.example.com/roles": ["admin", "billing"],
     });
     expect(await users()).toHaveLength(1);
+  });
+
+  test("org_name falls back to the slug when the organization has no display name", async () => {
+    for (const display_name of ["", "   ", undefined]) {
+      const { state } = await login(
+        makeEvent({
+          secrets: secrets({ CLAIMS_NAMESPACE: "https://myapp.example.com" }),
+          organization: { id: "org_2", name: "globex", display_name, metadata: {} } as never,
+        }),
+      );
+      expect(state.idTokenClaims["https://myapp.example.com/org_name"]).toBe("globex");
+    }
   });
 
   test("an organization login without roles gets an empty roles claim", async () => {
