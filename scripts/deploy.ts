@@ -12,13 +12,9 @@
  */
 import { spawn } from "node:child_process";
 import { resolve } from "node:path";
-import {
-  deployAuth0,
-  DeployInputError,
-  EXIT,
-  loadTenantSpec,
-  readDeployInputs,
-} from "./lib/deployAuth0";
+import { deployAuth0 } from "./lib/deployAuth0";
+import { readDeployInputs } from "./lib/deploy/inputs";
+import { DeployInputError, EXIT, loadTenantSpec } from "./lib/deploy/spec";
 import { loadEnvFile, parseFlags } from "./lib/deployCli";
 
 const ROOT = resolve(import.meta.dirname, "..");

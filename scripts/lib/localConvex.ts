@@ -4,7 +4,8 @@
  * backend. The demo, the benchmark and the end-to-end tests all use it, so the Action is exercised
  * over real HTTP against the real route code.
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { readdirSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -59,10 +60,12 @@ export async function startLocalConvex(
     t?: ConvexTestInstance;
     /** Awaited before each request is handled (tests use it to hold a request in flight). */
     beforeRequest?: (path: string) => Promise<void>;
+    /** Serve HTTPS with this key and certificate (what a `.convex.site` URL is), else HTTP. */
+    tls?: { key: string; cert: string };
   } = {},
 ): Promise<LocalConvex> {
   const t = opts.t ?? convexTest(schema, convexModules());
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       try {
         const body = await readBody(req);
@@ -85,11 +88,12 @@ export async function startLocalConvex(
         res.end(JSON.stringify({ error: "local_host_error", message: String(err) }));
       }
     })();
-  });
+  };
+  const server: Server = opts.tls ? createHttpsServer(opts.tls, handler) : createServer(handler);
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
   const address = server.address();
   if (!address || typeof address === "string") throw new Error("local Convex host did not bind");
-  const url = `http://127.0.0.1:${address.port}`;
+  const url = `${opts.tls ? "https" : "http"}://127.0.0.1:${address.port}`;
   process.env.CONVEX_SITE_URL = url;
   return {
     t,

@@ -116,7 +116,22 @@ export function createManagementClient(
   });
 }
 
+/**
+ * When Auth0 refused the Management API's audience because AUTH0_DOMAIN is a custom domain (the
+ * token endpoint answers 403 "Service not found: https://<custom>/api/v2/"), says so: otherwise
+ * the error reads as if the credentials were wrong.
+ */
+export function customDomainProblem(err: unknown): string | undefined {
+  const body = (err as { body?: { error_description?: unknown } }).body;
+  const description = typeof body?.error_description === "string" ? body.error_description : "";
+  const m = /^Service not found: https:\/\/([^/\s]+)\/api\/v2\/?$/.exec(description);
+  if (!m) return undefined;
+  return `AUTH0_DOMAIN (${m[1]}) is a custom domain: Auth0's Management API is served only from the tenant's own domain (e.g. tenant.us.auth0.com; Auth0 Dashboard -> Settings -> Custom Domains lists both). Set AUTH0_DOMAIN to the tenant domain, and AUTH0_CUSTOM_DOMAIN in Convex for the custom one`;
+}
+
 function describe(err: unknown, what: string): ManagementApiError {
+  const custom = customDomainProblem(err);
+  if (custom) return new ManagementApiError(`${what}: ${custom}`);
   const status = (err as { statusCode?: number }).statusCode;
   if (status === 401 || status === 403) {
     return new ManagementApiError(

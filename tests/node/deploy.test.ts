@@ -10,18 +10,15 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deployCommit, parsePosition, readDeployInputs } from "../../scripts/lib/deploy/inputs";
+import { planBindings, planEventStream } from "../../scripts/lib/deploy/plan";
 import {
-  deployCommit,
-  eventStreamProblems,
-  loadTenantSpec,
-  parsePosition,
-  planBindings,
-  planEventStream,
-  readDeployInputs,
   DeployInputError,
+  loadTenantSpec,
   type EventStreamSpec,
   type TenantSpec,
-} from "../../scripts/lib/deployAuth0";
+} from "../../scripts/lib/deploy/spec";
+import { eventStreamProblems } from "../../scripts/lib/deploy/verify";
 import type { TenantEventStream } from "../../scripts/lib/managementApi";
 import {
   startManagementApiEmulator,
@@ -30,6 +27,7 @@ import {
   type StoredEventStream,
 } from "./helpers/managementApiEmulator";
 import { createTestCertificate, type TestCertificate } from "./helpers/testCertificate";
+import { startLocalConvex, type LocalConvex } from "../../scripts/lib/localConvex";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const BUNDLE = resolve(ROOT, "auth0-actions/dist/post-login.js");
@@ -38,14 +36,17 @@ const OURS = "convex-auth0-users-post-login";
 const CLIENT_ID = "deploy-ci-client";
 const CLIENT_SECRET = randomBytes(24).toString("base64url");
 const ACTION_SECRET = randomBytes(32).toString("base64url");
-const ROTATED_SECRET = randomBytes(32).toString("base64url");
-const SITE = "https://happy-otter-123.convex.site";
+// Quotes, a backslash and keyword-shaped text: what a YAML keyword substitution could not carry,
+// and the module API carries verbatim.
+const ROTATED_SECRET = `${randomBytes(32).toString("base64url")}"\\##AUTH0_DOMAIN##@@X@@`;
+/** The local Convex host over HTTPS (set in beforeAll): the deploy's final ping reaches it. */
+let SITE = "";
 const IMPORT_TIMEOUT = 120_000;
 const EVENTS_TOKEN = randomBytes(32).toString("base64url");
 const ROTATED_EVENTS_TOKEN = randomBytes(32).toString("base64url");
 const FOREIGN_TOKEN = randomBytes(32).toString("base64url");
 const STREAM = "convex-auth0-users";
-const ENDPOINT = `${SITE}/auth0/events`;
+let ENDPOINT = "";
 const FOREIGN_STREAM = "audit-log-export";
 
 interface Run {
@@ -77,6 +78,8 @@ function runProcess(
 
 let dir: string;
 let cert: TestCertificate;
+let convex: LocalConvex;
+const APP_CLIENT_ID = "app-client-id-for-id-tokens";
 let emulator: ManagementApiEmulator;
 let localBundle: string;
 /** The events token the default environment carries (rotated by a test below). */
@@ -161,6 +164,17 @@ beforeAll(async () => {
     tls: cert,
     buildDelayMs: 1_500,
   });
+  // The Convex deployment the Action will call, configured as the README says; it accepts the
+  // rotated secret as the previous one, as during a rotation.
+  convex = await startLocalConvex({ tls: cert });
+  Object.assign(process.env, {
+    AUTH0_DOMAIN: emulator.domain,
+    AUTH0_CLIENT_ID: APP_CLIENT_ID,
+    AUTH0_ACTION_SECRET: ACTION_SECRET,
+    AUTH0_ACTION_SECRET_PREVIOUS: ROTATED_SECRET,
+  });
+  SITE = convex.url;
+  ENDPOINT = `${SITE}/auth0/events`;
   // A tenant with more Actions than one page of the list holds (a0deploy must page to find ours)...
   for (let i = 0; i < 105; i++) {
     emulator.seedDeployedAction(`legacy-${i}`, "exports.onExecutePostLogin = async () => {};");
@@ -205,6 +219,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await emulator?.close();
+  await convex?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -284,8 +299,9 @@ describe("binding list planning", () => {
     const text = error!.problems.join("\n");
     expect(text).toContain("AUTH0_DEPLOY_CLIENT_ID, AUTH0_DEPLOY_CLIENT_SECRET");
     expect(text).toMatch(/AUTH0_DOMAIN must be a bare domain/);
-    expect(text).toMatch(/CONVEX_HTTP_URL points at the \.convex\.cloud/);
-    expect(text).toMatch(/AUTH0_ACTION_SECRET contains a character/);
+    expect(text).toMatch(
+      /CONVEX_HTTP_URL points at happy-otter-123\.convex\.cloud, the client API/,
+    );
     expect(text).toMatch(/AUTH0_ACTION_SECRET must be at least 32 characters/);
     expect(text).toMatch(/CONVEX_TIMEOUT_MS must be a whole number/);
     expect(text).not.toContain("short");
@@ -293,6 +309,8 @@ describe("binding list planning", () => {
 });
 
 describe("event stream planning", () => {
+  const UNIT_SITE = "https://happy-otter-123.convex.site";
+  const UNIT_ENDPOINT = `${UNIT_SITE}/auth0/events`;
   const streamSpec: EventStreamSpec = {
     name: STREAM,
     subscriptions: ["user.created", "user.updated", "user.deleted"],
@@ -316,7 +334,7 @@ describe("event stream planning", () => {
     AUTH0_DEPLOY_CLIENT_ID: CLIENT_ID,
     AUTH0_DEPLOY_CLIENT_SECRET: CLIENT_SECRET,
     // A trailing slash must not give the stream a "//auth0/events" endpoint.
-    CONVEX_HTTP_URL: `${SITE}/`,
+    CONVEX_HTTP_URL: `${UNIT_SITE}/`,
     AUTH0_ACTION_SECRET: ACTION_SECRET,
   };
   const inputs = (token: string | undefined) =>
@@ -327,7 +345,7 @@ describe("event stream planning", () => {
     status: "enabled",
     subscriptions: ["user.deleted", "user.created", "user.updated"],
     destinationType: "webhook",
-    endpoint: ENDPOINT,
+    endpoint: UNIT_ENDPOINT,
     authorizationMethod: "bearer",
     ...overrides,
   });
@@ -351,7 +369,7 @@ describe("event stream planning", () => {
     }
   });
 
-  it("refuses a weak, unsafe or reused events token without printing it", () => {
+  it("refuses a weak or reused events token without printing it, and carries any other verbatim", () => {
     const problems = (token: string) => {
       try {
         inputs(token);
@@ -362,11 +380,11 @@ describe("event stream planning", () => {
     };
     expect(problems("too-short")).toMatch(/AUTH0_EVENTS_TOKEN must be at least 32 characters/);
     const quoted = `${"a".repeat(40)}"##X##`;
-    expect(problems(quoted)).toMatch(/AUTH0_EVENTS_TOKEN contains a character/);
+    expect(inputs(quoted).eventsToken).toBe(quoted);
     expect(problems(ACTION_SECRET)).toMatch(
       /AUTH0_EVENTS_TOKEN must differ from AUTH0_ACTION_SECRET/,
     );
-    for (const token of ["too-short", quoted, ACTION_SECRET]) {
+    for (const token of ["too-short", ACTION_SECRET]) {
       expect(problems(token)).not.toContain(token);
     }
     expect(inputs(EVENTS_TOKEN).eventsToken).toBe(EVENTS_TOKEN);
@@ -386,7 +404,7 @@ describe("event stream planning", () => {
     expect(planEventStream(streamSpec, inputs(undefined), undefined, undefined).change).toBe("off");
     const on = inputs(EVENTS_TOKEN);
     const create = planEventStream(streamSpec, on, [], undefined);
-    expect(create).toMatchObject({ change: "create", endpoint: ENDPOINT, tenant: null });
+    expect(create).toMatchObject({ change: "create", endpoint: UNIT_ENDPOINT, tenant: null });
     const foreign = tenantStream({ id: "est_2", name: "other", endpoint: "https://x.example" });
     expect(planEventStream(streamSpec, on, [foreign, tenantStream()], undefined)).toMatchObject({
       change: "none",
@@ -866,6 +884,80 @@ describe("deploy (both halves)", () => {
 });
 
 describe("verification", () => {
+  /** Sets (or, with undefined, removes) variables of the local Convex deployment; returns an undo. */
+  function convexEnv(vars: Record<string, string | undefined>): () => void {
+    const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    const apply = (values: Record<string, string | undefined>) => {
+      for (const [k, v] of Object.entries(values)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    };
+    apply(vars);
+    return () => apply(before);
+  }
+
+  it("a deploy is verified only when Convex accepts a request signed as the Action will sign it", async () => {
+    const cases = [
+      {
+        fault: {
+          AUTH0_ACTION_SECRET: randomBytes(32).toString("base64url"),
+          AUTH0_ACTION_SECRET_PREVIOUS: undefined,
+        },
+        check: "AUTH0_ACTION_SECRET is the same in the Action and in Convex",
+        hint: "npx convex env set AUTH0_ACTION_SECRET",
+      },
+      {
+        fault: { CONVEX_SITE_URL: "https://other-deer-456.convex.site" },
+        check: "CONVEX_HTTP_URL is this deployment's own origin",
+        hint: "CONVEX_SITE_URL differs from CONVEX_HTTP_URL",
+      },
+      {
+        fault: { AUTH0_CLIENT_ID: undefined },
+        check: "Convex has AUTH0_CLIENT_ID",
+        hint: "npx convex env set AUTH0_CLIENT_ID",
+      },
+      {
+        fault: { AUTH0_DOMAIN: "other-tenant.eu.auth0.com" },
+        check: "Convex trusts the issuer the Action uses",
+        hint: `the Action signs users in under https://${emulator.domain}/`,
+      },
+    ];
+    for (const { fault, check, hint } of cases) {
+      const undo = convexEnv(fault);
+      const writesBefore = emulator.writes().length;
+      try {
+        // The tenant already matches, so only the verification runs.
+        const run = await deploy([], { AUTH0_ACTION_SECRET: ROTATED_SECRET });
+        expect(run.code, run.output).toBe(3);
+        expect(run.output).toContain("Verification FAILED");
+        expect(run.output).toContain(check);
+        expect(run.output).toContain(hint);
+        expect(run.output).not.toContain("Verified:");
+        expectNoSecretsIn(run.output);
+        expect(emulator.writes()).toHaveLength(writesBefore);
+      } finally {
+        undo();
+      }
+    }
+    const healthy = await deploy([], { AUTH0_ACTION_SECRET: ROTATED_SECRET });
+    expect(healthy.code, healthy.output).toBe(0);
+    expect(healthy.output).toContain(
+      "Convex accepts the Action's signed requests: reach, configured, secret, origin, clientId, issuer, key passed",
+    );
+    // Convex holds the rotated secret as the previous one: the run says to finish the rotation.
+    expect(healthy.output).toContain("AUTH0_ACTION_SECRET_PREVIOUS");
+  }, 60_000);
+
+  it("names a custom domain given as AUTH0_DOMAIN instead of blaming the credentials", async () => {
+    const custom = emulator.domain.replace("127.0.0.1", "localhost");
+    const run = await deploy(["--dry-run"], { AUTH0_DOMAIN: custom });
+    expect(run.code).toBe(1);
+    expect(run.output).toContain(`AUTH0_DOMAIN (${custom}) is a custom domain`);
+    expect(run.output).not.toMatch(/AUTH0_DEPLOY_CLIENT_ID \/ AUTH0_DEPLOY_CLIENT_SECRET belong/);
+    expectNoSecretsIn(run.output);
+  });
+
   it(
     "exits 3 when the verification finds other code than the local build",
     async () => {

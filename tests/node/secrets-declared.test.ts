@@ -10,13 +10,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  DeployInputError,
-  loadBundle,
-  loadTenantSpec,
-  MAX_ACTION_CODE_BYTES,
-  TENANT_YAML,
-} from "../../scripts/lib/deployAuth0";
+import { loadBundle, MAX_ACTION_CODE_BYTES } from "../../scripts/lib/deploy/inputs";
+import { DeployInputError, loadTenantSpec, TENANT_YAML } from "../../scripts/lib/deploy/spec";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const ACTIONS_DIR = resolve(ROOT, "auth0-actions");

@@ -198,7 +198,14 @@ export async function startManagementApiEmulator(
       return [401, { error: "access_denied", error_description: "Unauthorized" }];
     }
     if (body.audience !== `https://${domain}/api/v2/`) {
-      return [403, { error: "access_denied", error_description: "Service not found" }];
+      // What Auth0 answers when a custom domain is used where the tenant domain belongs.
+      return [
+        403,
+        {
+          error: "access_denied",
+          error_description: `Service not found: ${String(body.audience)}`,
+        },
+      ];
     }
     const accessToken = randomUUID();
     tokens.set(accessToken, new Set(client.scopes));
