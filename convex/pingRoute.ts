@@ -5,9 +5,10 @@
  *
  * Body: `{ issuer?, subject? }`. With both, the answer holds the `tokenIdentifier` this deployment
  * computes for them, so a caller can check that the shared builder makes the same key on its side.
- * The answer names variables and issuers only: nothing secret.
+ * The answer names variables and issuers, and when the last event arrived: nothing secret.
  */
 import { v } from "convex/values";
+import { internal } from "./_generated/api";
 import { env, httpAction } from "./_generated/server";
 import { jsonError, readSignedJson, validateBody } from "./httpCommon";
 import { audienceFor, UPSERT_USER_PATH } from "./signedRequest";
@@ -38,11 +39,13 @@ export interface PingAnswer {
   /** With `issuer` and `subject` in the body: the key this deployment computes, and whether it
    * trusts the issuer. */
   sample?: { tokenIdentifier: string; issuerTrusted: boolean };
+  /** The event stream as this deployment sees it (see `events.health`). */
+  events: { lastEventReceivedAt: number | null; failuresLast24h: number };
 }
 
 const isSet = (name: string) => typeof env[name] === "string" && env[name]!.trim() !== "";
 
-export const pingRoute = httpAction(async (_ctx, request) => {
+export const pingRoute = httpAction(async (ctx, request) => {
   const signed = await readSignedJson(request, {
     route: "auth0/ping",
     path: PING_PATH,
@@ -70,6 +73,7 @@ export const pingRoute = httpAction(async (_ctx, request) => {
       return jsonError(400, "invalid_body", err.message);
     }
   }
+  const health = await ctx.runQuery(internal.events.health, {});
   const answer: PingAnswer = {
     ok: true,
     secret: signed.usedPreviousSecret ? "previous" : "current",
@@ -83,6 +87,10 @@ export const pingRoute = httpAction(async (_ctx, request) => {
       AUTH0_SYNC_SECRET: isSet("AUTH0_SYNC_SECRET"),
     },
     ...(sample ? { sample } : {}),
+    events: {
+      lastEventReceivedAt: health.lastEventReceivedAt,
+      failuresLast24h: health.failuresLast24h,
+    },
   };
   return Response.json(answer);
 });

@@ -59,7 +59,11 @@ export interface TenantEventStream {
 
 /** Thrown for a failed Management API call, with a message safe to print. */
 export class ManagementApiError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The HTTP status Auth0 answered, when it answered. */
+    readonly status?: number,
+  ) {
     super(message);
     this.name = "ManagementApiError";
   }
@@ -136,10 +140,11 @@ function describe(err: unknown, what: string): ManagementApiError {
   if (status === 401 || status === 403) {
     return new ManagementApiError(
       `${what}: Auth0 answered ${status}. Check that AUTH0_DEPLOY_CLIENT_ID / AUTH0_DEPLOY_CLIENT_SECRET belong to a machine-to-machine application authorized for the Auth0 Management API with read:actions, create:actions and update:actions, and for the event stream read:event_streams, create:event_streams and update:event_streams (the read: scopes alone for a dry run)`,
+      status,
     );
   }
   const first = err instanceof Error ? err.message.split("\n")[0] : String(err);
-  return new ManagementApiError(`${what}: ${status ? `HTTP ${status} ` : ""}${first}`);
+  return new ManagementApiError(`${what}: ${status ? `HTTP ${status} ` : ""}${first}`, status);
 }
 
 /** Finds an Action by its exact name (all pages), with its draft and deployed version. */
@@ -240,4 +245,49 @@ export async function listEventStreams(client: ManagementClient): Promise<Tenant
     throw describe(err, "listing the tenant's event streams");
   }
   return out;
+}
+
+/** A failed delivery of an event stream, as `npm run doctor` reports it. */
+export interface FailedDelivery {
+  eventId: string;
+  eventType: string;
+  attempts: number;
+  lastAttemptAt: string | undefined;
+  lastError: string | undefined;
+}
+
+/** Lists a stream's failed deliveries (all pages; needs `read:event_deliveries`). */
+export async function listFailedDeliveries(
+  client: ManagementClient,
+  streamId: string,
+): Promise<FailedDelivery[]> {
+  const out: FailedDelivery[] = [];
+  try {
+    const page = await client.eventStreams.deliveries.list(streamId, {
+      statuses: "failed",
+      take: 100,
+    });
+    for await (const delivery of page) {
+      const last = delivery.attempts?.[delivery.attempts.length - 1];
+      out.push({
+        eventId: delivery.id,
+        eventType: String(delivery.event_type),
+        attempts: delivery.attempts?.length ?? 0,
+        lastAttemptAt: last?.timestamp,
+        lastError: last?.error_message,
+      });
+    }
+  } catch (err) {
+    throw describe(err, `listing the failed deliveries of event stream ${streamId}`);
+  }
+  return out;
+}
+
+/** Asks Auth0 to redeliver every failed delivery of a stream (needs `update:event_deliveries`). */
+export async function redeliverFailed(client: ManagementClient, streamId: string): Promise<void> {
+  try {
+    await client.eventStreams.redeliveries.create(streamId, { statuses: ["failed"] });
+  } catch (err) {
+    throw describe(err, `redelivering the failed events of event stream ${streamId}`);
+  }
 }

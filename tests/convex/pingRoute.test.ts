@@ -72,6 +72,7 @@ describe("POST /auth0/ping", () => {
         tokenIdentifier: tokenIdentifier(DOMAIN, "auth0|doctor-sample"),
         issuerTrusted: true,
       },
+      events: { lastEventReceivedAt: null, failuresLast24h: 0 },
     });
     expect(res.raw).not.toContain(ACTION_SECRET);
     await expectNothingWritten(t, expect);

@@ -30,11 +30,13 @@ import {
   type StoredVersion,
 } from "./emulator/actions";
 import { createEventStreams, type StoredEventStream } from "./emulator/eventStreams";
+import { createEventDeliveries, type EventDeliveriesState } from "./emulator/eventDeliveries";
 import { createJobs, type JobsState } from "./emulator/jobs";
 import { createUsers, type UsersState } from "./emulator/users";
 
 export type { StoredAction, StoredBinding, StoredVersion } from "./emulator/actions";
 export type { StoredEventStream } from "./emulator/eventStreams";
+export type { CloudEvent, StoredDelivery } from "./emulator/eventDeliveries";
 export type { StoredUser } from "./emulator/users";
 
 export interface RecordedRequest {
@@ -64,6 +66,8 @@ export const DEFAULT_SCOPES = [
   "create:event_streams",
   "update:event_streams",
   "delete:event_streams",
+  "read:event_deliveries",
+  "update:event_deliveries",
   "read:users",
 ];
 
@@ -79,6 +83,8 @@ export interface EmulatorOptions {
   buildDelayMs?: number;
   /** Requests per second before 429 (default 50). */
   rateLimitPerSecond?: number;
+  /** PEM of a CA to trust when delivering events to https webhooks (a local test host). */
+  webhookCa?: string;
 }
 
 export interface ManagementApiEmulator {
@@ -105,6 +111,8 @@ export interface ManagementApiEmulator {
   seedEventStream(body: Record<string, unknown>): StoredEventStream;
   /** The stream of that name, if any. */
   findEventStream(name: string): StoredEventStream | undefined;
+  /** Publishing events to the streams' webhooks, and the failed deliveries. */
+  deliveries: Omit<EventDeliveriesState, "resource">;
   /** Marks every Action as built now (to seed a tenant without waiting). */
   finishBuilds(): void;
   /** Changes the per-second request limit (past it: 429 with the rate-limit headers). */
@@ -149,10 +157,13 @@ export async function startManagementApiEmulator(
     afterDeploy: () => emulator.afterDeploy,
   });
   const streams = createEventStreams();
+  const deliveries = createEventDeliveries(streams.eventStreams, { ca: options.webhookCa });
   const users = createUsers();
   const jobs = createJobs({ users: () => users.users.values(), domain: () => domain });
   const resources: EmulatorResource[] = [
     actions.resource,
+    // Before the streams: its paths are under /event-streams/{id}/ with scopes of their own.
+    deliveries.resource,
     streams.resource,
     users.resource,
     jobs.resource,
@@ -373,6 +384,7 @@ export async function startManagementApiEmulator(
     finishBuilds: actions.finishBuilds,
     seedEventStream: streams.seedEventStream,
     findEventStream: streams.findEventStream,
+    deliveries,
     setRateLimit(perSecond) {
       rateLimit = perSecond;
     },

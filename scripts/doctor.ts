@@ -1,0 +1,168 @@
+/**
+ * `npm run doctor`: checks every part of the setup from the outside and names what to fix. Most
+ * failures look the same from a login ("the user row is not there") because the Action fails
+ * open; each check here isolates one cause.
+ *
+ *   tsx scripts/doctor.ts [--json] [--redeliver] [--max-event-age <hours>]
+ *
+ * Reads `.env.local` and the environment. Each check prints pass, fail (with what to do) or skip
+ * (with why; a skipped check never counts as passed). --redeliver asks Auth0 to redeliver the
+ * event stream's failed deliveries. Exit codes: 0 nothing failed, 1 a check failed, 2 bad usage.
+ */
+import { normalizeIssuer } from "../convex/tokenIdentifier";
+import { checkConvexSide, type CheckResult } from "./lib/convexPing";
+import { loadBundle } from "./lib/deploy/inputs";
+import { loadTenantSpec, type TenantSpec } from "./lib/deploy/spec";
+import { loadEnvFile, parseFlags } from "./lib/deployCli";
+import { convexUrlCheck, domainCheck, variableChecks } from "./lib/doctor/localChecks";
+import { tenantChecks } from "./lib/doctor/tenantChecks";
+import { createManagementClient } from "./lib/managementApi";
+
+const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** The last event Convex received is recent enough for a stream that is supposed to deliver. */
+function eventsRecentCheck(
+  lastEventReceivedAt: number | null | undefined,
+  expected: boolean,
+  maxAgeHours: number,
+  pingRan: boolean,
+): CheckResult {
+  const base = { id: "events.recent", title: "Convex received an event recently" };
+  if (!expected) return { ...base, status: "skip", detail: "AUTH0_EVENTS_TOKEN is unset" };
+  if (!pingRan) return { ...base, status: "skip", detail: "Convex did not answer the ping" };
+  if (lastEventReceivedAt == null) {
+    return {
+      ...base,
+      status: "fail",
+      detail:
+        "no event ever arrived: check the stream above, then change a test user in the Dashboard and run the doctor again",
+    };
+  }
+  const ageH = (Date.now() - lastEventReceivedAt) / 3_600_000;
+  const when = new Date(lastEventReceivedAt).toISOString();
+  if (ageH > maxAgeHours) {
+    return {
+      ...base,
+      status: "fail",
+      detail: `the last event arrived ${when}, more than ${maxAgeHours} h ago: if users changed since, the stream is not delivering (see its failed deliveries)`,
+    };
+  }
+  return { ...base, status: "pass", detail: when };
+}
+
+async function main(): Promise<number> {
+  const flags = parseFlags(process.argv.slice(2), ["json", "redeliver"], ["max-event-age"]);
+  if ("error" in flags) {
+    console.error(`doctor: ${flags.error}`);
+    return EXIT.usage;
+  }
+  const maxAge = Number(flags.values.get("max-event-age") ?? 24 * 7);
+  if (!Number.isFinite(maxAge) || maxAge <= 0) {
+    console.error("doctor: --max-event-age must be a number of hours");
+    return EXIT.usage;
+  }
+  loadEnvFile(process.env);
+  const env = process.env;
+  const json = flags.booleans.has("json");
+  const checks: CheckResult[] = [];
+  const report = (c: CheckResult) => {
+    checks.push(c);
+    if (json) return;
+    const mark = { pass: "PASS", fail: "FAIL", skip: "SKIP" }[c.status];
+    console.log(`${mark}  ${c.title}${c.status === "fail" ? "" : `: ${c.detail}`}`);
+    if (c.status === "fail") console.log(`      -> ${c.detail}`);
+  };
+
+  const variables = variableChecks(env);
+  variables.forEach(report);
+  const domain = domainCheck(env);
+  report(domain);
+  const url = convexUrlCheck(env);
+  report(url);
+
+  const secret = env.AUTH0_ACTION_SECRET?.trim();
+  const eventsExpected = (env.AUTH0_EVENTS_TOKEN ?? "").trim() !== "";
+  let lastEvent: number | null | undefined;
+  let pingRan = false;
+  if (url.origin && secret && domain.issuer) {
+    const convex = await checkConvexSide({
+      origin: url.origin,
+      secret,
+      actionIssuer: domain.issuer,
+    });
+    convex.checks.forEach(report);
+    pingRan = convex.answer !== undefined;
+    lastEvent = convex.answer?.events?.lastEventReceivedAt;
+  } else {
+    report({
+      id: "reach",
+      title: "Convex answers the signed ping",
+      status: "skip",
+      detail: "needs a valid CONVEX_HTTP_URL, AUTH0_ACTION_SECRET and AUTH0_DOMAIN",
+    });
+  }
+
+  const clientId = env.AUTH0_DEPLOY_CLIENT_ID?.trim();
+  const clientSecret = env.AUTH0_DEPLOY_CLIENT_SECRET?.trim();
+  if (clientId && clientSecret && domain.issuer) {
+    let spec: TenantSpec | undefined;
+    try {
+      spec = await loadTenantSpec();
+    } catch (err) {
+      report({
+        id: "tenantYaml",
+        title: "auth0-actions/tenant.yaml is readable",
+        status: "fail",
+        detail: err instanceof Error ? err.message : String(err),
+      });
+    }
+    if (spec) {
+      let localHeader: string | undefined;
+      try {
+        localHeader = (await loadBundle(spec.codePath)).header;
+      } catch {
+        localHeader = undefined;
+      }
+      const client = createManagementClient({
+        domain: new URL(normalizeIssuer(domain.issuer)).host,
+        clientId,
+        clientSecret,
+      });
+      (
+        await tenantChecks(client, {
+          spec,
+          localHeader,
+          origin: url.origin,
+          eventsExpected,
+          redeliver: flags.booleans.has("redeliver"),
+        })
+      ).forEach(report);
+    }
+  } else {
+    report({
+      id: "tenant",
+      title: "the Auth0 tenant (Action, binding, event stream)",
+      status: "skip",
+      detail: "needs AUTH0_DEPLOY_CLIENT_ID, AUTH0_DEPLOY_CLIENT_SECRET and AUTH0_DOMAIN",
+    });
+  }
+  report(eventsRecentCheck(lastEvent, eventsExpected, maxAge, pingRan));
+
+  const failed = checks.filter((c) => c.status === "fail").length;
+  const skipped = checks.filter((c) => c.status === "skip").length;
+  if (json) console.log(JSON.stringify({ ok: failed === 0, checks }, null, 2));
+  else {
+    console.log(
+      `\n${checks.length - failed - skipped} passed, ${failed} failed, ${skipped} skipped${failed === 0 ? "" : ": fix the FAIL lines above, in order"}`,
+    );
+  }
+  return failed === 0 ? EXIT.ok : EXIT.failed;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`doctor: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`);
+    process.exit(EXIT.failed);
+  },
+);

@@ -1,0 +1,289 @@
+/**
+ * `npm run doctor` as a child process, against the Management API emulator and a local Convex
+ * host over HTTPS: a healthy setup passes every check; then one fault at a time fails exactly the
+ * check that names it, with its hint. Failed event deliveries are listed and redelivered.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { startLocalConvex, type LocalConvex } from "../../scripts/lib/localConvex";
+import { loadTenantSpec } from "../../scripts/lib/deploy/spec";
+import { userEvent } from "../convex/eventsFixtures";
+import { ROOT, runScript, type Run } from "./helpers/childProcess";
+import {
+  startManagementApiEmulator,
+  type CloudEvent,
+  type ManagementApiEmulator,
+} from "./helpers/managementApiEmulator";
+import { createTestCertificate, type TestCertificate } from "./helpers/testCertificate";
+
+const CLIENT_ID = "doctor-m2m";
+const CLIENT_SECRET = randomBytes(24).toString("base64url");
+const ACTION_SECRET = randomBytes(32).toString("base64url");
+const EVENTS_TOKEN = randomBytes(32).toString("base64url");
+const APP_CLIENT_ID = "app-client-id";
+const BUNDLE = resolve(ROOT, "auth0-actions/dist/post-login.js");
+
+let dir: string;
+let cert: TestCertificate;
+let emulator: ManagementApiEmulator;
+let convex: LocalConvex;
+let actionName: string;
+let streamName: string;
+
+interface Report {
+  ok: boolean;
+  checks: { id: string; title: string; status: "pass" | "fail" | "skip"; detail: string }[];
+}
+
+function env(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_EXTRA_CA_CERTS: cert.caPath,
+    AUTH0_DOMAIN: emulator.domain,
+    CONVEX_HTTP_URL: convex.url,
+    AUTH0_ACTION_SECRET: ACTION_SECRET,
+    AUTH0_DEPLOY_CLIENT_ID: CLIENT_ID,
+    AUTH0_DEPLOY_CLIENT_SECRET: CLIENT_SECRET,
+    AUTH0_EVENTS_TOKEN: EVENTS_TOKEN,
+    ...overrides,
+  };
+}
+
+async function doctor(
+  overrides: Record<string, string | undefined> = {},
+  args: string[] = [],
+): Promise<{ run: Run; report: Report; failed: string[] }> {
+  const run = await runScript("doctor.ts", ["--json", ...args], { env: env(overrides), cwd: dir });
+  for (const secret of [ACTION_SECRET, CLIENT_SECRET, EVENTS_TOKEN]) {
+    expect(run.output).not.toContain(secret);
+  }
+  const report = JSON.parse(run.stdout) as Report;
+  const failed = report.checks.filter((c) => c.status === "fail").map((c) => c.id);
+  return { run, report, failed };
+}
+
+/** Sets variables of the local Convex deployment for one call; `undefined` removes one. */
+async function withConvexEnv<R>(vars: Record<string, string | undefined>, fn: () => Promise<R>) {
+  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  const apply = (values: Record<string, string | undefined>) => {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  apply(vars);
+  try {
+    return await fn();
+  } finally {
+    apply(before);
+  }
+}
+
+const detail = (report: Report, id: string) => report.checks.find((c) => c.id === id)?.detail;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "doctor-test-"));
+  cert = await createTestCertificate(dir);
+  emulator = await startManagementApiEmulator({
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    tls: cert,
+    webhookCa: cert.caCert,
+  });
+  emulator.deliveries.setRetryDelays([10, 10, 10]);
+  convex = await startLocalConvex({ tls: cert });
+  Object.assign(process.env, {
+    AUTH0_DOMAIN: emulator.domain,
+    AUTH0_CLIENT_ID: APP_CLIENT_ID,
+    AUTH0_ACTION_SECRET: ACTION_SECRET,
+    AUTH0_EVENTS_TOKEN: EVENTS_TOKEN,
+  });
+  delete process.env.AUTH0_CUSTOM_DOMAIN;
+  delete process.env.AUTH0_ACTION_SECRET_PREVIOUS;
+
+  // The tenant as a deploy leaves it: the local build deployed, bound, and the stream enabled.
+  const spec = await loadTenantSpec();
+  actionName = spec.actionName;
+  streamName = spec.eventStream!.name;
+  emulator.seedDeployedAction(actionName, readFileSync(BUNDLE, "utf8"));
+  emulator.seedDeployedAction("add-roles", "exports.onExecutePostLogin = async () => {};");
+  emulator.seedBindings("post-login", [
+    { actionName: "add-roles", displayName: "Add roles" },
+    { actionName, displayName: "Sync user to Convex" },
+  ]);
+  emulator.seedEventStream({
+    name: streamName,
+    status: "enabled",
+    subscriptions: spec.eventStream!.subscriptions.map((event_type) => ({ event_type })),
+    destination: {
+      type: "webhook",
+      configuration: {
+        webhook_endpoint: `${convex.url}${spec.eventStream!.endpointPath}`,
+        webhook_authorization: { method: "bearer", token: EVENTS_TOKEN },
+      },
+    },
+  });
+  // One event delivered, as after a profile change in the Dashboard.
+  const sent = await emulator.deliveries.publish(
+    userEvent("user.updated", "auth0|doctor1", Date.now() - 60_000) as unknown as CloudEvent,
+  );
+  expect(sent.map((s) => s.status)).toEqual([200]);
+}, 60_000);
+
+afterAll(async () => {
+  await emulator?.close();
+  await convex?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("npm run doctor", () => {
+  test("a healthy setup passes every check", async () => {
+    const { run, report, failed } = await doctor();
+    expect(failed, run.stderr).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(report.ok).toBe(true);
+    const passed = report.checks.filter((c) => c.status === "pass").map((c) => c.id);
+    expect(passed).toEqual(
+      expect.arrayContaining([
+        "env.action",
+        "env.management",
+        "env.events",
+        "convexUrl",
+        "reach",
+        "secret",
+        "origin",
+        "clientId",
+        "issuer",
+        "key",
+        "action.exists",
+        "action.deployed",
+        "action.build",
+        "action.bound",
+        "stream.stream",
+        "stream.deliveries",
+        "events.recent",
+      ]),
+    );
+    // The reconcile's variables are optional: skipped, never passed.
+    expect(report.checks.find((c) => c.id === "env.reconcile")?.status).toBe("skip");
+  }, 30_000);
+
+  test("prints one line per check for people, and exit 0", async () => {
+    const run = await runScript("doctor.ts", [], { env: env(), cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^PASS {2}the Action is bound to post-login/m);
+    expect(run.stdout).toMatch(/^SKIP {2}the reconcile's variables are set: /m);
+    expect(run.stdout).toMatch(/\d+ passed, 0 failed, \d+ skipped/);
+  }, 30_000);
+
+  test("a wrong secret fails only the secret check", async () => {
+    const { run, report, failed } = await doctor({
+      AUTH0_ACTION_SECRET: randomBytes(32).toString("base64url"),
+    });
+    expect(failed).toEqual(["secret"]);
+    expect(run.code).toBe(1);
+    expect(detail(report, "secret")).toContain("npx convex env set AUTH0_ACTION_SECRET");
+  }, 30_000);
+
+  test("a .convex.cloud URL fails the URL check and skips the ping", async () => {
+    const { report, failed } = await doctor({
+      CONVEX_HTTP_URL: "https://happy-otter-123.convex.cloud",
+    });
+    expect(failed).toEqual(["convexUrl"]);
+    expect(detail(report, "convexUrl")).toContain("https://happy-otter-123.convex.site");
+    expect(report.checks.find((c) => c.id === "reach")?.status).toBe("skip");
+  }, 30_000);
+
+  test("another origin fails only the origin check", async () => {
+    // Same server, but not the origin the deployment knows itself by.
+    const other = convex.url.replace("127.0.0.1", "localhost");
+    const { report, failed } = await doctor({ CONVEX_HTTP_URL: other });
+    // The stream still posts to the real origin, which the doctor now reports as a difference.
+    expect(failed).toEqual(["origin", "stream.stream"]);
+    expect(detail(report, "origin")).toContain("CONVEX_SITE_URL differs from CONVEX_HTTP_URL");
+  }, 30_000);
+
+  test("an unbound Action fails only the binding check", async () => {
+    emulator.seedBindings("post-login", [{ actionName: "add-roles", displayName: "Add roles" }]);
+    try {
+      const { report, failed } = await doctor();
+      expect(failed).toEqual(["action.bound"]);
+      expect(detail(report, "action.bound")).toContain("logins never run it");
+    } finally {
+      emulator.seedBindings("post-login", [
+        { actionName: "add-roles", displayName: "Add roles" },
+        { actionName, displayName: "Sync user to Convex" },
+      ]);
+    }
+  }, 30_000);
+
+  test("an issuer Convex does not trust fails only the issuer check", async () => {
+    const { report, failed } = await withConvexEnv(
+      { AUTH0_DOMAIN: "other-tenant.eu.auth0.com" },
+      () => doctor(),
+    );
+    expect(failed).toEqual(["issuer"]);
+    expect(detail(report, "issuer")).toContain(`https://${emulator.domain}/`);
+  }, 30_000);
+
+  test("a missing AUTH0_CLIENT_ID in Convex fails only that check", async () => {
+    const { failed } = await withConvexEnv({ AUTH0_CLIENT_ID: undefined }, () => doctor());
+    expect(failed).toEqual(["clientId"]);
+  }, 30_000);
+
+  test("a disabled stream fails only the stream check", async () => {
+    const stream = emulator.findEventStream(streamName)!;
+    emulator.eventStreams.set(stream.id, { ...stream, status: "disabled" });
+    try {
+      const { report, failed } = await doctor();
+      expect(failed).toEqual(["stream.stream"]);
+      expect(detail(report, "stream.stream")).toContain("the status is disabled");
+      expect(detail(report, "stream.stream")).toContain("npm run deploy:auth0 re-enables it");
+    } finally {
+      emulator.eventStreams.set(stream.id, stream);
+    }
+  }, 30_000);
+
+  test("a missing variable fails the variables check and skips what needs it", async () => {
+    const { report, failed } = await doctor({ AUTH0_ACTION_SECRET: undefined });
+    expect(failed).toEqual(["env.action"]);
+    expect(detail(report, "env.action")).toContain("missing AUTH0_ACTION_SECRET");
+    expect(report.checks.find((c) => c.id === "reach")?.status).toBe("skip");
+  }, 30_000);
+
+  test("failed deliveries are listed, and --redeliver sends them again once the cause is fixed", async () => {
+    // Convex refuses the stream's token for a while: Auth0 fails the event at once (a 4xx).
+    await withConvexEnv({ AUTH0_EVENTS_TOKEN: randomBytes(32).toString("base64url") }, () =>
+      emulator.deliveries.publish(
+        userEvent("user.updated", "auth0|doctor2", Date.now() - 1000, {
+          name: "Grace Hopper",
+        }) as unknown as CloudEvent,
+      ),
+    );
+    const listed = await doctor();
+    expect(listed.failed).toEqual(["stream.deliveries"]);
+    expect(detail(listed.report, "stream.deliveries")).toMatch(
+      /1 failed \(user\.updated evt_\w+: HTTP 401/,
+    );
+    expect(detail(listed.report, "stream.deliveries")).toContain("npm run doctor -- --redeliver");
+
+    const fixed = await doctor({}, ["--redeliver"]);
+    expect(fixed.failed).toEqual([]);
+    expect(detail(fixed.report, "stream.deliveries")).toBe("redelivered 1; none failed again");
+    const rows = await convex.t.run((ctx) => ctx.db.query("users").collect());
+    expect(rows.find((r) => r.auth0UserId === "auth0|doctor2")?.name).toBe("Grace Hopper");
+  }, 30_000);
+
+  test("a custom domain given as AUTH0_DOMAIN is named as such", async () => {
+    const custom = emulator.domain.replace("127.0.0.1", "localhost");
+    const { report } = await doctor({ AUTH0_DOMAIN: custom });
+    expect(detail(report, "action.exists")).toContain(
+      `AUTH0_DOMAIN (${custom}) is a custom domain`,
+    );
+  }, 30_000);
+});
