@@ -5,10 +5,13 @@
  * file under ./emulator/ and follows Auth0's documented behaviour where the tools depend on it:
  * - every `/api/v2` call needs a bearer token from `POST /oauth/token` (client credentials, audience
  *   `https://{domain}/api/v2/`), and a call outside the token's scopes is a 403
- *   `insufficient_scope`;
+ *   `insufficient_scope`; another audience (a custom domain used as the tenant's) is a 403
+ *   "Service not found: <audience>";
  * - offset lists page with `page` / `per_page` (at most 100) and answer `{ total, page, per_page,
  *   <items> }`; query parameters an endpoint does not take are a 400;
- * - responses carry `x-ratelimit-*` headers, and past the per-second limit the answer is 429.
+ * - responses carry `x-ratelimit-*` headers, and past the per-second limit the answer is 429;
+ * - event streams deliver CloudEvents to their webhooks (`deliveries.publish`), with Auth0's
+ *   attempts, and keep the failures for `GET .../deliveries` and `POST .../redeliver`.
  *
  * Every request is recorded. A route it does not know gets 404 and is listed in `unknownRoutes`,
  * so a test can fail when a tool calls something the emulator would silently skip.
