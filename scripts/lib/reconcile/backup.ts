@@ -5,7 +5,7 @@
  * line by line.
  */
 import { once } from "node:events";
-import { createWriteStream, type WriteStream } from "node:fs";
+import type { WriteStream } from "node:fs";
 import { chmod, mkdir, open } from "node:fs/promises";
 import { join, resolve } from "node:path";
 
@@ -44,7 +44,9 @@ export async function createBackup(name: string, dir = backupDir()): Promise<Bac
       if ((err as NodeJS.ErrnoException).code !== "EEXIST" || n > 100) throw err;
     }
   }
-  const stream: WriteStream = createWriteStream("", { fd: handle.fd, autoClose: true });
+  // The stream owns the FileHandle: a bare fd would leave the handle to be closed by the garbage
+  // collector, possibly while the stream still writes to it.
+  const stream: WriteStream = handle.createWriteStream();
   const writer: BackupWriter = {
     path,
     count: 0,
