@@ -11,7 +11,8 @@
  *   <items> }`; query parameters an endpoint does not take are a 400;
  * - responses carry `x-ratelimit-*` headers, and past the per-second limit the answer is 429;
  * - event streams deliver CloudEvents to their webhooks (`deliveries.publish`), with Auth0's
- *   attempts, and keep the failures for `GET .../deliveries` and `POST .../redeliver`.
+ *   attempts, and keep the failures for `GET .../deliveries` and `POST .../redeliver`;
+ * - the tenant is an OIDC issuer (discovery, JWKS, RS256 ID tokens: `oidc.issueIdToken`).
  *
  * Every request is recorded. A route it does not know gets 404 and is listed in `unknownRoutes`,
  * so a test can fail when a tool calls something the emulator would silently skip.
@@ -34,6 +35,7 @@ import {
 } from "./emulator/actions";
 import { createEventStreams, type StoredEventStream } from "./emulator/eventStreams";
 import { createEventDeliveries, type EventDeliveriesState } from "./emulator/eventDeliveries";
+import { createOidc, type OidcState } from "./emulator/oidc";
 import { createJobs, type JobsState } from "./emulator/jobs";
 import { createUsers, type UsersState } from "./emulator/users";
 
@@ -116,6 +118,8 @@ export interface ManagementApiEmulator {
   findEventStream(name: string): StoredEventStream | undefined;
   /** Publishing events to the streams' webhooks, and the failed deliveries. */
   deliveries: Omit<EventDeliveriesState, "resource">;
+  /** The tenant as an OIDC issuer: its JWKS and ID tokens signed with its key. */
+  oidc: Omit<OidcState, "resource">;
   /** Marks every Action as built now (to seed a tenant without waiting). */
   finishBuilds(): void;
   /** Changes the per-second request limit (past it: 429 with the rate-limit headers). */
@@ -161,6 +165,7 @@ export async function startManagementApiEmulator(
   });
   const streams = createEventStreams();
   const deliveries = createEventDeliveries(streams.eventStreams, { ca: options.webhookCa });
+  const oidc = await createOidc();
   const users = createUsers();
   const jobs = createJobs({ users: () => users.users.values(), domain: () => domain });
   const resources: EmulatorResource[] = [
@@ -169,6 +174,7 @@ export async function startManagementApiEmulator(
     deliveries.resource,
     streams.resource,
     users.resource,
+    oidc.resource,
     jobs.resource,
   ];
 
@@ -324,6 +330,7 @@ export async function startManagementApiEmulator(
       query,
       body,
       scopes: new Set<string>(),
+      host: req.headers.host ?? domain,
     };
     if (!url.pathname.startsWith("/api/v2/")) {
       try {
@@ -388,6 +395,7 @@ export async function startManagementApiEmulator(
     seedEventStream: streams.seedEventStream,
     findEventStream: streams.findEventStream,
     deliveries,
+    oidc,
     setRateLimit(perSecond) {
       rateLimit = perSecond;
     },

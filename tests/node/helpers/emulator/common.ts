@@ -23,6 +23,8 @@ export interface EmulatorRequest {
   body: unknown;
   /** Scopes granted to the bearer token (empty for routes outside `/api/v2`). */
   scopes: ReadonlySet<string>;
+  /** The Host the client asked for: the tenant domain, or a custom domain in front of it. */
+  host: string;
 }
 
 /** A response that is not JSON (a file download, a redirect). */

@@ -1,0 +1,329 @@
+/**
+ * A local sandbox of the whole setup, on 127.0.0.1 with no account and no network: a local Auth0
+ * tenant (the Management API emulator from tests/, which is also an OIDC issuer with discovery and
+ * JWKS, runs the built Post-Login Action at each scripted login, and delivers Event Stream
+ * CloudEvents with its bearer token) and the local Convex HTTP host running this module's
+ * functions, both over HTTPS with a CA made for the run. `npm run sandbox` and `npm run demo` use
+ * it; the scripts (`doctor`, `check-sync`, `upsert-user`) run against it with {@link Sandbox.env}.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { get } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Event } from "@auth0/actions/post-login/v3";
+import { createLocalJWKSet, jwtVerify, type JWTPayload } from "jose";
+import { api } from "../../convex/_generated/api";
+import type { Doc, Id } from "../../convex/_generated/dataModel";
+import {
+  startManagementApiEmulator,
+  type CloudEvent,
+  type ManagementApiEmulator,
+  type StoredUser,
+} from "../../tests/node/helpers/managementApiEmulator";
+import { startPostLogin, type PostLoginResult } from "../../tests/node/helpers/emulator/postLogin";
+import { createTestCertificate } from "../../tests/node/helpers/testCertificate";
+import { buildAction } from "../build-action";
+import { loadTenantSpec } from "./deploy/spec";
+import { startLocalConvex, type LocalConvex } from "./localConvex";
+
+/** The web application's client id: the audience of the sandbox's ID tokens. */
+export const SANDBOX_APP_CLIENT_ID = "sandbox-web-app";
+const DEPLOY_CLIENT_ID = "sandbox-deploy";
+const RECONCILE_CLIENT_ID = "sandbox-reconcile";
+
+export interface LoginResult extends PostLoginResult {
+  /** The RS256 ID token the login returns to the browser (custom claims included). */
+  idToken: string;
+}
+
+export interface Sandbox {
+  /** The tenant domain, `127.0.0.1:<port>` (AUTH0_DOMAIN). */
+  domain: string;
+  /** A custom domain in front of the same tenant, `localhost:<port>` (AUTH0_CUSTOM_DOMAIN). */
+  customDomain: string;
+  /** The local Convex host (the `.convex.site` stand-in). */
+  convexUrl: string;
+  emulator: ManagementApiEmulator;
+  convex: LocalConvex;
+  /** Every variable the scripts need to run against the sandbox (secrets included). */
+  env: Record<string, string>;
+  /** A file of `export NAME='value'` lines holding {@link env} (owner-only). */
+  envFile: string;
+  /** The Action's secrets, as the deploy would have set them. */
+  actionSecrets: Record<string, string>;
+  /** Creates a user in Auth0, as a sign-up does, and streams `user.created`. */
+  signUp(user: Partial<StoredUser> & { user_id: string }): Promise<StoredUser>;
+  /** Signs `userId` in through the tenant domain or the custom domain; runs the Action. */
+  login(
+    userId: string,
+    opts?: {
+      via?: "tenant" | "custom";
+      secrets?: Record<string, string>;
+      organization?: Event["organization"];
+      roles?: string[];
+    },
+  ): Promise<LoginResult>;
+  /**
+   * What the browser's `useStoreUserEffect` does with an ID token: Convex verifies it against the
+   * issuer's JWKS (fetched over HTTPS from its discovery document) and `users.store` runs.
+   */
+  browserStore(idToken: string): Promise<Id<"users">>;
+  /** An admin changes the user in the Dashboard: Auth0 updates it and streams `user.updated`. */
+  adminUpdate(userId: string, patch: Partial<StoredUser>): Promise<void>;
+  /** An admin deletes the user: Auth0 removes it and streams `user.deleted`. */
+  adminDelete(userId: string): Promise<void>;
+  /** Streams any user event (e.g. a late, stale delivery). */
+  publishUserEvent(
+    type: "user.created" | "user.updated" | "user.deleted",
+    object: Record<string, unknown>,
+  ): Promise<(number | "network_error")[]>;
+  /** Every `users` row. */
+  rows(): Promise<Doc<"users">[]>;
+  close(): Promise<void>;
+}
+
+/** GETs JSON over HTTPS trusting `ca` (what Convex does with the issuer's discovery and JWKS). */
+function getJson(url: string, ca: string): Promise<unknown> {
+  return new Promise((ok, fail) => {
+    get(url, { ca }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (text += d));
+      res.on("end", () => {
+        if (res.statusCode !== 200) return fail(new Error(`${url} answered ${res.statusCode}`));
+        try {
+          ok(JSON.parse(text));
+        } catch (err) {
+          fail(err);
+        }
+      });
+    }).on("error", fail);
+  });
+}
+
+/** Convex's identity from a verified ID token (the documented claim-to-field mapping). */
+function identityFromClaims(payload: JWTPayload) {
+  const str = (key: string) => (typeof payload[key] === "string" ? payload[key] : undefined);
+  return {
+    issuer: payload.iss!,
+    subject: payload.sub!,
+    tokenIdentifier: `${payload.iss}|${payload.sub}`,
+    email: str("email"),
+    emailVerified: typeof payload.email_verified === "boolean" ? payload.email_verified : undefined,
+    name: str("name"),
+    nickname: str("nickname"),
+    givenName: str("given_name"),
+    familyName: str("family_name"),
+    pictureUrl: str("picture"),
+    updatedAt: str("updated_at"),
+  };
+}
+
+const secret = () => randomBytes(32).toString("base64url");
+
+/** Starts the sandbox. `seed` signs up one user through the stream, so events have arrived. */
+export async function startSandbox(opts: { seed?: boolean } = {}): Promise<Sandbox> {
+  const dir = await mkdtemp(join(tmpdir(), "auth0-sandbox-"));
+  const cert = await createTestCertificate(dir);
+  const secrets = {
+    deploy: secret(),
+    reconcile: secret(),
+    action: secret(),
+    events: secret(),
+    sync: secret(),
+  };
+  const emulator = await startManagementApiEmulator({
+    clientId: DEPLOY_CLIENT_ID,
+    clientSecret: secrets.deploy,
+    clients: [
+      { clientId: RECONCILE_CLIENT_ID, clientSecret: secrets.reconcile, scopes: ["read:users"] },
+    ],
+    tls: cert,
+    webhookCa: cert.caCert,
+    buildDelayMs: 0,
+  });
+  // Auth0 retries after 1, 2 and 4 s; the sandbox keeps the attempts but not the wait.
+  emulator.deliveries.setRetryDelays([50, 100, 200]);
+  const customDomain = emulator.domain.replace("127.0.0.1", "localhost");
+
+  // The Convex deployment's environment: its functions run in this process.
+  Object.assign(process.env, {
+    AUTH0_DOMAIN: emulator.domain,
+    AUTH0_CUSTOM_DOMAIN: customDomain,
+    AUTH0_CLIENT_ID: SANDBOX_APP_CLIENT_ID,
+    AUTH0_ACTION_SECRET: secrets.action,
+    AUTH0_EVENTS_TOKEN: secrets.events,
+    AUTH0_SYNC_SECRET: secrets.sync,
+  });
+  for (const name of [
+    "AUTH0_ACTION_SECRET_PREVIOUS",
+    "AUTH0_EVENTS_TOKEN_PREVIOUS",
+    "AUTH0_SYNC_SECRET_PREVIOUS",
+  ]) {
+    delete process.env[name];
+  }
+  const convex = await startLocalConvex({ tls: cert });
+
+  // The tenant as `npm run deploy` leaves it: the Action built, deployed and bound; the stream on.
+  const spec = await loadTenantSpec();
+  const built = await buildAction();
+  emulator.seedDeployedAction(spec.actionName, await readFile(built.path, "utf8"));
+  emulator.seedBindings("post-login", [
+    { actionName: spec.actionName, displayName: spec.bindingDisplayName },
+  ]);
+  const stream = spec.eventStream!;
+  emulator.seedEventStream({
+    name: stream.name,
+    status: "enabled",
+    subscriptions: stream.subscriptions.map((event_type) => ({ event_type })),
+    destination: {
+      type: "webhook",
+      configuration: {
+        webhook_endpoint: `${convex.url}${stream.endpointPath}`,
+        webhook_authorization: { method: "bearer", token: secrets.events },
+      },
+    },
+  });
+  const trigger = await startPostLogin(built.path, cert.caPath);
+  const actionSecrets = {
+    CONVEX_HTTP_URL: convex.url,
+    AUTH0_ACTION_SECRET: secrets.action,
+    AUTH0_DOMAIN: emulator.domain,
+  };
+
+  const env: Record<string, string> = {
+    NODE_EXTRA_CA_CERTS: cert.caPath,
+    AUTH0_DOMAIN: emulator.domain,
+    CONVEX_HTTP_URL: convex.url,
+    CONVEX_SITE_URL: convex.url,
+    AUTH0_ACTION_SECRET: secrets.action,
+    AUTH0_DEPLOY_CLIENT_ID: DEPLOY_CLIENT_ID,
+    AUTH0_DEPLOY_CLIENT_SECRET: secrets.deploy,
+    AUTH0_EVENTS_TOKEN: secrets.events,
+    AUTH0_M2M_CLIENT_ID: RECONCILE_CLIENT_ID,
+    AUTH0_M2M_CLIENT_SECRET: secrets.reconcile,
+    AUTH0_SYNC_SECRET: secrets.sync,
+  };
+  const envFile = join(dir, "sandbox.env");
+  await writeFile(
+    envFile,
+    Object.entries(env)
+      .map(([k, v]) => `export ${k}='${v}'`)
+      .join("\n") + "\n",
+    { mode: 0o600 },
+  );
+  await chmod(envFile, 0o600);
+
+  async function publishUserEvent(type: string, object: Record<string, unknown>) {
+    const event: CloudEvent = {
+      id: `evt_${randomUUID().replace(/-/g, "").slice(0, 16)}`,
+      source: `urn:auth0:${emulator.domain}`,
+      specversion: "1.0",
+      type,
+      time: new Date().toISOString(),
+      data: { object },
+      a0tenant: "sandbox",
+    };
+    return (await emulator.deliveries.publish(event)).map((r) => r.status);
+  }
+
+  const sandbox: Sandbox = {
+    domain: emulator.domain,
+    customDomain,
+    convexUrl: convex.url,
+    emulator,
+    convex,
+    env,
+    envFile,
+    actionSecrets,
+    async signUp(user) {
+      const stored = emulator.seedUser(user);
+      await publishUserEvent("user.created", stored);
+      return stored;
+    },
+    async login(userId, o = {}) {
+      const user = emulator.users.get(userId);
+      if (!user) throw new Error(`no Auth0 user ${userId}`);
+      const host = o.via === "custom" ? customDomain : emulator.domain;
+      const result = await trigger.run({
+        user,
+        secrets: { ...actionSecrets, ...o.secrets },
+        hostname: host,
+        organization: o.organization,
+        roles: o.roles,
+      });
+      const profile = Object.fromEntries(
+        [
+          "email",
+          "email_verified",
+          "name",
+          "nickname",
+          "given_name",
+          "family_name",
+          "picture",
+          "updated_at",
+        ]
+          .filter((k) => user[k] !== undefined)
+          .map((k) => [k, user[k]]),
+      );
+      const idToken = await emulator.oidc.issueIdToken({
+        host,
+        audience: SANDBOX_APP_CLIENT_ID,
+        sub: user.user_id,
+        claims: { ...profile, ...result.idTokenClaims },
+      });
+      return { ...result, idToken };
+    },
+    async browserStore(idToken) {
+      const [, payloadPart] = idToken.split(".");
+      const unverified = JSON.parse(Buffer.from(payloadPart, "base64url").toString()) as {
+        iss?: string;
+      };
+      const issuers = [`https://${emulator.domain}/`, `https://${customDomain}/`];
+      if (!unverified.iss || !issuers.includes(unverified.iss)) {
+        throw new Error(`the token's issuer is not one Convex trusts`);
+      }
+      const discovery = (await getJson(
+        `${unverified.iss}.well-known/openid-configuration`,
+        cert.caCert,
+      )) as { jwks_uri: string; issuer: string };
+      const jwks = createLocalJWKSet(
+        (await getJson(discovery.jwks_uri, cert.caCert)) as Parameters<typeof createLocalJWKSet>[0],
+      );
+      const { payload } = await jwtVerify(idToken, jwks, {
+        issuer: discovery.issuer,
+        audience: SANDBOX_APP_CLIENT_ID,
+        algorithms: ["RS256"],
+      });
+      return convex.t.withIdentity(identityFromClaims(payload)).mutation(api.users.store, {});
+    },
+    async adminUpdate(userId, patch) {
+      const user = emulator.updateUser(userId, patch);
+      await publishUserEvent("user.updated", user);
+    },
+    async adminDelete(userId) {
+      const user = emulator.users.get(userId);
+      if (!user) throw new Error(`no Auth0 user ${userId}`);
+      emulator.removeUser(userId);
+      await publishUserEvent("user.deleted", { ...user, deleted_at: new Date().toISOString() });
+    },
+    publishUserEvent,
+    rows: () => convex.t.run((ctx) => ctx.db.query("users").collect()),
+    async close() {
+      trigger.close();
+      await emulator.close();
+      await convex.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  if (opts.seed) {
+    await sandbox.signUp({
+      user_id: "auth0|sandbox-grace",
+      email: "grace@example.com",
+      name: "Grace Hopper",
+      nickname: "grace",
+    });
+  }
+  return sandbox;
+}

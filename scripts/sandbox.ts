@@ -1,0 +1,64 @@
+/**
+ * `npm run sandbox`: the whole setup on 127.0.0.1, with one command and no account (see
+ * scripts/lib/sandbox.ts): a local Auth0 tenant (Management API, OIDC discovery and JWKS, the
+ * built Post-Login Action at each login, an Event Stream to Convex) and the local Convex host.
+ * Prints the URLs and the commands to try against it, then runs until Ctrl-C.
+ *
+ *   tsx scripts/sandbox.ts [--login <auth0 user id>]
+ *
+ * --login signs a user up and in once at start (through the Action), to have a row to look at.
+ */
+import { parseFlags } from "./lib/deployCli";
+import { startSandbox } from "./lib/sandbox";
+
+async function main(): Promise<number> {
+  const flags = parseFlags(process.argv.slice(2), [], ["login"]);
+  if ("error" in flags) {
+    console.error(`sandbox: ${flags.error}`);
+    return 2;
+  }
+  const sandbox = await startSandbox({ seed: true });
+  const login = flags.values.get("login");
+  if (login) {
+    await sandbox.signUp({ user_id: login });
+    const result = await sandbox.login(login);
+    console.log(`Signed ${login} in through the Action: ${result.log.join(" | ")}`);
+  }
+  const rows = await sandbox.rows();
+  console.log(`Local Auth0 tenant:  https://${sandbox.domain}/`);
+  console.log(`  Management API:    https://${sandbox.domain}/api/v2/`);
+  console.log(
+    `  OIDC discovery:    https://${sandbox.domain}/.well-known/openid-configuration (JWKS, RS256 ID tokens)`,
+  );
+  console.log(`  custom domain:     https://${sandbox.customDomain}/`);
+  console.log(`  Post-Login Action: the built bundle, run at each scripted login`);
+  console.log(
+    `  Event Stream:      user.created/updated/deleted -> ${sandbox.convexUrl}/auth0/events`,
+  );
+  console.log(`Local Convex host:   ${sandbox.convexUrl} (the .convex.site stand-in)`);
+  console.log(`  users table:       ${rows.length} row(s)`);
+  console.log("");
+  console.log("In another terminal, load the sandbox's variables and try the commands:");
+  console.log(`  set -a; . ${sandbox.envFile}; set +a`);
+  console.log("  npm run doctor");
+  console.log("  npm run check-sync");
+  console.log("  npm run upsert-user -- --sub 'auth0|try-me' --email try@example.com --name Try");
+  console.log("");
+  console.log("Ctrl-C stops the sandbox (its certificate, secrets and data are deleted).");
+
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await sandbox.close();
+  console.log("Sandbox stopped.");
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`sandbox failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

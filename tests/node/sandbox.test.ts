@@ -1,0 +1,120 @@
+/**
+ * The sandbox: its ID tokens verify against its own JWKS and carry the key the shared builder
+ * makes; the Action, the browser path and the stream all reach one row per person; the doctor
+ * passes against it; and `npm run sandbox` starts, prints how to use it and stops on Ctrl-C.
+ */
+import { readFileSync } from "node:fs";
+import { get } from "node:https";
+import { parseEnv } from "node:util";
+import { createLocalJWKSet, jwtVerify } from "jose";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { tokenIdentifier } from "../../convex/tokenIdentifier";
+import { SANDBOX_APP_CLIENT_ID, startSandbox, type Sandbox } from "../../scripts/lib/sandbox";
+import { ROOT, runScript, start, TSX } from "./helpers/childProcess";
+
+let sandbox: Sandbox;
+
+function getJson(url: string, ca: string): Promise<Record<string, unknown>> {
+  return new Promise((ok, fail) => {
+    get(url, { ca }, (res) => {
+      let text = "";
+      res.on("data", (d) => (text += d));
+      res.on("end", () => ok(JSON.parse(text) as Record<string, unknown>));
+    }).on("error", fail);
+  });
+}
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ seed: true });
+}, 60_000);
+afterAll(async () => {
+  await sandbox?.close();
+});
+
+describe("the sandbox", () => {
+  test("its ID tokens verify with jose against its JWKS, and iss|sub is the shared key", async () => {
+    await sandbox.signUp({ user_id: "auth0|sb-ada", email: "ada@example.com", name: "Ada" });
+    const ca = readFileSync(sandbox.env.NODE_EXTRA_CA_CERTS, "utf8");
+    for (const via of ["tenant", "custom"] as const) {
+      const login = await sandbox.login("auth0|sb-ada", { via });
+      expect(login.log.join("\n")).toMatch(
+        /convex-auth0-users: upserted \S+ \((created|existing)\)/,
+      );
+      const host = via === "tenant" ? sandbox.domain : sandbox.customDomain;
+      const discovery = await getJson(`https://${host}/.well-known/openid-configuration`, ca);
+      expect(discovery.issuer).toBe(`https://${host}/`);
+      const jwks = createLocalJWKSet(
+        (await getJson(String(discovery.jwks_uri), ca)) as unknown as Parameters<
+          typeof createLocalJWKSet
+        >[0],
+      );
+      const { payload, protectedHeader } = await jwtVerify(login.idToken, jwks, {
+        issuer: `https://${host}/`,
+        audience: SANDBOX_APP_CLIENT_ID,
+      });
+      expect(protectedHeader.alg).toBe("RS256");
+      expect(`${payload.iss}|${payload.sub}`).toBe(tokenIdentifier(host, "auth0|sb-ada"));
+      expect(payload.email).toBe("ada@example.com");
+    }
+    // Two domains, one person, one row; the browser path finds the same row.
+    const rows = (await sandbox.rows()).filter((r) => r.auth0UserId === "auth0|sb-ada");
+    expect(rows).toHaveLength(1);
+    const viaCustom = await sandbox.login("auth0|sb-ada", { via: "custom" });
+    expect(await sandbox.browserStore(viaCustom.idToken)).toBe(rows[0]._id);
+  }, 30_000);
+
+  test("a token signed by another key is refused by the browser path", async () => {
+    const login = await sandbox.login("auth0|sandbox-grace");
+    const [h, p] = login.idToken.split(".");
+    const forged = `${h}.${p}.${Buffer.from("not the signature").toString("base64url")}`;
+    await expect(sandbox.browserStore(forged)).rejects.toThrow(/signature/i);
+  }, 30_000);
+
+  test("npm run doctor passes against it", async () => {
+    const run = await runScript("doctor.ts", ["--json"], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...sandbox.env },
+      cwd: ROOT,
+    });
+    const report = JSON.parse(run.stdout) as { checks: { id: string; status: string }[] };
+    expect(report.checks.filter((c) => c.status === "fail")).toEqual([]);
+    expect(run.code).toBe(0);
+  }, 30_000);
+});
+
+describe("npm run sandbox", () => {
+  test("prints the URLs and the commands, serves the doctor, and stops on Ctrl-C", async () => {
+    const child = start(TSX, ["scripts/sandbox.ts"], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      cwd: ROOT,
+    });
+    let out = "";
+    await new Promise<void>((ready, fail) => {
+      child.child.stdout!.on("data", (d) => {
+        out += d;
+        if (out.includes("Ctrl-C stops the sandbox")) ready();
+      });
+      child.done.then((r) => fail(new Error(`sandbox exited ${r.code}: ${r.output}`)));
+    });
+    expect(out).toMatch(
+      /OIDC discovery: +https:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration/,
+    );
+    expect(out).toContain("npm run doctor");
+    const envFile = /\. (\S+sandbox\.env);/.exec(out)![1];
+    const env = parseEnv(readFileSync(envFile, "utf8").replace(/^export /gm, "")) as Record<
+      string,
+      string
+    >;
+    const unquoted = Object.fromEntries(
+      Object.entries(env).map(([k, v]) => [k, v.replace(/^'|'$/g, "")]),
+    );
+    const doctor = await runScript("doctor.ts", [], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...unquoted },
+      cwd: ROOT,
+    });
+    expect(doctor.code, doctor.output).toBe(0);
+    child.kill("SIGINT");
+    const done = await child.done;
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain("Sandbox stopped.");
+  }, 60_000);
+});
