@@ -1,137 +1,219 @@
 /**
- * `npm run demo`: builds the Post-Login Action and runs the bundle, as Auth0 would, against a local
- * stand-in of the Convex deployment (the real route code in convex-test, over real HTTP). Shows a
- * first login, a repeat login with a changed name and an organization login, printing the `users`
- * rows and the ID token's custom claims after each. No accounts; secrets are made up at run time.
+ * `npm run demo`: every path into the users table, on the local sandbox (scripts/lib/sandbox.ts),
+ * with no account and no network. Each step says what happens and shows the table after it:
+ * logins through the built Action (also through a custom domain), the browser's backstop, an
+ * admin change and a deletion arriving as events, a stale event refused, drift found by
+ * check-sync and repaired by sync, and a wrong secret with the doctor line that names it.
+ * Exits 0 when every step did what it says.
  */
-import { randomBytes } from "node:crypto";
-import { createRequire } from "node:module";
-import type { Event, PostLoginAPI } from "@auth0/actions/post-login/v3";
-import { buildAction } from "./build-action";
-import { startLocalConvex, type LocalConvex } from "./lib/localConvex";
-import { makeApi, makeEvent } from "../tests/node/helpers/auth0Event";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import type { Doc } from "../convex/_generated/dataModel";
+import { startSandbox, type Sandbox } from "./lib/sandbox";
+import { runScript } from "../tests/node/helpers/childProcess";
 
-const DOMAIN = "demo-tenant.eu.auth0.com";
-const NAMESPACE = "https://demo.example.com";
-const TIME_FIELDS = new Set(["auth0UpdatedAt", "lastActiveAt", "createdAt", "updatedAt"]);
+const ADA = "auth0|65f0c0ffee00000000000001";
+const GRACE = "google-oauth2|104729461829372613380";
+const LIN = "auth0|imported-lin";
 
-type Handler = (event: Event, api: PostLoginAPI) => Promise<void>;
+interface Step {
+  title: string;
+  run(s: Sandbox): Promise<string[]>;
+  /** What must hold afterwards; a string says what went wrong. */
+  expect(rows: Doc<"users">[], s: Sandbox): string | undefined;
+}
 
-function printFields(fields: Record<string, unknown>, indent = "    "): void {
-  const keys = Object.keys(fields);
-  if (keys.length === 0) {
-    console.log(`${indent}(none)`);
-    return;
-  }
-  const width = Math.max(...keys.map((k) => k.length));
-  for (const key of keys) {
-    const raw = fields[key];
-    const value =
-      TIME_FIELDS.has(key) && typeof raw === "number"
-        ? new Date(raw).toISOString()
-        : typeof raw === "string"
-          ? raw
-          : JSON.stringify(raw);
-    console.log(`${indent}${key.padEnd(width)}  ${value}`);
+const byId = (rows: Doc<"users">[], id: string) => rows.find((r) => r.auth0UserId === id);
+
+function printRows(rows: Doc<"users">[], s: Sandbox): void {
+  console.log(`  users table: ${rows.length} row${rows.length === 1 ? "" : "s"}`);
+  for (const r of rows) {
+    const issuer = r.tokenIdentifier.startsWith(`https://${s.domain}/`) ? "tenant" : "custom";
+    console.log(
+      `    ${r.auth0UserId.padEnd(36)} ${String(r.name ?? "").padEnd(14)} ${String(r.email ?? "").padEnd(24)} key: ${issuer} domain`,
+    );
   }
 }
 
-async function step(
-  title: string,
-  handler: Handler,
-  event: Event,
-  convex: LocalConvex,
-): Promise<boolean> {
-  console.log(`\n== ${title}`);
-  const { api, state } = makeApi();
-  // Catch the Action's one log line, as Auth0's real-time logs would show it.
-  const lines: string[] = [];
-  const { log, error } = console;
-  console.log = console.error = (...args: unknown[]) => void lines.push(args.join(" "));
-  try {
-    await handler(event, api);
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-  const actionLine = lines.find((l) => l.startsWith("convex-auth0-users:")) ?? "(no log line)";
-  console.log(`  Action log: ${actionLine}`);
-  console.log(`  Login:      ${state.denied.length === 0 ? "continues" : "DENIED"}`);
-  const rows = await convex.t.run((ctx) => ctx.db.query("users").collect());
-  console.log(`  users table: ${rows.length} row${rows.length === 1 ? "" : "s"}`);
-  for (const row of rows) {
-    const { _creationTime: _ignored, ...fields } = row;
-    printFields(fields);
-  }
-  console.log("  ID token custom claims:");
-  printFields(state.idTokenClaims);
-  return actionLine.startsWith("convex-auth0-users: upserted ") && state.denied.length === 0;
+/** Runs one of the project's scripts against the sandbox, as a user would in a terminal. */
+async function script(s: Sandbox, name: string, args: string[] = [], env = {}) {
+  return runScript(name, args, {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...s.env, ...env },
+    cwd: process.cwd(),
+  });
+}
+
+const steps: Step[] = [
+  {
+    title:
+      "1. Ada, new in Auth0, signs in for the first time: the Post-Login Action creates her row",
+    async run(s) {
+      s.emulator.seedUser({ user_id: ADA, email: "ada@example.com", name: "Ada Lovelace" });
+      const login = await s.login(ADA);
+      return [`Action log: ${login.log.join(" | ")}`];
+    },
+    expect: (rows) => (byId(rows, ADA) ? undefined : "no row for Ada"),
+  },
+  {
+    title: "2. Ada signs in through the custom domain: another issuer, still one row",
+    async run(s) {
+      const login = await s.login(ADA, { via: "custom" });
+      const iss = JSON.parse(Buffer.from(login.idToken.split(".")[1], "base64url").toString()).iss;
+      return [`ID token iss: ${iss}`, `Action log: ${login.log.join(" | ")}`];
+    },
+    expect: (rows) =>
+      rows.filter((r) => r.auth0UserId === ADA).length === 1 ? undefined : "Ada has two rows",
+  },
+  {
+    title:
+      "3. Grace signs in while Convex is unreachable from Auth0: the login goes on, and the browser's useStoreUserEffect stores her",
+    async run(s) {
+      s.emulator.seedUser({ user_id: GRACE, email: "grace@example.com", name: "Grace Hopper" });
+      const unreachable = `https://127.0.0.1:${await closedPort()}`;
+      const login = await s.login(GRACE, { secrets: { CONVEX_HTTP_URL: unreachable } });
+      const lines = [
+        `Action log: ${login.log.join(" | ")}`,
+        `Login: ${login.denied.length === 0 && !login.error ? "continues" : "FAILED"}`,
+      ];
+      const id = await s.browserStore(login.idToken);
+      lines.push(`Browser: ID token verified against the tenant's JWKS; users.store -> ${id}`);
+      return lines;
+    },
+    expect: (rows) => (byId(rows, GRACE) ? undefined : "no row for Grace"),
+  },
+  {
+    title: "4. An admin renames Ada in the Auth0 Dashboard: user.updated arrives as an event",
+    async run(s) {
+      await s.adminUpdate(ADA, { name: "Ada King" });
+      return ["Event Stream: user.updated delivered to /auth0/events"];
+    },
+    expect: (rows) => (byId(rows, ADA)?.name === "Ada King" ? undefined : "Ada was not renamed"),
+  },
+  {
+    title:
+      "5. An admin deletes Grace: user.deleted removes her row and keeps a tombstone; a late, stale user.updated does not bring her back",
+    async run(s) {
+      const before = s.emulator.users.get(GRACE)!;
+      await s.adminDelete(GRACE);
+      const stale = await s.publishUserEvent("user.updated", {
+        ...before,
+        updated_at: new Date(Date.parse(before.updated_at) - 1000).toISOString(),
+      });
+      const tombstones = await s.convex.t.run((ctx) => ctx.db.query("userTombstones").collect());
+      return [
+        `Tombstones: ${tombstones.map((t) => t.auth0UserId).join(", ")}`,
+        `Stale user.updated: acknowledged with HTTP ${stale.join(", ")}, refused by the ordering rules`,
+      ];
+    },
+    expect: (rows) => (byId(rows, GRACE) ? "Grace came back" : undefined),
+  },
+  {
+    title:
+      "6. Drift: Ada's email changed while the stream was down, and Lin was imported in bulk; check-sync finds both, sync repairs them",
+    async run(s) {
+      s.emulator.updateUser(ADA, { email: "ada.king@example.com" });
+      s.emulator.seedUser({ user_id: LIN, email: "lin@example.com", name: "Lin Imported" });
+      const check = await script(s, "check-sync.ts", ["--json"]);
+      const report = JSON.parse(check.stdout) as {
+        missing: { auth0UserId: string }[];
+        drift: { auth0UserId: string; fields: string[] }[];
+      };
+      const lines = [
+        `check-sync (exit ${check.code}): missing ${report.missing.map((m) => m.auth0UserId).join(", ")}; drift ${report.drift.map((d) => `${d.auth0UserId} [${d.fields.join(", ")}]`).join(", ")}`,
+      ];
+      const sync = await script(s, "sync.ts", ["--yes"]);
+      lines.push(
+        `sync --yes (exit ${sync.code}): ${
+          sync.stdout
+            .trim()
+            .split("\n")
+            .find((l) => l.startsWith("Applied")) ?? ""
+        }`,
+      );
+      const again = await script(s, "check-sync.ts");
+      lines.push(
+        `check-sync again: exit ${again.code} (${again.code === 0 ? "in sync" : "not in sync"})`,
+      );
+      return lines;
+    },
+    expect: (rows) =>
+      byId(rows, ADA)?.email === "ada.king@example.com" && byId(rows, LIN)
+        ? undefined
+        : "drift was not repaired",
+  },
+  {
+    title:
+      "7. A wrong secret: Convex's AUTH0_ACTION_SECRET was changed but not the Action's. The login goes on, nothing syncs, and the doctor names it",
+    async run(s) {
+      const right = process.env.AUTH0_ACTION_SECRET!;
+      process.env.AUTH0_ACTION_SECRET = `${right}-changed-in-convex-only`;
+      try {
+        // Ada renames herself (no event this time): only the Action could carry it.
+        s.emulator.updateUser(ADA, { name: "Ada K." });
+        const login = await s.login(ADA);
+        const doctor = await script(s, "doctor.ts");
+        const failLines = doctor.stdout
+          .split("\n")
+          .map((l, i, all) => (l.startsWith("FAIL") ? `${l.trim()} ${all[i + 1]?.trim()}` : ""))
+          .filter(Boolean);
+        return [
+          `Action log: ${login.log.join(" | ")}`,
+          `doctor (exit ${doctor.code}): ${failLines.join(" / ")}`,
+        ];
+      } finally {
+        process.env.AUTH0_ACTION_SECRET = right;
+      }
+    },
+    expect: (rows) =>
+      byId(rows, ADA)?.name === "Ada King" ? undefined : "a refused login changed the row",
+  },
+];
+
+/** A port nothing listens on (fetch refuses the "bad ports" such as 9). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((ok) => server.close(ok));
+  return port;
 }
 
 async function main(): Promise<number> {
-  const built = await buildAction();
-  console.log(`Built ${built.path} (${built.bytes} bytes)`);
-  console.log(built.header);
-
-  // Made-up configuration, shared by the "deployment" (process.env) and the Action (secrets).
-  const secret = randomBytes(32).toString("base64url");
-  process.env.AUTH0_DOMAIN = DOMAIN;
-  process.env.AUTH0_ACTION_SECRET = secret;
-  delete process.env.AUTH0_CUSTOM_DOMAIN;
-  const convex = await startLocalConvex();
-  console.log(`Local Convex HTTP host: ${convex.url} (stands in for https://<name>.convex.site)`);
-
-  const { onExecutePostLogin } = createRequire(import.meta.url)(built.path) as {
-    onExecutePostLogin: Handler;
-  };
-  const secrets = { CONVEX_HTTP_URL: convex.url, AUTH0_ACTION_SECRET: secret };
-  const request = { hostname: DOMAIN };
-  const renamedAt = new Date(Date.now() - 1000).toISOString();
-  const ok: boolean[] = [];
+  const started = Date.now();
+  const s = await startSandbox();
+  console.log(`Local Auth0 tenant https://${s.domain}/ (custom domain https://${s.customDomain}/)`);
+  console.log(`Local Convex host  ${s.convexUrl}`);
+  const problems: string[] = [];
   try {
-    ok.push(
-      await step(
-        "1. First login: Ada signs in for the first time; the Action creates her row",
-        onExecutePostLogin,
-        makeEvent({ secrets, request }),
-        convex,
-      ),
-    );
-    ok.push(
-      await step(
-        "2. Repeat login: Ada changed her name in Auth0; the same row is updated",
-        onExecutePostLogin,
-        makeEvent({
-          secrets,
-          request,
-          user: { name: "Ada King", updated_at: renamedAt },
-        }),
-        convex,
-      ),
-    );
-    ok.push(
-      await step(
-        `3. Organization login: Ada signs in to "acme" as admin (profile unchanged, so no write); CLAIMS_NAMESPACE=${NAMESPACE}`,
-        onExecutePostLogin,
-        makeEvent({
-          secrets: { ...secrets, CLAIMS_NAMESPACE: NAMESPACE },
-          request,
-          user: { name: "Ada King", updated_at: renamedAt },
-          organization: { id: "org_4cme", name: "acme", display_name: "Acme Inc.", metadata: {} },
-          roles: ["admin", "billing"],
-        }),
-        convex,
-      ),
-    );
+    for (const step of steps) {
+      console.log(`\n== ${step.title}`);
+      // What the Convex functions log (they run in this process), shown as the dashboard would.
+      const convexLog: string[] = [];
+      const saved = { warn: console.warn, error: console.error };
+      console.warn = console.error = (...args: unknown[]) =>
+        void convexLog.push(args.map(String).join(" "));
+      let lines: string[];
+      try {
+        lines = await step.run(s);
+      } finally {
+        Object.assign(console, saved);
+      }
+      for (const line of lines) console.log(`  ${line}`);
+      for (const line of convexLog) console.log(`  Convex log: ${line}`);
+      const rows = await s.rows();
+      printRows(rows, s);
+      const problem = step.expect(rows, s);
+      if (problem) problems.push(`${step.title.split(":")[0]}: ${problem}`);
+    }
   } finally {
-    await convex.close();
+    await s.close();
   }
-  if (ok.includes(false)) {
-    console.error("\nDemo failed: a login was not reported to Convex (see the Action log lines).");
+  if (problems.length > 0) {
+    console.error(`\nDemo failed:\n${problems.map((p) => `  ${p}`).join("\n")}`);
     return 1;
   }
   console.log(
-    "\nDone: one users row for Ada, created by her first login and kept current by each later one.",
+    `\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s: every path wrote through the same upsert and delete, one row per person.`,
   );
   return 0;
 }

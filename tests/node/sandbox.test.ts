@@ -118,3 +118,22 @@ describe("npm run sandbox", () => {
     expect(done.stdout).toContain("Sandbox stopped.");
   }, 60_000);
 });
+
+describe("npm run demo", () => {
+  test("walks every path into the users table and exits 0", async () => {
+    const run = await runScript("demo.ts", [], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      cwd: ROOT,
+    });
+    expect(run.code, run.output).toBe(0);
+    const out = run.stdout;
+    expect(out).toMatch(/== 1\..*\n {2}Action log: convex-auth0-users: upserted \S+ \(created\)/);
+    expect(out).toMatch(/== 2\.[^]*?ID token iss: https:\/\/localhost:\d+\/[^]*?\(existing\)/);
+    expect(out).toContain("Login: continues");
+    expect(out).toMatch(/Browser: ID token verified against the tenant's JWKS; users\.store/);
+    expect(out).toMatch(/check-sync \(exit 1\): missing auth0\|imported-lin; drift \S+ \[email\]/);
+    expect(out).toContain("check-sync again: exit 0 (in sync)");
+    expect(out).toMatch(/doctor \(exit 1\): FAIL {2}AUTH0_ACTION_SECRET is the same/);
+    expect(out).toMatch(/Done in \d+\.\d s/);
+  }, 60_000);
+});
