@@ -36,6 +36,7 @@ import {
 import { createEventStreams, type StoredEventStream } from "./emulator/eventStreams";
 import { createEventDeliveries, type EventDeliveriesState } from "./emulator/eventDeliveries";
 import { createOidc, type OidcState } from "./emulator/oidc";
+import { createTickets, type TicketsState } from "./emulator/tickets";
 import { createJobs, type JobsState } from "./emulator/jobs";
 import { createUsers, type UsersState } from "./emulator/users";
 
@@ -74,6 +75,9 @@ export const DEFAULT_SCOPES = [
   "read:event_deliveries",
   "update:event_deliveries",
   "read:users",
+  "create:users",
+  "update:users",
+  "create:user_tickets",
 ];
 
 export interface EmulatorOptions {
@@ -131,6 +135,10 @@ export interface ManagementApiEmulator {
   seedUser: UsersState["seedUser"];
   updateUser: UsersState["updateUser"];
   removeUser: UsersState["removeUser"];
+  /** Passwords given to `POST /users`, by user id. */
+  passwords: UsersState["passwords"];
+  /** Password-change tickets issued. */
+  tickets: TicketsState["tickets"];
   /** Export jobs: delays, failures, link expiry. */
   jobs: Omit<JobsState, "resource">;
   close(): Promise<void>;
@@ -167,6 +175,7 @@ export async function startManagementApiEmulator(
   const deliveries = createEventDeliveries(streams.eventStreams, { ca: options.webhookCa });
   const oidc = await createOidc();
   const users = createUsers();
+  const tickets = createTickets({ users: users.users, domain: () => domain });
   const jobs = createJobs({ users: () => users.users.values(), domain: () => domain });
   const resources: EmulatorResource[] = [
     actions.resource,
@@ -175,6 +184,7 @@ export async function startManagementApiEmulator(
     streams.resource,
     users.resource,
     oidc.resource,
+    tickets.resource,
     jobs.resource,
   ];
 
@@ -403,6 +413,8 @@ export async function startManagementApiEmulator(
     seedUser: users.seedUser,
     updateUser: users.updateUser,
     removeUser: users.removeUser,
+    passwords: users.passwords,
+    tickets: tickets.tickets,
     jobs,
     close: () =>
       new Promise<void>((resolve) => {

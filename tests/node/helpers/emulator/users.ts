@@ -2,10 +2,23 @@
  * Users in the Management API emulator, as the reconcile and copy commands see them:
  * - `GET /api/v2/users` pages with `page` / `per_page` (at most 100) and, like Auth0, refuses to
  *   page past the first 1,000 records (400 `invalid_paging`): it can never list a large tenant;
- * - `GET /api/v2/users/{id}` answers 404 `inexistent_user` for a user that does not exist.
- * Every call needs `read:users`.
+ * - `GET /api/v2/users/{id}` answers 404 `inexistent_user` for a user that does not exist;
+ * - `POST /api/v2/users` creates a user in a database connection (`create:users`): 409 when the
+ *   email already exists in that connection, 400 when the password fails the connection's policy
+ *   (Auth0's "good": 8+ characters and 3 of lower case, upper case, digits, symbols);
+ * - `PATCH /api/v2/users/{id}` (`update:users`) merges `user_metadata` and `app_metadata` at the
+ *   top level, as Auth0 does.
+ * Reads need `read:users`.
  */
-import { HttpError, pageParams, requireScope, type EmulatorResource } from "./common";
+import { randomBytes } from "node:crypto";
+import {
+  HttpError,
+  invalid,
+  onlyFields,
+  pageParams,
+  requireScope,
+  type EmulatorResource,
+} from "./common";
 
 /** An Auth0 user as the emulator stores it (the attributes the API returns). */
 export interface StoredUser {
@@ -55,6 +68,50 @@ export interface UsersState {
   updateUser(userId: string, patch: Partial<StoredUser>): StoredUser;
   /** Deletes a user. */
   removeUser(userId: string): void;
+  /** The passwords `POST /users` was given, by user id (tests check what a tool chose). */
+  passwords: Map<string, string>;
+}
+
+/** The database connections of an emulated tenant. */
+export const DATABASE_CONNECTIONS = new Set(["Username-Password-Authentication"]);
+
+const CREATE_FIELDS = [
+  "connection",
+  "email",
+  "email_verified",
+  "verify_email",
+  "password",
+  "name",
+  "nickname",
+  "given_name",
+  "family_name",
+  "picture",
+  "user_metadata",
+  "app_metadata",
+  "blocked",
+  "user_id",
+  "username",
+  "phone_number",
+];
+const PATCH_FIELDS = [
+  "name",
+  "nickname",
+  "given_name",
+  "family_name",
+  "picture",
+  "user_metadata",
+  "app_metadata",
+  "blocked",
+  "email",
+  "email_verified",
+  "password",
+  "connection",
+];
+
+/** Auth0's "good" password policy: at least 8 characters and 3 of the 4 character kinds. */
+function weakPassword(password: string): boolean {
+  const kinds = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(password));
+  return password.length < 8 || kinds.length < 3;
 }
 
 /** An Auth0-shaped user for `user_id`, with `overrides` applied. */
@@ -87,6 +144,93 @@ export function makeUser(overrides: Partial<StoredUser> & { user_id: string }): 
 /** The users area of a tenant. */
 export function createUsers(): UsersState {
   const users = new Map<string, StoredUser>();
+  const passwords = new Map<string, string>();
+
+  function createUser(body: Record<string, unknown>): StoredUser {
+    onlyFields(body, CREATE_FIELDS, "body");
+    const connection = body.connection;
+    if (typeof connection !== "string" || connection === "") {
+      throw invalid("Missing required property: connection");
+    }
+    if (!DATABASE_CONNECTIONS.has(connection)) {
+      throw new HttpError(
+        400,
+        "Bad Request",
+        "The connection does not exist.",
+        "inexistent_connection",
+      );
+    }
+    const email = body.email;
+    if (typeof email !== "string" || !/^[^@\s]+@[^@\s]+$/.test(email)) {
+      throw invalid("Object didn't pass validation for format email");
+    }
+    const password = body.password;
+    if (typeof password !== "string") throw invalid("Missing required property: password");
+    if (weakPassword(password)) {
+      throw new HttpError(
+        400,
+        "Bad Request",
+        "PasswordStrengthError: Password is too weak",
+        "invalid_body",
+      );
+    }
+    const taken = [...users.values()].some(
+      (u) =>
+        u.email?.toLowerCase() === email.toLowerCase() &&
+        u.identities.some((i) => i.connection === connection),
+    );
+    if (taken) throw new HttpError(409, "Conflict", "The user already exists.", "auth0_idp_error");
+    const id = randomBytes(12).toString("hex");
+    const now = new Date().toISOString();
+    const user: StoredUser = {
+      user_id: `auth0|${id}`,
+      email,
+      email_verified: body.email_verified === true,
+      ...Object.fromEntries(
+        ["name", "nickname", "given_name", "family_name", "picture"]
+          .filter((k) => typeof body[k] === "string")
+          .map((k) => [k, body[k]]),
+      ),
+      nickname: typeof body.nickname === "string" ? body.nickname : email.split("@")[0],
+      identities: [{ connection, provider: "auth0", user_id: id, isSocial: false }],
+      app_metadata: (body.app_metadata as Record<string, unknown>) ?? {},
+      user_metadata: (body.user_metadata as Record<string, unknown>) ?? {},
+      created_at: now,
+      updated_at: now,
+    };
+    users.set(user.user_id, user);
+    passwords.set(user.user_id, password);
+    return user;
+  }
+
+  function patchUser(user: StoredUser, body: Record<string, unknown>): StoredUser {
+    onlyFields(body, PATCH_FIELDS, "body");
+    const next: StoredUser = { ...user, updated_at: new Date().toISOString() };
+    for (const [key, value] of Object.entries(body)) {
+      if (key === "user_metadata" || key === "app_metadata") {
+        const merged = { ...(user[key] as Record<string, unknown>) };
+        for (const [k, v] of Object.entries((value ?? {}) as Record<string, unknown>)) {
+          if (v === null) delete merged[k];
+          else merged[k] = v;
+        }
+        next[key] = merged;
+      } else if (key === "password") {
+        if (typeof value !== "string" || weakPassword(value)) {
+          throw new HttpError(
+            400,
+            "Bad Request",
+            "PasswordStrengthError: Password is too weak",
+            "invalid_body",
+          );
+        }
+        passwords.set(user.user_id, value);
+      } else if (key !== "connection") {
+        next[key] = value;
+      }
+    }
+    users.set(user.user_id, next);
+    return next;
+  }
 
   const resource: EmulatorResource = {
     getQuery: GET_QUERY,
@@ -120,7 +264,19 @@ export function createUsers(): UsersState {
         }
         return [200, slice];
       }
+      if (method === "POST" && path === "/api/v2/users") {
+        requireScope(req, "create:users");
+        return [201, createUser((req.body ?? {}) as Record<string, unknown>)];
+      }
       const match = /^\/api\/v2\/users\/([^/]+)$/.exec(path);
+      if (match && method === "PATCH") {
+        requireScope(req, "update:users");
+        const user = users.get(decodeURIComponent(match[1]));
+        if (!user) {
+          throw new HttpError(404, "Not Found", "The user does not exist.", "inexistent_user");
+        }
+        return [200, patchUser(user, (req.body ?? {}) as Record<string, unknown>)];
+      }
       if (match && method === "GET") {
         requireScope(req, "read:users");
         const user = users.get(decodeURIComponent(match[1]));
@@ -136,6 +292,7 @@ export function createUsers(): UsersState {
   return {
     resource,
     users,
+    passwords,
     seedUser(overrides) {
       const user = makeUser(overrides);
       users.set(user.user_id, user);

@@ -1,0 +1,113 @@
+/**
+ * The writes of a copy, one user at a time so that one failure (a 409, a password policy) does not
+ * stop the others: `POST /api/v2/users` in the target's connection, then a password-change ticket
+ * unless a chosen password was given; with --update-existing, `PATCH /api/v2/users/{id}` of names
+ * and metadata, never the password. The `auth0` SDK waits out rate limits.
+ */
+import type { ManagementClient } from "auth0";
+import type { Progress } from "../reconcile/progress";
+import type { CopyPlan, ExportedUser } from "./plan";
+import { randomPassword } from "./password";
+
+export interface CopyResult {
+  email: string;
+  outcome: "created" | "updated" | "skipped" | "failed";
+  /** The user's id in the target. */
+  userId?: string;
+  reason?: string;
+}
+
+export interface Ticket {
+  email: string;
+  userId: string;
+  ticket: string;
+}
+
+const PROFILE = ["name", "nickname", "given_name", "family_name", "picture"] as const;
+
+function profileOf(user: ExportedUser): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of PROFILE) if (typeof user[key] === "string" && user[key]) out[key] = user[key];
+  if (user.user_metadata && Object.keys(user.user_metadata).length > 0) {
+    out.user_metadata = user.user_metadata;
+  }
+  if (user.app_metadata && Object.keys(user.app_metadata).length > 0) {
+    out.app_metadata = user.app_metadata;
+  }
+  return out;
+}
+
+/** Why Auth0 refused, in one line (the SDK's message, or the body's). */
+function reasonOf(err: unknown): string {
+  const e = err as { statusCode?: number; body?: { message?: unknown } };
+  const message =
+    typeof e.body?.message === "string"
+      ? e.body.message
+      : err instanceof Error
+        ? err.message.split("\n")[0]
+        : String(err);
+  return `${e.statusCode ? `HTTP ${e.statusCode}: ` : ""}${message}`.slice(0, 300);
+}
+
+/** Applies the plan's creates and updates. `password` is the chosen one, if any. */
+export async function applyCopy(
+  client: ManagementClient,
+  plan: CopyPlan,
+  opts: { connection: string; password?: string; progress?: Progress },
+): Promise<{ results: CopyResult[]; tickets: Ticket[] }> {
+  const results: CopyResult[] = [];
+  const tickets: Ticket[] = [];
+  for (const user of plan.create) {
+    const email = user.email!;
+    let userId: string;
+    try {
+      const created = await client.users.create({
+        connection: opts.connection,
+        email,
+        email_verified: user.email_verified === true,
+        verify_email: false,
+        password: opts.password ?? randomPassword(),
+        ...profileOf(user),
+      });
+      userId = created.user_id!;
+    } catch (err) {
+      results.push({ email, outcome: "failed", reason: reasonOf(err) });
+      opts.progress?.tick();
+      continue;
+    }
+    if (opts.password === undefined) {
+      try {
+        const { ticket } = await client.tickets.changePassword({
+          user_id: userId,
+          mark_email_as_verified: false,
+        });
+        tickets.push({ email, userId, ticket: ticket! });
+      } catch (err) {
+        results.push({
+          email,
+          userId,
+          outcome: "failed",
+          reason: `created, but no password-change ticket (${reasonOf(err)}): send a password reset from the Dashboard`,
+        });
+        opts.progress?.tick();
+        continue;
+      }
+    }
+    results.push({ email, userId, outcome: "created" });
+    opts.progress?.tick();
+  }
+  for (const { source, target } of plan.update) {
+    const email = source.email!;
+    try {
+      await client.users.update(target.user_id, profileOf(source));
+      results.push({ email, userId: target.user_id, outcome: "updated" });
+    } catch (err) {
+      results.push({ email, userId: target.user_id, outcome: "failed", reason: reasonOf(err) });
+    }
+    opts.progress?.tick();
+  }
+  for (const { source, reason } of [...plan.skip, ...plan.conflicts]) {
+    results.push({ email: source.email ?? source.user_id, outcome: "skipped", reason });
+  }
+  return { results, tickets };
+}

@@ -1,0 +1,317 @@
+/**
+ * `npm run copy-users` as a child process between two emulated tenants side by side (dev and prod),
+ * each with its own least-privilege machine-to-machine app.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { spawn } from "node:child_process";
+import { ROOT, runScript, TSX, type Run } from "./helpers/childProcess";
+import {
+  startManagementApiEmulator,
+  type ManagementApiEmulator,
+} from "./helpers/managementApiEmulator";
+import { createTestCertificate, type TestCertificate } from "./helpers/testCertificate";
+
+const SOURCE_APP = { clientId: "dev-copy", clientSecret: randomBytes(24).toString("base64url") };
+const TARGET_APP = { clientId: "prod-copy", clientSecret: randomBytes(24).toString("base64url") };
+const DB = "Username-Password-Authentication";
+
+let cert: TestCertificate;
+let dev: ManagementApiEmulator;
+let prod: ManagementApiEmulator;
+let dir: string;
+
+beforeAll(async () => {
+  cert = await createTestCertificate(await mkdtemp(join(tmpdir(), "copy-ca-")));
+});
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "copy-users-"));
+  const start = (app: typeof SOURCE_APP, scopes: string[]) =>
+    startManagementApiEmulator({
+      clientId: `unused-${randomBytes(4).toString("hex")}`,
+      clientSecret: randomBytes(24).toString("base64url"),
+      clients: [{ ...app, scopes }],
+      tls: cert,
+    });
+  dev = await start(SOURCE_APP, ["read:users"]);
+  prod = await start(TARGET_APP, [
+    "read:users",
+    "create:users",
+    "create:user_tickets",
+    "update:users",
+  ]);
+  for (const e of [dev, prod]) e.jobs.setExportDelay(50);
+  await writeEnvFiles();
+  // dev: three database users (one unverified, with metadata), a social user, and a user that
+  // prod already has.
+  dev.seedUser({
+    user_id: "auth0|dev-ada",
+    email: "Ada@Example.com",
+    email_verified: true,
+    name: "Ada Lovelace",
+    given_name: "Ada",
+    app_metadata: { roles: ["admin"], team: "core" },
+    user_metadata: { theme: "dark" },
+  });
+  dev.seedUser({ user_id: "auth0|dev-bob", email: "bob@example.com", email_verified: false });
+  dev.seedUser({ user_id: "auth0|dev-cyd", email: "cyd@other.org" });
+  dev.seedUser({ user_id: "google-oauth2|111", email: "gina@example.com" });
+  dev.seedUser({ user_id: "auth0|dev-dan", email: "dan@example.com", name: "Dan (dev)" });
+  prod.seedUser({ user_id: "auth0|prod-dan", email: "DAN@example.com", name: "Dan (prod)" });
+});
+
+afterEach(async () => {
+  await dev?.close();
+  await prod?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function writeEnvFiles(overrides: { prod?: string } = {}) {
+  const lines = (e: ManagementApiEmulator, app: typeof SOURCE_APP) =>
+    `AUTH0_DOMAIN=${e.domain}\nAUTH0_M2M_CLIENT_ID=${app.clientId}\nAUTH0_M2M_CLIENT_SECRET=${app.clientSecret}\n`;
+  await writeFile(join(dir, ".env.dev"), lines(dev, SOURCE_APP));
+  await writeFile(join(dir, ".env.prod"), overrides.prod ?? lines(prod, TARGET_APP));
+}
+
+async function copy(
+  args: string[],
+  env: Record<string, string> = {},
+  input?: string,
+): Promise<Run> {
+  const run = await runScript("copy-users.ts", ["--from", "dev", "--to", "prod", ...args], {
+    env: {
+      PATH: process.env.PATH!,
+      HOME: process.env.HOME!,
+      NODE_EXTRA_CA_CERTS: cert.caPath,
+      ...env,
+    },
+    cwd: dir,
+    input,
+  });
+  for (const secret of [SOURCE_APP.clientSecret, TARGET_APP.clientSecret]) {
+    expect(run.output).not.toContain(secret);
+  }
+  return run;
+}
+
+const userWrites = (e: ManagementApiEmulator) =>
+  e
+    .writes()
+    .filter((r) => r.path.startsWith("/api/v2/users") || r.path.startsWith("/api/v2/tickets"));
+const prodByEmail = (email: string) =>
+  [...prod.users.values()].filter((u) => u.email?.toLowerCase() === email.toLowerCase());
+
+describe("configuration", () => {
+  test("a missing variable in .env.prod is named with its file; nothing is called", async () => {
+    await writeEnvFiles({ prod: `AUTH0_DOMAIN=${prod.domain}\nAUTH0_M2M_CLIENT_ID=x\n` });
+    const run = await copy(["--yes"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(".env.prod is missing AUTH0_M2M_CLIENT_SECRET");
+    expect(dev.requests).toHaveLength(0);
+    expect(prod.requests).toHaveLength(0);
+  });
+
+  test("a missing file is named, and a tenant cannot be copied onto itself", async () => {
+    const run = await runScript("copy-users.ts", ["--from", "dev", "--to", "staging"], {
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME! },
+      cwd: dir,
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(".env.staging does not exist");
+    const self = await runScript("copy-users.ts", ["--from", "dev", "--to", "dev"], {
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME! },
+      cwd: dir,
+    });
+    expect(self.code).toBe(2);
+    expect(self.stderr).toContain("cannot be copied onto itself");
+  });
+});
+
+describe("copying", () => {
+  test("--dry-run shows the plan and writes nothing anywhere", async () => {
+    const run = await copy(["--dry-run"]);
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toContain("Copy dev -> prod: create 3, update 0, skip 1, conflicts 0");
+    expect(run.stdout).toContain("dan@example.com: exists in the target (auth0|prod-dan)");
+    expect(userWrites(prod)).toEqual([]);
+    expect(existsSync(join(dir, "backups"))).toBe(false);
+  });
+
+  test("creates the missing users with their metadata and verification, a ticket each, after a backup", async () => {
+    const run = await copy(["--yes", "--json"]);
+    expect(run.code, run.output).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.results.filter((r: { outcome: string }) => r.outcome === "created")).toHaveLength(
+      3,
+    );
+
+    const [ada] = prodByEmail("ada@example.com");
+    expect(ada).toMatchObject({
+      email_verified: true,
+      name: "Ada Lovelace",
+      given_name: "Ada",
+      app_metadata: { roles: ["admin"], team: "core" },
+      user_metadata: { theme: "dark" },
+      identities: [expect.objectContaining({ connection: DB })],
+    });
+    expect(prodByEmail("bob@example.com")[0].email_verified).toBe(false);
+    expect(prodByEmail("gina@example.com")).toEqual([]); // a social user is not in the connection
+    expect(prodByEmail("dan@example.com")).toHaveLength(1); // existing: left alone
+    expect(prodByEmail("dan@example.com")[0].name).toBe("Dan (prod)");
+
+    // Random passwords, all different, none printed; one ticket per created user, kept as it was.
+    const created = report.results.filter((r: { outcome: string }) => r.outcome === "created");
+    const passwords = created.map((r: { userId: string }) => prod.passwords.get(r.userId)!);
+    expect(new Set(passwords).size).toBe(3);
+    for (const p of passwords) {
+      expect(p.length).toBeGreaterThanOrEqual(40);
+      expect(run.output).not.toContain(p);
+    }
+    expect(prod.tickets).toHaveLength(3);
+    expect(prod.tickets.every((t) => t.mark_email_as_verified === false)).toBe(true);
+    const ticketsFile = report.ticketsFile as string;
+    expect(statSync(ticketsFile).mode & 0o777).toBe(0o600);
+    const saved = JSON.parse(readFileSync(ticketsFile, "utf8")) as { ticket: string }[];
+    expect(saved.map((t) => t.ticket).sort()).toEqual(prod.tickets.map((t) => t.ticket).sort());
+    for (const t of prod.tickets) expect(run.output).not.toContain(t.ticket);
+
+    // The backup of prod was on disk before the first POST /users.
+    expect(statSync(report.backup).mode & 0o777).toBe(0o600);
+    const backedUp = readFileSync(report.backup, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(backedUp.map((u) => u.user_id)).toEqual(["auth0|prod-dan"]);
+    const firstCreate = prod.requests.findIndex(
+      (r) => r.method === "POST" && r.path === "/api/v2/users",
+    );
+    expect(firstCreate).toBeGreaterThan(-1);
+    expect(statSync(report.backup).mtimeMs).toBeLessThanOrEqual(prod.requests[firstCreate].at);
+
+    // A second run creates nothing and issues no ticket.
+    const again = await copy(["--yes"]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("create 0, update 0, skip 4");
+    expect(prod.tickets).toHaveLength(3);
+    expect([...prod.users.values()]).toHaveLength(4);
+  });
+
+  test("one failing user is reported while the others are created", async () => {
+    // Someone creates cyd in prod after the listing: Auth0 answers 409 for that one.
+    prod.jobs.onExportCreated = () => {
+      prod.seedUser({ user_id: "auth0|prod-cyd", email: "cyd@other.org" });
+    };
+    const run = await copy(["--yes"]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/failed: cyd@other\.org: HTTP 409: The user already exists/);
+    expect(run.stdout).toContain("created 2");
+    expect(prodByEmail("cyd@other.org")).toHaveLength(1);
+  });
+
+  test("--email-domain and --emails narrow the selection; a same-email account elsewhere is a conflict", async () => {
+    prod.seedUser({ user_id: "google-oauth2|222", email: "ada@example.com" });
+    const run = await copy(["--yes", "--email-domain", "example.com"]);
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toContain("create 1, update 0, skip 1, conflicts 1");
+    expect(run.stdout).toMatch(/ada@example\.com: the target has this email under google-oauth2/i);
+    expect(prodByEmail("bob@example.com")).toHaveLength(1);
+    expect(prodByEmail("cyd@other.org")).toHaveLength(0);
+    const only = await copy(["--yes", "--emails", "CYD@other.org,nobody@example.com"]);
+    expect(only.stdout).toContain("create 1");
+    expect(only.stdout).toContain("Not in the source (1)");
+  });
+
+  test("--update-existing patches names and metadata, never the password", async () => {
+    const before = prod.passwords.get("auth0|prod-dan");
+    const run = await copy(["--yes", "--update-existing", "--emails", "dan@example.com"]);
+    expect(run.code, run.output).toBe(0);
+    expect(prodByEmail("dan@example.com")[0].name).toBe("Dan (dev)");
+    const patch = prod.requests.find((r) => r.method === "PATCH");
+    expect(Object.keys(patch!.body as object)).not.toContain("password");
+    expect(prod.passwords.get("auth0|prod-dan")).toBe(before);
+  });
+
+  test("a non-terminal without --yes writes nothing and exits 2", async () => {
+    const run = await copy([]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("pass --yes");
+    expect(userWrites(prod)).toEqual([]);
+  });
+});
+
+describe("--password", () => {
+  test("a weak or default password is refused before any call", async () => {
+    for (const weak of ["ChangeMe123!", "short1!A", "alllowercaseletters", "P@ssw0rd-2026!!"]) {
+      const run = await copy(["--yes", "--password"], { COPY_USERS_PASSWORD: weak });
+      expect(run.code, weak).toBe(2);
+      expect(run.stderr).toContain("the chosen password is refused");
+      expect(run.output).not.toContain(weak);
+    }
+    expect(dev.requests).toHaveLength(0);
+    expect(prod.requests).toHaveLength(0);
+  });
+
+  test("a strong chosen password is set on every created user, with a warning and no tickets", async () => {
+    const chosen = "Tide-Lantern-Quarry-58";
+    const run = await copy(["--yes", "--password"], { COPY_USERS_PASSWORD: chosen });
+    expect(run.code, run.output).toBe(0);
+    expect(run.stderr).toContain("warning: --password gives every copied user the same password");
+    expect(run.output).not.toContain(chosen);
+    const created = [...prod.users.keys()].filter((id) => id !== "auth0|prod-dan");
+    expect(created).toHaveLength(3);
+    for (const id of created) expect(prod.passwords.get(id)).toBe(chosen);
+    expect(prod.tickets).toHaveLength(0);
+    expect(readdirSync(join(dir, "backups")).some((f) => f.includes("tickets"))).toBe(false);
+  });
+});
+
+describe("on a terminal", () => {
+  test("the password prompt does not echo, and the plan is confirmed before writing", async () => {
+    const chosen = "Harbor-Violet-Engine-73";
+    const quote = (x: string) => `'${x.replace(/'/g, "'\\''")}'`;
+    const command = [
+      TSX,
+      join(ROOT, "scripts", "copy-users.ts"),
+      "--from",
+      "dev",
+      "--to",
+      "prod",
+      "--password",
+    ]
+      .map(quote)
+      .join(" ");
+    // util-linux `script` gives the command a pseudo-terminal; input is typed once asked for.
+    const child = spawn("script", ["-qec", command, "/dev/null"], {
+      cwd: dir,
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, NODE_EXTRA_CA_CERTS: cert.caPath },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let output = "";
+    const typed = new Set<string>();
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      if (output.includes("(not echoed):") && !typed.has("password")) {
+        typed.add("password");
+        child.stdin.write(`${chosen}\r`);
+      }
+      if (output.includes("[y/N]") && !typed.has("yes")) {
+        typed.add("yes");
+        child.stdin.write("y\r");
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    const code = await new Promise<number | null>((done) => child.on("close", done));
+    expect(code, output).toBe(0);
+    expect(output).toContain("Create 3 and update 0 user(s) in prod");
+    expect(output).not.toContain(chosen);
+    const created = [...prod.users.keys()].filter((id) => id !== "auth0|prod-dan");
+    expect(created).toHaveLength(3);
+    for (const id of created) expect(prod.passwords.get(id)).toBe(chosen);
+  }, 30_000);
+});
