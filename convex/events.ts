@@ -1,6 +1,7 @@
 /**
  * Auth0 Event Streams: `user.created`, `user.updated` and `user.deleted` as they reach
  * `POST /auth0/events` (the route is in convex/eventsRoute.ts; this file parses and applies).
+ * Organization events are parsed and applied by convex/orgEvents.ts, recorded here the same way.
  *
  * Auth0 delivers at least once and in no guaranteed order, so:
  * - every event id is recorded in `auth0Events`, and `ingest` checks, applies and records in ONE
@@ -27,6 +28,12 @@ import { internal } from "./_generated/api";
 import { eventOutcome } from "./schema";
 import { parseAuth0Time, profileFromAuth0User } from "./auth0Profile";
 import { tokenIdentifier } from "./tokenIdentifier";
+import {
+  applyOrganizationAction,
+  ORGANIZATION_EVENT_TYPES,
+  organizationAction,
+  parseOrganizationEvent,
+} from "./orgEvents";
 import {
   auth0ProfileFields,
   deleteUser,
@@ -99,8 +106,10 @@ export const ingestArgs = {
   /** The event's `time` (ms). */
   eventTime: v.number(),
   auth0UserId: v.optional(v.string()),
+  auth0OrgId: v.optional(v.string()),
   action: v.union(
     v.object({ kind: v.literal("upsert"), profile: v.object(auth0ProfileFields) }),
+    ...organizationAction.members,
     v.object({ kind: v.literal("delete"), deletedAt: v.number() }),
     /** Acknowledge without applying (test events, types this module does not handle). */
     v.object({ kind: v.literal("ignore"), detail: v.string() }),
@@ -144,6 +153,18 @@ export function parseAuth0Event(body: unknown): ParsedEvent {
   const base = { eventId: envelope.id, type: envelope.type, eventTime };
   if (envelope.a0purpose === "test") {
     return { ok: true, event: { ...base, action: { kind: "ignore", detail: "test event" } } };
+  }
+  if ((ORGANIZATION_EVENT_TYPES as readonly string[]).includes(envelope.type)) {
+    const object: unknown =
+      typeof envelope.data === "object" && envelope.data !== null
+        ? (envelope.data as { object?: unknown }).object
+        : undefined;
+    const parsed = parseOrganizationEvent(envelope.type, object);
+    if ("fail" in parsed) {
+      return { ok: true, event: { ...base, action: { kind: "fail", detail: parsed.fail } } };
+    }
+    const { action, ...ids } = parsed;
+    return { ok: true, event: { ...base, ...ids, action } };
   }
   if (!(USER_EVENT_TYPES as readonly string[]).includes(envelope.type)) {
     return {
@@ -214,6 +235,17 @@ export const ingest = internalMutation({
     } else if (action.kind === "fail") {
       outcome = "failed";
       detail = action.detail;
+    } else if (
+      action.kind === "organization" ||
+      action.kind === "organizationDeleted" ||
+      action.kind === "membership"
+    ) {
+      if (args.eventTime < now - RETENTION_MS) {
+        outcome = "failed";
+        detail = `older than the ${RETENTION_DAYS}-day retention; the next reconcile (--orgs) covers it`;
+      } else {
+        ({ outcome, detail } = await applyOrganizationAction(ctx, action, args.eventTime));
+      }
     } else if (args.auth0UserId === undefined) {
       outcome = "failed";
       detail = "no user id";
@@ -237,6 +269,7 @@ export const ingest = internalMutation({
       eventTime: args.eventTime,
       receivedAt: now,
       ...(args.auth0UserId !== undefined ? { auth0UserId: args.auth0UserId } : {}),
+      ...(args.auth0OrgId !== undefined ? { auth0OrgId: args.auth0OrgId } : {}),
       outcome,
       ...(detail !== undefined ? { detail } : {}),
     });
@@ -441,8 +474,16 @@ export const prune = internalMutation({
       .withIndex("by_deleted_at", (q) => q.lt("deletedAt", cutoff))
       .take(batchSize);
     for (const row of tombstones) await ctx.db.delete("userTombstones", row._id);
-    const more = events.length === batchSize || tombstones.length === batchSize;
+    const orgTombstones = await ctx.db
+      .query("organizationTombstones")
+      .withIndex("by_deleted_at", (q) => q.lt("deletedAt", cutoff))
+      .take(batchSize);
+    for (const row of orgTombstones) await ctx.db.delete("organizationTombstones", row._id);
+    const more =
+      events.length === batchSize ||
+      tombstones.length === batchSize ||
+      orgTombstones.length === batchSize;
     if (more) await ctx.scheduler.runAfter(0, internal.events.prune, { batchSize });
-    return { events: events.length, tombstones: tombstones.length, more };
+    return { events: events.length, tombstones: tombstones.length + orgTombstones.length, more };
   },
 });

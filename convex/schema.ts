@@ -55,6 +55,8 @@ export const eventTables = {
     /** When this deployment received it (ms): pruning and the health figure use it. */
     receivedAt: v.number(),
     auth0UserId: v.optional(v.string()),
+    /** For organization events: the organization. */
+    auth0OrgId: v.optional(v.string()),
     outcome: eventOutcome,
     /** Why it was superseded, ignored or failed; never contains secrets or profile facts. */
     detail: v.optional(v.string()),
@@ -75,6 +77,61 @@ export const eventTables = {
     .index("by_deleted_at", ["deletedAt"]),
 };
 
+/**
+ * Auth0 Organizations and their members, a synced cache of what Auth0 holds (see
+ * convex/orgWrites.ts, the one place these rows are written). Every change carries the time of
+ * the Auth0 state it reflects (an event's `time`, a login, a reconcile's listing): an older change
+ * never overwrites a newer one, and a tombstone keeps a deleted organization or a removed
+ * membership from coming back. Host apps spread these into their schema, and may add fields.
+ */
+export const organizationFields = {
+  auth0OrgId: v.string(),
+  /** The organization's `name`: its slug, e.g. `acme`. */
+  name: v.string(),
+  /** The name people see, e.g. `Acme Inc.`. */
+  displayName: v.optional(v.string()),
+  /** Auth0 organization metadata (string values). */
+  metadata: v.optional(v.record(v.string(), v.string())),
+  /** Time (ms) of the Auth0 state stored here: older changes never overwrite it. */
+  auth0At: v.number(),
+  createdAt: v.number(),
+  updatedAt: v.number(),
+};
+
+export const membershipFields = {
+  /** The member's `users` row; absent until the user has one (linked when it is created). */
+  userId: v.optional(v.id("users")),
+  auth0UserId: v.string(),
+  auth0OrgId: v.string(),
+  /** The member's roles in this organization (names), sorted. */
+  roles: v.array(v.string()),
+  /** Per role name, the latest assignment or removal seen, so a late event cannot undo it. */
+  roleTimes: v.array(v.object({ name: v.string(), present: v.boolean(), at: v.number() })),
+  /** Latest time (ms) Auth0 showed this membership (an event, a login, a listing). */
+  auth0At: v.number(),
+  /** When the membership was last removed before this one began: older changes (a late role
+   * assignment from the earlier membership) do not apply. */
+  notBefore: v.optional(v.number()),
+  createdAt: v.number(),
+  updatedAt: v.number(),
+};
+
+export const organizationTables = {
+  organizations: defineTable(organizationFields).index("by_auth0_org_id", ["auth0OrgId"]),
+  memberships: defineTable(membershipFields)
+    .index("by_user", ["userId"])
+    .index("by_auth0_user", ["auth0UserId", "auth0OrgId"])
+    .index("by_org", ["auth0OrgId", "auth0UserId"]),
+  /** Deleted organizations (no `auth0UserId`) and removed memberships, kept like user tombstones. */
+  organizationTombstones: defineTable({
+    auth0OrgId: v.string(),
+    auth0UserId: v.optional(v.string()),
+    deletedAt: v.number(),
+  })
+    .index("by_org_user", ["auth0OrgId", "auth0UserId"])
+    .index("by_deleted_at", ["deletedAt"]),
+};
+
 export default defineSchema({
   users: defineTable(userFields)
     .index("by_token", ["tokenIdentifier"])
@@ -83,4 +140,5 @@ export default defineSchema({
     // events.health finds rows whose ordering key lies in the future.
     .index("by_auth0_updated_at", ["auth0UpdatedAt"]),
   ...eventTables,
+  ...organizationTables,
 });

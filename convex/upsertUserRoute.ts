@@ -17,6 +17,9 @@ import {
 } from "./users";
 import { jsonError, readSignedJson, validateBody } from "./httpCommon";
 
+/** Most roles a login may report for its organization. */
+export const MAX_LOGIN_ROLES = 100;
+
 /** Largest body `/auth0/upsert-user` accepts. A profile is well under 2 kB. */
 export const MAX_UPSERT_BODY_BYTES = 16 * 1024;
 
@@ -36,6 +39,22 @@ export const upsertUserRoute = httpAction(async (ctx, request) => {
   const checked = validateBody(upsertBody, signed.json, "upsert body");
   if (checked instanceof Response) return checked;
   const args = checked.value;
+  const org = args.organization;
+  if (
+    org &&
+    (org.id === "" ||
+      org.id.length > 256 ||
+      org.name.length > 256 ||
+      (org.displayName?.length ?? 0) > 256 ||
+      org.roles.length > MAX_LOGIN_ROLES ||
+      org.roles.some((r) => r === "" || r.length > 256))
+  ) {
+    return jsonError(
+      400,
+      "invalid_body",
+      `organization: id, name and displayName must be 1 to 256 characters, and roles at most ${MAX_LOGIN_ROLES} non-empty names.`,
+    );
+  }
 
   let issuer: string;
   try {

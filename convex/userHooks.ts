@@ -2,7 +2,8 @@
  * Hooks for the host app. Edit this file to run your own code when this module changes users.
  *
  * `onUserDeleted` runs when a user deleted in Auth0 is removed from `users` (a `user.deleted`
- * event, or any later path that calls `deleteUser` in convex/users.ts). It runs:
+ * event, or any later path that calls `deleteUser` in convex/users.ts). It receives the user's
+ * organization memberships, which are removed with the row. It runs:
  * - exactly once per removed row: a redelivered or late event whose row is already gone does not
  *   call it again;
  * - inside the same mutation as the removal, just before the row is deleted, so the row can still
@@ -26,4 +27,8 @@ import type { MutationCtx } from "./_generated/server";
 import type { Doc } from "./_generated/dataModel";
 
 /** Cascade for a deleted user; the default keeps the app's other data untouched. */
-export async function onUserDeleted(_ctx: MutationCtx, _user: Doc<"users">): Promise<void> {}
+export async function onUserDeleted(
+  _ctx: MutationCtx,
+  _user: Doc<"users">,
+  _related: { memberships: Doc<"memberships">[] },
+): Promise<void> {}

@@ -17,6 +17,12 @@ import {
 } from "./tokenIdentifier";
 import { parseAuth0Time } from "./auth0Profile";
 import { onUserDeleted } from "./userHooks";
+import {
+  linkMemberships,
+  removeUserMemberships,
+  setMembership,
+  upsertOrganization,
+} from "./orgWrites";
 
 const nullable = <T extends ReturnType<typeof v.string> | ReturnType<typeof v.boolean>>(x: T) =>
   v.optional(v.union(x, v.null()));
@@ -37,10 +43,21 @@ export const auth0ProfileFields = {
   auth0UpdatedAt: v.optional(v.number()),
 };
 
-/** Body of `POST /auth0/upsert-user`: an identifier plus the profile facts. */
+/** The organization a login went through, as the Action reports it (`event.organization` and
+ * `event.authorization.roles`, which hold only that organization's member roles). */
+export const loginOrganization = v.object({
+  id: v.string(),
+  name: v.string(),
+  displayName: v.optional(v.string()),
+  roles: v.array(v.string()),
+});
+
+/** Body of `POST /auth0/upsert-user`: an identifier, the profile facts and, for a login through
+ * an organization, the organization and the member's roles in it. */
 export const upsertBodyFields = {
   tokenIdentifier: v.string(),
   ...auth0ProfileFields,
+  organization: v.optional(loginOrganization),
 };
 
 export const upsertArgs = {
@@ -108,7 +125,7 @@ export function trustedProfileTime(row: Doc<"users">, now: number = Date.now()) 
 }
 
 /** A tombstone's deletion time, or when it was written if its `deletedAt` lies in the future. */
-function trustedDeletionTime(tombstone: Doc<"userTombstones">, now: number): number {
+export function trustedDeletionTime(tombstone: Doc<"userTombstones">, now: number): number {
   return isFromTheFuture(tombstone.deletedAt, now) ? tombstone._creationTime : tombstone.deletedAt;
 }
 
@@ -236,7 +253,10 @@ export async function upsertUser(
     }
     if (args.auth0UpdatedAt !== undefined) row.auth0UpdatedAt = args.auth0UpdatedAt;
     if (args.login) row.lastActiveAt = now;
-    return { userId: await ctx.db.insert("users", row), created: true, updated: false };
+    const userId = await ctx.db.insert("users", row);
+    // Memberships recorded before the user had a row (an event first) now point at it.
+    await linkMemberships(ctx, subject, userId);
+    return { userId, created: true, updated: false };
   }
 
   const patch: Partial<Doc<"users">> = {};
@@ -272,7 +292,8 @@ export async function upsertUser(
 /**
  * Removes a user deleted in Auth0: the one place a `users` row is removed. For every row of
  * `auth0UserId` under a configured issuer it calls the host app's `onUserDeleted` hook
- * (convex/userHooks.ts) and deletes the row, all in the caller's transaction, and keeps a tombstone
+ * (convex/userHooks.ts, which also sees the user's memberships) and deletes the row and the
+ * user's memberships, all in the caller's transaction, and keeps a tombstone
  * (`deletedAt`, `eventId`) so that no older profile brings the user back (see {@link upsertUser}).
  *
  * A deletion older than the stored profile (`auth0UpdatedAt > deletedAt`: the same user_id was
@@ -309,10 +330,15 @@ export async function deleteUser(
   if (rows.some((row) => (trustedProfileTime(row, now) ?? -Infinity) > deletedAt)) {
     return { removed: 0, superseded: true };
   }
+  const memberships = await ctx.db
+    .query("memberships")
+    .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", args.auth0UserId))
+    .collect();
   for (const row of rows) {
-    await onUserDeleted(ctx, row);
+    await onUserDeleted(ctx, row, { memberships });
     await ctx.db.delete("users", row._id);
   }
+  await removeUserMemberships(ctx, args.auth0UserId);
 
   const tombstone = await ctx.db
     .query("userTombstones")
@@ -376,8 +402,27 @@ export function profileFromIdentity(identity: UserIdentity): UpsertArgs {
 export const upsertFromAuth0 = internalMutation({
   args: upsertArgs,
   returns: v.object({ userId: v.id("users"), created: v.boolean() }),
-  handler: async (ctx, args) => {
+  handler: async (ctx, { organization, ...args }) => {
     const { userId, created } = await upsertUser(ctx, args);
+    if (organization) {
+      // A login through an organization shows it, and the membership with exactly these roles,
+      // as of now: both become current in the same transaction as the user.
+      const at = Date.now();
+      const auth0UserId = parseTokenIdentifier(args.tokenIdentifier).subject;
+      await upsertOrganization(
+        ctx,
+        {
+          auth0OrgId: organization.id,
+          name: organization.name,
+          displayName: organization.displayName || null,
+        },
+        at,
+      );
+      await setMembership(ctx, { auth0OrgId: organization.id, auth0UserId }, at, {
+        kind: "roles",
+        roles: organization.roles,
+      });
+    }
     return { userId, created };
   },
 });

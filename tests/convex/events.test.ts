@@ -201,9 +201,9 @@ describe("POST /auth0/events: unknown and test events are acknowledged and ignor
   test("an unknown type: 200, recorded as ignored, no user written", async () => {
     const t = newT();
     const event = cloudEvent({
-      type: "organization.created",
+      type: "connection.created",
       time: minutesAgo(1),
-      object: { id: "org_1", name: "acme" },
+      object: { id: "con_1", name: "github" },
     });
     const res = await deliver(t, event);
     expect(res.status).toBe(200);

@@ -127,3 +127,14 @@ export async function expectNothingWritten(t: T, expect: typeof import("vitest")
   expect(all.events).toEqual([]);
   expect(all.tombstones).toEqual([]);
 }
+
+/** A small seeded generator (mulberry32): the property tests replay the same histories. */
+export function prng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(a ^ (a >>> 15), 1 | a);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
+}

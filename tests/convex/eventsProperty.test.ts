@@ -18,7 +18,7 @@ import type { Doc } from "../../convex/_generated/dataModel";
 import schema from "../../convex/schema";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
 import { PROFILE_KEYS } from "../../convex/users";
-import { cloudEvent, deliver, DOMAIN, setEventsEnv, tables, type T } from "./eventsFixtures";
+import { cloudEvent, deliver, DOMAIN, prng, setEventsEnv, tables, type T } from "./eventsFixtures";
 
 const modules = import.meta.glob("../../convex/**/*.*s");
 
@@ -71,17 +71,6 @@ const historyArb = fc.record({
   ops: fc.array(opArb, { minLength: 300, maxLength: 400 }),
   shuffleSeed: fc.integer(),
 });
-
-/** Deterministic PRNG for the delivery order (mulberry32). */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Delivery =
   | { kind: "event"; event: Record<string, unknown> }
@@ -215,7 +204,7 @@ function buildHistory(ops: ValueOf<typeof opArb>[]) {
     kind: "event",
     event: { ...event("user.created", { user_id: "auth0|test" }), a0purpose: "test" },
   });
-  deliveries.push({ kind: "event", event: event("organization.created", { id: "org_1" }) });
+  deliveries.push({ kind: "event", event: event("connection.created", { id: "con_1" }) });
   return { deliveries, finalState, eventCount: eventNo, stats, forgedIds };
 }
 

@@ -1,0 +1,343 @@
+/**
+ * The one place `organizations` and `memberships` rows are written or removed. Every path (a login
+ * through an organization, Event Stream organization events, the reconcile) calls these
+ * functions with the time of the Auth0 state it carries:
+ *
+ * - **Ordered.** A change older than what a row holds changes nothing (`superseded`). Member
+ *   events carry no `updated_at`, so the event's `time` orders them; a login or a listing uses
+ *   the time it saw Auth0. Each role keeps its own latest time, so a late `role.assigned` cannot
+ *   undo a newer `role.deleted`.
+ * - **Deletions stick.** Deleting an organization or removing a member leaves a tombstone: a late
+ *   `member.added` (or any older change) never brings them back. A deleted user's tombstone
+ *   (convex/users.ts) keeps their memberships from coming back too.
+ * - **No time from the future**: a change dated more than `MAX_CLOCK_SKEW_MS` ahead throws
+ *   `timestamp_in_future`; a deletion time in the future is clamped to now.
+ * - Idempotent: applying the same change twice writes nothing the second time.
+ */
+import { ConvexError } from "convex/values";
+import type { Doc, Id } from "./_generated/dataModel";
+import type { MutationCtx } from "./_generated/server";
+import { parseTokenIdentifier } from "./tokenIdentifier";
+import {
+  deploymentIssuers,
+  isFromTheFuture,
+  MAX_CLOCK_SKEW_MS,
+  TIMESTAMP_IN_FUTURE,
+  trustedDeletionTime,
+} from "./users";
+
+/** What a write did. */
+export type OrgWriteOutcome = "applied" | "unchanged" | "superseded";
+
+/** An organization as Auth0 describes it. `null` clears an optional fact; absent keeps it. */
+export interface OrganizationFacts {
+  auth0OrgId: string;
+  name: string;
+  displayName?: string | null;
+  metadata?: Record<string, string> | null;
+}
+
+/** What is known about one membership at a time. */
+export type MembershipChange =
+  /** The user is a member (`member.added`). */
+  | { kind: "member" }
+  /** The user is a member with exactly these roles (a login through the organization, a listing). */
+  | { kind: "roles"; roles: string[] }
+  /** One role assigned or removed (`member.role.assigned` / `member.role.deleted`): only members
+   * hold roles, so it also shows the membership. */
+  | { kind: "role"; name: string; present: boolean };
+
+function refuseFuture(at: number, now: number): void {
+  if (!Number.isFinite(at) || isFromTheFuture(at, now)) {
+    throw new ConvexError({
+      code: TIMESTAMP_IN_FUTURE,
+      message: `the change is dated more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes in the future: it cannot be ordered`,
+    });
+  }
+}
+
+async function tombstoneOf(ctx: MutationCtx, auth0OrgId: string, auth0UserId?: string) {
+  return ctx.db
+    .query("organizationTombstones")
+    .withIndex("by_org_user", (q) => q.eq("auth0OrgId", auth0OrgId).eq("auth0UserId", auth0UserId))
+    .first();
+}
+
+/** Keeps the later deletion time of a tombstone (creating it when there is none). */
+async function keepTombstone(
+  ctx: MutationCtx,
+  auth0OrgId: string,
+  auth0UserId: string | undefined,
+  deletedAt: number,
+) {
+  const existing = await tombstoneOf(ctx, auth0OrgId, auth0UserId);
+  if (!existing) {
+    await ctx.db.insert("organizationTombstones", {
+      auth0OrgId,
+      ...(auth0UserId !== undefined ? { auth0UserId } : {}),
+      deletedAt,
+    });
+  } else if (deletedAt > existing.deletedAt) {
+    await ctx.db.patch("organizationTombstones", existing._id, { deletedAt });
+  }
+}
+
+async function organizationRow(ctx: MutationCtx, auth0OrgId: string) {
+  return ctx.db
+    .query("organizations")
+    .withIndex("by_auth0_org_id", (q) => q.eq("auth0OrgId", auth0OrgId))
+    .first();
+}
+
+/** Creates or updates an organization from facts dated `at` (ms). */
+export async function upsertOrganization(
+  ctx: MutationCtx,
+  facts: OrganizationFacts,
+  at: number,
+): Promise<OrgWriteOutcome> {
+  const now = Date.now();
+  refuseFuture(at, now);
+  const dead = await tombstoneOf(ctx, facts.auth0OrgId);
+  if (dead && at <= dead.deletedAt) return "superseded";
+  if (dead) await ctx.db.delete("organizationTombstones", dead._id);
+
+  const existing = await organizationRow(ctx, facts.auth0OrgId);
+  if (!existing) {
+    await ctx.db.insert("organizations", {
+      auth0OrgId: facts.auth0OrgId,
+      name: facts.name,
+      ...(facts.displayName ? { displayName: facts.displayName } : {}),
+      ...(facts.metadata ? { metadata: facts.metadata } : {}),
+      auth0At: at,
+      createdAt: now,
+      updatedAt: now,
+    });
+    return "applied";
+  }
+  if (existing.auth0At > at) return "superseded";
+  const patch: Partial<Doc<"organizations">> = {};
+  if (existing.name !== facts.name) patch.name = facts.name;
+  if (
+    facts.displayName !== undefined &&
+    (facts.displayName || undefined) !== existing.displayName
+  ) {
+    patch.displayName = facts.displayName || undefined;
+  }
+  if (
+    facts.metadata !== undefined &&
+    JSON.stringify(facts.metadata ?? undefined) !== JSON.stringify(existing.metadata)
+  ) {
+    patch.metadata = facts.metadata ?? undefined;
+  }
+  const changed = Object.keys(patch).length > 0;
+  if (changed) patch.updatedAt = now;
+  if (at > existing.auth0At) patch.auth0At = at;
+  if (Object.keys(patch).length > 0) await ctx.db.patch("organizations", existing._id, patch);
+  return changed ? "applied" : "unchanged";
+}
+
+/**
+ * Deletes an organization and every membership in it, and keeps a tombstone. A deletion older
+ * than the stored state is `superseded`.
+ */
+export async function deleteOrganization(
+  ctx: MutationCtx,
+  auth0OrgId: string,
+  at: number,
+): Promise<{ outcome: OrgWriteOutcome; removedMemberships: number }> {
+  const deletedAt = Math.min(at, Date.now());
+  const existing = await organizationRow(ctx, auth0OrgId);
+  if (existing && existing.auth0At > deletedAt) {
+    return { outcome: "superseded", removedMemberships: 0 };
+  }
+  const members = await ctx.db
+    .query("memberships")
+    .withIndex("by_org", (q) => q.eq("auth0OrgId", auth0OrgId))
+    .collect();
+  for (const m of members) await ctx.db.delete("memberships", m._id);
+  if (existing) await ctx.db.delete("organizations", existing._id);
+  await keepTombstone(ctx, auth0OrgId, undefined, deletedAt);
+  return {
+    outcome: existing || members.length > 0 ? "applied" : "unchanged",
+    removedMemberships: members.length,
+  };
+}
+
+/** The user's row under an issuer this deployment trusts, if it has one. */
+async function userRowFor(ctx: MutationCtx, auth0UserId: string): Promise<Id<"users"> | undefined> {
+  const issuers = deploymentIssuers();
+  const rows = await ctx.db
+    .query("users")
+    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", auth0UserId))
+    .take(16);
+  return rows.find((row) => {
+    try {
+      return issuers.includes(parseTokenIdentifier(row.tokenIdentifier).issuer);
+    } catch {
+      return false;
+    }
+  })?._id;
+}
+
+/** Applies `change` to the role times; returns the new times, or null when it is superseded. */
+function nextRoleTimes(
+  times: Doc<"memberships">["roleTimes"],
+  change: MembershipChange,
+  at: number,
+): Doc<"memberships">["roleTimes"] | null {
+  const byName = new Map(times.map((t) => [t.name, { ...t }]));
+  if (change.kind === "role") {
+    const entry = byName.get(change.name);
+    if (entry && entry.at > at) return null;
+    byName.set(change.name, { name: change.name, present: change.present, at });
+  } else if (change.kind === "roles") {
+    const wanted = new Set(change.roles);
+    for (const name of wanted) {
+      const entry = byName.get(name);
+      if (!entry || entry.at <= at) byName.set(name, { name, present: true, at });
+    }
+    for (const entry of byName.values()) {
+      if (!wanted.has(entry.name) && entry.present && entry.at <= at) {
+        byName.set(entry.name, { ...entry, present: false, at });
+      }
+    }
+  }
+  return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Records that `auth0UserId` is a member of `auth0OrgId` at `at`, with the role information of
+ * `change`. Refused (`superseded`) when the organization was deleted, the membership removed or
+ * the user deleted at or after `at`.
+ */
+export async function setMembership(
+  ctx: MutationCtx,
+  ids: { auth0OrgId: string; auth0UserId: string },
+  at: number,
+  change: MembershipChange,
+): Promise<OrgWriteOutcome> {
+  const now = Date.now();
+  refuseFuture(at, now);
+  const orgDead = await tombstoneOf(ctx, ids.auth0OrgId);
+  if (orgDead && at <= orgDead.deletedAt) return "superseded";
+  const removed = await tombstoneOf(ctx, ids.auth0OrgId, ids.auth0UserId);
+  if (removed && at <= removed.deletedAt) return "superseded";
+  const userDead = await ctx.db
+    .query("userTombstones")
+    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", ids.auth0UserId))
+    .first();
+  if (userDead && at <= trustedDeletionTime(userDead, now)) return "superseded";
+  if (removed) await ctx.db.delete("organizationTombstones", removed._id);
+
+  const existing = await ctx.db
+    .query("memberships")
+    .withIndex("by_org", (q) =>
+      q.eq("auth0OrgId", ids.auth0OrgId).eq("auth0UserId", ids.auth0UserId),
+    )
+    .first();
+  // A change from before the last removal belongs to the earlier membership.
+  if (existing?.notBefore !== undefined && at <= existing.notBefore) return "superseded";
+  const roleTimes = nextRoleTimes(existing?.roleTimes ?? [], change, at);
+  if (roleTimes === null && existing && existing.auth0At >= at) return "superseded";
+  const times = roleTimes ?? existing?.roleTimes ?? [];
+  const roles = times.filter((t) => t.present).map((t) => t.name);
+
+  if (!existing) {
+    const userId = await userRowFor(ctx, ids.auth0UserId);
+    await ctx.db.insert("memberships", {
+      ...(userId ? { userId } : {}),
+      auth0UserId: ids.auth0UserId,
+      auth0OrgId: ids.auth0OrgId,
+      roles,
+      roleTimes: times,
+      auth0At: at,
+      ...(removed ? { notBefore: removed.deletedAt } : {}),
+      createdAt: now,
+      updatedAt: now,
+    });
+    return "applied";
+  }
+  const patch: Partial<Doc<"memberships">> = {};
+  if (JSON.stringify(roles) !== JSON.stringify(existing.roles)) patch.roles = roles;
+  if (JSON.stringify(times) !== JSON.stringify(existing.roleTimes)) patch.roleTimes = times;
+  if (at > existing.auth0At) patch.auth0At = at;
+  if (!existing.userId) {
+    const userId = await userRowFor(ctx, ids.auth0UserId);
+    if (userId) patch.userId = userId;
+  }
+  const changed = patch.roles !== undefined || patch.userId !== undefined;
+  if (changed) patch.updatedAt = now;
+  if (Object.keys(patch).length > 0) await ctx.db.patch("memberships", existing._id, patch);
+  if (roleTimes === null) return "superseded";
+  return changed ? "applied" : "unchanged";
+}
+
+/**
+ * Removes a membership (`member.deleted`, a listing without it) and keeps a tombstone. Older than
+ * the membership's latest sighting: `superseded` (the user was added again since).
+ */
+export async function removeMembership(
+  ctx: MutationCtx,
+  ids: { auth0OrgId: string; auth0UserId: string },
+  at: number,
+): Promise<OrgWriteOutcome> {
+  const deletedAt = Math.min(at, Date.now());
+  const existing = await ctx.db
+    .query("memberships")
+    .withIndex("by_org", (q) =>
+      q.eq("auth0OrgId", ids.auth0OrgId).eq("auth0UserId", ids.auth0UserId),
+    )
+    .first();
+  if (existing && existing.auth0At > deletedAt) {
+    // The user was added again after this removal. The earlier membership's roles ended here,
+    // even those whose own removal never arrives (a removed member's roles go with them).
+    const roleTimes = existing.roleTimes.map((t) =>
+      t.present && t.at < deletedAt ? { ...t, present: false, at: deletedAt } : t,
+    );
+    const roles = roleTimes.filter((t) => t.present).map((t) => t.name);
+    const notBefore = Math.max(existing.notBefore ?? -Infinity, deletedAt);
+    if (
+      notBefore !== existing.notBefore ||
+      JSON.stringify(roleTimes) !== JSON.stringify(existing.roleTimes)
+    ) {
+      await ctx.db.patch("memberships", existing._id, {
+        roleTimes,
+        roles,
+        notBefore,
+        ...(roles.length !== existing.roles.length ? { updatedAt: Date.now() } : {}),
+      });
+    }
+    return "superseded";
+  }
+  if (existing) await ctx.db.delete("memberships", existing._id);
+  await keepTombstone(ctx, ids.auth0OrgId, ids.auth0UserId, deletedAt);
+  return existing ? "applied" : "unchanged";
+}
+
+/** Every membership of a user, removed with the user (called by `deleteUser`); returns them. */
+export async function removeUserMemberships(
+  ctx: MutationCtx,
+  auth0UserId: string,
+): Promise<Doc<"memberships">[]> {
+  const rows = await ctx.db
+    .query("memberships")
+    .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
+    .collect();
+  for (const row of rows) await ctx.db.delete("memberships", row._id);
+  return rows;
+}
+
+/** Points a new user row's memberships (recorded before it existed) at it. */
+export async function linkMemberships(
+  ctx: MutationCtx,
+  auth0UserId: string,
+  userId: Id<"users">,
+): Promise<void> {
+  const rows = await ctx.db
+    .query("memberships")
+    .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
+    .collect();
+  for (const row of rows) {
+    if (!row.userId) await ctx.db.patch("memberships", row._id, { userId });
+  }
+}

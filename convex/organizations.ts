@@ -1,0 +1,152 @@
+/**
+ * Organizations for the host app: which organizations the signed-in user belongs to and with which
+ * roles, the organization of the current token, and a guard for organization roles. Everything
+ * here reads the `organizations` and `memberships` cache (kept in step with Auth0 by logins, events
+ * and the reconcile, see convex/orgWrites.ts): no Management API call at request time.
+ *
+ * @example
+ * export const deleteProject = mutation({
+ *   args: { projectId: v.id("projects") },
+ *   handler: async (ctx, { projectId }) => {
+ *     const { organization } = await requireOrgRole(ctx, "admin");
+ *     const project = await ctx.db.get("projects", projectId);
+ *     if (project?.auth0OrgId !== organization.auth0OrgId) throw new ConvexError("not found");
+ *     await ctx.db.delete("projects", projectId);
+ *   },
+ * });
+ */
+import type { UserIdentity } from "convex/server";
+import { ConvexError, v } from "convex/values";
+import type { Doc } from "./_generated/dataModel";
+import { query, type QueryCtx } from "./_generated/server";
+import { getCurrentUser } from "./users";
+
+/** An organization and the member's roles in it, as the queries return them. */
+export const membershipView = v.object({
+  auth0OrgId: v.string(),
+  name: v.optional(v.string()),
+  displayName: v.optional(v.string()),
+  roles: v.array(v.string()),
+});
+
+/**
+ * The organization of the current ID token: Auth0's own `org_id` claim (present for every login
+ * through an organization), else a namespaced `<ns>/org_id` set by the Action's CLAIMS_NAMESPACE.
+ */
+export function tokenOrganizationId(identity: UserIdentity): string | undefined {
+  if (typeof identity.org_id === "string" && identity.org_id !== "") return identity.org_id;
+  for (const [key, value] of Object.entries(identity)) {
+    if (key.endsWith("/org_id") && typeof value === "string" && value !== "") return value;
+  }
+  return undefined;
+}
+
+async function organizationOf(ctx: QueryCtx, auth0OrgId: string) {
+  return ctx.db
+    .query("organizations")
+    .withIndex("by_auth0_org_id", (q) => q.eq("auth0OrgId", auth0OrgId))
+    .first();
+}
+
+function view(m: Doc<"memberships">, org: Doc<"organizations"> | null) {
+  return {
+    auth0OrgId: m.auth0OrgId,
+    ...(org ? { name: org.name } : {}),
+    ...(org?.displayName ? { displayName: org.displayName } : {}),
+    roles: m.roles,
+  };
+}
+
+/** Every membership of `user`, with its organization (when the cache has it). */
+export async function getMemberships(ctx: QueryCtx, user: Doc<"users">) {
+  const rows = await ctx.db
+    .query("memberships")
+    .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", user.auth0UserId))
+    .collect();
+  return Promise.all(
+    rows.map(async (m) => ({
+      membership: m,
+      organization: await organizationOf(ctx, m.auth0OrgId),
+    })),
+  );
+}
+
+/**
+ * The organization of the current token and the user's membership in it: `null` when signed out,
+ * when the token names no organization, or when the user is not (yet) a member in the cache.
+ */
+export async function getCurrentOrganization(ctx: QueryCtx) {
+  const identity = await ctx.auth.getUserIdentity();
+  if (!identity) return null;
+  const auth0OrgId = tokenOrganizationId(identity);
+  if (!auth0OrgId) return null;
+  const user = await getCurrentUser(ctx);
+  if (!user) return null;
+  const membership = await ctx.db
+    .query("memberships")
+    .withIndex("by_org", (q) => q.eq("auth0OrgId", auth0OrgId).eq("auth0UserId", user.auth0UserId))
+    .first();
+  if (!membership) return null;
+  return { user, membership, organization: await organizationOf(ctx, auth0OrgId) };
+}
+
+/**
+ * Returns the current organization when the signed-in user holds `role` in it; otherwise throws a
+ * `ConvexError` whose `code` says why: `not_signed_in`, `no_organization` (the token names none:
+ * sign in through an organization), `not_a_member`, or `missing_role`.
+ */
+export async function requireOrgRole(ctx: QueryCtx, role: string) {
+  const identity = await ctx.auth.getUserIdentity();
+  if (!identity) {
+    throw new ConvexError({ code: "not_signed_in", message: "Sign in first." });
+  }
+  const auth0OrgId = tokenOrganizationId(identity);
+  if (!auth0OrgId) {
+    throw new ConvexError({
+      code: "no_organization",
+      message: "This needs an organization: sign in through one.",
+    });
+  }
+  const current = await getCurrentOrganization(ctx);
+  if (!current) {
+    throw new ConvexError({
+      code: "not_a_member",
+      message: `You are not a member of organization ${auth0OrgId}.`,
+    });
+  }
+  if (!current.membership.roles.includes(role)) {
+    const name = current.organization?.displayName ?? current.organization?.name ?? auth0OrgId;
+    throw new ConvexError({
+      code: "missing_role",
+      message: `This needs the role "${role}" in ${name}.`,
+    });
+  }
+  return {
+    user: current.user,
+    organization: current.organization ?? { auth0OrgId, name: auth0OrgId },
+    roles: current.membership.roles,
+  };
+}
+
+/** The signed-in user's organizations and roles (empty when signed out or not stored yet). */
+export const mine = query({
+  args: {},
+  returns: v.array(membershipView),
+  handler: async (ctx) => {
+    const user = await getCurrentUser(ctx);
+    if (!user) return [];
+    return (await getMemberships(ctx, user)).map(({ membership, organization }) =>
+      view(membership, organization),
+    );
+  },
+});
+
+/** The organization of the current token with the user's roles in it, or null. */
+export const current = query({
+  args: {},
+  returns: v.union(membershipView, v.null()),
+  handler: async (ctx) => {
+    const current = await getCurrentOrganization(ctx);
+    return current ? view(current.membership, current.organization) : null;
+  },
+});
