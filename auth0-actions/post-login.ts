@@ -34,6 +34,8 @@ const RETRY_DELAY_MS = 50;
  * broken or hostile host, and reading it whole would spend the memory every Action of the flow
  * shares (a gzip reply can inflate a thousandfold). */
 export const MAX_REPLY_BYTES = 8 * 1024;
+/** Most organization roles sent (the route accepts 100). */
+const MAX_ORGANIZATION_ROLES = 100;
 // Auth0 silently drops custom claims under these domains.
 const RESERVED_CLAIM_HOSTS = /(^|\.)(auth0\.com|webtask\.io|webtask\.run)$/i;
 
@@ -141,7 +143,22 @@ async function upsertUser(event: Event, notes: string[], redact: string[]): Prom
   } catch (err) {
     return fail(`cannot build the user's tokenIdentifier: ${describeError(err)}`);
   }
-  const body = JSON.stringify({ tokenIdentifier: key, ...profileFromAuth0User(event.user) });
+  const org = event.organization;
+  const body = JSON.stringify({
+    tokenIdentifier: key,
+    ...profileFromAuth0User(event.user),
+    // During an organization login, event.authorization.roles holds that organization's roles.
+    ...(org?.id && org.name
+      ? {
+          organization: {
+            id: org.id,
+            name: org.name,
+            ...(org.display_name ? { displayName: org.display_name } : {}),
+            roles: [...(event.authorization?.roles ?? [])].slice(0, MAX_ORGANIZATION_ROLES),
+          },
+        }
+      : {}),
+  });
   const endpoint = audienceFor(site.origin, UPSERT_USER_PATH);
 
   const started = Date.now();

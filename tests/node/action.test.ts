@@ -281,7 +281,19 @@ describe("logins against the local Convex deployment", () => {
       "https://myapp.example.com/org_name": "Acme Inc.",
       "https://myapp.example.com/roles": ["admin", "billing"],
     });
-    expect(await users()).toHaveLength(1);
+    const rows = await users();
+    expect(rows).toHaveLength(1);
+    // The same signed request made the organization and the membership current in Convex.
+    const org = await convex.t.run(async (ctx) => ({
+      organizations: await ctx.db.query("organizations").collect(),
+      memberships: await ctx.db.query("memberships").collect(),
+    }));
+    expect(org.organizations).toMatchObject([
+      { auth0OrgId: "org_7Hq2", name: "acme", displayName: "Acme Inc." },
+    ]);
+    expect(org.memberships).toMatchObject([
+      { auth0OrgId: "org_7Hq2", userId: rows[0]._id, roles: ["admin", "billing"] },
+    ]);
   });
 
   test("org_name falls back to the slug when the organization has no display name", async () => {
