@@ -134,6 +134,7 @@ async function main(): Promise<number> {
           localHeader,
           origin: url.origin,
           eventsExpected,
+          organizationEvents: env.AUTH0_EVENTS_ORGANIZATIONS === "true",
           redeliver: flags.booleans.has("redeliver"),
         })
       ).forEach(report);

@@ -400,6 +400,37 @@ describe("event stream planning", () => {
     ).toBeUndefined();
   });
 
+  it("with AUTH0_EVENTS_ORGANIZATIONS=true, subscribes the stream to the organization events too", () => {
+    const withOrgs = readDeployInputs(
+      { ...baseEnv, AUTH0_EVENTS_TOKEN: EVENTS_TOKEN, AUTH0_EVENTS_ORGANIZATIONS: "true" },
+      spec,
+    );
+    const create = planEventStream(streamSpec, withOrgs, [], undefined);
+    expect(create.subscriptions).toEqual([
+      "user.created",
+      "user.updated",
+      "user.deleted",
+      "organization.created",
+      "organization.updated",
+      "organization.deleted",
+      "organization.member.added",
+      "organization.member.deleted",
+      "organization.member.role.assigned",
+      "organization.member.role.deleted",
+    ]);
+    // A stream subscribed to the user events only is updated to add them.
+    expect(planEventStream(streamSpec, withOrgs, [tenantStream()], undefined)).toMatchObject({
+      change: "update",
+      reasons: ["the subscriptions are [user.deleted, user.created, user.updated]"],
+    });
+    expect(() =>
+      readDeployInputs(
+        { ...baseEnv, AUTH0_EVENTS_TOKEN: EVENTS_TOKEN, AUTH0_EVENTS_ORGANIZATIONS: "yes" },
+        spec,
+      ),
+    ).toThrow(/AUTH0_EVENTS_ORGANIZATIONS must be true or false/);
+  });
+
   it("is off without a token, and otherwise creates, keeps or updates the stream", () => {
     expect(planEventStream(streamSpec, inputs(undefined), undefined, undefined).change).toBe("off");
     const on = inputs(EVENTS_TOKEN);

@@ -60,6 +60,8 @@ export interface DeployInputs {
   commit: string;
   /** The event stream's bearer token; undefined when unset (the stream is then left out). */
   eventsToken: string | undefined;
+  /** AUTH0_EVENTS_ORGANIZATIONS=true: the stream also carries the organization events. */
+  organizationEvents: boolean;
 }
 
 /**
@@ -147,6 +149,10 @@ export function readDeployInputs(
       );
     }
   }
+  const orgEvents = get("AUTH0_EVENTS_ORGANIZATIONS");
+  if (orgEvents !== undefined && orgEvents !== "true" && orgEvents !== "false") {
+    problems.push("AUTH0_EVENTS_ORGANIZATIONS must be true or false");
+  }
   const rawPosition = positionOverride ?? get("AUTH0_ACTION_BINDING_POSITION");
   const position = parsePosition(rawPosition);
   if (!position) {
@@ -164,6 +170,7 @@ export function readDeployInputs(
     position: position as BindingPosition,
     commit: deployCommit(get("GITHUB_SHA") ?? get("DEPLOY_COMMIT")),
     eventsToken,
+    organizationEvents: orgEvents === "true",
   };
 }
 

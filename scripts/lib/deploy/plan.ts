@@ -8,6 +8,7 @@
  * whether anything changed without ever reading a secret back.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { ORGANIZATION_EVENT_TYPES } from "../../../convex/orgEvents";
 import type { TenantAction, TenantBinding, TenantEventStream } from "../managementApi";
 import type { BindingPosition, DeployInputs, LocalBundle } from "./inputs";
 import {
@@ -127,6 +128,17 @@ export interface EventStreamPlan {
   tenant: TenantEventStream | null;
 }
 
+/**
+ * The event types the stream subscribes to: tenant.yaml's (the user events), and the organization
+ * events when organizations are synced (AUTH0_EVENTS_ORGANIZATIONS=true).
+ */
+export function streamSubscriptions(spec: EventStreamSpec, organizations: boolean): string[] {
+  const extra = organizations
+    ? ORGANIZATION_EVENT_TYPES.filter((t) => !spec.subscriptions.includes(t))
+    : [];
+  return [...spec.subscriptions, ...extra];
+}
+
 /** The same event types, in any order. */
 const sameSet = (a: string[], b: string[]) =>
   JSON.stringify([...new Set(a)].sort()) === JSON.stringify([...new Set(b)].sort());
@@ -152,7 +164,7 @@ export function planEventStream(
     name: spec.name,
     tokenVariable: spec.tokenVariable,
     endpoint: eventStreamEndpoint(spec, inputs),
-    subscriptions: spec.subscriptions,
+    subscriptions: streamSubscriptions(spec, inputs.organizationEvents),
   };
   if (inputs.eventsToken === undefined || streams === undefined) {
     return { ...base, change: "off", reasons: [], tenant: null };
@@ -172,7 +184,7 @@ export function planEventStream(
       `the event stream "${spec.name}" (${tenant.id}) has a ${tenant.destinationType ?? "unknown"} destination, which cannot be changed into a webhook: delete or rename it`,
     ]);
   }
-  const reasons = eventStreamDifferences(tenant, base.endpoint, spec.subscriptions).map(
+  const reasons = eventStreamDifferences(tenant, base.endpoint, base.subscriptions).map(
     (d) => d.found,
   );
   if (force && reasons.length === 0) reasons.push(force);

@@ -15,7 +15,7 @@ import {
   redeliverFailed,
   type FailedDelivery,
 } from "../managementApi";
-import { eventStreamDifferences } from "../deploy/plan";
+import { eventStreamDifferences, streamSubscriptions } from "../deploy/plan";
 import { TRIGGER_ID, type TenantSpec } from "../deploy/spec";
 
 export interface TenantCheckOptions {
@@ -26,6 +26,8 @@ export interface TenantCheckOptions {
   origin: string | undefined;
   /** AUTH0_EVENTS_TOKEN is set: the stream is expected. */
   eventsExpected: boolean;
+  /** AUTH0_EVENTS_ORGANIZATIONS=true: the stream also carries organization events. */
+  organizationEvents: boolean;
   redeliver: boolean;
 }
 
@@ -141,7 +143,7 @@ async function streamChecks(client: ManagementClient, o: TenantCheckOptions) {
   const differences = eventStreamDifferences(
     stream,
     endpoint ?? stream.endpoint ?? "",
-    declared.subscriptions,
+    streamSubscriptions(declared, o.organizationEvents),
   );
   if (differences.length > 0) {
     const disabled = stream.status !== "enabled";
