@@ -16,6 +16,12 @@ import {
   syncStatusRoute,
   syncUsersRoute,
 } from "./syncRoutes";
+import {
+  SYNC_ORGS_APPLY_PATH,
+  SYNC_ORGS_PAGE_PATH,
+  syncOrgsApplyRoute,
+  syncOrgsPageRoute,
+} from "./orgSyncRoutes";
 
 const http = httpRouter();
 
@@ -25,5 +31,7 @@ http.route({ path: EVENTS_PATH, method: "POST", handler: auth0EventsRoute });
 http.route({ path: SYNC_STATUS_PATH, method: "POST", handler: syncStatusRoute });
 http.route({ path: SYNC_USERS_PATH, method: "POST", handler: syncUsersRoute });
 http.route({ path: SYNC_APPLY_PATH, method: "POST", handler: syncApplyRoute });
+http.route({ path: SYNC_ORGS_PAGE_PATH, method: "POST", handler: syncOrgsPageRoute });
+http.route({ path: SYNC_ORGS_APPLY_PATH, method: "POST", handler: syncOrgsApplyRoute });
 
 export default http;

@@ -22,7 +22,8 @@ export const SYNC_APPLY_PATH = "/auth0/sync/apply";
 /** Largest body a sync route accepts: a batch of MAX_BATCH_ITEMS profiles is well under it. */
 export const MAX_SYNC_BODY_BYTES = 1024 * 1024;
 
-const signer = (route: string, path: string): SignedRouteOptions => ({
+/** How every sync route is signed: AUTH0_SYNC_SECRET, never the Action's secret. */
+export const syncSigner = (route: string, path: string): SignedRouteOptions => ({
   route,
   path,
   secretVariable: "AUTH0_SYNC_SECRET",
@@ -33,7 +34,7 @@ const signer = (route: string, path: string): SignedRouteOptions => ({
 });
 
 export const syncStatusRoute = httpAction(async (ctx, request) => {
-  const signed = await readSignedJson(request, signer("auth0/sync/status", SYNC_STATUS_PATH));
+  const signed = await readSignedJson(request, syncSigner("auth0/sync/status", SYNC_STATUS_PATH));
   if (signed instanceof Response) return signed;
   const checked = validateBody(v.object({}), signed.json, "status request");
   if (checked instanceof Response) return checked;
@@ -48,7 +49,7 @@ export const syncStatusRoute = httpAction(async (ctx, request) => {
 const pageRequest = v.object({ cursor: v.union(v.string(), v.null()), numItems: v.number() });
 
 export const syncUsersRoute = httpAction(async (ctx, request) => {
-  const signed = await readSignedJson(request, signer("auth0/sync/users", SYNC_USERS_PATH));
+  const signed = await readSignedJson(request, syncSigner("auth0/sync/users", SYNC_USERS_PATH));
   if (signed instanceof Response) return signed;
   const checked = validateBody(pageRequest, signed.json, "page request");
   if (checked instanceof Response) return checked;
@@ -78,7 +79,7 @@ export const syncUsersRoute = httpAction(async (ctx, request) => {
 const applyRequest = v.object(applyBatchArgs);
 
 export const syncApplyRoute = httpAction(async (ctx, request) => {
-  const signed = await readSignedJson(request, signer("auth0/sync/apply", SYNC_APPLY_PATH));
+  const signed = await readSignedJson(request, syncSigner("auth0/sync/apply", SYNC_APPLY_PATH));
   if (signed instanceof Response) return signed;
   const checked = validateBody(applyRequest, signed.json, "batch");
   if (checked instanceof Response) return checked;

@@ -20,6 +20,8 @@ import type * as eventsRoute from "../eventsRoute.js";
 import type * as http from "../http.js";
 import type * as httpCommon from "../httpCommon.js";
 import type * as orgEvents from "../orgEvents.js";
+import type * as orgSync from "../orgSync.js";
+import type * as orgSyncRoutes from "../orgSyncRoutes.js";
 import type * as orgWrites from "../orgWrites.js";
 import type * as organizations from "../organizations.js";
 import type * as pingRoute from "../pingRoute.js";
@@ -48,6 +50,8 @@ declare const fullApi: ApiFromModules<{
   http: typeof http;
   httpCommon: typeof httpCommon;
   orgEvents: typeof orgEvents;
+  orgSync: typeof orgSync;
+  orgSyncRoutes: typeof orgSyncRoutes;
   orgWrites: typeof orgWrites;
   organizations: typeof organizations;
   pingRoute: typeof pingRoute;

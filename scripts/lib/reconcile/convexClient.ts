@@ -6,6 +6,8 @@ import type { Doc } from "../../../convex/_generated/dataModel";
 import type { Auth0Profile } from "../../../convex/auth0Profile";
 import type { ApplyResult } from "../../../convex/sync";
 import { SYNC_APPLY_PATH, SYNC_STATUS_PATH, SYNC_USERS_PATH } from "../../../convex/syncRoutes";
+import type { OrgApplyResult } from "../../../convex/orgSync";
+import { SYNC_ORGS_APPLY_PATH, SYNC_ORGS_PAGE_PATH } from "../../../convex/orgSyncRoutes";
 import { signedPost, SignedPostError } from "../signedPost";
 import { ReconcileError } from "./errors";
 
@@ -23,6 +25,20 @@ export type UserRow = Doc<"users">;
 export interface Batch {
   upserts: { auth0UserId: string; profile: Auth0Profile }[];
   deletions: { auth0UserId: string; deletedAt: number }[];
+}
+
+/** A batch of organization changes, dated `at` (convex/orgSync.ts `orgBatchArgs`). */
+export interface OrgBatch {
+  at: number;
+  organizations: {
+    auth0OrgId: string;
+    name: string;
+    displayName: string | null;
+    metadata: Record<string, string> | null;
+  }[];
+  organizationDeletions: { auth0OrgId: string }[];
+  memberships: { auth0OrgId: string; auth0UserId: string; roles: string[] }[];
+  membershipRemovals: { auth0OrgId: string; auth0UserId: string }[];
 }
 
 /** Rows per page read from Convex. */
@@ -88,6 +104,34 @@ export class ConvexSyncClient {
       if (page.isDone) return;
       cursor = page.continueCursor;
     }
+  }
+
+  /** Every row of `organizations` or `memberships`, page by page. */
+  async *orgRows(
+    table: "organizations" | "memberships",
+    pageSize = PAGE_SIZE,
+  ): AsyncGenerator<Record<string, unknown>[]> {
+    let cursor: string | null = null;
+    for (;;) {
+      const page = (await this.post(SYNC_ORGS_PAGE_PATH, {
+        table,
+        cursor,
+        numItems: pageSize,
+      })) as {
+        rows: Record<string, unknown>[];
+        isDone: boolean;
+        continueCursor: string;
+      };
+      yield page.rows;
+      if (page.isDone) return;
+      cursor = page.continueCursor;
+    }
+  }
+
+  /** Applies one batch of organization changes (convex/orgSync.ts). */
+  async applyOrgs(batch: OrgBatch): Promise<OrgApplyResult[]> {
+    const json = (await this.post(SYNC_ORGS_APPLY_PATH, batch)) as { results: OrgApplyResult[] };
+    return json.results;
   }
 
   /** Applies one batch (at most {@link BATCH_SIZE} items is what callers send). */

@@ -37,6 +37,7 @@ import { createEventStreams, type StoredEventStream } from "./emulator/eventStre
 import { createEventDeliveries, type EventDeliveriesState } from "./emulator/eventDeliveries";
 import { createOidc, type OidcState } from "./emulator/oidc";
 import { createTickets, type TicketsState } from "./emulator/tickets";
+import { createOrganizations, type OrganizationsState } from "./emulator/organizations";
 import { createJobs, type JobsState } from "./emulator/jobs";
 import { createUsers, type UsersState } from "./emulator/users";
 
@@ -78,6 +79,9 @@ export const DEFAULT_SCOPES = [
   "create:users",
   "update:users",
   "create:user_tickets",
+  "read:organizations",
+  "read:organization_members",
+  "read:organization_member_roles",
 ];
 
 export interface EmulatorOptions {
@@ -139,6 +143,8 @@ export interface ManagementApiEmulator {
   passwords: UsersState["passwords"];
   /** Password-change tickets issued. */
   tickets: TicketsState["tickets"];
+  /** Organizations, their members and member roles. */
+  orgs: Omit<OrganizationsState, "resource">;
   /** Export jobs: delays, failures, link expiry. */
   jobs: Omit<JobsState, "resource">;
   close(): Promise<void>;
@@ -176,6 +182,7 @@ export async function startManagementApiEmulator(
   const oidc = await createOidc();
   const users = createUsers();
   const tickets = createTickets({ users: users.users, domain: () => domain });
+  const orgs = createOrganizations();
   const jobs = createJobs({ users: () => users.users.values(), domain: () => domain });
   const resources: EmulatorResource[] = [
     actions.resource,
@@ -185,6 +192,7 @@ export async function startManagementApiEmulator(
     users.resource,
     oidc.resource,
     tickets.resource,
+    orgs.resource,
     jobs.resource,
   ];
 
@@ -415,6 +423,7 @@ export async function startManagementApiEmulator(
     removeUser: users.removeUser,
     passwords: users.passwords,
     tickets: tickets.tickets,
+    orgs,
     jobs,
     close: () =>
       new Promise<void>((resolve) => {

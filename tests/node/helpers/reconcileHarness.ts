@@ -89,7 +89,17 @@ export async function startTenant(
     clientId: "unused-default-client",
     clientSecret: randomBytes(24).toString("base64url"),
     clients: [
-      { clientId: M2M_CLIENT_ID, clientSecret: secrets.m2m, scopes: ["read:users"] },
+      {
+        clientId: M2M_CLIENT_ID,
+        clientSecret: secrets.m2m,
+        // read:users for the users; the organization scopes for --orgs.
+        scopes: [
+          "read:users",
+          "read:organizations",
+          "read:organization_members",
+          "read:organization_member_roles",
+        ],
+      },
       { ...NO_USERS_CLIENT, scopes: ["read:actions", "update:actions"] },
     ],
     tls,

@@ -1,0 +1,87 @@
+/**
+ * The reconcile's organization routes (`--orgs`), signed like the other sync routes with
+ * AUTH0_SYNC_SECRET (see convex/syncRoutes.ts):
+ * - `POST /auth0/sync/orgs/page`: `{ table: "organizations" | "memberships", cursor, numItems }`;
+ * - `POST /auth0/sync/orgs/apply`: a batch (convex/orgSync.ts `applyOrgBatch`).
+ */
+import { v } from "convex/values";
+import { httpAction } from "./_generated/server";
+import { internal } from "./_generated/api";
+import { jsonError, readSignedJson, validateBody } from "./httpCommon";
+import { MAX_BATCH_ITEMS, MAX_PAGE_SIZE } from "./sync";
+import { orgBatchArgs } from "./orgSync";
+import { syncSigner } from "./syncRoutes";
+
+export const SYNC_ORGS_PAGE_PATH = "/auth0/sync/orgs/page";
+export const SYNC_ORGS_APPLY_PATH = "/auth0/sync/orgs/apply";
+
+const pageRequest = v.object({
+  table: v.union(v.literal("organizations"), v.literal("memberships")),
+  cursor: v.union(v.string(), v.null()),
+  numItems: v.number(),
+});
+
+export const syncOrgsPageRoute = httpAction(async (ctx, request) => {
+  const signed = await readSignedJson(
+    request,
+    syncSigner("auth0/sync/orgs/page", SYNC_ORGS_PAGE_PATH),
+  );
+  if (signed instanceof Response) return signed;
+  const checked = validateBody(pageRequest, signed.json, "page request");
+  if (checked instanceof Response) return checked;
+  const { numItems } = checked.value;
+  if (!Number.isInteger(numItems) || numItems < 1 || numItems > MAX_PAGE_SIZE) {
+    return jsonError(
+      400,
+      "invalid_body",
+      `numItems must be an integer from 1 to ${MAX_PAGE_SIZE}.`,
+    );
+  }
+  try {
+    return Response.json(await ctx.runQuery(internal.orgSync.orgPage, checked.value));
+  } catch (err) {
+    if (checked.value.cursor !== null && err instanceof Error && /cursor/i.test(err.message)) {
+      return jsonError(
+        400,
+        "invalid_cursor",
+        "The cursor is not valid here: start again from null.",
+      );
+    }
+    throw err;
+  }
+});
+
+const applyRequest = v.object(orgBatchArgs);
+
+export const syncOrgsApplyRoute = httpAction(async (ctx, request) => {
+  const signed = await readSignedJson(
+    request,
+    syncSigner("auth0/sync/orgs/apply", SYNC_ORGS_APPLY_PATH),
+  );
+  if (signed instanceof Response) return signed;
+  const checked = validateBody(applyRequest, signed.json, "batch");
+  if (checked instanceof Response) return checked;
+  const b = checked.value;
+  const items =
+    b.organizations.length +
+    b.organizationDeletions.length +
+    b.memberships.length +
+    b.membershipRemovals.length;
+  if (items > MAX_BATCH_ITEMS) {
+    return jsonError(
+      400,
+      "batch_too_large",
+      `A batch holds at most ${MAX_BATCH_ITEMS} items; send smaller batches.`,
+    );
+  }
+  const ids = [
+    ...b.organizations.map((o) => o.auth0OrgId),
+    ...b.organizationDeletions.map((o) => o.auth0OrgId),
+    ...b.memberships.flatMap((m) => [m.auth0OrgId, m.auth0UserId]),
+    ...b.membershipRemovals.flatMap((m) => [m.auth0OrgId, m.auth0UserId]),
+  ];
+  if (ids.some((id) => id === "" || id.length > 512) || !Number.isFinite(b.at)) {
+    return jsonError(400, "invalid_body", "Ids must be 1 to 512 characters and at a time in ms.");
+  }
+  return Response.json({ results: await ctx.runMutation(internal.orgSync.applyOrgBatch, b) });
+});

@@ -1,0 +1,142 @@
+/**
+ * Organizations in the Management API emulator, as the reconcile reads them:
+ * - `GET /api/v2/organizations` with checkpoint paging (`from`, `take` up to 100; the answer is
+ *   `{ organizations, next? }`), `read:organizations`;
+ * - `GET /api/v2/organizations/{id}`: 404 when it does not exist;
+ * - `GET /api/v2/organizations/{id}/members`, checkpoint paged (`{ members, next? }`), scope
+ *   `read:organization_members`; `fields=roles` adds each member's roles (`[{ id, name }]`) and
+ *   needs `read:organization_member_roles` as well, as on Auth0.
+ */
+import { randomBytes } from "node:crypto";
+import { HttpError, requireScope, type EmulatorResource } from "./common";
+
+export interface StoredOrganization {
+  id: string;
+  name: string;
+  display_name?: string;
+  metadata?: Record<string, string>;
+  /** user_id -> role names */
+  members: Map<string, Set<string>>;
+}
+
+const GET_QUERY: [RegExp, string[]][] = [
+  [/^\/api\/v2\/organizations$/, ["from", "take", "include_totals", "page", "per_page", "sort"]],
+  [/^\/api\/v2\/organizations\/[^/]+$/, []],
+  [
+    /^\/api\/v2\/organizations\/[^/]+\/members$/,
+    ["from", "take", "include_totals", "fields", "include_fields", "page", "per_page"],
+  ],
+];
+
+export interface OrganizationsState {
+  resource: EmulatorResource;
+  organizations: Map<string, StoredOrganization>;
+  seedOrganization(o: {
+    id?: string;
+    name: string;
+    display_name?: string;
+    metadata?: Record<string, string>;
+  }): StoredOrganization;
+  /** Adds a member (or changes their roles) directly, as the Dashboard would. */
+  setMember(orgId: string, userId: string, roles?: string[]): void;
+  removeMember(orgId: string, userId: string): void;
+  removeOrganization(orgId: string): void;
+}
+
+/** A page of `items` from the opaque cursor `from`, at most `take` long. */
+function checkpoint<T>(items: T[], query: Record<string, string>) {
+  const take = query.take === undefined ? 50 : Number(query.take);
+  if (!Number.isInteger(take) || take < 1 || take > 100) {
+    throw new HttpError(400, "Bad Request", "Query validation error: 'take' must be 1..100");
+  }
+  const from =
+    query.from === undefined ? 0 : Number(Buffer.from(query.from, "base64url").toString());
+  if (!Number.isInteger(from) || from < 0) {
+    throw new HttpError(400, "Bad Request", "Query validation error: 'from' is not a cursor");
+  }
+  const page = items.slice(from, from + take);
+  const next =
+    from + take < items.length ? Buffer.from(String(from + take)).toString("base64url") : undefined;
+  return { page, next };
+}
+
+const orgOut = (o: StoredOrganization) => ({
+  id: o.id,
+  name: o.name,
+  ...(o.display_name !== undefined ? { display_name: o.display_name } : {}),
+  ...(o.metadata !== undefined ? { metadata: o.metadata } : {}),
+});
+
+/** The organizations area of a tenant. */
+export function createOrganizations(): OrganizationsState {
+  const organizations = new Map<string, StoredOrganization>();
+  const get = (id: string) => {
+    const org = organizations.get(id);
+    if (!org) throw new HttpError(404, "Not Found", "No organization found by that id.");
+    return org;
+  };
+
+  const resource: EmulatorResource = {
+    getQuery: GET_QUERY,
+    route(req) {
+      if (!req.path.startsWith("/api/v2/organizations") || req.method !== "GET") return undefined;
+      if (req.path === "/api/v2/organizations") {
+        requireScope(req, "read:organizations");
+        const { page, next } = checkpoint([...organizations.values()], req.query);
+        return [200, { organizations: page.map(orgOut), ...(next ? { next } : {}) }];
+      }
+      const members = /^\/api\/v2\/organizations\/([^/]+)\/members$/.exec(req.path);
+      if (members) {
+        requireScope(req, "read:organization_members");
+        const org = get(decodeURIComponent(members[1]));
+        const fields = req.query.fields?.split(",").map((f) => f.trim());
+        const withRoles = fields?.includes("roles") && req.query.include_fields !== "false";
+        if (withRoles) requireScope(req, "read:organization_member_roles");
+        const all = [...org.members].map(([user_id, roles]) => {
+          const member: Record<string, unknown> = {
+            user_id,
+            email: `${user_id.replace(/\W/g, "")}@example.com`,
+          };
+          if (withRoles) member.roles = [...roles].map((name) => ({ id: `rol_${name}`, name }));
+          if (fields && req.query.include_fields !== "false") {
+            for (const key of Object.keys(member)) if (!fields.includes(key)) delete member[key];
+          }
+          return member;
+        });
+        const { page, next } = checkpoint(all, req.query);
+        return [200, { members: page, ...(next ? { next } : {}) }];
+      }
+      const one = /^\/api\/v2\/organizations\/([^/]+)$/.exec(req.path);
+      if (one) {
+        requireScope(req, "read:organizations");
+        return [200, orgOut(get(decodeURIComponent(one[1])))];
+      }
+      return undefined;
+    },
+  };
+
+  return {
+    resource,
+    organizations,
+    seedOrganization(o) {
+      const org: StoredOrganization = {
+        id: o.id ?? `org_${randomBytes(8).toString("hex")}`,
+        name: o.name,
+        ...(o.display_name !== undefined ? { display_name: o.display_name } : {}),
+        ...(o.metadata !== undefined ? { metadata: o.metadata } : {}),
+        members: new Map(),
+      };
+      organizations.set(org.id, org);
+      return org;
+    },
+    setMember(orgId, userId, roles = []) {
+      get(orgId).members.set(userId, new Set(roles));
+    },
+    removeMember(orgId, userId) {
+      get(orgId).members.delete(userId);
+    },
+    removeOrganization(orgId) {
+      organizations.delete(orgId);
+    },
+  };
+}

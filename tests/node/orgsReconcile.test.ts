@@ -1,0 +1,120 @@
+/**
+ * `check-sync --orgs` and `sync --orgs` as child processes against the Management API emulator's
+ * organizations (checkpoint paging) and the local Convex host.
+ */
+import { readFileSync } from "node:fs";
+import { afterEach, describe, expect, test } from "vitest";
+import { startTenant, type Tenant } from "./helpers/reconcileHarness";
+
+let tenant: Tenant | undefined;
+afterEach(async () => {
+  await tenant?.close();
+  tenant = undefined;
+});
+
+async function orgState(t: Tenant) {
+  return t.convex.t.run(async (ctx) => ({
+    organizations: await ctx.db.query("organizations").collect(),
+    memberships: await ctx.db.query("memberships").collect(),
+  }));
+}
+
+const membershipMap = (ms: { auth0OrgId: string; auth0UserId: string; roles: string[] }[]) =>
+  Object.fromEntries(ms.map((m) => [`${m.auth0OrgId} ${m.auth0UserId}`, m.roles]));
+
+describe("reconcile --orgs", () => {
+  test("finds and repairs organizations, members and roles, past one page of organizations", async () => {
+    const t = (tenant = await startTenant());
+    // One member listing per organization: rate limiting is tested elsewhere.
+    t.emulator.setRateLimit(1000);
+    const [u1, u2] = await t.seedInSync(2);
+    const orgs = t.emulator.orgs;
+    const acme = orgs.seedOrganization({ id: "org_acme", name: "acme", display_name: "Acme" });
+    const globex = orgs.seedOrganization({ id: "org_globex", name: "globex" });
+    for (let i = 0; i < 103; i++) orgs.seedOrganization({ id: `org_x${i}`, name: `x${i}` });
+    orgs.setMember(acme.id, u1.user_id, ["admin"]);
+    orgs.setMember(acme.id, u2.user_id, []);
+    orgs.setMember(globex.id, u1.user_id, ["viewer"]);
+
+    const check = await t.run("check-sync.ts", ["--orgs", "--json"]);
+    expect(check.code, check.stderr).toBe(1);
+    const report = JSON.parse(check.stdout).organizations;
+    expect(report.missing).toHaveLength(105);
+    expect(report.memberships.missing).toHaveLength(3);
+    // The user half is in sync: only organizations differ.
+    expect(JSON.parse(check.stdout).counts).toMatchObject({ missing: 0, drift: 0, orphans: 0 });
+
+    const sync = await t.run("sync.ts", ["--orgs", "--yes"]);
+    expect(sync.code, sync.output).toBe(0);
+    let state = await orgState(t);
+    expect(state.organizations).toHaveLength(105);
+    expect(membershipMap(state.memberships)).toEqual({
+      [`org_acme ${u1.user_id}`]: ["admin"],
+      [`org_acme ${u2.user_id}`]: [],
+      [`org_globex ${u1.user_id}`]: ["viewer"],
+    });
+    expect(state.memberships.every((m) => m.userId !== undefined)).toBe(true);
+    expect((await t.run("check-sync.ts", ["--orgs"])).code).toBe(0);
+
+    // Drift: a rename, a new role, a member removed, an organization deleted in Auth0.
+    acme.display_name = "Acme Inc.";
+    orgs.setMember(acme.id, u1.user_id, ["admin", "billing"]);
+    orgs.removeMember(acme.id, u2.user_id);
+    orgs.removeOrganization(globex.id);
+    const drift = JSON.parse(
+      (await t.run("check-sync.ts", ["--orgs", "--json"])).stdout,
+    ).organizations;
+    expect(drift.drift).toEqual([{ auth0OrgId: "org_acme", fields: ["displayName"] }]);
+    expect(drift.memberships.roleDrift).toEqual([
+      {
+        auth0OrgId: "org_acme",
+        auth0UserId: u1.user_id,
+        auth0Roles: ["admin", "billing"],
+        convexRoles: ["admin"],
+      },
+    ]);
+    expect(drift.memberships.extra).toEqual([{ auth0OrgId: "org_acme", auth0UserId: u2.user_id }]);
+    expect(drift.orphans).toEqual([{ auth0OrgId: "org_globex" }]);
+
+    // Without --delete-orphans the gone organization is kept; the membership removal is backed up.
+    const repair = await t.run("sync.ts", ["--orgs", "--yes", "--json"]);
+    expect(repair.code, repair.output).toBe(0);
+    const repaired = JSON.parse(repair.stdout);
+    const backedUp = readFileSync(repaired.backup, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(backedUp).toMatchObject([{ auth0OrgId: "org_acme", auth0UserId: u2.user_id }]);
+    state = await orgState(t);
+    expect(state.organizations.find((o) => o.auth0OrgId === "org_acme")?.displayName).toBe(
+      "Acme Inc.",
+    );
+    expect(state.organizations.some((o) => o.auth0OrgId === "org_globex")).toBe(true);
+    expect(membershipMap(state.memberships)).toEqual({
+      [`org_acme ${u1.user_id}`]: ["admin", "billing"],
+      [`org_globex ${u1.user_id}`]: ["viewer"],
+    });
+
+    const withDeletes = await t.run("sync.ts", ["--orgs", "--yes", "--delete-orphans", "--json"]);
+    expect(withDeletes.code, withDeletes.output).toBe(0);
+    const removedRows = readFileSync(JSON.parse(withDeletes.stdout).backup, "utf8");
+    expect(removedRows).toContain('"auth0OrgId":"org_globex"');
+    state = await orgState(t);
+    expect(state.organizations.some((o) => o.auth0OrgId === "org_globex")).toBe(false);
+    expect(membershipMap(state.memberships)).toEqual({
+      [`org_acme ${u1.user_id}`]: ["admin", "billing"],
+    });
+    expect((await t.run("check-sync.ts", ["--orgs"])).code).toBe(0);
+  }, 60_000);
+
+  test("--dry-run writes nothing", async () => {
+    const t = (tenant = await startTenant());
+    const [u1] = await t.seedInSync(1);
+    t.emulator.orgs.seedOrganization({ id: "org_acme", name: "acme" });
+    t.emulator.orgs.setMember("org_acme", u1.user_id, ["admin"]);
+    const run = await t.run("sync.ts", ["--orgs", "--dry-run"]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("organizations: 1 to write, 0 to delete; memberships: 1 to write");
+    expect(await orgState(t)).toEqual({ organizations: [], memberships: [] });
+  }, 30_000);
+});
