@@ -21,6 +21,8 @@ export interface TestClaims {
   email_verified?: boolean;
   picture?: string;
   updated_at?: string;
+  /** Auth0's organization claim, present for a login through an organization. */
+  org_id?: string;
 }
 
 interface State {

@@ -46,6 +46,10 @@ export function identityFromIdToken(token: string): Partial<UserIdentity> {
     emailVerified: typeof c.email_verified === "boolean" ? c.email_verified : undefined,
     pictureUrl: str("picture"),
     updatedAt: str("updated_at"),
+    // Convex passes custom claims through (Auth0's org_id, namespaced claims).
+    ...Object.fromEntries(
+      Object.entries(c).filter(([k]) => k === "org_id" || k.startsWith("https://")),
+    ),
   };
 }
 
@@ -162,6 +166,12 @@ export class TestConvexClient {
       (error: Error) => ({ error }),
     );
     for (const l of w.listeners) l();
+  }
+
+  /** A write made elsewhere (the Action, an event, another tab): re-runs the watched queries, as
+   * Convex's reactivity pushes new results to every subscriber. */
+  async backendChanged() {
+    await this.refreshQueries();
   }
 
   private async refreshQueries() {
