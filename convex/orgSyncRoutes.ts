@@ -8,9 +8,9 @@ import { v } from "convex/values";
 import { httpAction } from "./_generated/server";
 import { internal } from "./_generated/api";
 import { jsonError, readSignedJson, validateBody } from "./httpCommon";
-import { MAX_BATCH_ITEMS, MAX_PAGE_SIZE } from "./sync";
+import { MAX_BATCH_ITEMS } from "./sync";
 import { orgBatchArgs } from "./orgSync";
-import { syncSigner } from "./syncRoutes";
+import { pageResponse, syncSigner } from "./syncRoutes";
 
 export const SYNC_ORGS_PAGE_PATH = "/auth0/sync/orgs/page";
 export const SYNC_ORGS_APPLY_PATH = "/auth0/sync/orgs/apply";
@@ -29,26 +29,8 @@ export const syncOrgsPageRoute = httpAction(async (ctx, request) => {
   if (signed instanceof Response) return signed;
   const checked = validateBody(pageRequest, signed.json, "page request");
   if (checked instanceof Response) return checked;
-  const { numItems } = checked.value;
-  if (!Number.isInteger(numItems) || numItems < 1 || numItems > MAX_PAGE_SIZE) {
-    return jsonError(
-      400,
-      "invalid_body",
-      `numItems must be an integer from 1 to ${MAX_PAGE_SIZE}.`,
-    );
-  }
-  try {
-    return Response.json(await ctx.runQuery(internal.orgSync.orgPage, checked.value));
-  } catch (err) {
-    if (checked.value.cursor !== null && err instanceof Error && /cursor/i.test(err.message)) {
-      return jsonError(
-        400,
-        "invalid_cursor",
-        "The cursor is not valid here: start again from null.",
-      );
-    }
-    throw err;
-  }
+  const page = checked.value;
+  return pageResponse(page, () => ctx.runQuery(internal.orgSync.orgPage, page));
 });
 
 const applyRequest = v.object(orgBatchArgs);

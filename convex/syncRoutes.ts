@@ -48,13 +48,15 @@ export const syncStatusRoute = httpAction(async (ctx, request) => {
 
 const pageRequest = v.object({ cursor: v.union(v.string(), v.null()), numItems: v.number() });
 
-export const syncUsersRoute = httpAction(async (ctx, request) => {
-  const signed = await readSignedJson(request, syncSigner("auth0/sync/users", SYNC_USERS_PATH));
-  if (signed instanceof Response) return signed;
-  const checked = validateBody(pageRequest, signed.json, "page request");
-  if (checked instanceof Response) return checked;
-  const { cursor, numItems } = checked.value;
-  if (!Number.isInteger(numItems) || numItems < 1 || numItems > MAX_PAGE_SIZE) {
+/**
+ * Answers one page read by `read`, or a 400 for a page size out of range or a cursor paginate
+ * refuses (one from another deployment, or from a changed query). Shared by the page routes.
+ */
+export async function pageResponse(
+  page: { cursor: string | null; numItems: number },
+  read: () => Promise<unknown>,
+): Promise<Response> {
+  if (!Number.isInteger(page.numItems) || page.numItems < 1 || page.numItems > MAX_PAGE_SIZE) {
     return jsonError(
       400,
       "invalid_body",
@@ -62,10 +64,9 @@ export const syncUsersRoute = httpAction(async (ctx, request) => {
     );
   }
   try {
-    return Response.json(await ctx.runQuery(internal.sync.usersPage, { cursor, numItems }));
+    return Response.json(await read());
   } catch (err) {
-    // A cursor from another deployment or a changed query is refused by paginate.
-    if (cursor !== null && err instanceof Error && /cursor/i.test(err.message)) {
+    if (page.cursor !== null && err instanceof Error && /cursor/i.test(err.message)) {
       return jsonError(
         400,
         "invalid_cursor",
@@ -74,6 +75,15 @@ export const syncUsersRoute = httpAction(async (ctx, request) => {
     }
     throw err;
   }
+}
+
+export const syncUsersRoute = httpAction(async (ctx, request) => {
+  const signed = await readSignedJson(request, syncSigner("auth0/sync/users", SYNC_USERS_PATH));
+  if (signed instanceof Response) return signed;
+  const checked = validateBody(pageRequest, signed.json, "page request");
+  if (checked instanceof Response) return checked;
+  const page = checked.value;
+  return pageResponse(page, () => ctx.runQuery(internal.sync.usersPage, page));
 });
 
 const applyRequest = v.object(applyBatchArgs);

@@ -28,6 +28,7 @@ import {
 } from "./helpers/managementApiEmulator";
 import { createTestCertificate, type TestCertificate } from "./helpers/testCertificate";
 import { startLocalConvex, type LocalConvex } from "../../scripts/lib/localConvex";
+import { setProcessEnv } from "./helpers/processEnv";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const BUNDLE = resolve(ROOT, "auth0-actions/dist/post-login.js");
@@ -915,19 +916,6 @@ describe("deploy (both halves)", () => {
 });
 
 describe("verification", () => {
-  /** Sets (or, with undefined, removes) variables of the local Convex deployment; returns an undo. */
-  function convexEnv(vars: Record<string, string | undefined>): () => void {
-    const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-    const apply = (values: Record<string, string | undefined>) => {
-      for (const [k, v] of Object.entries(values)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-    };
-    apply(vars);
-    return () => apply(before);
-  }
-
   it("a deploy is verified only when Convex accepts a request signed as the Action will sign it", async () => {
     const cases = [
       {
@@ -955,7 +943,7 @@ describe("verification", () => {
       },
     ];
     for (const { fault, check, hint } of cases) {
-      const undo = convexEnv(fault);
+      const undo = setProcessEnv(fault);
       const writesBefore = emulator.writes().length;
       try {
         // The tenant already matches, so only the verification runs.

@@ -18,6 +18,7 @@ import {
   type CloudEvent,
   type ManagementApiEmulator,
 } from "./helpers/managementApiEmulator";
+import { withProcessEnv } from "./helpers/processEnv";
 import { createTestCertificate, type TestCertificate } from "./helpers/testCertificate";
 
 const CLIENT_ID = "doctor-m2m";
@@ -65,23 +66,6 @@ async function doctor(
   const report = JSON.parse(run.stdout) as Report;
   const failed = report.checks.filter((c) => c.status === "fail").map((c) => c.id);
   return { run, report, failed };
-}
-
-/** Sets variables of the local Convex deployment for one call; `undefined` removes one. */
-async function withConvexEnv<R>(vars: Record<string, string | undefined>, fn: () => Promise<R>) {
-  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  const apply = (values: Record<string, string | undefined>) => {
-    for (const [k, v] of Object.entries(values)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  };
-  apply(vars);
-  try {
-    return await fn();
-  } finally {
-    apply(before);
-  }
 }
 
 const detail = (report: Report, id: string) => report.checks.find((c) => c.id === id)?.detail;
@@ -223,7 +207,7 @@ describe("npm run doctor", () => {
   }, 30_000);
 
   test("an issuer Convex does not trust fails only the issuer check", async () => {
-    const { report, failed } = await withConvexEnv(
+    const { report, failed } = await withProcessEnv(
       { AUTH0_DOMAIN: "other-tenant.eu.auth0.com" },
       () => doctor(),
     );
@@ -232,7 +216,7 @@ describe("npm run doctor", () => {
   }, 30_000);
 
   test("a missing AUTH0_CLIENT_ID in Convex fails only that check", async () => {
-    const { failed } = await withConvexEnv({ AUTH0_CLIENT_ID: undefined }, () => doctor());
+    const { failed } = await withProcessEnv({ AUTH0_CLIENT_ID: undefined }, () => doctor());
     expect(failed).toEqual(["clientId"]);
   }, 30_000);
 
@@ -258,7 +242,7 @@ describe("npm run doctor", () => {
 
   test("failed deliveries are listed, and --redeliver sends them again once the cause is fixed", async () => {
     // Convex refuses the stream's token for a while: Auth0 fails the event at once (a 4xx).
-    await withConvexEnv({ AUTH0_EVENTS_TOKEN: randomBytes(32).toString("base64url") }, () =>
+    await withProcessEnv({ AUTH0_EVENTS_TOKEN: randomBytes(32).toString("base64url") }, () =>
       emulator.deliveries.publish(
         userEvent("user.updated", "auth0|doctor2", Date.now() - 1000, {
           name: "Grace Hopper",

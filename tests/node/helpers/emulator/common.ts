@@ -110,3 +110,26 @@ export function onlyFields(value: Record<string, unknown>, allowed: string[], wh
     }
   }
 }
+
+/**
+ * Checkpoint paging as Auth0 does it (`from`, `take` up to 100, default 50): a page of `items`
+ * and, when more remain, the opaque `next` cursor (here the base64url of the next offset).
+ */
+export function checkpointPage<T>(
+  items: T[],
+  query: Record<string, string>,
+): { page: T[]; next?: string } {
+  const take = query.take === undefined ? 50 : Number(query.take);
+  if (!Number.isInteger(take) || take < 1 || take > 100) {
+    throw new HttpError(400, "Bad Request", "Query validation error: 'take' must be 1..100");
+  }
+  const from =
+    query.from === undefined ? 0 : Number(Buffer.from(query.from, "base64url").toString());
+  if (!Number.isInteger(from) || from < 0) {
+    throw new HttpError(400, "Bad Request", "Query validation error: 'from' is not a cursor");
+  }
+  const page = items.slice(from, from + take);
+  return from + take < items.length
+    ? { page, next: Buffer.from(String(from + take)).toString("base64url") }
+    : { page };
+}

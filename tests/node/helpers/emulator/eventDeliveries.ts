@@ -6,7 +6,14 @@
  */
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { HttpError, invalid, onlyFields, requireScope, type EmulatorResource } from "./common";
+import {
+  checkpointPage,
+  HttpError,
+  invalid,
+  onlyFields,
+  requireScope,
+  type EmulatorResource,
+} from "./common";
 import type { StoredEventStream } from "./eventStreams";
 
 /** A CloudEvent as Event Streams send it. */
@@ -223,23 +230,8 @@ export function createEventDeliveries(
           if (!one) throw new HttpError(404, "Not Found", "The delivery does not exist.");
           return [200, one];
         }
-        const take = req.query.take === undefined ? 50 : Number(req.query.take);
-        if (!Number.isInteger(take) || take < 1 || take > 100) {
-          throw new HttpError(400, "Bad Request", "Query validation error: 'take' must be 1..100");
-        }
-        const from =
-          req.query.from === undefined
-            ? 0
-            : Number(Buffer.from(req.query.from, "base64url").toString());
-        const page = all.slice(from, from + take);
-        const more = from + take < all.length;
-        return [
-          200,
-          {
-            deliveries: page,
-            ...(more ? { next: Buffer.from(String(from + take)).toString("base64url") } : {}),
-          },
-        ];
+        const { page, next } = checkpointPage(all, req.query);
+        return [200, { deliveries: page, ...(next ? { next } : {}) }];
       }
       if (m[2] === "redeliver" && req.method === "POST") {
         requireScope(req, "update:event_deliveries");

@@ -4,7 +4,14 @@
  * write-only, endpoints must be https, and a destination's type cannot change.
  */
 import { randomUUID } from "node:crypto";
-import { HttpError, invalid, onlyFields, requireScope, type EmulatorResource } from "./common";
+import {
+  checkpointPage,
+  HttpError,
+  invalid,
+  onlyFields,
+  requireScope,
+  type EmulatorResource,
+} from "./common";
 
 /** An event stream as the emulator stores it; the webhook credentials are kept for tests. */
 export interface StoredEventStream {
@@ -187,23 +194,8 @@ export function createEventStreams(): EventStreamsState {
   }
 
   function listEventStreams(query: Record<string, string>) {
-    const take = query.take === undefined ? 50 : Number(query.take);
-    if (!Number.isInteger(take) || take < 1 || take > 100) {
-      throw new HttpError(400, "Bad Request", "Query validation error: 'take' must be 1..100");
-    }
-    // The cursor is opaque to clients; here it is the base64url of the next offset.
-    const from =
-      query.from === undefined ? 0 : Number(Buffer.from(query.from, "base64url").toString());
-    if (!Number.isInteger(from) || from < 0) {
-      throw new HttpError(400, "Bad Request", "Query validation error: 'from' is not a cursor");
-    }
-    const all = [...eventStreams.values()];
-    const page = all.slice(from, from + take).map(streamOut);
-    const more = from + take < all.length;
-    return {
-      eventStreams: page,
-      ...(more ? { next: Buffer.from(String(from + take)).toString("base64url") } : {}),
-    };
+    const { page, next } = checkpointPage([...eventStreams.values()], query);
+    return { eventStreams: page.map(streamOut), ...(next ? { next } : {}) };
   }
 
   const resource: EmulatorResource = {

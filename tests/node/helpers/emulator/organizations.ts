@@ -8,7 +8,7 @@
  *   needs `read:organization_member_roles` as well, as on Auth0.
  */
 import { randomBytes } from "node:crypto";
-import { HttpError, requireScope, type EmulatorResource } from "./common";
+import { checkpointPage, HttpError, requireScope, type EmulatorResource } from "./common";
 
 export interface StoredOrganization {
   id: string;
@@ -43,23 +43,6 @@ export interface OrganizationsState {
   removeOrganization(orgId: string): void;
 }
 
-/** A page of `items` from the opaque cursor `from`, at most `take` long. */
-function checkpoint<T>(items: T[], query: Record<string, string>) {
-  const take = query.take === undefined ? 50 : Number(query.take);
-  if (!Number.isInteger(take) || take < 1 || take > 100) {
-    throw new HttpError(400, "Bad Request", "Query validation error: 'take' must be 1..100");
-  }
-  const from =
-    query.from === undefined ? 0 : Number(Buffer.from(query.from, "base64url").toString());
-  if (!Number.isInteger(from) || from < 0) {
-    throw new HttpError(400, "Bad Request", "Query validation error: 'from' is not a cursor");
-  }
-  const page = items.slice(from, from + take);
-  const next =
-    from + take < items.length ? Buffer.from(String(from + take)).toString("base64url") : undefined;
-  return { page, next };
-}
-
 const orgOut = (o: StoredOrganization) => ({
   id: o.id,
   name: o.name,
@@ -82,7 +65,7 @@ export function createOrganizations(): OrganizationsState {
       if (!req.path.startsWith("/api/v2/organizations") || req.method !== "GET") return undefined;
       if (req.path === "/api/v2/organizations") {
         requireScope(req, "read:organizations");
-        const { page, next } = checkpoint([...organizations.values()], req.query);
+        const { page, next } = checkpointPage([...organizations.values()], req.query);
         return [200, { organizations: page.map(orgOut), ...(next ? { next } : {}) }];
       }
       const members = /^\/api\/v2\/organizations\/([^/]+)\/members$/.exec(req.path);
@@ -103,7 +86,7 @@ export function createOrganizations(): OrganizationsState {
           }
           return member;
         });
-        const { page, next } = checkpoint(all, req.query);
+        const { page, next } = checkpointPage(all, req.query);
         return [200, { members: page, ...(next ? { next } : {}) }];
       }
       const one = /^\/api\/v2\/organizations\/([^/]+)$/.exec(req.path);
