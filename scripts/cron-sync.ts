@@ -5,7 +5,9 @@
  * is taken over). Writes JSON lines to logs/auth0-sync-YYYY-MM-DD.log (UTC): start, counts, each
  * change (user id and fields, no values), errors, end.
  *
- *   tsx scripts/cron-sync.ts [--delete-orphans] [--json]
+ *   tsx scripts/cron-sync.ts [--delete-orphans] [--orgs] [--json]
+ *
+ * --orgs (or SYNC_ORGANIZATIONS=true) also repairs organizations, memberships and member roles.
  *
  * Exit codes: 0 done, 1 some changes were refused by Convex, 2 error (nothing or only part was
  * written; the next run finishes the job), 3 another run holds the lock.
@@ -18,9 +20,11 @@ import { acquireLock } from "./lib/reconcile/lock";
 import { appliedText, EXIT, reportJson } from "./lib/reconcile/report";
 import { applyChanges, createClients, reconcile } from "./lib/reconcile/run";
 import { openRunLog } from "./lib/reconcile/runLog";
+import { applyOrgChanges, orgsReportJson, reconcileOrgs } from "./lib/reconcile/orgs";
 
 run("cron-sync", async () => {
-  const cmd = startCommand("cron-sync", ["delete-orphans"]);
+  const cmd = startCommand("cron-sync", ["delete-orphans", "orgs"]);
+  const withOrgs = cmd.flags.booleans.has("orgs") || process.env.SYNC_ORGANIZATIONS === "true";
   const deleteOrphans =
     cmd.flags.booleans.has("delete-orphans") || process.env.SYNC_DELETE_ORPHANS === "true";
   const lockPath = resolve(process.cwd(), "logs", "auth0-sync.lock");
@@ -34,7 +38,7 @@ run("cron-sync", async () => {
   }
   const log = openRunLog();
   const started = Date.now();
-  log.write("start", { pid: process.pid, deleteOrphans });
+  log.write("start", { pid: process.pid, deleteOrphans, organizations: withOrgs });
   const stop = (signal: string) => {
     log.write("error", { message: `interrupted by ${signal}` });
     log.write("end", { exitCode: EXIT.error, durationMs: Date.now() - started });
@@ -47,10 +51,16 @@ run("cron-sync", async () => {
     const clients = createClients(cmd.config);
     const r = await reconcile(clients, cmd.progress);
     log.write("counts", reportJson(r).counts);
+    const orgs = withOrgs ? await reconcileOrgs(clients.auth0, clients.convex, cmd.progress) : null;
+    if (orgs) log.write("organization_counts", orgsReportJson(orgs).counts);
     let backup: string | null = null;
-    if (deleteOrphans && r.orphans.length > 0) {
-      backup = await writeBackup("convex-orphans", r.orphanRows);
-      log.write("backup", { path: backup, rows: r.orphanRows.length });
+    const orgRows = orgs
+      ? orgs.rowsToRemove.filter((row) => deleteOrphans || "auth0UserId" in row)
+      : [];
+    const userRows = deleteOrphans ? r.orphanRows : [];
+    if (userRows.length + orgRows.length > 0) {
+      backup = await writeBackup("convex-orphans", [...userRows, ...orgRows]);
+      log.write("backup", { path: backup, rows: userRows.length + orgRows.length });
     }
     const applied = await applyChanges(clients.convex, r, {
       progress: cmd.progress,
@@ -66,7 +76,12 @@ run("cron-sync", async () => {
     if (r.orphans.length > 0 && !deleteOrphans) {
       log.write("orphans_kept", { count: r.orphans.length });
     }
-    const exitCode = applied.refused > 0 ? EXIT.differences : EXIT.ok;
+    const orgsApplied = orgs
+      ? await applyOrgChanges(clients.convex, orgs, { deleteOrphans, progress: cmd.progress })
+      : null;
+    if (orgsApplied) log.write("organizations_applied", orgsApplied);
+    const refused = applied.refused + (orgsApplied?.refused ?? 0);
+    const exitCode = refused > 0 ? EXIT.differences : EXIT.ok;
     log.write("end", { exitCode, durationMs: Date.now() - started, applied });
     cmd.say(appliedText(applied));
     if (cmd.json) console.log(JSON.stringify(reportJson(r, { applied, backup }), null, 2));

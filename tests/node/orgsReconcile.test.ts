@@ -2,7 +2,8 @@
  * `check-sync --orgs` and `sync --orgs` as child processes against the Management API emulator's
  * organizations (checkpoint paging) and the local Convex host.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { startTenant, type Tenant } from "./helpers/reconcileHarness";
 
@@ -116,5 +117,23 @@ describe("reconcile --orgs", () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain("organizations: 1 to write, 0 to delete; memberships: 1 to write");
     expect(await orgState(t)).toEqual({ organizations: [], memberships: [] });
+  }, 30_000);
+
+  test("cron-sync --orgs repairs organizations unattended and logs it", async () => {
+    const t = (tenant = await startTenant());
+    const [u1] = await t.seedInSync(1);
+    t.emulator.orgs.seedOrganization({ id: "org_acme", name: "acme" });
+    t.emulator.orgs.setMember("org_acme", u1.user_id, ["admin"]);
+    const run = await t.run("cron-sync.ts", ["--orgs"]);
+    expect(run.code, run.output).toBe(0);
+    expect(membershipMap((await orgState(t)).memberships)).toEqual({
+      [`org_acme ${u1.user_id}`]: ["admin"],
+    });
+    const [logFile] = readdirSync(join(t.dir, "logs")).filter((f) => f.endsWith(".log"));
+    const events = readFileSync(join(t.dir, "logs", logFile), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { event: string } & Record<string, unknown>);
+    expect(events.find((e) => e.event === "organizations_applied")).toMatchObject({ applied: 2 });
   }, 30_000);
 });
