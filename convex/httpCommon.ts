@@ -213,7 +213,7 @@ function signatureMessage(reason: SignatureFailure, o: SignedRouteOptions): stri
 export async function readSignedJson(
   request: Request,
   options: SignedRouteOptions,
-): Promise<{ json: unknown; usedPreviousSecret: boolean } | Response> {
+): Promise<{ json: unknown; usedPreviousSecret: boolean; issuedAt: number } | Response> {
   const name = options.secretVariable;
   const secrets = [env[name], env[`${name}_PREVIOUS`]].filter(
     (s): s is string => typeof s === "string" && s !== "",
@@ -252,5 +252,9 @@ export async function readSignedJson(
   }
   const parsed = parseJsonOr400(body);
   if (parsed instanceof Response) return parsed;
-  return { json: parsed.json, usedPreviousSecret: verified.usedPreviousSecret };
+  return {
+    json: parsed.json,
+    usedPreviousSecret: verified.usedPreviousSecret,
+    issuedAt: verified.issuedAt,
+  };
 }

@@ -70,7 +70,13 @@ export type SignatureFailure =
   | "body_mismatch";
 
 export type VerifyResult =
-  { ok: true; usedPreviousSecret: boolean } | { ok: false; reason: SignatureFailure };
+  | {
+      ok: true;
+      usedPreviousSecret: boolean;
+      /** The token's `iat` (seconds): when the signer made the request. */
+      issuedAt: number;
+    }
+  | { ok: false; reason: SignatureFailure };
 
 /** Compares two strings without an early exit, so timing does not reveal where they differ. */
 export function constantTimeEqual(a: string, b: string): boolean {
@@ -134,7 +140,7 @@ export async function verifySignedRequest(opts: {
     ) {
       return { ok: false, reason: "body_mismatch" };
     }
-    return { ok: true, usedPreviousSecret: i > 0 };
+    return { ok: true, usedPreviousSecret: i > 0, issuedAt: iat };
   }
   return { ok: false, reason: "bad_signature" };
 }

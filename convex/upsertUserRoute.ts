@@ -77,7 +77,12 @@ export const upsertUserRoute = httpAction(async (ctx, request) => {
 
   let result;
   try {
-    result = await ctx.runMutation(internal.users.upsertFromAuth0, { ...args, login: true });
+    result = await ctx.runMutation(internal.users.upsertFromAuth0, {
+      ...args,
+      login: true,
+      // The token's iat has second resolution; the login read Auth0 at or after it.
+      loginAt: signed.issuedAt * 1000,
+    });
   } catch (err) {
     const code = convexErrorCode(err);
     if (code === USER_DELETED) {

@@ -400,14 +400,19 @@ export function profileFromIdentity(identity: UserIdentity): UpsertArgs {
  * this call created it (the route reports `created` from the same transaction).
  */
 export const upsertFromAuth0 = internalMutation({
-  args: upsertArgs,
+  args: {
+    ...upsertArgs,
+    /** When the login's facts were read (ms): the signed request's `iat`. The organization and
+     * roles are dated with it, so an event from after the login wins over a slow request. */
+    loginAt: v.optional(v.number()),
+  },
   returns: v.object({ userId: v.id("users"), created: v.boolean() }),
-  handler: async (ctx, { organization, ...args }) => {
+  handler: async (ctx, { organization, loginAt, ...args }) => {
     const { userId, created } = await upsertUser(ctx, args);
     if (organization) {
       // A login through an organization shows it, and the membership with exactly these roles,
       // as of now: both become current in the same transaction as the user.
-      const at = Date.now();
+      const at = Math.min(loginAt ?? Date.now(), Date.now());
       const auth0UserId = parseTokenIdentifier(args.tokenIdentifier).subject;
       await upsertOrganization(
         ctx,

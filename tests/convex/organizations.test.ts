@@ -40,14 +40,19 @@ async function orgTables(t: T) {
 }
 
 /** The Action's signed upsert for a login, with `organization` when it went through one. */
-async function login(t: T, organization?: Record<string, unknown>, auth0UserId = ADA) {
+async function login(
+  t: T,
+  organization?: Record<string, unknown>,
+  auth0UserId = ADA,
+  signedAtS?: number,
+) {
   const body = JSON.stringify({
     tokenIdentifier: tokenIdentifier(DOMAIN, auth0UserId),
     email: `${auth0UserId.split("|")[1]}@example.com`,
     auth0UpdatedAt: minutesAgo(60),
     ...(organization ? { organization } : {}),
   });
-  const token = await signRequest(SECRET, body, audienceFor(SITE));
+  const token = await signRequest(SECRET, body, audienceFor(SITE), 30, signedAtS);
   const res = await t.fetch(UPSERT_USER_PATH, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
@@ -89,6 +94,31 @@ describe("a login through an organization", () => {
     // A later login with fewer roles: the login's list is the whole list.
     await login(t, { id: "org_acme", name: "acme", displayName: "Acme Inc.", roles: ["billing"] });
     expect((await orgTables(t)).memberships[0].roles).toEqual(["billing"]);
+  });
+
+  test("is dated when it was signed: an event from after the login wins over a slow request", async () => {
+    const t = newT();
+    const assigned = orgEvent(
+      "organization.member.role.assigned",
+      Date.now() - 30_000,
+      member("org_acme", ADA, "admin"),
+    );
+    expect((await deliver(t, assigned)).json.outcome).toBe("applied");
+    // The admin role is removed in Auth0 10 s ago; a login signed 20 s ago arrives only now.
+    const removed = orgEvent(
+      "organization.member.role.deleted",
+      Date.now() - 10_000,
+      member("org_acme", ADA, "admin"),
+    );
+    expect((await deliver(t, removed)).json.outcome).toBe("applied");
+    const slow = await login(
+      t,
+      { id: "org_acme", name: "acme", roles: ["admin"] },
+      ADA,
+      Math.floor(Date.now() / 1000) - 20,
+    );
+    expect(slow.status).toBe(200);
+    expect((await orgTables(t)).memberships[0].roles).toEqual([]);
   });
 
   test("refuses an oversized organization without writing anything", async () => {
