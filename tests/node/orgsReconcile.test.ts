@@ -136,4 +136,27 @@ describe("reconcile --orgs", () => {
       .map((l) => JSON.parse(l) as { event: string } & Record<string, unknown>);
     expect(events.find((e) => e.event === "organizations_applied")).toMatchObject({ applied: 2 });
   }, 30_000);
+
+  test("a member the eventually consistent member list omits is not removed", async () => {
+    const t = (tenant = await startTenant());
+    const [u1, u2] = await t.seedInSync(2);
+    const acme = t.emulator.orgs.seedOrganization({ id: "org_acme", name: "acme" });
+    t.emulator.orgs.setMember(acme.id, u1.user_id, ["admin"]);
+    t.emulator.orgs.setMember(acme.id, u2.user_id, []);
+    expect((await t.run("sync.ts", ["--orgs", "--yes"])).code).toBe(0);
+    // u2 is still a member, but the member list lags; u1 was really removed.
+    acme.notListedYet.add(u2.user_id);
+    t.emulator.orgs.removeMember(acme.id, u1.user_id);
+    const check = JSON.parse((await t.run("check-sync.ts", ["--orgs", "--json"])).stdout);
+    expect(check.organizations.memberships.extra).toEqual([
+      { auth0OrgId: "org_acme", auth0UserId: u1.user_id },
+    ]);
+    expect(check.organizations.memberships.notListedYet).toEqual([
+      { auth0OrgId: "org_acme", auth0UserId: u2.user_id },
+    ]);
+    expect((await t.run("sync.ts", ["--orgs", "--yes"])).code).toBe(0);
+    expect(Object.keys(membershipMap((await orgState(t)).memberships))).toEqual([
+      `org_acme ${u2.user_id}`,
+    ]);
+  }, 30_000);
 });

@@ -36,8 +36,12 @@ export interface OrgReconciliation {
     auth0Roles: string[];
     convexRoles: string[];
   }[];
-  /** Memberships Convex holds in an organization whose Auth0 member list lacks them. */
+  /** Memberships Convex holds that Auth0 confirmed gone (the member list and the user's own
+   * organizations both lack them). */
   extraMemberships: { auth0OrgId: string; auth0UserId: string }[];
+  /** Missing from a member list but still among the user's organizations (the list lags):
+   * left alone. */
+  membershipsNotListedYet: { auth0OrgId: string; auth0UserId: string }[];
   /** The Convex rows a repair would remove, for the backup written first. */
   rowsToRemove: Record<string, unknown>[];
   auth0: Map<string, Auth0Org>;
@@ -88,6 +92,21 @@ async function listAuth0(client: ManagementClient, progress: Progress) {
   return { orgs, members };
 }
 
+/** The organizations Auth0 lists for one user (`GET /api/v2/users/{id}/organizations`). */
+async function userOrganizations(client: ManagementClient, userId: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  try {
+    for await (const org of await client.users.organizations.list(userId, { per_page: 100 })) {
+      ids.add(org.id!);
+    }
+  } catch (err) {
+    // A user deleted from Auth0 belongs to no organization.
+    if ((err as { statusCode?: number }).statusCode === 404) return ids;
+    throw managementFailure(err, `listing the organizations of ${userId} (read:organizations)`);
+  }
+  return ids;
+}
+
 /** Compares Auth0's organizations with Convex's cache. Writes nothing. */
 export async function reconcileOrgs(
   auth0: ManagementClient,
@@ -116,6 +135,7 @@ export async function reconcileOrgs(
     missingMemberships: [],
     roleDrift: [],
     extraMemberships: [],
+    membershipsNotListedYet: [],
     rowsToRemove: [],
     auth0: orgs,
     auth0Members: members,
@@ -165,15 +185,30 @@ export async function reconcileOrgs(
       }
     }
   }
-  for (const m of convexMembers) {
-    const org = String(m.auth0OrgId);
-    const list = members.get(org);
-    // Memberships of a confirmed-gone organization go with it; of an organization Auth0 lists,
-    // they must be in its member list.
-    if (list && !list.has(String(m.auth0UserId))) {
-      r.extraMemberships.push({ auth0OrgId: org, auth0UserId: String(m.auth0UserId) });
-      r.rowsToRemove.push(m);
+  // Memberships of a confirmed-gone organization go with it; of an organization Auth0 lists, they
+  // must be in its member list. The member list is eventually consistent, so a membership missing
+  // from it is removed only when the user's own organizations (asked per user) lack it too.
+  const notListed = convexMembers.filter((m) => {
+    const list = members.get(String(m.auth0OrgId));
+    return list !== undefined && !list.has(String(m.auth0UserId));
+  });
+  const byUser = new Map<string, Record<string, unknown>[]>();
+  for (const m of notListed) {
+    const user = String(m.auth0UserId);
+    byUser.set(user, [...(byUser.get(user) ?? []), m]);
+  }
+  if (byUser.size > 0) progress.phase("Auth0 membership check", byUser.size);
+  for (const [user, rows] of byUser) {
+    const stillIn = await userOrganizations(auth0, user);
+    for (const m of rows) {
+      const org = String(m.auth0OrgId);
+      if (stillIn.has(org)) r.membershipsNotListedYet.push({ auth0OrgId: org, auth0UserId: user });
+      else {
+        r.extraMemberships.push({ auth0OrgId: org, auth0UserId: user });
+        r.rowsToRemove.push(m);
+      }
     }
+    progress.tick();
   }
   progress.done();
   return r;
@@ -203,6 +238,7 @@ export function orgsReportJson(r: OrgReconciliation) {
       missing: r.missingMemberships,
       roleDrift: r.roleDrift,
       extra: r.extraMemberships,
+      notListedYet: r.membershipsNotListedYet,
     },
   };
 }

@@ -3,12 +3,19 @@
  * - `GET /api/v2/organizations` with checkpoint paging (`from`, `take` up to 100; the answer is
  *   `{ organizations, next? }`), `read:organizations`;
  * - `GET /api/v2/organizations/{id}`: 404 when it does not exist;
+ * - `GET /api/v2/users/{id}/organizations` (offset paging), `read:organizations`;
  * - `GET /api/v2/organizations/{id}/members`, checkpoint paged (`{ members, next? }`), scope
  *   `read:organization_members`; `fields=roles` adds each member's roles (`[{ id, name }]`) and
  *   needs `read:organization_member_roles` as well, as on Auth0.
  */
 import { randomBytes } from "node:crypto";
-import { checkpointPage, HttpError, requireScope, type EmulatorResource } from "./common";
+import {
+  checkpointPage,
+  HttpError,
+  pageParams,
+  requireScope,
+  type EmulatorResource,
+} from "./common";
 
 export interface StoredOrganization {
   id: string;
@@ -17,11 +24,14 @@ export interface StoredOrganization {
   metadata?: Record<string, string>;
   /** user_id -> role names */
   members: Map<string, Set<string>>;
+  /** Members the member list does not show yet (Auth0 documents it as eventually consistent). */
+  notListedYet: Set<string>;
 }
 
 const GET_QUERY: [RegExp, string[]][] = [
   [/^\/api\/v2\/organizations$/, ["from", "take", "include_totals", "page", "per_page", "sort"]],
   [/^\/api\/v2\/organizations\/[^/]+$/, []],
+  [/^\/api\/v2\/users\/[^/]+\/organizations$/, ["page", "per_page", "include_totals"]],
   [
     /^\/api\/v2\/organizations\/[^/]+\/members$/,
     ["from", "take", "include_totals", "fields", "include_fields", "page", "per_page"],
@@ -62,6 +72,21 @@ export function createOrganizations(): OrganizationsState {
   const resource: EmulatorResource = {
     getQuery: GET_QUERY,
     route(req) {
+      const ofUser = /^\/api\/v2\/users\/([^/]+)\/organizations$/.exec(req.path);
+      if (ofUser && req.method === "GET") {
+        // A user's organizations: offset paging, as on Auth0.
+        requireScope(req, "read:organizations");
+        const userId = decodeURIComponent(ofUser[1]);
+        const all = [...organizations.values()].filter((o) => o.members.has(userId)).map(orgOut);
+        const { page, perPage } = pageParams(req.query);
+        const slice = all.slice(page * perPage, (page + 1) * perPage);
+        return [
+          200,
+          req.query.include_totals === "true"
+            ? { organizations: slice, start: page * perPage, limit: perPage, total: all.length }
+            : slice,
+        ];
+      }
       if (!req.path.startsWith("/api/v2/organizations") || req.method !== "GET") return undefined;
       if (req.path === "/api/v2/organizations") {
         requireScope(req, "read:organizations");
@@ -75,7 +100,8 @@ export function createOrganizations(): OrganizationsState {
         const fields = req.query.fields?.split(",").map((f) => f.trim());
         const withRoles = fields?.includes("roles") && req.query.include_fields !== "false";
         if (withRoles) requireScope(req, "read:organization_member_roles");
-        const all = [...org.members].map(([user_id, roles]) => {
+        const listed = [...org.members].filter(([user_id]) => !org.notListedYet.has(user_id));
+        const all = listed.map(([user_id, roles]) => {
           const member: Record<string, unknown> = {
             user_id,
             email: `${user_id.replace(/\W/g, "")}@example.com`,
@@ -108,6 +134,7 @@ export function createOrganizations(): OrganizationsState {
         ...(o.display_name !== undefined ? { display_name: o.display_name } : {}),
         ...(o.metadata !== undefined ? { metadata: o.metadata } : {}),
         members: new Map(),
+        notListedYet: new Set(),
       };
       organizations.set(org.id, org);
       return org;
