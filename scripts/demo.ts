@@ -1,8 +1,8 @@
 /**
  * `npm run demo`: every path into the users table, on the local sandbox (scripts/lib/sandbox.ts),
  * with no account and no network. Each step says what happens and shows the table after it:
- * logins through the built Action (also through a custom domain), the browser's backstop, an
- * admin change and a deletion arriving as events, a stale event refused, drift found by
+ * logins through the built Action (also through a custom domain and an organization), the
+ * browser's backstop, an admin change and a deletion arriving as events, a stale event refused, drift found by
  * check-sync and repaired by sync, and a wrong secret with the doctor line that names it.
  * Exits 0 when every step did what it says.
  */
@@ -20,7 +20,7 @@ interface Step {
   title: string;
   run(s: Sandbox): Promise<string[]>;
   /** What must hold afterwards; a string says what went wrong. */
-  expect(rows: Doc<"users">[], s: Sandbox): string | undefined;
+  expect(rows: Doc<"users">[], s: Sandbox): string | undefined | Promise<string | undefined>;
 }
 
 const byId = (rows: Doc<"users">[], id: string) => rows.find((r) => r.auth0UserId === id);
@@ -82,7 +82,33 @@ const steps: Step[] = [
     expect: (rows) => (byId(rows, GRACE) ? undefined : "no row for Grace"),
   },
   {
-    title: "4. An admin renames Ada in the Auth0 Dashboard: user.updated arrives as an event",
+    title:
+      "4. Ada signs in through her organization, Acme: the same request stores the organization and her roles; an admin then gives her the billing role (event)",
+    async run(s) {
+      const login = await s.login(ADA, {
+        organization: { id: "org_acme", name: "acme", display_name: "Acme Inc.", metadata: {} },
+        roles: ["admin"],
+        secrets: { CLAIMS_NAMESPACE: "https://demo.example.com" },
+      });
+      const claims = JSON.parse(Buffer.from(login.idToken.split(".")[1], "base64url").toString());
+      await s.adminSetRole("org_acme", ADA, "billing", true);
+      const m = await s.convex.t.run((ctx) => ctx.db.query("memberships").collect());
+      const o = await s.convex.t.run((ctx) => ctx.db.query("organizations").collect());
+      return [
+        `ID token: https://demo.example.com/org_name = ${claims["https://demo.example.com/org_name"]}, roles = ${JSON.stringify(claims["https://demo.example.com/roles"])}`,
+        `organizations: ${o.map((x) => `${x.auth0OrgId} "${x.displayName}"`).join(", ")}`,
+        `memberships: ${m.map((x) => `${x.auth0OrgId} ${x.auth0UserId} [${x.roles.join(", ")}]`).join(", ")}`,
+      ];
+    },
+    expect: async (_rows, s) => {
+      const m = await s.convex.t.run((ctx) => ctx.db.query("memberships").collect());
+      return m.length === 1 && m[0].roles.join(",") === "admin,billing"
+        ? undefined
+        : "the membership does not hold admin and billing";
+    },
+  },
+  {
+    title: "5. An admin renames Ada in the Auth0 Dashboard: user.updated arrives as an event",
     async run(s) {
       await s.adminUpdate(ADA, { name: "Ada King" });
       return ["Event Stream: user.updated delivered to /auth0/events"];
@@ -91,7 +117,7 @@ const steps: Step[] = [
   },
   {
     title:
-      "5. An admin deletes Grace: user.deleted removes her row and keeps a tombstone; a late, stale user.updated does not bring her back",
+      "6. An admin deletes Grace: user.deleted removes her row and keeps a tombstone; a late, stale user.updated does not bring her back",
     async run(s) {
       const before = s.emulator.users.get(GRACE)!;
       await s.adminDelete(GRACE);
@@ -109,7 +135,7 @@ const steps: Step[] = [
   },
   {
     title:
-      "6. Drift: Ada's email changed while the stream was down, and Lin was imported in bulk; check-sync finds both, sync repairs them",
+      "7. Drift: Ada's email changed while the stream was down, and Lin was imported in bulk; check-sync finds both, sync repairs them",
     async run(s) {
       s.emulator.updateUser(ADA, { email: "ada.king@example.com" });
       s.emulator.seedUser({ user_id: LIN, email: "lin@example.com", name: "Lin Imported" });
@@ -143,7 +169,7 @@ const steps: Step[] = [
   },
   {
     title:
-      "7. A wrong secret: Convex's AUTH0_ACTION_SECRET was changed but not the Action's. The login goes on, nothing syncs, and the doctor names it",
+      "8. A wrong secret: Convex's AUTH0_ACTION_SECRET was changed but not the Action's. The login goes on, nothing syncs, and the doctor names it",
     async run(s) {
       const right = process.env.AUTH0_ACTION_SECRET!;
       process.env.AUTH0_ACTION_SECRET = `${right}-changed-in-convex-only`;
@@ -202,7 +228,7 @@ async function main(): Promise<number> {
       for (const line of convexLog) console.log(`  Convex log: ${line}`);
       const rows = await s.rows();
       printRows(rows, s);
-      const problem = step.expect(rows, s);
+      const problem = await step.expect(rows, s);
       if (problem) problems.push(`${step.title.split(":")[0]}: ${problem}`);
     }
   } finally {

@@ -24,6 +24,7 @@ import {
 import { startPostLogin, type PostLoginResult } from "../../tests/node/helpers/emulator/postLogin";
 import { createTestCertificate } from "../../tests/node/helpers/testCertificate";
 import { buildAction } from "../build-action";
+import { streamSubscriptions } from "./deploy/plan";
 import { loadTenantSpec } from "./deploy/spec";
 import { startLocalConvex, type LocalConvex } from "./localConvex";
 
@@ -78,6 +79,8 @@ export interface Sandbox {
     type: "user.created" | "user.updated" | "user.deleted",
     object: Record<string, unknown>,
   ): Promise<(number | "network_error")[]>;
+  /** An admin assigns (or removes) an organization role in the Dashboard: the event is streamed. */
+  adminSetRole(orgId: string, userId: string, role: string, present: boolean): Promise<void>;
   /** Every `users` row. */
   rows(): Promise<Doc<"users">[]>;
   close(): Promise<void>;
@@ -176,7 +179,8 @@ export async function startSandbox(opts: { seed?: boolean } = {}): Promise<Sandb
   emulator.seedEventStream({
     name: stream.name,
     status: "enabled",
-    subscriptions: stream.subscriptions.map((event_type) => ({ event_type })),
+    // The user events and, as with AUTH0_EVENTS_ORGANIZATIONS=true, the organization events.
+    subscriptions: streamSubscriptions(stream, true).map((event_type) => ({ event_type })),
     destination: {
       type: "webhook",
       configuration: {
@@ -201,6 +205,7 @@ export async function startSandbox(opts: { seed?: boolean } = {}): Promise<Sandb
     AUTH0_DEPLOY_CLIENT_ID: DEPLOY_CLIENT_ID,
     AUTH0_DEPLOY_CLIENT_SECRET: secrets.deploy,
     AUTH0_EVENTS_TOKEN: secrets.events,
+    AUTH0_EVENTS_ORGANIZATIONS: "true",
     AUTH0_M2M_CLIENT_ID: RECONCILE_CLIENT_ID,
     AUTH0_M2M_CLIENT_SECRET: secrets.reconcile,
     AUTH0_SYNC_SECRET: secrets.sync,
@@ -309,6 +314,16 @@ export async function startSandbox(opts: { seed?: boolean } = {}): Promise<Sandb
       await publishUserEvent("user.deleted", { ...user, deleted_at: new Date().toISOString() });
     },
     publishUserEvent,
+    async adminSetRole(orgId, userId, role, present) {
+      await publishUserEvent(
+        present ? "organization.member.role.assigned" : "organization.member.role.deleted",
+        {
+          organization: { id: orgId },
+          user: { user_id: userId },
+          role: { id: `rol_${role}`, name: role },
+        },
+      );
+    },
     rows: () => convex.t.run((ctx) => ctx.db.query("users").collect()),
     async close() {
       trigger.close();

@@ -130,6 +130,7 @@ describe("npm run demo", () => {
     expect(out).toMatch(/== 1\..*\n {2}Action log: convex-auth0-users: upserted \S+ \(created\)/);
     expect(out).toMatch(/== 2\.[^]*?ID token iss: https:\/\/localhost:\d+\/[^]*?\(existing\)/);
     expect(out).toContain("Login: continues");
+    expect(out).toMatch(/memberships: org_acme \S+ \[admin, billing\]/);
     expect(out).toMatch(/Browser: ID token verified against the tenant's JWKS; users\.store/);
     expect(out).toMatch(/check-sync \(exit 1\): missing auth0\|imported-lin; drift \S+ \[email\]/);
     expect(out).toContain("check-sync again: exit 0 (in sync)");
