@@ -8,6 +8,7 @@ import { v, type Infer } from "convex/values";
 import { internalMutation, internalQuery } from "./_generated/server";
 import {
   deleteOrganization,
+  purgeMemberships,
   removeMembership,
   setMembership,
   upsertOrganization,
@@ -106,4 +107,11 @@ export const applyOrgBatch = internalMutation({
 const pick = (m: { auth0OrgId: string; auth0UserId: string }) => ({
   auth0OrgId: m.auth0OrgId,
   auth0UserId: m.auth0UserId,
+});
+
+/** Continues removing a deleted organization's memberships (scheduled by `purgeMemberships`). */
+export const purgeOrganization = internalMutation({
+  args: { auth0OrgId: v.string() },
+  returns: v.number(),
+  handler: (ctx, { auth0OrgId }) => purgeMemberships(ctx, auth0OrgId),
 });

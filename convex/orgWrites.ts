@@ -16,6 +16,7 @@
  */
 import { ConvexError } from "convex/values";
 import type { Doc, Id } from "./_generated/dataModel";
+import { internal } from "./_generated/api";
 import type { MutationCtx } from "./_generated/server";
 import { parseTokenIdentifier } from "./tokenIdentifier";
 import {
@@ -150,17 +151,35 @@ export async function deleteOrganization(
   if (existing && existing.auth0At > deletedAt) {
     return { outcome: "superseded", removedMemberships: 0 };
   }
-  const members = await ctx.db
-    .query("memberships")
-    .withIndex("by_org", (q) => q.eq("auth0OrgId", auth0OrgId))
-    .collect();
-  for (const m of members) await ctx.db.delete("memberships", m._id);
+  const removedMemberships = await purgeMemberships(ctx, auth0OrgId);
   if (existing) await ctx.db.delete("organizations", existing._id);
   await keepTombstone(ctx, auth0OrgId, undefined, deletedAt);
   return {
-    outcome: existing || members.length > 0 ? "applied" : "unchanged",
-    removedMemberships: members.length,
+    outcome: existing || removedMemberships > 0 ? "applied" : "unchanged",
+    removedMemberships,
   };
+}
+
+/** Memberships one mutation removes when an organization is deleted; the rest follow in
+ * scheduled mutations, so an organization of any size fits Convex's per-mutation write limit. */
+export const PURGE_BATCH = 4000;
+
+/**
+ * Removes the memberships of a deleted organization, {@link PURGE_BATCH} at a time; schedules
+ * `orgSync.purgeOrganization` for the rest. The organization's tombstone already stops any of
+ * them from coming back. Returns how many this call removed.
+ */
+export async function purgeMemberships(ctx: MutationCtx, auth0OrgId: string): Promise<number> {
+  const members = await ctx.db
+    .query("memberships")
+    .withIndex("by_org", (q) => q.eq("auth0OrgId", auth0OrgId))
+    .take(PURGE_BATCH + 1);
+  const now = members.slice(0, PURGE_BATCH);
+  for (const m of now) await ctx.db.delete("memberships", m._id);
+  if (members.length > PURGE_BATCH) {
+    await ctx.scheduler.runAfter(0, internal.orgSync.purgeOrganization, { auth0OrgId });
+  }
+  return now.length;
 }
 
 /** The user's row under an issuer this deployment trusts, if it has one. */

@@ -7,6 +7,7 @@ import { convexTest } from "convex-test";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import { requireOrgRole } from "../../convex/organizations";
+import { PURGE_BATCH } from "../../convex/orgWrites";
 import schema from "../../convex/schema";
 import { audienceFor, signRequest, UPSERT_USER_PATH } from "../../convex/signedRequest";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
@@ -171,6 +172,38 @@ describe("organization events", () => {
     // A redelivery is acknowledged once more and changes nothing.
     expect((await deliver(t, deleted)).json).toMatchObject({ duplicate: true });
   });
+
+  test("deleting a large organization removes its memberships in batches", async () => {
+    const t = newT();
+    const now = Date.now();
+    await t.run(async (ctx) => {
+      for (let i = 0; i < PURGE_BATCH + 5; i++) {
+        await ctx.db.insert("memberships", {
+          auth0UserId: `auth0|m${i}`,
+          auth0OrgId: "org_big",
+          roles: [],
+          roleTimes: [],
+          auth0At: now - 60_000,
+          createdAt: now,
+          updatedAt: now,
+        });
+      }
+    });
+    const deleted = orgEvent("organization.deleted", minutesAgo(0.5), {
+      id: "org_big",
+      name: "big",
+    });
+    expect((await deliver(t, deleted)).json.outcome).toBe("applied");
+    const count = () => t.run(async (ctx) => (await ctx.db.query("memberships").collect()).length);
+    expect(await count()).toBe(5);
+    vi.useFakeTimers();
+    try {
+      await t.finishAllScheduledFunctions(vi.runAllTimers);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await count()).toBe(0);
+  }, 60_000);
 
   test("members and roles: a late member.added or role.assigned never undoes a newer removal", async () => {
     const t = newT();
