@@ -9,12 +9,14 @@
  * (with why; a skipped check never counts as passed). --redeliver asks Auth0 to redeliver the
  * event stream's failed deliveries. Exit codes: 0 nothing failed, 1 a check failed, 2 bad usage.
  */
+import { convexSiteOrigin } from "../convex/siteUrl";
 import { normalizeIssuer } from "../convex/tokenIdentifier";
 import { checkConvexSide, type CheckResult } from "./lib/convexPing";
 import { loadBundle } from "./lib/deploy/inputs";
 import { loadTenantSpec, type TenantSpec } from "./lib/deploy/spec";
 import { loadEnvFile, parseFlags } from "./lib/deployCli";
 import { convexUrlCheck, domainCheck, variableChecks } from "./lib/doctor/localChecks";
+import { reconcileChecks } from "./lib/doctor/reconcileChecks";
 import { tenantChecks } from "./lib/doctor/tenantChecks";
 import { createManagementClient } from "./lib/managementApi";
 
@@ -148,6 +150,32 @@ async function main(): Promise<number> {
     });
   }
   report(eventsRecentCheck(lastEvent, eventsExpected, maxAge, pingRan));
+
+  const reconcilePart = variables.find((c) => c.id === "env.reconcile");
+  // The reconcile calls CONVEX_SITE_URL when it is set, else the Action's URL.
+  const site = env.CONVEX_SITE_URL?.trim()
+    ? convexSiteOrigin(env.CONVEX_SITE_URL, "CONVEX_SITE_URL")
+    : url.origin
+      ? { origin: url.origin }
+      : undefined;
+  if (reconcilePart?.status === "pass" && site && "problem" in site) {
+    report({
+      id: "sync.site",
+      title: "CONVEX_SITE_URL is a .convex.site URL",
+      status: "fail",
+      detail: site.problem,
+    });
+  } else if (reconcilePart?.status === "pass" && site && "origin" in site && domain.issuer) {
+    (
+      await reconcileChecks({
+        origin: site.origin,
+        syncSecret: env.AUTH0_SYNC_SECRET!.trim(),
+        domain: new URL(domain.issuer).host,
+        clientId: env.AUTH0_M2M_CLIENT_ID!.trim(),
+        clientSecret: env.AUTH0_M2M_CLIENT_SECRET!.trim(),
+      })
+    ).forEach(report);
+  }
 
   const failed = checks.filter((c) => c.status === "fail").length;
   const skipped = checks.filter((c) => c.status === "skip").length;

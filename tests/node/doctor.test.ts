@@ -26,6 +26,7 @@ const CLIENT_SECRET = randomBytes(24).toString("base64url");
 const ACTION_SECRET = randomBytes(32).toString("base64url");
 const EVENTS_TOKEN = randomBytes(32).toString("base64url");
 const APP_CLIENT_ID = "app-client-id";
+const SYNC_SECRET = randomBytes(32).toString("base64url");
 const BUNDLE = resolve(ROOT, "auth0-actions/dist/post-login.js");
 
 let dir: string;
@@ -60,7 +61,7 @@ async function doctor(
   args: string[] = [],
 ): Promise<{ run: Run; report: Report; failed: string[] }> {
   const run = await runScript("doctor.ts", ["--json", ...args], { env: env(overrides), cwd: dir });
-  for (const secret of [ACTION_SECRET, CLIENT_SECRET, EVENTS_TOKEN]) {
+  for (const secret of [ACTION_SECRET, CLIENT_SECRET, EVENTS_TOKEN, SYNC_SECRET]) {
     expect(run.output).not.toContain(secret);
   }
   const report = JSON.parse(run.stdout) as Report;
@@ -163,6 +164,28 @@ describe("npm run doctor", () => {
     expect(run.stdout).toMatch(/^PASS {2}the Action is bound to post-login/m);
     expect(run.stdout).toMatch(/^SKIP {2}the reconcile's variables are set: /m);
     expect(run.stdout).toMatch(/\d+ passed, 0 failed, \d+ skipped/);
+  }, 30_000);
+
+  test("with the reconcile's variables: its secret and its application are checked too", async () => {
+    const reconcile = {
+      AUTH0_M2M_CLIENT_ID: CLIENT_ID,
+      AUTH0_M2M_CLIENT_SECRET: CLIENT_SECRET,
+      AUTH0_SYNC_SECRET: SYNC_SECRET,
+    };
+    const healthy = await withProcessEnv({ AUTH0_SYNC_SECRET: SYNC_SECRET }, () =>
+      doctor(reconcile),
+    );
+    expect(healthy.failed).toEqual([]);
+    const passed = healthy.report.checks.filter((c) => c.status === "pass").map((c) => c.id);
+    expect(passed).toEqual(expect.arrayContaining(["env.reconcile", "sync.secret", "sync.auth0"]));
+    const wrong = await withProcessEnv(
+      { AUTH0_SYNC_SECRET: randomBytes(32).toString("base64url") },
+      () => doctor(reconcile),
+    );
+    expect(wrong.failed).toEqual(["sync.secret"]);
+    expect(detail(wrong.report, "sync.secret")).toContain("npx convex env set AUTH0_SYNC_SECRET");
+    const halfSet = await doctor({ AUTH0_M2M_CLIENT_ID: CLIENT_ID });
+    expect(halfSet.failed).toEqual(["env.reconcile"]);
   }, 30_000);
 
   test("a wrong secret fails only the secret check", async () => {
