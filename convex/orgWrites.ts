@@ -18,13 +18,12 @@ import { ConvexError } from "convex/values";
 import type { Doc, Id } from "./_generated/dataModel";
 import { internal } from "./_generated/api";
 import type { MutationCtx } from "./_generated/server";
-import { parseTokenIdentifier } from "./tokenIdentifier";
 import {
-  deploymentIssuers,
   isFromTheFuture,
   MAX_CLOCK_SKEW_MS,
   TIMESTAMP_IN_FUTURE,
   trustedDeletionTime,
+  trustedRowsOf,
 } from "./users";
 
 /** What a write did. */
@@ -184,18 +183,7 @@ export async function purgeMemberships(ctx: MutationCtx, auth0OrgId: string): Pr
 
 /** The user's row under an issuer this deployment trusts, if it has one. */
 async function userRowFor(ctx: MutationCtx, auth0UserId: string): Promise<Id<"users"> | undefined> {
-  const issuers = deploymentIssuers();
-  const rows = await ctx.db
-    .query("users")
-    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", auth0UserId))
-    .take(16);
-  return rows.find((row) => {
-    try {
-      return issuers.includes(parseTokenIdentifier(row.tokenIdentifier).issuer);
-    } catch {
-      return false;
-    }
-  })?._id;
+  return (await trustedRowsOf(ctx.db, auth0UserId))[0]?._id;
 }
 
 /** Applies `change` to the role times; returns the new times, or null when it is superseded. */
@@ -333,17 +321,23 @@ export async function removeMembership(
   return existing ? "applied" : "unchanged";
 }
 
-/** Every membership of a user, removed with the user (called by `deleteUser`); returns them. */
-export async function removeUserMemberships(
+/** Every membership of a user (what `deleteUser` hands to the host hook, then removes). */
+export async function membershipsOfUser(
   ctx: MutationCtx,
   auth0UserId: string,
 ): Promise<Doc<"memberships">[]> {
-  const rows = await ctx.db
+  return ctx.db
     .query("memberships")
     .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
     .collect();
+}
+
+/** Removes memberships of a deleted user; the user's tombstone keeps them from coming back. */
+export async function removeMemberships(
+  ctx: MutationCtx,
+  rows: Doc<"memberships">[],
+): Promise<void> {
   for (const row of rows) await ctx.db.delete("memberships", row._id);
-  return rows;
 }
 
 /** Points a new user row's memberships (recorded before it existed) at it. */

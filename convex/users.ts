@@ -19,7 +19,8 @@ import { parseAuth0Time } from "./auth0Profile";
 import { onUserDeleted } from "./userHooks";
 import {
   linkMemberships,
-  removeUserMemberships,
+  membershipsOfUser,
+  removeMemberships,
   setMembership,
   upsertOrganization,
 } from "./orgWrites";
@@ -145,6 +146,28 @@ export function deploymentIssuers(): string[] {
 }
 
 /**
+ * The rows of an Auth0 user id keyed under an issuer this deployment trusts (a custom-domain
+ * login and a canonical one share the user id). Rows of other tenants are never included.
+ */
+export async function trustedRowsOf(
+  db: DatabaseReader,
+  auth0UserId: string,
+): Promise<Doc<"users">[]> {
+  const issuers = deploymentIssuers();
+  const rows = await db
+    .query("users")
+    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", auth0UserId))
+    .take(16);
+  return rows.filter((row) => {
+    try {
+      return issuers.includes(parseTokenIdentifier(row.tokenIdentifier).issuer);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
  * Finds a user's row by token identifier, or else by Auth0 user id under another configured
  * issuer, so a user who signs in through the custom domain and the canonical one has one row.
  */
@@ -164,21 +187,8 @@ export async function findUserByTokenIdentifier(
   } catch {
     return null;
   }
-  const issuers = deploymentIssuers();
-  if (!issuers.includes(parsed.issuer)) return null;
-  const sameSubject = await db
-    .query("users")
-    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", parsed.subject))
-    .take(16);
-  return (
-    sameSubject.find((row) => {
-      try {
-        return issuers.includes(parseTokenIdentifier(row.tokenIdentifier).issuer);
-      } catch {
-        return false;
-      }
-    }) ?? null
-  );
+  if (!deploymentIssuers().includes(parsed.issuer)) return null;
+  return (await trustedRowsOf(db, parsed.subject))[0] ?? null;
 }
 
 /**
@@ -314,31 +324,16 @@ export async function deleteUser(
   }
   const now = Date.now();
   const deletedAt = Math.min(args.deletedAt, now);
-  const issuers = deploymentIssuers();
-  const rows = (
-    await ctx.db
-      .query("users")
-      .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", args.auth0UserId))
-      .take(16)
-  ).filter((row) => {
-    try {
-      return issuers.includes(parseTokenIdentifier(row.tokenIdentifier).issuer);
-    } catch {
-      return false;
-    }
-  });
+  const rows = await trustedRowsOf(ctx.db, args.auth0UserId);
   if (rows.some((row) => (trustedProfileTime(row, now) ?? -Infinity) > deletedAt)) {
     return { removed: 0, superseded: true };
   }
-  const memberships = await ctx.db
-    .query("memberships")
-    .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", args.auth0UserId))
-    .collect();
+  const memberships = await membershipsOfUser(ctx, args.auth0UserId);
   for (const row of rows) {
     await onUserDeleted(ctx, row, { memberships });
     await ctx.db.delete("users", row._id);
   }
-  await removeUserMemberships(ctx, args.auth0UserId);
+  await removeMemberships(ctx, memberships);
 
   const tombstone = await ctx.db
     .query("userTombstones")

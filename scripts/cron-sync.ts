@@ -20,7 +20,12 @@ import { acquireLock } from "./lib/reconcile/lock";
 import { appliedText, EXIT, reportJson } from "./lib/reconcile/report";
 import { applyChanges, createClients, reconcile } from "./lib/reconcile/run";
 import { openRunLog } from "./lib/reconcile/runLog";
-import { applyOrgChanges, orgsReportJson, reconcileOrgs } from "./lib/reconcile/orgs";
+import {
+  applyOrgChanges,
+  orgsReportJson,
+  reconcileOrgs,
+  rowsRemovedBy,
+} from "./lib/reconcile/orgs";
 
 run("cron-sync", async () => {
   const cmd = startCommand("cron-sync", ["delete-orphans", "orgs"]);
@@ -54,9 +59,7 @@ run("cron-sync", async () => {
     const orgs = withOrgs ? await reconcileOrgs(clients.auth0, clients.convex, cmd.progress) : null;
     if (orgs) log.write("organization_counts", orgsReportJson(orgs).counts);
     let backup: string | null = null;
-    const orgRows = orgs
-      ? orgs.rowsToRemove.filter((row) => deleteOrphans || "auth0UserId" in row)
-      : [];
+    const orgRows = orgs ? rowsRemovedBy(orgs, deleteOrphans) : [];
     const userRows = deleteOrphans ? r.orphanRows : [];
     if (userRows.length + orgRows.length > 0) {
       backup = await writeBackup("convex-orphans", [...userRows, ...orgRows]);

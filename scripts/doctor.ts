@@ -10,7 +10,6 @@
  * event stream's failed deliveries. Exit codes: 0 nothing failed, 1 a check failed, 2 bad usage.
  */
 import { convexSiteOrigin } from "../convex/siteUrl";
-import { normalizeIssuer } from "../convex/tokenIdentifier";
 import { checkConvexSide, type CheckResult } from "./lib/convexPing";
 import { loadBundle } from "./lib/deploy/inputs";
 import { loadTenantSpec, type TenantSpec } from "./lib/deploy/spec";
@@ -126,7 +125,7 @@ async function main(): Promise<number> {
         localHeader = undefined;
       }
       const client = createManagementClient({
-        domain: new URL(normalizeIssuer(domain.issuer)).host,
+        domain: new URL(domain.issuer).host,
         clientId,
         clientSecret,
       });

@@ -22,6 +22,7 @@ import {
   orgsReportJson,
   orgsReportText,
   reconcileOrgs,
+  rowsRemovedBy,
 } from "./lib/reconcile/orgs";
 import { applyChanges, createClients, reconcile, type ApplyTotals } from "./lib/reconcile/run";
 
@@ -64,12 +65,7 @@ run("sync", async () => {
       `${r.orphans.length} orphan(s) are kept: pass --delete-orphans to delete them (a backup is written first).`,
     );
   }
-  const orgTotal = orgChanges
-    ? orgChanges.organizations +
-      orgChanges.memberships +
-      orgChanges.membershipRemovals +
-      orgChanges.organizationDeletions
-    : 0;
+  const orgTotal = orgChanges?.total ?? 0;
   if (orgs && orgs.organizationOrphans.length > 0 && !deleteOrphans) {
     cmd.say(
       `${orgs.organizationOrphans.length} organization(s) gone from Auth0 are kept: pass --delete-orphans to delete them.`,
@@ -100,13 +96,11 @@ run("sync", async () => {
       return finish(EXIT.differences);
     }
   }
-  const orgRemovals =
-    orgs && orgChanges ? orgChanges.membershipRemovals + orgChanges.organizationDeletions : 0;
-  if (deletions > 0 || orgRemovals > 0) {
-    const rows = [
-      ...(deletions > 0 ? r.orphanRows : []),
-      ...(orgs ? orgs.rowsToRemove.filter((row) => deleteOrphans || "auth0UserId" in row) : []),
-    ];
+  const rows = [
+    ...(deletions > 0 ? r.orphanRows : []),
+    ...(orgs ? rowsRemovedBy(orgs, deleteOrphans) : []),
+  ];
+  if (rows.length > 0) {
     backup = await writeBackup("convex-orphans", rows);
     cmd.say(`Backup of the ${rows.length} row(s) to delete: ${backup}`);
   }

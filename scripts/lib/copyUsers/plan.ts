@@ -2,6 +2,7 @@
  * Which users a copy creates, updates, skips or refuses, from complete listings of both tenants.
  * Users are matched by email, case-insensitively: each tenant has its own user ids.
  */
+import { PROFILE_EXPORT_FIELDS } from "../reconcile/auth0Users";
 
 /** A user as the export job lists it (the fields {@link COPY_EXPORT_FIELDS}). */
 export interface ExportedUser {
@@ -18,22 +19,14 @@ export interface ExportedUser {
   app_metadata?: Record<string, unknown>;
 }
 
-/** What the export job is asked for on both sides. */
+/** What the export job is asked for on both sides: the profile the reconcile reads, and the
+ * identities (for the connection) and metadata a copy carries. */
 export const COPY_EXPORT_FIELDS = [
-  "user_id",
-  "email",
-  "email_verified",
-  "name",
-  "nickname",
-  "given_name",
-  "family_name",
-  "picture",
+  ...PROFILE_EXPORT_FIELDS,
   "identities",
   "user_metadata",
   "app_metadata",
-  "updated_at",
 ];
-
 export interface Selection {
   connection: string;
   /** Only users whose email is at this domain. */

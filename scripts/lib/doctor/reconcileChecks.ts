@@ -5,7 +5,8 @@
  */
 import { SYNC_STATUS_PATH } from "../../../convex/syncRoutes";
 import type { CheckResult } from "../convexPing";
-import { createManagementClient, customDomainProblem } from "../managementApi";
+import { createManagementClient } from "../managementApi";
+import { managementFailure } from "../reconcile/errors";
 import { signedPost, SignedPostError } from "../signedPost";
 
 /** Runs both checks; `origin` is the deployment's site origin, `domain` the tenant's host. */
@@ -65,16 +66,8 @@ export async function reconcileChecks(opts: {
     await client.users.list({ per_page: 1, page: 0 });
     out.push({ ...users, status: "pass", detail: "GET /api/v2/users answered" });
   } catch (err) {
-    const status = (err as { statusCode?: number }).statusCode;
-    out.push({
-      ...users,
-      status: "fail",
-      detail:
-        customDomainProblem(err) ??
-        (status === 401 || status === 403
-          ? `Auth0 answered ${status}: AUTH0_M2M_CLIENT_ID / AUTH0_M2M_CLIENT_SECRET must belong to a machine-to-machine application authorized for the Management API with read:users`
-          : `${status ? `HTTP ${status}: ` : ""}${err instanceof Error ? err.message.split("\n")[0] : String(err)}`),
-    });
+    // The reconcile's own wording: custom domain, missing scope, or the HTTP error.
+    out.push({ ...users, status: "fail", detail: managementFailure(err, "listing users").message });
   }
   return out;
 }

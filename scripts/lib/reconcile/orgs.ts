@@ -42,8 +42,9 @@ export interface OrgReconciliation {
   /** Missing from a member list but still among the user's organizations (the list lags):
    * left alone. */
   membershipsNotListedYet: { auth0OrgId: string; auth0UserId: string }[];
-  /** The Convex rows a repair would remove, for the backup written first. */
-  rowsToRemove: Record<string, unknown>[];
+  /** The Convex rows of the organizations and memberships Auth0 confirmed gone (see
+   * {@link rowsRemovedBy}). */
+  removable: { organizations: Record<string, unknown>[]; memberships: Record<string, unknown>[] };
   auth0: Map<string, Auth0Org>;
   auth0Members: Map<string, Map<string, string[]>>;
 }
@@ -136,7 +137,7 @@ export async function reconcileOrgs(
     roleDrift: [],
     extraMemberships: [],
     membershipsNotListedYet: [],
-    rowsToRemove: [],
+    removable: { organizations: [], memberships: [] },
     auth0: orgs,
     auth0Members: members,
   };
@@ -163,7 +164,7 @@ export async function reconcileOrgs(
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode === 404) {
           r.organizationOrphans.push(id);
-          r.rowsToRemove.push(inConvex.get(id)!);
+          r.removable.organizations.push(inConvex.get(id)!);
         } else throw managementFailure(err, `checking whether organization ${id} still exists`);
       }
       progress.tick();
@@ -205,7 +206,7 @@ export async function reconcileOrgs(
       if (stillIn.has(org)) r.membershipsNotListedYet.push({ auth0OrgId: org, auth0UserId: user });
       else {
         r.extraMemberships.push({ auth0OrgId: org, auth0UserId: user });
-        r.rowsToRemove.push(m);
+        r.removable.memberships.push(m);
       }
     }
     progress.tick();
@@ -281,12 +282,26 @@ export function orgsReportText(r: OrgReconciliation): string[] {
 
 /** What a repair would do, in counts. */
 export function orgChangeCounts(r: OrgReconciliation, deleteOrphans: boolean) {
-  return {
+  const counts = {
     organizations: r.missingOrganizations.length + r.organizationDrift.length,
     memberships: r.missingMemberships.length + r.roleDrift.length,
     membershipRemovals: r.extraMemberships.length,
     organizationDeletions: deleteOrphans ? r.organizationOrphans.length : 0,
   };
+  const total =
+    counts.organizations +
+    counts.memberships +
+    counts.membershipRemovals +
+    counts.organizationDeletions;
+  return { ...counts, total };
+}
+
+/**
+ * The Convex rows a repair removes, for the backup written before it: the memberships Auth0
+ * confirmed gone and, with `deleteOrphans`, the organizations Auth0 confirmed gone.
+ */
+export function rowsRemovedBy(r: OrgReconciliation, deleteOrphans: boolean) {
+  return [...r.removable.memberships, ...(deleteOrphans ? r.removable.organizations : [])];
 }
 
 /**
