@@ -6,7 +6,12 @@
 import type { GenericValidator, Infer } from "convex/values";
 import { validate, ValidationError } from "convex-helpers/validators";
 import { env } from "./_generated/server";
-import { audienceFor, verifySignedRequest, type SignatureFailure } from "./signedRequest";
+import {
+  audienceFor,
+  constantTimeEqual,
+  verifySignedRequest,
+  type SignatureFailure,
+} from "./signedRequest";
 import { normalizeIssuer, TokenIdentifierError } from "./tokenIdentifier";
 
 /** A JSON error as every route here returns it: a stable code and what to do about it. */
@@ -82,18 +87,55 @@ export function describeValidationError(err: unknown): string {
 }
 
 /**
- * Keys of `value` the validator does not declare as its own fields, through nested objects.
- * convex-helpers' `validate` looks unknown keys up with `fields[key]`, which finds
- * Object.prototype members (`toString`, `constructor`, `__proto__`) and lets them through.
+ * Keys of `value` the validator does not declare as its own fields, at every depth: through
+ * nested objects, array items (`upserts`, `deletions`, `memberships`), optional fields and
+ * unions. convex-helpers' `validate` looks unknown keys up with `fields[key]`, which finds
+ * Object.prototype members (`toString`, `constructor`, `__proto__`) and lets them through. A
+ * record's keys are data, but `__proto__` is refused there too (it is never a real name).
  */
 function undeclaredKeys(validator: GenericValidator, value: unknown, path: string): string[] {
-  if (validator.kind !== "object" || typeof value !== "object" || value === null) return [];
-  const fields = validator.fields as Record<string, GenericValidator>;
-  return Object.keys(value).flatMap((key) =>
-    Object.hasOwn(fields, key)
-      ? undeclaredKeys(fields[key], (value as Record<string, unknown>)[key], `${path}${key}.`)
-      : [`${path}${key}`],
-  );
+  if (typeof value !== "object" || value === null) return [];
+  switch (validator.kind) {
+    case "array":
+      if (!Array.isArray(value)) return [];
+      return value.flatMap((item, i) =>
+        undeclaredKeys(validator.element as GenericValidator, item, `${path}${i}.`),
+      );
+    case "union": {
+      // A key is undeclared when every member that could hold this value lacks it.
+      const members = validator.members as GenericValidator[];
+      const results = members
+        .filter(
+          (m) =>
+            m.kind === "object" || m.kind === "array" || m.kind === "record" || m.kind === "union",
+        )
+        .map((m) => undeclaredKeys(m, value, path));
+      if (results.length === 0) return [];
+      return results.some((r) => r.length === 0) ? [] : results[0];
+    }
+    case "record":
+      if (Array.isArray(value)) return [];
+      return Object.keys(value).flatMap((key) =>
+        key === "__proto__"
+          ? [`${path}${key}`]
+          : undeclaredKeys(
+              validator.value as GenericValidator,
+              (value as Record<string, unknown>)[key],
+              `${path}${key}.`,
+            ),
+      );
+    case "object": {
+      if (Array.isArray(value)) return [];
+      const fields = validator.fields as Record<string, GenericValidator>;
+      return Object.keys(value).flatMap((key) =>
+        Object.hasOwn(fields, key)
+          ? undeclaredKeys(fields[key], (value as Record<string, unknown>)[key], `${path}${key}.`)
+          : [`${path}${key}`],
+      );
+    }
+    default:
+      return [];
+  }
 }
 
 /**
@@ -184,6 +226,38 @@ export interface SignedRouteOptions {
   /** Variables the route needs besides the secret and `CONVEX_SITE_URL`. */
   required: string[];
   maxBodyBytes: number;
+  /**
+   * Rules the secret (and its `_PREVIOUS`) must meet before the route works at all: a minimum
+   * length, and secrets of other paths it must differ from (each with its `_PREVIOUS`), so one
+   * path's secret can never open another's routes.
+   */
+  secretRules?: { minLength: number; distinctFrom: string[] };
+}
+
+/**
+ * The rules `secretVariable` breaks (names and rules only, never a value), or [] when it meets
+ * them. Comparisons with the other secrets run in constant time.
+ */
+export function secretRuleProblems(
+  secretVariable: string,
+  rules: { minLength: number; distinctFrom: string[] },
+): string[] {
+  const problems: string[] = [];
+  const others = rules.distinctFrom.flatMap((name) => [name, `${name}_PREVIOUS`]);
+  for (const name of [secretVariable, `${secretVariable}_PREVIOUS`]) {
+    const value = env[name];
+    if (value === undefined || value === "") continue;
+    if (value.length < rules.minLength) {
+      problems.push(`${name} is shorter than ${rules.minLength} characters`);
+    }
+    for (const other of others) {
+      const otherValue = env[other];
+      if (otherValue && constantTimeEqual(value, otherValue)) {
+        problems.push(`${name} equals ${other}: each path needs its own secret`);
+      }
+    }
+  }
+  return problems;
 }
 
 function signatureMessage(reason: SignatureFailure, o: SignedRouteOptions): string {
@@ -224,6 +298,15 @@ export async function readSignedJson(
     "CONVEX_SITE_URL",
   ]);
   if (misconfigured) return misconfigured;
+  const weak = options.secretRules ? secretRuleProblems(name, options.secretRules) : [];
+  if (weak.length > 0) {
+    console.error(`${options.route}: not configured, ${weak.join("; ")}`);
+    return jsonError(
+      500,
+      "not_configured",
+      `${weak.join("; ")}. Set a new random value (openssl rand -base64 32) with npx convex env set, and the same in ${options.signerSecretPlace}.`,
+    );
+  }
 
   if (!hasMediaType(request.headers.get("content-type"), ["application/json"])) {
     return jsonError(

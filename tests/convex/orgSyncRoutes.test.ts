@@ -146,3 +146,22 @@ describe("organization sync routes", () => {
     expect(await orgRows(t)).toEqual({ organizations: [], memberships: [] });
   });
 });
+
+describe("keys named after Object.prototype members inside items", () => {
+  const bodies = [
+    `{"at":1,"organizations":[],"organizationDeletions":[],"memberships":[{"auth0OrgId":"org_1","auth0UserId":"auth0|1","roles":[],"KEY":1}],"membershipRemovals":[]}`,
+    `{"at":1,"organizations":[{"auth0OrgId":"org_1","name":"acme","displayName":null,"metadata":null,"KEY":1}],"organizationDeletions":[],"memberships":[],"membershipRemovals":[]}`,
+    `{"at":1,"organizations":[],"organizationDeletions":[{"auth0OrgId":"org_1","KEY":1}],"memberships":[],"membershipRemovals":[]}`,
+  ];
+  for (const key of ["__proto__", "constructor", "toString"]) {
+    test(`"${key}" in a membership, an organization or a deletion: 400, nothing written`, async () => {
+      const t = newT();
+      for (const text of bodies) {
+        const res = await call(t, SYNC_ORGS_APPLY_PATH, JSON.parse(text.replace("KEY", key)));
+        expect(res.status, text).toBe(400);
+        expect(res.json.error).toBe("invalid_body");
+      }
+      expect(await orgRows(t)).toEqual({ organizations: [], memberships: [] });
+    });
+  }
+});

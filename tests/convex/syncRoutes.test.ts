@@ -13,7 +13,7 @@ import { CUSTOM_DOMAIN, DOMAIN, setEventsEnv, tables, type T } from "./eventsFix
 
 const modules = import.meta.glob("../../convex/**/*.*s");
 const SITE = "https://happy-otter-123.convex.site";
-const SYNC_SECRET = "sync-secret-0c7d5a1e93b84f26";
+const SYNC_SECRET = "sync-secret-0c7d5a1e93b84f26-4a9b71";
 const ACTION_SECRET = "action-secret-8e2b6f4d1a9c3e57";
 const NOW = Date.parse("2026-11-22T12:00:00Z");
 
@@ -94,6 +94,78 @@ describe("authentication", () => {
     expect(res.json.message).toContain("AUTH0_SYNC_SECRET");
     expect((await tables(t)).users).toEqual([]);
   });
+
+  const weakSecrets: [string, Record<string, string>, RegExp][] = [
+    ["a 1-character secret", { AUTH0_SYNC_SECRET: "x" }, /AUTH0_SYNC_SECRET is shorter than 32/],
+    [
+      "a short previous secret",
+      { AUTH0_SYNC_SECRET_PREVIOUS: "short-previous" },
+      /AUTH0_SYNC_SECRET_PREVIOUS is shorter than 32/,
+    ],
+    [
+      "the Action's secret",
+      { AUTH0_ACTION_SECRET: SYNC_SECRET },
+      /AUTH0_SYNC_SECRET equals AUTH0_ACTION_SECRET/,
+    ],
+    [
+      "the Action's previous secret",
+      { AUTH0_ACTION_SECRET_PREVIOUS: SYNC_SECRET },
+      /AUTH0_SYNC_SECRET equals AUTH0_ACTION_SECRET_PREVIOUS/,
+    ],
+    [
+      "the event stream's token",
+      { AUTH0_EVENTS_TOKEN: SYNC_SECRET },
+      /AUTH0_SYNC_SECRET equals AUTH0_EVENTS_TOKEN/,
+    ],
+    [
+      "a previous sync secret equal to the events' previous token",
+      {
+        AUTH0_SYNC_SECRET_PREVIOUS: "p".repeat(40),
+        AUTH0_EVENTS_TOKEN_PREVIOUS: "p".repeat(40),
+      },
+      /AUTH0_SYNC_SECRET_PREVIOUS equals AUTH0_EVENTS_TOKEN_PREVIOUS/,
+    ],
+  ];
+  test.each(weakSecrets)(
+    "%s: every sync route refuses to work (500 not_configured naming the rule, never the value)",
+    async (_name, vars, rule) => {
+      const t = newT();
+      const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+      Object.assign(process.env, vars);
+      try {
+        // Signed with the configured secret: the signature would pass, the rule stops it first.
+        const secret = process.env.AUTH0_SYNC_SECRET!;
+        for (const path of [SYNC_STATUS_PATH, SYNC_USERS_PATH, SYNC_APPLY_PATH]) {
+          const body =
+            path === SYNC_APPLY_PATH
+              ? {
+                  upserts: [{ auth0UserId: "auth0|1", profile: profile("Ada", NOW - 1000) }],
+                  deletions: [],
+                }
+              : path === SYNC_USERS_PATH
+                ? { cursor: null, numItems: 10 }
+                : {};
+          const res = await call(t, path, body, secret);
+          expect(res.status, path).toBe(500);
+          expect(res.json.error).toBe("not_configured");
+          expect(res.json.message).toMatch(rule);
+          for (const value of Object.values(vars)) {
+            if (value.length > 1) expect(res.json.message).not.toContain(value);
+          }
+        }
+        expect(logs.join("\n")).toMatch(rule);
+        for (const value of Object.values(vars)) {
+          if (value.length > 1) expect(logs.join("\n")).not.toContain(value);
+        }
+        expect((await tables(t)).users).toEqual([]);
+      } finally {
+        for (const [k, v] of Object.entries(saved)) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
+      }
+    },
+  );
 });
 
 describe("POST /auth0/sync/status", () => {
@@ -273,4 +345,40 @@ describe("POST /auth0/sync/apply", () => {
     expect(all.users).toEqual([]);
     expect(all.tombstones).toEqual([]);
   });
+});
+
+describe("keys named after Object.prototype members, at every depth", () => {
+  const KEYS = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"];
+  // Built from JSON text: an object literal would not carry "__proto__" as an own key.
+  const withKey = (json: string, key: string) => JSON.parse(json.replace("KEY", key)) as unknown;
+  const places: [string, string][] = [
+    [
+      "an upsert item",
+      `{"upserts":[{"auth0UserId":"auth0|1","profile":{"name":"A"},"KEY":1}],"deletions":[]}`,
+    ],
+    [
+      "an upsert's profile",
+      `{"upserts":[{"auth0UserId":"auth0|1","profile":{"name":"A","KEY":"x"}}],"deletions":[]}`,
+    ],
+    [
+      "a deletion item",
+      `{"upserts":[],"deletions":[{"auth0UserId":"auth0|1","deletedAt":1,"KEY":{}}]}`,
+    ],
+    [
+      "the second item of a list",
+      `{"upserts":[{"auth0UserId":"auth0|1","profile":{}},{"auth0UserId":"auth0|2","profile":{},"KEY":true}],"deletions":[]}`,
+    ],
+  ];
+  for (const [where, json] of places) {
+    test.each(KEYS)(`"%s" inside ${where}: 400 invalid_body, nothing written`, async (key) => {
+      const t = newT();
+      const res = await call(t, SYNC_APPLY_PATH, withKey(json, key));
+      expect(res.status).toBe(400);
+      expect(res.json.error).toBe("invalid_body");
+      expect(res.json.message).toContain(key);
+      const all = await tables(t);
+      expect(all.users).toEqual([]);
+      expect(all.tombstones).toEqual([]);
+    });
+  }
 });
