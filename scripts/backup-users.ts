@@ -7,12 +7,11 @@
  *
  * Exit codes: 0 written, 2 error (a partial file is removed, never left looking complete).
  */
-import { rm } from "node:fs/promises";
 import { exportUsers } from "./lib/reconcile/auth0Users";
 import { createBackup, type BackupWriter } from "./lib/reconcile/backup";
 import { run, startCommand } from "./lib/reconcile/command";
 import { EXIT } from "./lib/reconcile/report";
-import { createClients } from "./lib/reconcile/run";
+import { openClients } from "./lib/reconcile/run";
 
 /** What an Auth0 backup keeps: the profile, identities and metadata (not password hashes, which
  * Auth0 never exports). */
@@ -40,13 +39,10 @@ const BACKUP_FIELDS = [
 
 run("backup-users", async () => {
   const cmd = startCommand("backup-users", []);
-  const clients = createClients(cmd.config);
+  // Convex reachable and the Auth0 tenant the one it trusts, before the export.
+  const clients = await openClients(cmd.config, cmd.progress);
   const written: BackupWriter[] = [];
   try {
-    // Convex reachable first, so a wrong URL or secret fails before the export.
-    cmd.progress.phase("Convex status");
-    await clients.convex.status();
-
     const auth0 = await createBackup("auth0-users");
     written.push(auth0);
     await exportUsers(clients.auth0, (user) => auth0.write(user), {
@@ -76,10 +72,7 @@ run("backup-users", async () => {
     }
     return EXIT.ok;
   } catch (err) {
-    for (const writer of written) {
-      await writer.close().catch(() => {});
-      await rm(writer.path, { force: true });
-    }
+    for (const writer of written) await writer.abort();
     throw err;
   }
 });

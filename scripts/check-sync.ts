@@ -16,12 +16,12 @@ import {
   reconcileOrgs,
 } from "./lib/reconcile/orgs";
 import { EXIT, reportJson, reportText } from "./lib/reconcile/report";
-import { createClients, hasDifferences, reconcile } from "./lib/reconcile/run";
+import { hasDifferences, openClients, reconcile } from "./lib/reconcile/run";
 
 run("check-sync", async () => {
   const started = Date.now();
   const cmd = startCommand("check-sync", ["orgs"]);
-  const clients = createClients(cmd.config);
+  const clients = await openClients(cmd.config, cmd.progress);
   const r = await reconcile(clients, cmd.progress);
   const orgs = cmd.flags.booleans.has("orgs")
     ? await reconcileOrgs(clients.auth0, clients.convex, cmd.progress)

@@ -9,65 +9,111 @@
  *
  * --orgs (or SYNC_ORGANIZATIONS=true) also repairs organizations, memberships and member roles.
  *
- * Exit codes: 0 done, 1 some changes were refused by Convex, 2 error (nothing or only part was
- * written; the next run finishes the job), 3 another run holds the lock.
+ * A mass deletion (more than --max-deletions rows, default 100, or --max-deletion-percent of a
+ * table, default 10; or SYNC_MAX_DELETIONS / SYNC_MAX_DELETION_PERCENT) is not applied: creates
+ * and updates are, no row is removed, the log says why and the exit code is 4.
+ *
+ * Exit codes: 0 done, 1 some changes were refused by Convex, 2 error (wrong tenant, bad
+ * configuration; nothing or only part was written, the next run finishes the job), 3 another run
+ * holds the lock, 4 a mass deletion was held back.
  */
 import { resolve } from "node:path";
 import { writeBackup } from "./lib/reconcile/backup";
 import { run, startCommand } from "./lib/reconcile/command";
+import {
+  describeCap,
+  describeDeletions,
+  overCap,
+  readDeletionCap,
+} from "./lib/reconcile/deletionCap";
+import { planDeletions } from "./lib/reconcile/deletions";
 import { ReconcileError } from "./lib/reconcile/errors";
 import { acquireLock } from "./lib/reconcile/lock";
 import { appliedText, EXIT, reportJson } from "./lib/reconcile/report";
-import { applyChanges, createClients, reconcile } from "./lib/reconcile/run";
+import { applyChanges, openClients, reconcile } from "./lib/reconcile/run";
 import { openRunLog } from "./lib/reconcile/runLog";
-import {
-  applyOrgChanges,
-  orgsReportJson,
-  reconcileOrgs,
-  rowsRemovedBy,
-} from "./lib/reconcile/orgs";
+import { applyOrgChanges, orgsReportJson, reconcileOrgs } from "./lib/reconcile/orgs";
 
 run("cron-sync", async () => {
-  const cmd = startCommand("cron-sync", ["delete-orphans", "orgs"]);
+  const cmd = startCommand(
+    "cron-sync",
+    ["delete-orphans", "orgs", "break-lock"],
+    ["max-deletions", "max-deletion-percent"],
+  );
+  const capRead = readDeletionCap(cmd.flags.values, process.env);
+  if ("problem" in capRead) {
+    console.error(`cron-sync: ${capRead.problem}. Nothing was read or written.`);
+    return EXIT.error;
+  }
   const withOrgs = cmd.flags.booleans.has("orgs") || process.env.SYNC_ORGANIZATIONS === "true";
   const deleteOrphans =
     cmd.flags.booleans.has("delete-orphans") || process.env.SYNC_DELETE_ORPHANS === "true";
+  const maxRunMinutes = Number(process.env.SYNC_MAX_RUN_MINUTES?.trim() || "120");
+  if (!Number.isInteger(maxRunMinutes) || maxRunMinutes < 2) {
+    console.error("cron-sync: SYNC_MAX_RUN_MINUTES must be a whole number of minutes, at least 2");
+    return EXIT.error;
+  }
   const lockPath = resolve(process.cwd(), "logs", "auth0-sync.lock");
-  const lock = await acquireLock(lockPath);
+  const lock = await acquireLock(lockPath, {
+    maxRunMs: maxRunMinutes * 60_000,
+    force: cmd.flags.booleans.has("break-lock"),
+  });
   if (!lock.acquired) {
-    const { pid, host, startedAt } = lock.owner;
+    const who = lock.owner
+      ? `pid ${lock.owner.pid} on ${lock.owner.host}, started ${lock.owner.startedAt}, deadline ${lock.owner.expiresAt}`
+      : "unknown owner";
     console.error(
-      `cron-sync: another run (pid ${pid} on ${host}, started ${startedAt}) holds ${lockPath}; not starting`,
+      `cron-sync: another run (${who}) holds ${lockPath}; not starting. A lock whose run died on another host is taken over after its deadline; if you know it is dead, run once with --break-lock`,
     );
     return EXIT.locked;
   }
-  const log = openRunLog();
+  let log: ReturnType<typeof openRunLog>;
+  try {
+    log = openRunLog();
+  } catch (err) {
+    await lock.release();
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ReconcileError(
+      code === "ELOOP"
+        ? "the log file under logs/ is a symbolic link: it is never followed. Remove it; nothing was read or written"
+        : `cannot open the log under logs/ (${code ?? String(err)}); nothing was read or written`,
+    );
+  }
   const started = Date.now();
   log.write("start", { pid: process.pid, deleteOrphans, organizations: withOrgs });
-  const stop = (signal: string) => {
-    log.write("error", { message: `interrupted by ${signal}` });
+  const stop = (why: string) => {
+    log.write("error", { message: why });
     log.write("end", { exitCode: EXIT.error, durationMs: Date.now() - started });
     void lock.release().finally(() => process.exit(EXIT.error));
   };
-  process.once("SIGINT", () => stop("SIGINT"));
-  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("interrupted by SIGINT"));
+  process.once("SIGTERM", () => stop("interrupted by SIGTERM"));
+  // The lock promises other hosts that this run is over by its deadline: stop a minute before.
+  setTimeout(
+    () => stop(`stopped at the ${maxRunMinutes}-minute limit (SYNC_MAX_RUN_MINUTES)`),
+    (maxRunMinutes - 1) * 60_000,
+  ).unref();
 
   try {
-    const clients = createClients(cmd.config);
+    const clients = await openClients(cmd.config, cmd.progress);
     const r = await reconcile(clients, cmd.progress);
     log.write("counts", reportJson(r).counts);
     const orgs = withOrgs ? await reconcileOrgs(clients.auth0, clients.convex, cmd.progress) : null;
     if (orgs) log.write("organization_counts", orgsReportJson(orgs).counts);
     let backup: string | null = null;
-    const orgRows = orgs ? rowsRemovedBy(orgs, deleteOrphans) : [];
-    const userRows = deleteOrphans ? r.orphanRows : [];
-    if (userRows.length + orgRows.length > 0) {
-      backup = await writeBackup("convex-orphans", [...userRows, ...orgRows]);
-      log.write("backup", { path: backup, rows: userRows.length + orgRows.length });
+    const planned = await planDeletions(clients.convex, r, orgs, deleteOrphans);
+    const massive = overCap(planned.tables, capRead.cap);
+    if (massive.length > 0) {
+      const message = `mass deletion held back: ${describeDeletions(massive)} is over the cap (${describeCap(capRead.cap)}). No row was removed. Check that AUTH0_DOMAIN and CONVEX_SITE_URL name the right tenant and deployment, run check-sync, then raise the cap once (--max-deletions / --max-deletion-percent, or SYNC_MAX_DELETIONS / SYNC_MAX_DELETION_PERCENT)`;
+      log.write("mass_deletion_refused", { tables: massive, cap: capRead.cap });
+      console.error(`cron-sync: ${message}`);
+    } else if (planned.records.length > 0) {
+      backup = await writeBackup("convex-orphans", planned.records);
+      log.write("backup", { path: backup, rows: planned.records.length });
     }
     const applied = await applyChanges(clients.convex, r, {
       progress: cmd.progress,
-      ...(backup ? { deleteOrphans: { backupPath: backup } } : {}),
+      ...(backup && deleteOrphans ? { deleteOrphans: { backupPath: backup } } : {}),
       onResult: (result, fields) =>
         log.write("change", {
           auth0UserId: result.auth0UserId,
@@ -80,11 +126,16 @@ run("cron-sync", async () => {
       log.write("orphans_kept", { count: r.orphans.length });
     }
     const orgsApplied = orgs
-      ? await applyOrgChanges(clients.convex, orgs, { deleteOrphans, progress: cmd.progress })
+      ? await applyOrgChanges(clients.convex, orgs, {
+          deleteOrphans,
+          progress: cmd.progress,
+          noRemovals: massive.length > 0,
+        })
       : null;
     if (orgsApplied) log.write("organizations_applied", orgsApplied);
     const refused = applied.refused + (orgsApplied?.refused ?? 0);
-    const exitCode = refused > 0 ? EXIT.differences : EXIT.ok;
+    const exitCode =
+      massive.length > 0 ? EXIT.massDeletion : refused > 0 ? EXIT.differences : EXIT.ok;
     log.write("end", { exitCode, durationMs: Date.now() - started, applied });
     cmd.say(appliedText(applied));
     if (cmd.json) console.log(JSON.stringify(reportJson(r, { applied, backup }), null, 2));

@@ -10,11 +10,22 @@
  * are deleted only with --delete-orphans, after the same backup.
  *
  * --dry-run writes nothing on either side. Without --yes it asks; on a non-terminal without --yes
- * it writes nothing and exits 2. Exit codes: 0 done (or nothing to do), 1 differences left (dry
- * run, declined, or changes Convex refused), 2 error.
+ * it writes nothing and exits 2. A mass deletion (over the cap: more than --max-deletions rows,
+ * default 100, or --max-deletion-percent of a table, default 10; or SYNC_MAX_DELETIONS /
+ * SYNC_MAX_DELETION_PERCENT) needs a second proof: on a terminal the count typed back, even with
+ * --yes; elsewhere a raised cap. Before anything is read, the Auth0 tenant must be the one Convex
+ * trusts. Exit codes: 0 done (or nothing to do), 1 differences left (dry run, declined, or
+ * changes Convex refused), 2 error (wrong tenant, mass deletion refused, ...).
  */
 import { writeBackup } from "./lib/reconcile/backup";
-import { confirm, run, startCommand } from "./lib/reconcile/command";
+import { ask, confirm, run, startCommand } from "./lib/reconcile/command";
+import {
+  describeCap,
+  describeDeletions,
+  overCap,
+  readDeletionCap,
+} from "./lib/reconcile/deletionCap";
+import { planDeletions } from "./lib/reconcile/deletions";
 import { appliedText, EXIT, reportJson, reportText } from "./lib/reconcile/report";
 import {
   applyOrgChanges,
@@ -22,15 +33,23 @@ import {
   orgsReportJson,
   orgsReportText,
   reconcileOrgs,
-  rowsRemovedBy,
 } from "./lib/reconcile/orgs";
-import { applyChanges, createClients, reconcile, type ApplyTotals } from "./lib/reconcile/run";
+import { applyChanges, openClients, reconcile, type ApplyTotals } from "./lib/reconcile/run";
 
 run("sync", async () => {
-  const cmd = startCommand("sync", ["dry-run", "yes", "delete-orphans", "orgs"]);
+  const cmd = startCommand(
+    "sync",
+    ["dry-run", "yes", "delete-orphans", "orgs"],
+    ["max-deletions", "max-deletion-percent"],
+  );
+  const capRead = readDeletionCap(cmd.flags.values, process.env);
+  if ("problem" in capRead) {
+    console.error(`sync: ${capRead.problem}. Nothing was read or written.`);
+    return EXIT.error;
+  }
   const dryRun = cmd.flags.booleans.has("dry-run");
   const deleteOrphans = cmd.flags.booleans.has("delete-orphans");
-  const clients = createClients(cmd.config);
+  const clients = await openClients(cmd.config, cmd.progress);
   const r = await reconcile(clients, cmd.progress);
   const orgs = cmd.flags.booleans.has("orgs")
     ? await reconcileOrgs(clients.auth0, clients.convex, cmd.progress)
@@ -75,14 +94,24 @@ run("sync", async () => {
     cmd.say("Nothing to do.");
     return finish(EXIT.ok);
   }
+  const planned = await planDeletions(clients.convex, r, orgs, deleteOrphans);
+  const massive = overCap(planned.tables, capRead.cap);
   const summary =
     `create ${creates}, update ${updates}, delete ${deletions}` +
     (orgChanges
       ? `; organizations: ${orgChanges.organizations} to write, ${orgChanges.organizationDeletions} to delete; memberships: ${orgChanges.memberships} to write, ${orgChanges.membershipRemovals} to remove`
       : "");
+  const massText = `a mass deletion (${describeDeletions(massive)}), over the cap (${describeCap(capRead.cap)})`;
   if (dryRun) {
     cmd.say(`Dry run: would ${summary}. Nothing was written.`);
+    if (massive.length > 0) cmd.say(`This is ${massText}.`);
     return finish(EXIT.differences);
+  }
+  if (massive.length > 0 && !process.stdin.isTTY) {
+    console.error(
+      `sync: refusing ${massText}: no one can confirm it here. Check that AUTH0_DOMAIN and CONVEX_SITE_URL name the right tenant and deployment, run check-sync, then raise the cap (--max-deletions / --max-deletion-percent, or SYNC_MAX_DELETIONS / SYNC_MAX_DELETION_PERCENT). Nothing was written.`,
+    );
+    return finish(EXIT.error);
   }
   if (!cmd.flags.booleans.has("yes")) {
     if (!process.stdin.isTTY) {
@@ -96,10 +125,18 @@ run("sync", async () => {
       return finish(EXIT.differences);
     }
   }
-  const rows = [
-    ...(deletions > 0 ? r.orphanRows : []),
-    ...(orgs ? rowsRemovedBy(orgs, deleteOrphans) : []),
-  ];
+  if (massive.length > 0) {
+    // A second proof, even with --yes: the number, typed back.
+    const total = massive.reduce((n, t) => n + t.deleting, 0);
+    const typed = await ask(
+      `This is ${massText}. Type ${total} (the rows over the cap) to delete them: `,
+    );
+    if (typed !== String(total)) {
+      cmd.say("Not confirmed. Nothing was written.");
+      return finish(EXIT.differences);
+    }
+  }
+  const rows = planned.records;
   if (rows.length > 0) {
     backup = await writeBackup("convex-orphans", rows);
     cmd.say(`Backup of the ${rows.length} row(s) to delete: ${backup}`);

@@ -89,7 +89,7 @@ function rateLimitWait(response: Response, attempt: number): number {
  * the token endpoint is rate limited too, so that one call is retried here, honouring the headers.
  * `onRequest` sees every request sent, retries included.
  */
-function fetchRetryingToken(onRequest?: (url: string) => void): typeof fetch {
+export function fetchRetryingToken(onRequest?: (url: string) => void): typeof fetch {
   return async (input, init) => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
     for (let attempt = 0; ; attempt++) {
@@ -105,12 +105,21 @@ function fetchRetryingToken(onRequest?: (url: string) => void): typeof fetch {
 
 /**
  * Builds a ManagementClient for a machine-to-machine application. `onRequest` sees every HTTP
- * request the SDK sends (retries included), for commands that report their call counts.
+ * request the SDK sends (retries included), for commands that report their call counts. `token`
+ * replaces the SDK's own token request (the reconcile checks which tenant issued its token).
  */
 export function createManagementClient(
   credentials: ManagementCredentials,
-  options: { onRequest?: (url: string) => void } = {},
+  options: { onRequest?: (url: string) => void; token?: () => Promise<string> } = {},
 ): ManagementClient {
+  if (options.token) {
+    return new ManagementClient({
+      domain: credentials.domain,
+      token: options.token,
+      maxRetries: 4,
+      fetch: fetchRetryingToken(options.onRequest),
+    });
+  }
   return new ManagementClient({
     domain: credentials.domain,
     clientId: credentials.clientId,

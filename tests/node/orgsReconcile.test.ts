@@ -85,7 +85,9 @@ describe("reconcile --orgs", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
-    expect(backedUp).toMatchObject([{ auth0OrgId: "org_acme", auth0UserId: u2.user_id }]);
+    expect(backedUp).toMatchObject([
+      { table: "memberships", row: { auth0OrgId: "org_acme", auth0UserId: u2.user_id } },
+    ]);
     state = await orgState(t);
     expect(state.organizations.find((o) => o.auth0OrgId === "org_acme")?.displayName).toBe(
       "Acme Inc.",

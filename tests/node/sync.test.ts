@@ -128,7 +128,9 @@ describe("sync repairs", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
-    expect(backedUp).toMatchObject([{ auth0UserId: "auth0|gone", email: "auth0gone@example.com" }]);
+    expect(backedUp).toMatchObject([
+      { table: "users", row: { auth0UserId: "auth0|gone", email: "auth0gone@example.com" } },
+    ]);
   });
 
   test("after a repair with deletions, a second run has nothing to do", async () => {

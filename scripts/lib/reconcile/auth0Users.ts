@@ -173,12 +173,14 @@ export async function listAuth0Profiles(
 /**
  * Asks Auth0 for each candidate (`GET /api/v2/users/{id}`): those answering 404 are gone; any
  * other answer keeps the user (created after the export, or still there). A few requests at a
- * time; the SDK waits out 429s.
+ * time; the SDK waits out 429s. `provedAt` receives, per gone user, when the request that got the
+ * 404 was first sent: never later than Auth0's answer.
  */
 export async function confirmGone(
   client: ManagementClient,
   ids: string[],
   progress?: Progress,
+  provedAt?: Map<string, number>,
 ): Promise<{ gone: Set<string>; present: Set<string> }> {
   const gone = new Set<string>();
   const present = new Set<string>();
@@ -186,12 +188,15 @@ export async function confirmGone(
   const worker = async () => {
     while (next < ids.length) {
       const id = ids[next++];
+      const askedAt = Date.now();
       try {
         await client.users.get(id, { fields: "user_id", include_fields: true });
         present.add(id);
       } catch (err) {
-        if ((err as { statusCode?: number }).statusCode === 404) gone.add(id);
-        else throw managementFailure(err, `checking whether Auth0 user ${id} still exists`);
+        if ((err as { statusCode?: number }).statusCode === 404) {
+          gone.add(id);
+          provedAt?.set(id, askedAt);
+        } else throw managementFailure(err, `checking whether Auth0 user ${id} still exists`);
       }
       progress?.tick();
     }

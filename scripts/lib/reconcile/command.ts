@@ -19,8 +19,8 @@ export interface Command {
 }
 
 /** Parses flags and reads the configuration, or prints every problem and exits 2. */
-export function startCommand(name: string, booleans: string[]): Command {
-  const flags = parseFlags(process.argv.slice(2), ["json", ...booleans], []);
+export function startCommand(name: string, booleans: string[], valued: string[] = []): Command {
+  const flags = parseFlags(process.argv.slice(2), ["json", ...booleans], valued);
   if ("error" in flags) {
     console.error(`${name}: ${flags.error}`);
     process.exit(EXIT.error);
@@ -40,6 +40,16 @@ export function startCommand(name: string, booleans: string[]): Command {
     json,
     say: json ? (line) => console.error(line) : (line) => console.log(line),
   };
+}
+
+/** Asks for a line of text on the terminal (trimmed). */
+export async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(question)).trim();
+  } finally {
+    rl.close();
+  }
 }
 
 /** Asks a yes/no question on the terminal (default no). */

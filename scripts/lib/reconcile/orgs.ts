@@ -43,8 +43,12 @@ export interface OrgReconciliation {
    * left alone. */
   membershipsNotListedYet: { auth0OrgId: string; auth0UserId: string }[];
   /** The Convex rows of the organizations and memberships Auth0 confirmed gone (see
-   * {@link rowsRemovedBy}). */
-  removable: { organizations: Record<string, unknown>[]; memberships: Record<string, unknown>[] };
+   * {@link rowsRemovedBy}); `purged`: the memberships a gone organization's deletion removes. */
+  removable: {
+    organizations: Record<string, unknown>[];
+    memberships: Record<string, unknown>[];
+    purged: Record<string, unknown>[];
+  };
   auth0: Map<string, Auth0Org>;
   auth0Members: Map<string, Map<string, string[]>>;
 }
@@ -137,7 +141,7 @@ export async function reconcileOrgs(
     roleDrift: [],
     extraMemberships: [],
     membershipsNotListedYet: [],
-    removable: { organizations: [], memberships: [] },
+    removable: { organizations: [], memberships: [], purged: [] },
     auth0: orgs,
     auth0Members: members,
   };
@@ -170,6 +174,10 @@ export async function reconcileOrgs(
       progress.tick();
     }
   }
+
+  // Deleting an organization purges its memberships: they belong in the backup too.
+  const goneOrgs = new Set(r.organizationOrphans);
+  r.removable.purged = convexMembers.filter((m) => goneOrgs.has(String(m.auth0OrgId)));
 
   const convexByKey = new Map(
     convexMembers.map((m) => [key(String(m.auth0OrgId), String(m.auth0UserId)), m]),
@@ -297,11 +305,15 @@ export function orgChangeCounts(r: OrgReconciliation, deleteOrphans: boolean) {
 }
 
 /**
- * The Convex rows a repair removes, for the backup written before it: the memberships Auth0
- * confirmed gone and, with `deleteOrphans`, the organizations Auth0 confirmed gone.
+ * The Convex rows a repair removes, by table, for the backup written before it: the memberships
+ * Auth0 confirmed gone and, with `deleteOrphans`, the organizations Auth0 confirmed gone with
+ * every membership their deletion purges.
  */
 export function rowsRemovedBy(r: OrgReconciliation, deleteOrphans: boolean) {
-  return [...r.removable.memberships, ...(deleteOrphans ? r.removable.organizations : [])];
+  return {
+    organizations: deleteOrphans ? r.removable.organizations : [],
+    memberships: [...r.removable.memberships, ...(deleteOrphans ? r.removable.purged : [])],
+  };
 }
 
 /**
@@ -312,7 +324,13 @@ export function rowsRemovedBy(r: OrgReconciliation, deleteOrphans: boolean) {
 export async function applyOrgChanges(
   convex: ConvexSyncClient,
   r: OrgReconciliation,
-  opts: { deleteOrphans: boolean; progress: Progress; batchSize?: number },
+  opts: {
+    deleteOrphans: boolean;
+    progress: Progress;
+    batchSize?: number;
+    /** Remove nothing at all (no membership removals either): the mass-deletion cap held. */
+    noRemovals?: boolean;
+  },
 ): Promise<{ applied: number; unchanged: number; superseded: number; refused: number }> {
   const totals = { applied: 0, unchanged: 0, superseded: 0, refused: 0 };
   const size = opts.batchSize ?? 100;
@@ -347,10 +365,11 @@ export async function applyOrgChanges(
   for (let i = 0; i < memberships.length; i += size) {
     batches.push({ ...empty(), memberships: memberships.slice(i, i + size) });
   }
-  for (let i = 0; i < r.extraMemberships.length; i += size) {
-    batches.push({ ...empty(), membershipRemovals: r.extraMemberships.slice(i, i + size) });
+  const removals = opts.noRemovals ? [] : r.extraMemberships;
+  for (let i = 0; i < removals.length; i += size) {
+    batches.push({ ...empty(), membershipRemovals: removals.slice(i, i + size) });
   }
-  if (opts.deleteOrphans) {
+  if (opts.deleteOrphans && !opts.noRemovals) {
     for (let i = 0; i < r.organizationOrphans.length; i += size) {
       batches.push({
         ...empty(),

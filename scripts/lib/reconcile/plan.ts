@@ -22,7 +22,8 @@ export interface RowSummary {
 export interface Plan {
   /** Users in Auth0 with no Convex row under a trusted issuer: to create. */
   missing: { auth0UserId: string }[];
-  /** Rows of this tenant whose user is not in the listing: orphans once Auth0 confirms (404). */
+  /** Users of this tenant with rows but not in the listing, once each (a user may have a
+   * tenant-domain and a custom-domain row): orphans once Auth0 confirms (404). */
   orphanCandidates: { auth0UserId: string }[];
   /** Rows whose facts differ from Auth0's: to update. */
   drift: { auth0UserId: string; fields: DriftField[] }[];
@@ -92,6 +93,7 @@ export function buildPlan(
   };
   const trusted = new Set(issuers);
   const seen = new Set<string>();
+  const candidates = new Set<string>();
   for (const row of rows) {
     const issuer = issuerOf(row.tokenIdentifier);
     if (!trusted.has(issuer)) {
@@ -101,7 +103,10 @@ export function buildPlan(
     seen.add(row.auth0UserId);
     const profile = auth0.get(row.auth0UserId);
     if (!profile) {
-      plan.orphanCandidates.push({ auth0UserId: row.auth0UserId });
+      if (!candidates.has(row.auth0UserId)) {
+        candidates.add(row.auth0UserId);
+        plan.orphanCandidates.push({ auth0UserId: row.auth0UserId });
+      }
       continue;
     }
     const stored = row.auth0UpdatedAt;

@@ -14,6 +14,8 @@ export const EXIT = {
   error: 2,
   /** cron-sync: another run holds the lock. */
   locked: 3,
+  /** cron-sync: a deletion over the mass-deletion cap was held back (nothing removed). */
+  massDeletion: 4,
 } as const;
 
 /** The JSON document: at least `missing`, `orphans`, `drift` and `unknownIssuer`. */

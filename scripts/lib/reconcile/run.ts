@@ -4,7 +4,7 @@
  */
 import type { Auth0Profile } from "../../../convex/auth0Profile";
 import type { ApplyResult } from "../../../convex/sync";
-import { createManagementClient } from "../managementApi";
+import { createManagementClient, fetchRetryingToken } from "../managementApi";
 import { confirmGone, listAuth0Profiles, type ExportOptions } from "./auth0Users";
 import type { SyncConfig } from "./config";
 import {
@@ -16,15 +16,22 @@ import {
 } from "./convexClient";
 import { buildPlan, issuerOf, summarizeRow, type Plan, type RowSummary } from "./plan";
 import type { Progress } from "./progress";
+import { checkConfiguredTenant, verifiedTokenSupplier } from "./tenant";
 
 export interface Reconciliation {
   plan: Plan;
-  /** Orphan candidates Auth0 confirmed gone (404): the orphans. */
+  /** Orphan candidates Auth0 confirmed gone (404): the orphans, one per user. */
   orphans: string[];
+  /** When each orphan's 404 was asked for (ms): the deletion is dated with it, so a row or a
+   * login newer than the proof (the user signed up again since) survives. */
+  provedGoneAt: Map<string, number>;
   /** Candidates Auth0 still knows (created after the listing): not orphans. */
   createdAfterListing: string[];
-  /** The whole rows of the orphans, for the backup written before any deletion. */
+  /** Every trusted row of the orphans (a user may have a tenant-domain and a custom-domain
+   * row), for the backup written before any deletion. */
   orphanRows: UserRow[];
+  /** Rows under a trusted issuer: what a deletion's share is measured against. */
+  trustedRows: number;
   auth0Profiles: Map<string, Auth0Profile>;
   status: ConvexStatus;
   counts: { auth0Users: number; convexRows: number };
@@ -34,15 +41,35 @@ export interface Reconciliation {
 export interface Clients {
   auth0: ReturnType<typeof createManagementClient>;
   convex: ConvexSyncClient;
+  /** Convex's status, read first: its canonical issuer is the tenant this run may talk to. */
+  status: ConvexStatus;
   managementCalls(): number;
 }
 
-/** The two clients a run uses, counting their calls. */
-export function createClients(config: SyncConfig): Clients {
+/**
+ * The two clients a run uses, counting their calls, once the Auth0 tenant is proven to be the
+ * one Convex trusts (configured domain, then the token's issuer): throws WrongTenantError (exit
+ * 2) before any listing, per-user check or write. Convex first: a wrong URL or secret fails in
+ * a second.
+ */
+export async function openClients(config: SyncConfig, progress?: Progress): Promise<Clients> {
   let managementCalls = 0;
+  const convex = new ConvexSyncClient(config.convex.origin, config.convex.secret);
+  progress?.phase("Convex status");
+  const status = await convex.status();
+  checkConfiguredTenant(config.auth0.domain, status.canonicalIssuer);
+  const onRequest = () => void managementCalls++;
+  const token = verifiedTokenSupplier(
+    config.auth0,
+    status.canonicalIssuer,
+    fetchRetryingToken(onRequest),
+  );
+  progress?.phase("Auth0 tenant check");
+  await token();
   return {
-    auth0: createManagementClient(config.auth0, { onRequest: () => void managementCalls++ }),
-    convex: new ConvexSyncClient(config.convex.origin, config.convex.secret),
+    auth0: createManagementClient(config.auth0, { onRequest, token }),
+    convex,
+    status,
     managementCalls: () => managementCalls,
   };
 }
@@ -53,24 +80,24 @@ export async function reconcile(
   progress: Progress,
   exportOptions: ExportOptions = {},
 ): Promise<Reconciliation> {
-  // Convex first: a wrong URL or secret fails in a second, not after a long export.
-  progress.phase("Convex status");
-  const status = await clients.convex.status();
-
+  const status = clients.status;
   const auth0Profiles = await listAuth0Profiles(clients.auth0, { ...exportOptions, progress });
 
   progress.phase("Convex rows");
   const trusted = new Set(status.issuers);
   const summaries: RowSummary[] = [];
-  const candidateRows = new Map<string, UserRow>();
+  const candidateRows = new Map<string, UserRow[]>();
+  let trustedRows = 0;
   for await (const page of clients.convex.rows()) {
     for (const row of page) {
       const summary = summarizeRow(row);
       summaries.push(summary);
+      if (!trusted.has(issuerOf(row.tokenIdentifier))) continue;
+      trustedRows++;
       // Whole rows are kept only for possible orphans (rows of this tenant whose user is not in
-      // the listing): they go into the backup before any deletion.
-      if (!auth0Profiles.has(row.auth0UserId) && trusted.has(issuerOf(row.tokenIdentifier))) {
-        candidateRows.set(row.auth0UserId, row);
+      // the listing), all of a user's rows: they go into the backup before any deletion.
+      if (!auth0Profiles.has(row.auth0UserId)) {
+        candidateRows.set(row.auth0UserId, [...(candidateRows.get(row.auth0UserId) ?? []), row]);
       }
     }
     progress.tick(page.length);
@@ -80,19 +107,20 @@ export async function reconcile(
   const candidates = plan.orphanCandidates.map((c) => c.auth0UserId);
   let gone = new Set<string>();
   let present = new Set<string>();
+  const provedGoneAt = new Map<string, number>();
   if (candidates.length > 0) {
     progress.phase("Auth0 orphan check", candidates.length);
-    ({ gone, present } = await confirmGone(clients.auth0, candidates, progress));
+    ({ gone, present } = await confirmGone(clients.auth0, candidates, progress, provedGoneAt));
   }
   progress.done();
   const orphans = candidates.filter((id) => gone.has(id));
   return {
     plan,
     orphans,
+    provedGoneAt,
     createdAfterListing: candidates.filter((id) => present.has(id)),
-    orphanRows: orphans
-      .map((id) => candidateRows.get(id))
-      .filter((row): row is UserRow => row !== undefined),
+    orphanRows: orphans.flatMap((id) => candidateRows.get(id) ?? []),
+    trustedRows,
     auth0Profiles,
     status,
     counts: { auth0Users: auth0Profiles.size, convexRows: summaries.length },
@@ -154,9 +182,10 @@ export async function applyChanges(
     fields.set(auth0UserId, changed);
     upserts.push({ auth0UserId, profile: r.auth0Profiles.get(auth0UserId)! });
   }
-  const deletedAt = Date.now();
+  // Dated with the 404 that proved each deletion, never with now: a user who signed up again and
+  // logged in while this run listed organizations or waited for a confirmation keeps the new row.
   const deletions: Batch["deletions"] = options.deleteOrphans
-    ? r.orphans.map((auth0UserId) => ({ auth0UserId, deletedAt }))
+    ? r.orphans.map((auth0UserId) => ({ auth0UserId, deletedAt: r.provedGoneAt.get(auth0UserId)! }))
     : [];
 
   const total = upserts.length + deletions.length;

@@ -12,12 +12,13 @@
  * - responses carry `x-ratelimit-*` headers, and past the per-second limit the answer is 429;
  * - event streams deliver CloudEvents to their webhooks (`deliveries.publish`), with Auth0's
  *   attempts, and keep the failures for `GET .../deliveries` and `POST .../redeliver`;
- * - the tenant is an OIDC issuer (discovery, JWKS, RS256 ID tokens: `oidc.issueIdToken`).
+ * - the tenant is an OIDC issuer (discovery, JWKS, RS256 ID tokens: `oidc.issueIdToken`);
+ * - access tokens are RS256 JWTs whose `iss` is `https://<tenant domain>/`, as Auth0's are, so a
+ *   tool can tell which tenant it reached (`setTenantDomain` makes it another tenant's).
  *
  * Every request is recorded. A route it does not know gets 404 and is listed in `unknownRoutes`,
  * so a test can fail when a tool calls something the emulator would silently skip.
  */
-import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
@@ -132,6 +133,11 @@ export interface ManagementApiEmulator {
   finishBuilds(): void;
   /** Changes the per-second request limit (past it: 429 with the rate-limit headers). */
   setRateLimit(perSecond: number): void;
+  /**
+   * Makes this address answer as another tenant: its access tokens name `tenantDomain` as their
+   * issuer (`https://<tenantDomain>/`). `undefined` restores the emulator's own domain.
+   */
+  setTenantDomain(tenantDomain: string | undefined): void;
   /** Called after each successful deploy, e.g. to simulate a tenant that changed behind our back. */
   afterDeploy: ((action: StoredAction, version: StoredVersion) => void) | undefined;
   /** The tenant's users, with seeding helpers. */
@@ -170,6 +176,8 @@ export async function startManagementApiEmulator(
   /** Access token -> the scopes it was granted. */
   const tokens = new Map<string, ReadonlySet<string>>();
   let domain = "";
+  /** The tenant whose tokens this address issues (default: its own domain). */
+  let tenantDomain: string | undefined;
   let windowStart = 0;
   let windowCount = 0;
 
@@ -221,7 +229,7 @@ export async function startManagementApiEmulator(
     throw new HttpError(404, "Not Found", `No route ${method} ${path} in the emulator.`);
   }
 
-  function token(body: Record<string, unknown>): [number, unknown] {
+  async function token(body: Record<string, unknown>): Promise<[number, unknown]> {
     const client =
       body.grant_type === "client_credentials" &&
       typeof body.client_id === "string" &&
@@ -245,14 +253,21 @@ export async function startManagementApiEmulator(
         },
       ];
     }
-    const accessToken = randomUUID();
+    const expiresIn = 86400;
+    const accessToken = await oidc.issueAccessToken({
+      tenantDomain: tenantDomain ?? domain,
+      audience: `https://${domain}/api/v2/`,
+      clientId: client.clientId,
+      scopes: client.scopes,
+      lifetimeS: expiresIn,
+    });
     tokens.set(accessToken, new Set(client.scopes));
     return [
       200,
       {
         access_token: accessToken,
         token_type: "Bearer",
-        expires_in: 86400,
+        expires_in: expiresIn,
         scope: client.scopes.join(" "),
       },
     ];
@@ -338,7 +353,7 @@ export async function startManagementApiEmulator(
     }
     record.body = body;
     if (method === "POST" && url.pathname === "/oauth/token") {
-      const [code, payload] = token((body ?? {}) as Record<string, unknown>);
+      const [code, payload] = await token((body ?? {}) as Record<string, unknown>);
       send(code, payload);
       return;
     }
@@ -416,6 +431,9 @@ export async function startManagementApiEmulator(
     oidc,
     setRateLimit(perSecond) {
       rateLimit = perSecond;
+    },
+    setTenantDomain(value) {
+      tenantDomain = value;
     },
     users: users.users,
     seedUser: users.seedUser,

@@ -54,6 +54,11 @@ export interface Tenant {
   ): Promise<void>;
   /** Puts `n` users on both sides, in sync; returns them. */
   seedInSync(n: number, prefix?: string): Promise<StoredUser[]>;
+  /**
+   * Starts another tenant (a second emulator) that grants the same machine-to-machine client:
+   * what the scripts reach when AUTH0_DOMAIN names the wrong tenant. Closed with the tenant.
+   */
+  startOtherTenant(): Promise<ManagementApiEmulator>;
   close(): Promise<void>;
 }
 
@@ -105,6 +110,7 @@ export async function startTenant(
     tls,
   });
   emulator.jobs.setExportDelay(150);
+  const others: ManagementApiEmulator[] = [];
   // The deployment's environment (the local host runs the functions in this process).
   process.env.AUTH0_DOMAIN = emulator.domain;
   delete process.env.AUTH0_CUSTOM_DOMAIN;
@@ -128,6 +134,9 @@ export async function startTenant(
         AUTH0_M2M_CLIENT_SECRET: secrets.m2m,
         AUTH0_SYNC_SECRET: secrets.sync,
         CONVEX_SITE_URL: convex.url,
+        // Fixtures hold a handful of rows, so one deletion is already over the default share
+        // (10%); the cap's own tests set it back (SYNC_MAX_DELETION_PERCENT: undefined).
+        SYNC_MAX_DELETION_PERCENT: "100",
         ...overrides,
       };
     },
@@ -168,7 +177,19 @@ export async function startTenant(
       });
       return users;
     },
+    async startOtherTenant() {
+      const other = await startManagementApiEmulator({
+        clientId: "unused-default-client",
+        clientSecret: randomBytes(24).toString("base64url"),
+        clients: [{ clientId: M2M_CLIENT_ID, clientSecret: secrets.m2m, scopes: ["read:users"] }],
+        tls,
+      });
+      other.jobs.setExportDelay(150);
+      others.push(other);
+      return other;
+    },
     async close() {
+      for (const other of others) await other.close();
       await convex.close();
       await emulator.close();
       await rm(dir, { recursive: true, force: true });

@@ -22,6 +22,17 @@ export interface OidcState {
     claims: Record<string, unknown>;
     lifetimeS?: number;
   }): Promise<string>;
+  /**
+   * Signs a Management API access token as Auth0 issues one for client credentials: RS256, `iss`
+   * `https://<tenant domain>/`, `sub` `<client_id>@clients`, `aud` the API, `azp`, `scope`, `gty`.
+   */
+  issueAccessToken(opts: {
+    tenantDomain: string;
+    audience: string;
+    clientId: string;
+    scopes: string[];
+    lifetimeS: number;
+  }): Promise<string>;
 }
 
 /** Creates the issuer's key pair and routes. */
@@ -67,6 +78,17 @@ export async function createOidc(): Promise<OidcState> {
         .setProtectedHeader({ alg: "RS256", typ: "JWT", kid })
         .setIssuer(`https://${host}/`)
         .setSubject(sub)
+        .setAudience(audience)
+        .setIssuedAt(now)
+        .setExpirationTime(now + lifetimeS)
+        .sign(privateKey);
+    },
+    async issueAccessToken({ tenantDomain, audience, clientId, scopes, lifetimeS }) {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ azp: clientId, scope: scopes.join(" "), gty: "client-credentials" })
+        .setProtectedHeader({ alg: "RS256", typ: "JWT", kid })
+        .setIssuer(`https://${tenantDomain}/`)
+        .setSubject(`${clientId}@clients`)
         .setAudience(audience)
         .setIssuedAt(now)
         .setExpirationTime(now + lifetimeS)
