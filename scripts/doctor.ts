@@ -7,7 +7,8 @@
  *
  * Reads `.env.local` and the environment. Each check prints pass, fail (with what to do) or skip
  * (with why; a skipped check never counts as passed). --redeliver asks Auth0 to redeliver the
- * event stream's failed deliveries. Exit codes: 0 nothing failed, 1 a check failed, 2 bad usage.
+ * event stream's failed deliveries. Exit codes: 0 nothing failed, 1 a check failed, 2 bad usage
+ * or the wrong tenant (the reconcile's AUTH0_DOMAIN or token is not the tenant Convex trusts).
  */
 import { convexSiteOrigin } from "../convex/siteUrl";
 import { checkConvexSide, type CheckResult } from "./lib/convexPing";
@@ -184,6 +185,8 @@ async function main(): Promise<number> {
       `\n${checks.length - failed - skipped} passed, ${failed} failed, ${skipped} skipped${failed === 0 ? "" : ": fix the FAIL lines above, in order"}`,
     );
   }
+  // The wrong tenant is a refusal like the reconcile's (exit 2), not one more failed check.
+  if (checks.some((c) => c.id === "sync.tenant" && c.status === "fail")) return EXIT.usage;
   return failed === 0 ? EXIT.ok : EXIT.failed;
 }
 

@@ -188,6 +188,40 @@ describe("npm run doctor", () => {
     expect(halfSet.failed).toEqual(["env.reconcile"]);
   }, 30_000);
 
+  const reconcileVars = {
+    AUTH0_M2M_CLIENT_ID: CLIENT_ID,
+    AUTH0_M2M_CLIENT_SECRET: CLIENT_SECRET,
+    AUTH0_SYNC_SECRET: SYNC_SECRET,
+  };
+
+  test("a sync secret Convex finds weak (equal to the Action's) fails the sync secret check, naming the rule", async () => {
+    const weak = await withProcessEnv({ AUTH0_SYNC_SECRET: ACTION_SECRET }, () =>
+      doctor({ ...reconcileVars, AUTH0_SYNC_SECRET: ACTION_SECRET }),
+    );
+    expect(weak.failed).toEqual(["sync.secret"]);
+    expect(detail(weak.report, "sync.secret")).toMatch(
+      /AUTH0_SYNC_SECRET equals AUTH0_ACTION_SECRET/,
+    );
+  }, 30_000);
+
+  test("the reconcile's token issued by another tenant: the tenant check fails naming both, exit 2", async () => {
+    emulator.setTenantDomain("other-tenant.eu.auth0.com");
+    try {
+      const wrong = await withProcessEnv({ AUTH0_SYNC_SECRET: SYNC_SECRET }, () =>
+        doctor(reconcileVars),
+      );
+      expect(wrong.failed).toContain("sync.tenant");
+      expect(detail(wrong.report, "sync.tenant")).toMatch(
+        new RegExp(
+          `issued by other-tenant\\.eu\\.auth0\\.com.*trusts ${emulator.domain.replace(/\./g, "\\.")}`,
+        ),
+      );
+      expect(wrong.run.code).toBe(2);
+    } finally {
+      emulator.setTenantDomain(undefined);
+    }
+  }, 30_000);
+
   test("a wrong secret fails only the secret check", async () => {
     const { run, report, failed } = await doctor({
       AUTH0_ACTION_SECRET: randomBytes(32).toString("base64url"),

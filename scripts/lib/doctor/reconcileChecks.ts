@@ -1,12 +1,18 @@
 /**
  * The doctor's checks of the reconcile's setup (check-sync, sync, cron-sync), when its variables
- * are set: Convex accepts AUTH0_SYNC_SECRET on the sync routes, and the reconcile's application
- * may read users.
+ * are set: Convex accepts AUTH0_SYNC_SECRET on the sync routes (and finds it strong: Convex names
+ * the rule it breaks), the Auth0 tenant is the one Convex trusts (configured domain, then the
+ * token's issuer), and the reconcile's application may read users.
  */
 import { SYNC_STATUS_PATH } from "../../../convex/syncRoutes";
 import type { CheckResult } from "../convexPing";
-import { createManagementClient } from "../managementApi";
-import { managementFailure } from "../reconcile/errors";
+import { createManagementClient, fetchRetryingToken } from "../managementApi";
+import { managementFailure, ReconcileError } from "../reconcile/errors";
+import {
+  checkConfiguredTenant,
+  verifiedTokenSupplier,
+  WrongTenantError,
+} from "../reconcile/tenant";
 import { signedPost, SignedPostError } from "../signedPost";
 
 /** Runs both checks; `origin` is the deployment's site origin, `domain` the tenant's host. */
@@ -22,6 +28,7 @@ export async function reconcileChecks(opts: {
     id: "sync.secret",
     title: "Convex accepts AUTH0_SYNC_SECRET (the reconcile's routes)",
   };
+  let canonicalIssuer: string | undefined;
   try {
     const reply = await signedPost({
       origin: opts.origin,
@@ -30,7 +37,16 @@ export async function reconcileChecks(opts: {
       body: {},
       timeoutMs: 10_000,
     });
-    const error = (reply.json as { error?: string } | undefined)?.error;
+    const json = reply.json as { error?: string; message?: string; canonicalIssuer?: string };
+    const error = json?.error;
+    if (reply.status === 200 && typeof json?.canonicalIssuer === "string") {
+      canonicalIssuer = json.canonicalIssuer;
+    }
+    // A weak secret: Convex names the rule (never the value); a missing one: set it.
+    const weak =
+      error === "not_configured" && /AUTH0_SYNC_SECRET/.test(json?.message ?? "")
+        ? String(json.message).slice(0, 400)
+        : undefined;
     out.push(
       reply.status === 200
         ? { ...secret, status: "pass", detail: "the sync status route answered 200" }
@@ -40,9 +56,11 @@ export async function reconcileChecks(opts: {
             detail:
               error === "bad_signature"
                 ? "Convex refused the signature: set the same AUTH0_SYNC_SECRET in Convex (npx convex env set AUTH0_SYNC_SECRET <value>) and here"
-                : error === "not_configured"
-                  ? "Convex has no AUTH0_SYNC_SECRET: npx convex env set AUTH0_SYNC_SECRET <value>"
-                  : `HTTP ${reply.status} ${error ?? ""}`.trim(),
+                : weak
+                  ? `Convex refuses to run the sync routes: ${weak}`
+                  : error === "not_configured"
+                    ? "Convex has no AUTH0_SYNC_SECRET: npx convex env set AUTH0_SYNC_SECRET <value>"
+                    : `HTTP ${reply.status} ${error ?? ""}`.trim(),
           },
     );
   } catch (err) {
@@ -53,16 +71,47 @@ export async function reconcileChecks(opts: {
     });
   }
 
+  const tenant = {
+    id: "sync.tenant",
+    title: "the Auth0 tenant here is the one Convex trusts (AUTH0_DOMAIN, the token's issuer)",
+  };
   const users = {
     id: "sync.auth0",
     title: "the reconcile's application may read users (read:users)",
   };
+  if (!canonicalIssuer) {
+    const detail = "needs the sync status route to answer (see the check above)";
+    out.push({ ...tenant, status: "skip", detail }, { ...users, status: "skip", detail });
+    return out;
+  }
+  const credentials = {
+    domain: opts.domain,
+    clientId: opts.clientId,
+    clientSecret: opts.clientSecret,
+  };
+  const token = verifiedTokenSupplier(credentials, canonicalIssuer, fetchRetryingToken());
   try {
-    const client = createManagementClient({
-      domain: opts.domain,
-      clientId: opts.clientId,
-      clientSecret: opts.clientSecret,
+    checkConfiguredTenant(opts.domain, canonicalIssuer);
+    await token();
+    out.push({
+      ...tenant,
+      status: "pass",
+      detail: `AUTH0_DOMAIN and the Management API token both name ${opts.domain}`,
     });
+  } catch (err) {
+    const message = err instanceof ReconcileError ? err.message : String(err);
+    if (err instanceof WrongTenantError) {
+      out.push({ ...tenant, status: "fail", detail: message });
+      out.push({ ...users, status: "skip", detail: "needs the right tenant" });
+    } else {
+      // No token at all (credentials, custom domain, network): the users check says why.
+      out.push({ ...tenant, status: "skip", detail: "needs a Management API token" });
+      out.push({ ...users, status: "fail", detail: message });
+    }
+    return out;
+  }
+  try {
+    const client = createManagementClient(credentials, { token });
     await client.users.list({ per_page: 1, page: 0 });
     out.push({ ...users, status: "pass", detail: "GET /api/v2/users answered" });
   } catch (err) {
