@@ -15,16 +15,15 @@
  * failed (or the confirmation was declined), 2 an error before writing (configuration, a refused
  * password, no terminal to confirm on without --yes).
  */
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { applyCopy, type CopyResult, type Ticket } from "./lib/copyUsers/apply";
+import { applyCopy, issueTickets, type CopyResult, type Ticket } from "./lib/copyUsers/apply";
 import { readEnvironment, type Environment } from "./lib/copyUsers/config";
 import { passwordProblem, promptHidden } from "./lib/copyUsers/password";
 import { COPY_EXPORT_FIELDS, planCopy, planText, type ExportedUser } from "./lib/copyUsers/plan";
 import { parseFlags } from "./lib/deployCli";
 import { createManagementClient } from "./lib/managementApi";
 import { exportUsers } from "./lib/reconcile/auth0Users";
-import { backupDir, createBackup, stamp } from "./lib/reconcile/backup";
+import { earlierRuns, openTicketsFile, type TicketsFile } from "./lib/copyUsers/tickets";
+import { backupDir, createBackup } from "./lib/reconcile/backup";
 import { confirm, run } from "./lib/reconcile/command";
 import { createProgress } from "./lib/reconcile/progress";
 
@@ -35,7 +34,7 @@ const DEFAULT_CONNECTION = "Username-Password-Authentication";
 function readInputs(argv: string[]) {
   const flags = parseFlags(
     argv,
-    ["dry-run", "yes", "json", "update-existing", "password"],
+    ["dry-run", "yes", "json", "update-existing", "password", "resend-tickets"],
     ["from", "to", "connection", "email-domain", "emails"],
   );
   if ("error" in flags) return { problems: [flags.error] };
@@ -137,6 +136,33 @@ run("copy-users", async () => {
   const plan = planCopy(source.users, target.users, selection);
   if (!json) for (const line of planText(plan, from.name, to.name)) console.log(line);
 
+  // Users copy-users created in the target before: those an interrupted run left without a link
+  // get one; with --resend-tickets, every selected one gets a new one.
+  const inTarget = new Set(target.users.map((u) => u.user_id));
+  const byEmail = new Map(
+    target.users
+      .filter((u) => u.identities?.some((i) => i.connection === selection.connection) ?? true)
+      .map((u) => [u.email?.trim().toLowerCase(), u.user_id]),
+  );
+  const earlier = await earlierRuns(backupDir(), to.credentials.domain, (email) =>
+    byEmail.get(email),
+  );
+  const selected = new Set(
+    [...plan.skip, ...plan.update.map((u) => ({ source: u.source }))].map((x) =>
+      x.source.email?.trim().toLowerCase(),
+    ),
+  );
+  const relink = [...(flags.booleans.has("resend-tickets") ? earlier.created : earlier.withoutLink)]
+    .filter(([userId, email]) => inTarget.has(userId) && selected.has(email.trim().toLowerCase()))
+    .map(([userId, email]) => ({ userId, email }));
+  if (relink.length > 0) {
+    say(
+      flags.booleans.has("resend-tickets")
+        ? `${relink.length} user(s) copied by copy-users earlier get a new password-change link.`
+        : `${relink.length} user(s) created by an earlier, interrupted run have no password-change link yet: they get one.`,
+    );
+  }
+
   let results: CopyResult[] = [];
   let tickets: Ticket[] = [];
   let backup: string | null = null;
@@ -168,14 +194,15 @@ run("copy-users", async () => {
     return code;
   };
 
-  const writes = plan.create.length + plan.update.length;
+  const writes = plan.create.length + plan.update.length + relink.length;
   if (writes === 0) {
     say("Nothing to copy.");
     return report(EXIT.ok);
   }
+  const links = relink.length > 0 ? ` and issue ${relink.length} password-change link(s)` : "";
   if (dryRun) {
     say(
-      `Dry run: would create ${plan.create.length} and update ${plan.update.length}. Nothing was written.`,
+      `Dry run: would create ${plan.create.length} and update ${plan.update.length}${links}. Nothing was written.`,
     );
     return report(EXIT.ok);
   }
@@ -186,32 +213,52 @@ run("copy-users", async () => {
       );
       return report(EXIT.error);
     }
-    const question = `Create ${plan.create.length} and update ${plan.update.length} user(s) in ${to.name} (${to.credentials.domain})?`;
+    const question = `Create ${plan.create.length} and update ${plan.update.length} user(s)${links} in ${to.name} (${to.credentials.domain})?`;
     if (!(await confirm(question))) {
       say("Nothing was written.");
       return report(EXIT.someFailed);
     }
   }
 
-  // Before the first write: every user of the target, as listed.
-  const writer = await createBackup(`copy-users-${to.name}-users`);
-  for (const user of target.users) await writer.write(user);
-  await writer.close();
-  backup = writer.path;
-  say(`Backup of the ${target.users.length} ${to.name} user(s): ${backup}`);
+  // Before the first write: the tickets file (a taken name is never a failure after writing)...
+  let file: TicketsFile | null = null;
+  if ((password === undefined && plan.create.length > 0) || relink.length > 0) {
+    file = await openTicketsFile(backupDir(), to.credentials.domain);
+    ticketsFile = file.path;
+  }
+  const journal = file
+    ? {
+        onCreating: (email: string) => file.append({ event: "creating", email }),
+        onCreated: (email: string, userId: string) =>
+          file.append({ event: "created", email, userId }),
+        onTicket: (t: Ticket) => file.append({ event: "ticket", ...t }),
+      }
+    : undefined;
+  try {
+    // ...and every user of the target, as listed.
+    const writer = await createBackup(`copy-users-${to.name}-users`);
+    for (const user of target.users) await writer.write(user);
+    await writer.close();
+    backup = writer.path;
+    say(`Backup of the ${target.users.length} ${to.name} user(s): ${backup}`);
 
-  progress.phase("Copying users", writes);
-  ({ results, tickets } = await applyCopy(target.client, plan, {
-    connection: selection.connection,
-    password,
-    progress,
-  }));
-  progress.done();
+    progress.phase("Copying users", writes);
+    ({ results, tickets } = await applyCopy(target.client, plan, {
+      connection: selection.connection,
+      password,
+      progress,
+      journal,
+    }));
+    const again = await issueTickets(target.client, relink, { journal, progress });
+    results.push(...again.results);
+    tickets.push(...again.tickets);
+    progress.done();
+  } finally {
+    await file?.close();
+  }
   if (tickets.length > 0) {
-    ticketsFile = join(backupDir(), `copy-users-tickets-${stamp()}.json`);
-    await writeFile(ticketsFile, JSON.stringify(tickets, null, 2), { mode: 0o600, flag: "wx" });
     say(
-      `Password-change links for the ${tickets.length} created user(s): ${ticketsFile} (owner-only; send each link to its user, never all to everyone)`,
+      `Password-change links for ${tickets.length} user(s): ${ticketsFile} (owner-only; send each link to its user, never all to everyone)`,
     );
   }
   const count = (o: CopyResult["outcome"]) => results.filter((r) => r.outcome === o).length;

@@ -3,7 +3,7 @@
  * each with its own least-privilege machine-to-machine app.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -99,6 +99,14 @@ async function copy(
   return run;
 }
 
+/** The records of a tickets file (NDJSON: `created`, then `ticket` with the link). */
+const ticketRecords = (path: string) =>
+  readFileSync(path, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { event: string; userId: string; email: string; ticket?: string });
+const ticketLinks = (path: string) => ticketRecords(path).filter((r) => r.event === "ticket");
+
 const userWrites = (e: ManagementApiEmulator) =>
   e
     .writes()
@@ -176,7 +184,7 @@ describe("copying", () => {
     expect(prod.tickets.every((t) => t.mark_email_as_verified === false)).toBe(true);
     const ticketsFile = report.ticketsFile as string;
     expect(statSync(ticketsFile).mode & 0o777).toBe(0o600);
-    const saved = JSON.parse(readFileSync(ticketsFile, "utf8")) as { ticket: string }[];
+    const saved = ticketLinks(ticketsFile);
     expect(saved.map((t) => t.ticket).sort()).toEqual(prod.tickets.map((t) => t.ticket).sort());
     for (const t of prod.tickets) expect(run.output).not.toContain(t.ticket);
 
@@ -246,7 +254,20 @@ describe("copying", () => {
 
 describe("--password", () => {
   test("a weak or default password is refused before any call", async () => {
-    for (const weak of ["ChangeMe123!", "short1!A", "alllowercaseletters", "P@ssw0rd-2026!!"]) {
+    const weakOnes = [
+      "ChangeMe123!",
+      "short1!A",
+      "alllowercaseletters",
+      "P@ssw0rd-2026!!",
+      // Issue 16: each passed the character-kind rules and the default-word list.
+      "Pa55word1234",
+      "P4ssword2025!",
+      "Ch4ngeMe2025!",
+      "We1come2025!",
+      "Summer2025!!",
+      "Aaaaaaaaaaa1",
+    ];
+    for (const weak of weakOnes) {
       const run = await copy(["--yes", "--password"], { COPY_USERS_PASSWORD: weak });
       expect(run.code, weak).toBe(2);
       expect(run.stderr).toContain("the chosen password is refused");
@@ -254,7 +275,7 @@ describe("--password", () => {
     }
     expect(dev.requests).toHaveLength(0);
     expect(prod.requests).toHaveLength(0);
-  });
+  }, 90_000);
 
   test("a strong chosen password is set on every created user, with a warning and no tickets", async () => {
     const chosen = "Tide-Lantern-Quarry-58";
@@ -314,4 +335,90 @@ describe("on a terminal", () => {
     expect(created).toHaveLength(3);
     for (const id of created) expect(prod.passwords.get(id)).toBe(chosen);
   }, 30_000);
+});
+
+describe("password-change links are never lost", () => {
+  const ticketFiles = () =>
+    existsSync(join(dir, "backups"))
+      ? readdirSync(join(dir, "backups"))
+          .filter((f) => f.startsWith("copy-users-tickets-"))
+          .map((f) => join(dir, "backups", f))
+      : [];
+
+  test("interrupted after creating users: each link is already on disk, and a re-run issues the missing ones", async () => {
+    // Killed (SIGKILL, no cleanup) as soon as the second user exists in prod.
+    const child = spawn(
+      TSX,
+      [join(ROOT, "scripts", "copy-users.ts"), "--from", "dev", "--to", "prod", "--yes"],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH!, HOME: process.env.HOME!, NODE_EXTRA_CA_CERTS: cert.caPath },
+        stdio: "ignore",
+        detached: true,
+      },
+    );
+    const exited = new Promise((done) => child.on("exit", done));
+    const creates = () =>
+      prod.requests.filter((r) => r.method === "POST" && r.path === "/api/v2/users").length;
+    while (creates() < 2) await new Promise((r) => setTimeout(r, 2));
+    process.kill(-child.pid!, "SIGKILL");
+    await exited;
+
+    const created = [...prod.users.keys()].filter((id) => id !== "auth0|prod-dan");
+    expect(created.length).toBeGreaterThanOrEqual(2);
+    const [first] = ticketFiles();
+    expect(first).toBeDefined();
+    expect(statSync(first).mode & 0o777).toBe(0o600);
+    // Every link Auth0 issued before the kill that reached the run is in the file.
+    const linkedBefore = new Set(ticketLinks(first).map((t) => t.userId));
+    expect(linkedBefore.size).toBeGreaterThanOrEqual(1);
+
+    const again = await copy(["--yes", "--json"]);
+    expect(again.code, again.output).toBe(0);
+    const report = JSON.parse(again.stdout);
+    const allCreated = [...prod.users.keys()].filter((id) => id !== "auth0|prod-dan");
+    expect(allCreated).toHaveLength(3);
+    // Every user copy-users created has a link on disk, the re-run's only for those lacking one.
+    const links = ticketFiles().flatMap(ticketLinks);
+    expect(new Set(links.map((l) => l.userId))).toEqual(new Set(allCreated));
+    const reissued = ticketLinks(report.ticketsFile).map((l) => l.userId);
+    for (const id of reissued) {
+      expect(linkedBefore.has(id)).toBe(false);
+    }
+    for (const t of prod.tickets) expect(again.output).not.toContain(t.ticket);
+  }, 60_000);
+
+  test("--resend-tickets issues new links for the users copy-users created, not for others", async () => {
+    expect((await copy(["--yes"])).code).toBe(0);
+    expect(prod.tickets).toHaveLength(3);
+    const resend = await copy(["--yes", "--resend-tickets", "--json"]);
+    expect(resend.code, resend.output).toBe(0);
+    const links = ticketLinks(JSON.parse(resend.stdout).ticketsFile);
+    expect(links).toHaveLength(3);
+    expect(links.map((l) => l.userId)).not.toContain("auth0|prod-dan");
+    expect(prod.tickets).toHaveLength(6);
+  });
+
+  test("a tickets file name already taken is never overwritten nor a failure after writing", async () => {
+    // Files named for this second and the next few, in both the old and the new naming.
+    mkdirSync(join(dir, "backups"), { recursive: true, mode: 0o700 });
+    const taken: string[] = [];
+    for (let s = 0; s < 8; s++) {
+      const stamp = new Date(Date.now() + s * 1000)
+        .toISOString()
+        .replace(/[-:]/g, "")
+        .replace(/\.\d+Z$/, "Z");
+      for (const ext of ["json", "ndjson"]) {
+        const path = join(dir, "backups", `copy-users-tickets-${stamp}.${ext}`);
+        writeFileSync(path, "someone else's file\n");
+        taken.push(path);
+      }
+    }
+    const run = await copy(["--yes", "--json"]);
+    expect(run.code, run.output).toBe(0);
+    const file = JSON.parse(run.stdout).ticketsFile as string;
+    expect(taken).not.toContain(file);
+    expect(ticketLinks(file)).toHaveLength(3);
+    for (const path of taken) expect(readFileSync(path, "utf8")).toBe("someone else's file\n");
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * The writes of a copy, one user at a time so that one failure (a 409, a password policy) does not
  * stop the others: `POST /api/v2/users` in the target's connection, then a password-change ticket
- * unless a chosen password was given; with --update-existing, `PATCH /api/v2/users/{id}` of names
+ * unless a chosen password was given (each creation and link journaled the moment it exists, see
+ * ./tickets.ts); with --update-existing, `PATCH /api/v2/users/{id}` of names
  * and metadata, never the password. The `auth0` SDK waits out rate limits.
  */
 import type { ManagementClient } from "auth0";
@@ -49,17 +50,75 @@ function reasonOf(err: unknown): string {
   return `${e.statusCode ? `HTTP ${e.statusCode}: ` : ""}${message}`.slice(0, 300);
 }
 
-/** Applies the plan's creates and updates. `password` is the chosen one, if any. */
+/** Where each fact is recorded the moment it exists (the tickets file, fsynced). */
+export interface CopyJournal {
+  /** Before the create request: a kill before `onCreated` still leaves a trace. */
+  onCreating(email: string): Promise<void>;
+  onCreated(email: string, userId: string): Promise<void>;
+  onTicket(ticket: Ticket): Promise<void>;
+}
+
+/** Issues a password-change ticket for `userId` (the caller journals it). */
+async function issueTicket(
+  client: ManagementClient,
+  email: string,
+  userId: string,
+): Promise<Ticket> {
+  const { ticket } = await client.tickets.changePassword({
+    user_id: userId,
+    mark_email_as_verified: false,
+  });
+  return { email, userId, ticket: ticket! };
+}
+
+/**
+ * Issues links for users that exist already (created by an earlier, interrupted run, or
+ * `--resend-tickets`). One failure does not stop the others.
+ */
+export async function issueTickets(
+  client: ManagementClient,
+  users: { email: string; userId: string }[],
+  opts: { journal?: CopyJournal; progress?: Progress },
+): Promise<{ results: CopyResult[]; tickets: Ticket[] }> {
+  const results: CopyResult[] = [];
+  const tickets: Ticket[] = [];
+  for (const { email, userId } of users) {
+    let issued: Ticket;
+    try {
+      issued = await issueTicket(client, email, userId);
+    } catch (err) {
+      results.push({
+        email,
+        userId,
+        outcome: "failed",
+        reason: `no password-change ticket (${reasonOf(err)})`,
+      });
+      opts.progress?.tick();
+      continue;
+    }
+    // Outside the try: a link that cannot be saved stops the run rather than pass unnoticed.
+    await opts.journal?.onTicket(issued);
+    tickets.push(issued);
+    opts.progress?.tick();
+  }
+  return { results, tickets };
+}
+
+/**
+ * Applies the plan's creates and updates. `password` is the chosen one, if any. Each creation and
+ * each link goes to `journal` as soon as it exists, so an interruption loses neither.
+ */
 export async function applyCopy(
   client: ManagementClient,
   plan: CopyPlan,
-  opts: { connection: string; password?: string; progress?: Progress },
+  opts: { connection: string; password?: string; progress?: Progress; journal?: CopyJournal },
 ): Promise<{ results: CopyResult[]; tickets: Ticket[] }> {
   const results: CopyResult[] = [];
   const tickets: Ticket[] = [];
   for (const user of plan.create) {
     const email = user.email!;
     let userId: string;
+    if (opts.password === undefined) await opts.journal?.onCreating(email);
     try {
       const created = await client.users.create({
         connection: opts.connection,
@@ -75,23 +134,25 @@ export async function applyCopy(
       opts.progress?.tick();
       continue;
     }
+    // Not inside the try above: a journal that cannot be written stops the run (a user whose
+    // creation is not on record could be left without a link).
     if (opts.password === undefined) {
+      await opts.journal?.onCreated(email, userId);
+      let issued: Ticket;
       try {
-        const { ticket } = await client.tickets.changePassword({
-          user_id: userId,
-          mark_email_as_verified: false,
-        });
-        tickets.push({ email, userId, ticket: ticket! });
+        issued = await issueTicket(client, email, userId);
       } catch (err) {
         results.push({
           email,
           userId,
           outcome: "failed",
-          reason: `created, but no password-change ticket (${reasonOf(err)}): send a password reset from the Dashboard`,
+          reason: `created, but no password-change ticket (${reasonOf(err)}): run copy-users again to issue it`,
         });
         opts.progress?.tick();
         continue;
       }
+      await opts.journal?.onTicket(issued);
+      tickets.push(issued);
     }
     results.push({ email, userId, outcome: "created" });
     opts.progress?.tick();

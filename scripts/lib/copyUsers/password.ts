@@ -1,12 +1,34 @@
 /**
  * Passwords for copied users. By default each gets a long random one that nobody sees (and a
- * password-change ticket); `--password` sets one chosen password, only when it is strong and not
- * one of the defaults that shared test accounts are known by. It is read from COPY_USERS_PASSWORD
+ * password-change ticket); `--password` sets one chosen password, only when it is not one of the
+ * defaults that shared test accounts are known by and zxcvbn-ts scores it
+ * {@link MIN_PASSWORD_SCORE} of 4. It is read from COPY_USERS_PASSWORD
  * or a prompt that does not echo, and never printed or logged.
  */
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
+import { ZxcvbnFactory } from "@zxcvbn-ts/core";
+import * as common from "@zxcvbn-ts/language-common";
+import * as en from "@zxcvbn-ts/language-en";
+
+/**
+ * The least zxcvbn score (0 to 4) a shared password must reach: 4, an estimated 10^10 guesses or
+ * more. Every copied user would share it, so the bar is the estimator's highest.
+ */
+export const MIN_PASSWORD_SCORE = 4;
+
+let estimator: ZxcvbnFactory | undefined;
+/** zxcvbn-ts with its common and English dictionaries, keyboard graphs and near-miss matching. */
+function strength(password: string) {
+  estimator ??= new ZxcvbnFactory({
+    dictionary: { ...common.dictionary, ...en.dictionary },
+    graphs: common.adjacencyGraphs,
+    translations: en.translations,
+    useLevenshteinDistance: true,
+  });
+  return estimator.check(password);
+}
 
 /** Words default passwords are made of (compared after undoing l33t spelling). */
 const DEFAULT_WORDS = [
@@ -43,6 +65,11 @@ export function passwordProblem(password: string): string | undefined {
   const word = DEFAULT_WORDS.find((w) => letters.includes(w));
   if (word)
     return "it is built on a word that well-known default passwords use, which attackers try first";
+  const { score, feedback } = strength(password);
+  if (score < MIN_PASSWORD_SCORE) {
+    const hint = feedback.warning ? ` (${feedback.warning.replace(/\.$/, "")})` : "";
+    return `its zxcvbn strength score is ${score} of 4, under the required ${MIN_PASSWORD_SCORE}${hint}: use four or more unrelated words, or a password manager's random one`;
+  }
   return undefined;
 }
 
