@@ -8,10 +8,11 @@ import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import type { Id } from "../../convex/_generated/dataModel";
 import { internal } from "../../convex/_generated/api";
-import { SYNC_APPLY_PATH } from "../../convex/syncRoutes";
+import { SYNC_ORGS_PAGE_PATH } from "../../convex/orgSyncRoutes";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
 import { ROOT, start, TSX } from "./helpers/childProcess";
 import { startTenant, type Tenant } from "./helpers/reconcileHarness";
+import { comparable, readBackup, restoreBackup } from "./helpers/restoreBackup";
 
 let tenant: Tenant | undefined;
 afterEach(async () => {
@@ -159,9 +160,9 @@ describe("a deletion is dated with the 404 that proved it", () => {
   test("a user who signs up again and logs in between the proof and the apply keeps the new row", async () => {
     let resignedUp = false;
     const t = (tenant = await startTenant({
-      // Just before the first deletion batch reaches Convex: the 404 is already in hand.
+      // While `--orgs` lists (after the 404, before anything is applied), as in the issue.
       beforeConvexRequest: async (path) => {
-        if (path !== SYNC_APPLY_PATH || resignedUp || !tenant) return;
+        if (path !== SYNC_ORGS_PAGE_PATH || resignedUp || !tenant) return;
         resignedUp = true;
         const at = new Date().toISOString();
         const user = tenant.emulator.seedUser({ user_id: "auth0|back", updated_at: at });
@@ -182,7 +183,7 @@ describe("a deletion is dated with the 404 that proved it", () => {
     t.emulator.removeUser(gone.user_id);
     await new Promise((r) => setTimeout(r, 20));
 
-    const run = await t.run("sync.ts", ["--yes", "--delete-orphans"]);
+    const run = await t.run("sync.ts", ["--yes", "--delete-orphans", "--orgs"]);
     expect(resignedUp).toBe(true);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/not deleted 1 \(re-created since\)/);
@@ -291,44 +292,9 @@ describe("the backup holds every row a deletion removes, each once, and restores
     expect(records.filter((r) => r.table === "users")).toHaveLength(3);
     expect(records.filter((r) => r.table === "memberships")).toHaveLength(4);
 
-    // Restore: users first (new ids), then organizations, then memberships pointing at them.
-    await t.convex.t.run(async (ctx) => {
-      const newIds = new Map<string, Id<"users">>();
-      for (const { table, row } of records) {
-        if (table !== "users") continue;
-        const { _id, _creationTime, ...fields } = row;
-        newIds.set(String(_id), await ctx.db.insert("users", fields as never));
-      }
-      for (const { table, row } of records) {
-        if (table === "users") continue;
-        const { _id, _creationTime, ...fields } = row;
-        if (table === "memberships" && typeof fields.userId === "string") {
-          fields.userId = newIds.get(fields.userId) ?? fields.userId;
-        }
-        await ctx.db.insert(table as "organizations" | "memberships", fields as never);
-      }
-      // The tombstones of the deletion go, as a restore means the deletion was a mistake.
-      for (const tomb of await ctx.db.query("userTombstones").collect()) {
-        await ctx.db.delete("userTombstones", tomb._id);
-      }
-      for (const tomb of await ctx.db.query("organizationTombstones").collect()) {
-        await ctx.db.delete("organizationTombstones", tomb._id);
-      }
-    });
+    // Restore, and the tables are as they were (new ids; memberships point at the new rows).
+    await restoreBackup(t, readBackup(report.backup));
     const restored = await snapshot(t);
-    const comparable = (s: typeof before) => ({
-      users: s.users
-        .map(({ _id, _creationTime, ...r }) => r)
-        .sort((a, b) => a.tokenIdentifier.localeCompare(b.tokenIdentifier)),
-      organizations: s.organizations
-        .map(({ _id, _creationTime, ...r }) => r)
-        .sort((a, b) => a.auth0OrgId.localeCompare(b.auth0OrgId)),
-      memberships: s.memberships
-        .map(({ _id, _creationTime, userId, ...r }) => ({ ...r, hasUser: userId !== undefined }))
-        .sort((a, b) =>
-          `${a.auth0OrgId} ${a.auth0UserId}`.localeCompare(`${b.auth0OrgId} ${b.auth0UserId}`),
-        ),
-    });
     expect(comparable(restored)).toEqual(comparable(before));
     // Restored memberships point at the restored rows.
     const restoredIds = new Set(restored.users.map((u) => u._id as string));
