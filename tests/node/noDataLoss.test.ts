@@ -304,6 +304,38 @@ describe("the backup holds every row a deletion removes, each once, and restores
   });
 });
 
+describe("candidates are per user, with all their rows", () => {
+  test("a gone user with a tenant-domain and a custom-domain row does not block the batch: both rows and the other orphans go, each row once in the backup", async () => {
+    process.env.AUTH0_CUSTOM_DOMAIN = "login.example.com";
+    const t = (tenant = await startTenant());
+    process.env.AUTH0_CUSTOM_DOMAIN = "login.example.com";
+    await t.seedInSync(5);
+    const both = t.emulator.seedUser({ user_id: "auth0|gone-both" });
+    await t.insertRow(both);
+    await t.insertRow(both, { issuer: "login.example.com" });
+    const other = t.emulator.seedUser({ user_id: "auth0|gone-other" });
+    await t.insertRow(other);
+    t.emulator.removeUser(both.user_id);
+    t.emulator.removeUser(other.user_id);
+
+    const run = await t.run("sync.ts", ["--yes", "--delete-orphans", "--json"]);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as { backup: string; applied: { removed: number } };
+    expect(report.applied.removed).toBe(2);
+    const ids = (await t.rows()).map((r) => r.auth0UserId);
+    expect(ids).not.toContain(both.user_id);
+    expect(ids).not.toContain(other.user_id);
+    const users = readBackup(report.backup).filter((r) => r.table === "users");
+    expect(users.map((r) => r.row.tokenIdentifier).sort()).toEqual(
+      [
+        tokenIdentifier(t.emulator.domain, both.user_id),
+        tokenIdentifier("login.example.com", both.user_id),
+        tokenIdentifier(t.emulator.domain, other.user_id),
+      ].sort(),
+    );
+  });
+});
+
 describe("a backup that cannot be written stops before any deletion", () => {
   test("backups/ unusable: exit 2, nothing deleted, no partial file", async () => {
     const t = await withOrphans();
