@@ -1,11 +1,14 @@
 /**
  * `npm run cron-sync`: the unattended sync, for crontab or a scheduled CI job. Applies creates and
  * updates; deletes orphans only with --delete-orphans (or SYNC_DELETE_ORPHANS=true), after the
- * same backup as sync. One run at a time: a lock in logs/ (a stale one, left by a run that died,
- * is taken over). Writes JSON lines to logs/auth0-sync-YYYY-MM-DD.log (UTC): start, counts, each
- * change (user id and fields, no values), errors, end.
+ * same backup as sync. One run at a time: a lock in logs/ (scripts/lib/reconcile/lock.ts: one left
+ * by a dead process here, or whose run's deadline has passed, is taken over; --break-lock takes
+ * any). A run stops itself after SYNC_MAX_RUN_MINUTES (default 120). Writes JSON lines to
+ * logs/auth0-sync-YYYY-MM-DD.log (UTC): start, counts, each change (user id and fields, no
+ * values), errors, end.
  *
- *   tsx scripts/cron-sync.ts [--delete-orphans] [--orgs] [--json]
+ *   tsx scripts/cron-sync.ts [--delete-orphans] [--orgs] [--break-lock] [--json]
+ *     [--max-deletions N] [--max-deletion-percent P]
  *
  * --orgs (or SYNC_ORGANIZATIONS=true) also repairs organizations, memberships and member roles.
  *

@@ -5,6 +5,7 @@
  * backup holding every row to be deleted is on disk.
  *
  *   tsx scripts/sync.ts [--dry-run] [--yes] [--delete-orphans] [--orgs] [--json]
+ *     [--max-deletions N] [--max-deletion-percent P]
  *
  * --orgs also repairs organizations, memberships and member roles; organizations gone from Auth0
  * are deleted only with --delete-orphans, after the same backup.
