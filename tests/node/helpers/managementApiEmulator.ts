@@ -40,11 +40,13 @@ import { createTickets, type TicketsState } from "./emulator/tickets";
 import { createOrganizations, type OrganizationsState } from "./emulator/organizations";
 import { createJobs, type JobsState } from "./emulator/jobs";
 import { createUsers, type UsersState } from "./emulator/users";
+import { createLogs, type LogsState } from "./emulator/logs";
 
 export type { StoredAction, StoredBinding, StoredVersion } from "./emulator/actions";
 export type { StoredEventStream } from "./emulator/eventStreams";
 export type { CloudEvent, StoredDelivery } from "./emulator/eventDeliveries";
 export type { StoredUser } from "./emulator/users";
+export type { LogEvent } from "./emulator/logs";
 
 export interface RecordedRequest {
   method: string;
@@ -82,6 +84,10 @@ export const DEFAULT_SCOPES = [
   "read:organizations",
   "read:organization_members",
   "read:organization_member_roles",
+  "delete:users",
+  "create:organization_members",
+  "delete:organization_members",
+  "read:logs",
 ];
 
 export interface EmulatorOptions {
@@ -147,6 +153,10 @@ export interface ManagementApiEmulator {
   orgs: Omit<OrganizationsState, "resource">;
   /** Export jobs: delays, failures, link expiry. */
   jobs: Omit<JobsState, "resource">;
+  /** The tenant log: every successful API write appends its events; plan and retention. */
+  logs: Omit<LogsState, "resource">;
+  /** Adds a machine-to-machine application (e.g. a least-privilege one) to the running tenant. */
+  addClient(client: EmulatorClient): void;
   close(): Promise<void>;
 }
 
@@ -169,6 +179,8 @@ export async function startManagementApiEmulator(
   const unknownRoutes: string[] = [];
   /** Access token -> the scopes it was granted. */
   const tokens = new Map<string, ReadonlySet<string>>();
+  /** Access token -> the client it was issued to (the `client_id` of its `sapi` log events). */
+  const tokenClients = new Map<string, string>();
   let domain = "";
   let windowStart = 0;
   let windowCount = 0;
@@ -184,6 +196,7 @@ export async function startManagementApiEmulator(
   const tickets = createTickets({ users: users.users, domain: () => domain });
   const orgs = createOrganizations();
   const jobs = createJobs({ users: () => users.users.values(), domain: () => domain });
+  const logs = createLogs();
   const resources: EmulatorResource[] = [
     actions.resource,
     // Before the streams: its paths are under /event-streams/{id}/ with scopes of their own.
@@ -194,6 +207,7 @@ export async function startManagementApiEmulator(
     tickets.resource,
     orgs.resource,
     jobs.resource,
+    logs.resource,
   ];
 
   async function route(request: EmulatorRequest): Promise<RouteResult> {
@@ -221,7 +235,7 @@ export async function startManagementApiEmulator(
     throw new HttpError(404, "Not Found", `No route ${method} ${path} in the emulator.`);
   }
 
-  function token(body: Record<string, unknown>): [number, unknown] {
+  async function token(body: Record<string, unknown>): Promise<[number, unknown]> {
     const client =
       body.grant_type === "client_credentials" &&
       typeof body.client_id === "string" &&
@@ -245,8 +259,21 @@ export async function startManagementApiEmulator(
         },
       ];
     }
-    const accessToken = randomUUID();
+    // A JWT like Auth0's: its `iss` names the tenant that issued it (the log sync checks it).
+    const accessToken = await oidc.issueIdToken({
+      host: domain,
+      audience: `https://${domain}/api/v2/`,
+      sub: `${client.clientId}@clients`,
+      claims: {
+        scope: client.scopes.join(" "),
+        gty: "client-credentials",
+        azp: client.clientId,
+        jti: randomUUID(),
+      },
+      lifetimeS: 86400,
+    });
     tokens.set(accessToken, new Set(client.scopes));
+    tokenClients.set(accessToken, client.clientId);
     return [
       200,
       {
@@ -338,7 +365,7 @@ export async function startManagementApiEmulator(
     }
     record.body = body;
     if (method === "POST" && url.pathname === "/oauth/token") {
-      const [code, payload] = token((body ?? {}) as Record<string, unknown>);
+      const [code, payload] = await token((body ?? {}) as Record<string, unknown>);
       send(code, payload);
       return;
     }
@@ -376,7 +403,16 @@ export async function startManagementApiEmulator(
       return;
     }
     try {
-      reply(await route({ ...request, scopes: granted }));
+      const result = await route({ ...request, scopes: granted });
+      if (method !== "GET" && Array.isArray(result) && result[0] >= 200 && result[0] < 300) {
+        logs.recordApiWrite({
+          ...request,
+          status: result[0],
+          response: result[1],
+          clientId: tokenClients.get(bearer),
+        });
+      }
+      reply(result);
     } catch (err) {
       sendError(err);
     }
@@ -425,6 +461,10 @@ export async function startManagementApiEmulator(
     tickets: tickets.tickets,
     orgs,
     jobs,
+    logs,
+    addClient(client) {
+      clients.push(client);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
