@@ -184,7 +184,14 @@ async function refetchUserOrganizations(ctx: ActionCtx, reader: ManagementReader
       page: String(page),
       per_page: "100",
     });
-    const list = answer.status === 404 ? [] : answer.json;
+    // The user is gone (its deletion goes through deleteUser, memberships included); any other
+    // 404 proves nothing, so nothing is removed on it.
+    const gone = (answer.json as { errorCode?: unknown } | null)?.errorCode === "inexistent_user";
+    if (answer.status === 404 && !gone) {
+      throw new Auth0CallError(`Auth0 answered 404 on the organizations of ${id}`, 404);
+    }
+    if (answer.status === 404) return;
+    const list = answer.json;
     if (!Array.isArray(list))
       throw new Auth0CallError(`Auth0 answered an unreadable organization list for ${id}`);
     for (const org of list as {
@@ -416,6 +423,7 @@ export const run = internalAction({
       if (date !== undefined) progress.newestLogDate = date;
     }
     await ctx.runMutation(internal.logSyncState.finish, {
+      succeeded: error === undefined && status !== "stopped",
       usersRefetched: progress.usersRefetched,
       logEvents: progress.logEvents,
       ...(progress.newestLogDate !== undefined ? { newestLogDate: progress.newestLogDate } : {}),

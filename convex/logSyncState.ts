@@ -131,6 +131,8 @@ export const stop = internalMutation({
 /** Releases the lease and records the run's figures and its error, if any. */
 export const finish = internalMutation({
   args: {
+    /** False for a run that stopped or failed: `lastSuccessAt` stays where it was. */
+    succeeded: v.boolean(),
     usersRefetched: v.number(),
     logEvents: v.number(),
     newestLogDate: v.optional(v.number()),
@@ -145,12 +147,13 @@ export const finish = internalMutation({
       lastRunUsersRefetched: args.usersRefetched,
       lastRunLogEvents: args.logEvents,
       ...(args.newestLogDate !== undefined ? { newestLogDate: args.newestLogDate } : {}),
-      ...(args.error === undefined
-        ? { lastSuccessAt: now, consecutiveErrors: 0 }
-        : {
+      ...(args.succeeded ? { lastSuccessAt: now, consecutiveErrors: 0 } : {}),
+      ...(args.error !== undefined
+        ? {
             consecutiveErrors: (row.consecutiveErrors ?? 0) + 1,
             lastError: { at: now, message: args.error.slice(0, 500) },
-          }),
+          }
+        : {}),
     });
     return null;
   },

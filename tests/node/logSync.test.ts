@@ -141,6 +141,15 @@ async function started(): Promise<T> {
 }
 
 describe("turning it on", () => {
+  test("convex/crons.ts runs it every minute", async () => {
+    const { default: crons } = await import("../../convex/crons");
+    expect(Object.values(crons.crons)).toContainEqual({
+      name: "logSync:run",
+      args: [{}],
+      schedule: { type: "interval", minutes: 1 },
+    });
+  });
+
   test("without its variables a run returns at once and calls nobody", async () => {
     delete process.env.AUTH0_LOGS_CLIENT_SECRET;
     const t = newConvex();
@@ -296,6 +305,19 @@ describe("the checkpoint", () => {
     await t.mutation(internal.logSync.restart, {});
     expect((await run(t)).status).toBe("started");
     expect((await health(t)).stopped).toBeNull();
+  });
+
+  test("a checkpoint Auth0 refuses stops the sync and writes nothing", async () => {
+    const t = await started();
+    await seedInSync(t, "auth0|refused");
+    await admin("PATCH", userPath("auth0|refused"), { name: "Not Applied" });
+    await t.run(async (ctx) => {
+      const row = (await ctx.db.query("logSyncState").first())!;
+      await ctx.db.patch("logSyncState", row._id, { checkpoint: "not-a-log-id" });
+    });
+    expect((await run(t)).status).toBe("stopped");
+    expect((await health(t)).stopped?.reason).toMatch(/refused|retention/);
+    expect((await rowOf(t, "auth0|refused"))?.name).not.toBe("Not Applied");
   });
 
   test("a crash mid-run loses nothing: the next run repeats from the checkpoint", async () => {
