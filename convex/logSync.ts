@@ -98,17 +98,12 @@ function safeMessage(err: unknown): string {
   return `unexpected error: ${text.slice(0, 300)}`;
 }
 
-// A token kept in the isolate between runs when Convex reuses it; else read from the table.
-let memoryToken: (LogSyncToken & { key: string }) | undefined;
-
 /** A valid token for the log sync's application, from the cache or from Auth0; checks the tenant. */
 async function tokenFor(
   ctx: ActionCtx,
   config: LogSyncConfig,
   deadline: number,
 ): Promise<LogSyncToken> {
-  const key = `${config.domain}|${config.clientId}`;
-  if (memoryToken?.key === key && memoryToken.expiresAt > Date.now()) return memoryToken;
   let token: LogSyncToken | null = await ctx.runQuery(internal.logSyncState.cachedToken, {
     clientId: config.clientId,
   });
@@ -123,7 +118,6 @@ async function tokenFor(
     }
     await ctx.runMutation(internal.logSyncState.saveToken, { clientId: config.clientId, token });
   }
-  memoryToken = { ...token, key };
   return token;
 }
 
@@ -405,7 +399,6 @@ export const run = internalAction({
         status = "error";
         error = safeMessage(err);
         if (err instanceof Auth0CallError && err.status === 401) {
-          memoryToken = undefined;
           await ctx.runMutation(internal.logSyncState.saveToken, {
             clientId: config.clientId,
             token: null,

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { Agent, fetch as undiciFetch } from "undici";
 import { convexTest } from "convex-test";
+import { decodeJwt, UnsecuredJWT } from "jose";
 import schema from "../../convex/schema";
 import { internal } from "../../convex/_generated/api";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
@@ -34,8 +35,9 @@ const ADMIN = { clientId: "admin-m2m", clientSecret: randomBytes(24).toString("b
 let emulator: ManagementApiEmulator;
 let adminToken: string;
 const realFetch = globalThis.fetch;
-/** When set, called before each HTTPS request the action makes; may throw (a network fault). */
-let fault: ((url: string) => void) | undefined;
+/** When set, called before each HTTPS request the action makes; may throw (a network fault) or
+ * answer in Auth0's place (a proxy's answer). */
+let fault: ((url: string) => Response | void) | undefined;
 
 function newConvex() {
   return convexTest({ schema, modules: convexModules(), transactionLimits: true });
@@ -47,7 +49,8 @@ beforeAll(async () => {
   emulator = await startManagementApiEmulator({ ...ADMIN, clients: [LOGS_CLIENT], tls });
   const agent = new Agent({ connect: { ca: tls.caCert } });
   globalThis.fetch = ((input: string | URL, init?: RequestInit) => {
-    fault?.(String(input));
+    const answer = fault?.(String(input));
+    if (answer) return Promise.resolve(answer);
     return undiciFetch(input, { ...(init as object), dispatcher: agent });
   }) as typeof fetch;
   process.env.AUTH0_DOMAIN = emulator.domain;
@@ -246,6 +249,45 @@ describe("changes reach Convex at the next run", () => {
     emulator.logs.append({ type: "ss", user_id: id, description: "Success Signup" });
     await run(t);
     expect((await rowOf(t, id))?.name).toBe("Back Again");
+  });
+
+  test("only Auth0's own 404 for the right tenant deletes", async () => {
+    const t = await started();
+    await seedInSync(t, "auth0|proxied");
+    await admin("PATCH", userPath("auth0|proxied"), { name: "Whatever" });
+    // Something in front of the tenant answers a bare 404: not a proof the user is gone.
+    fault = (url) =>
+      url.includes("/api/v2/users/")
+        ? Response.json(
+            { statusCode: 404, error: "Not Found", message: "Not found" },
+            { status: 404 },
+          )
+        : undefined;
+    expect((await run(t)).status).toBe("error");
+    expect(await rowOf(t, "auth0|proxied")).not.toBeNull();
+    expect((await health(t)).lastError?.message).toMatch(/not a proof of deletion/);
+    fault = undefined;
+    await run(t);
+    expect((await rowOf(t, "auth0|proxied"))?.name).toBe("Whatever");
+  });
+
+  test("a cached token of another tenant is never used", async () => {
+    const t = await started();
+    const foreign = new UnsecuredJWT({ scope: "read:logs read:users" })
+      .setIssuer("https://another-tenant.eu.auth0.com/")
+      .encode();
+    await t.run(async (ctx) => {
+      for (const row of await ctx.db.query("logSyncToken").collect()) {
+        await ctx.db.patch("logSyncToken", row._id, { accessToken: foreign });
+      }
+    });
+    const tokenCalls = () => emulator.requests.filter((r) => r.path === "/oauth/token").length;
+    const before = tokenCalls();
+    expect((await run(t)).status).toBe("caught_up");
+    expect(tokenCalls()).toBe(before + 1);
+    const stored = await t.run((ctx) => ctx.db.query("logSyncToken").collect());
+    expect(stored).toHaveLength(1);
+    expect(decodeJwt(stored[0].accessToken).iss).toBe(`https://${emulator.domain}/`);
   });
 
   test("an organization membership added, then removed", async () => {
