@@ -152,19 +152,23 @@ async function fetchUser(
   };
 }
 
-/** Applies refetched users through the reconcile's batch, a few per mutation. */
+/** Applies refetched users through the reconcile's batch, a few per mutation. Every item must
+ * come back with an outcome: the checkpoint never moves past a user the batch left out. */
 async function applyUsers(ctx: ActionCtx, upserts: Upsert[], deletions: Deletion[]) {
+  const batches = [];
   for (let i = 0; i < upserts.length; i += APPLY_BATCH) {
-    await ctx.runMutation(internal.sync.applyBatch, {
-      upserts: upserts.slice(i, i + APPLY_BATCH),
-      deletions: [],
-    });
+    batches.push({ upserts: upserts.slice(i, i + APPLY_BATCH), deletions: [] });
   }
   for (let i = 0; i < deletions.length; i += APPLY_BATCH) {
-    await ctx.runMutation(internal.sync.applyBatch, {
-      upserts: [],
-      deletions: deletions.slice(i, i + APPLY_BATCH),
-    });
+    batches.push({ upserts: [], deletions: deletions.slice(i, i + APPLY_BATCH) });
+  }
+  for (const batch of batches) {
+    const results = await ctx.runMutation(internal.sync.applyBatch, batch);
+    const sent = new Set([...batch.upserts, ...batch.deletions].map((x) => x.auth0UserId));
+    const answered = new Set(results.map((r) => r.auth0UserId));
+    if ([...sent].some((id) => !answered.has(id))) {
+      throw new Error("applyBatch left users of the batch unapplied");
+    }
   }
 }
 
