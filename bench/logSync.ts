@@ -161,6 +161,10 @@ async function main(): Promise<number> {
     const incWall = performance.now() - started;
     const incCalls = t.emulator.requests.slice(before).length;
     const incOk = inc.status === "caught_up" && (await incrementalLevel());
+    if (inc.status !== "caught_up") {
+      const h = await t.convex.t.query(internal.logSync.health, {});
+      console.error(`the incremental run ended ${inc.status}: ${h.lastError?.message ?? "no error"}`);
+    }
 
     // Full reconcile: 100 more changes, one `sync --yes --delete-orphans`.
     const fullLevel = await change(t, api, users, 1);
