@@ -163,7 +163,9 @@ async function main(): Promise<number> {
     const incOk = inc.status === "caught_up" && (await incrementalLevel());
     if (inc.status !== "caught_up") {
       const h = await t.convex.t.query(internal.logSync.health, {});
-      console.error(`the incremental run ended ${inc.status}: ${h.lastError?.message ?? "no error"}`);
+      console.error(
+        `the incremental run ended ${inc.status}: ${h.lastError?.message ?? "no error"}`,
+      );
     }
 
     // Full reconcile: 100 more changes, one `sync --yes --delete-orphans`.
