@@ -22,6 +22,7 @@ import type * as httpCommon from "../httpCommon.js";
 import type * as logSync from "../logSync.js";
 import type * as logSyncAuth0 from "../logSyncAuth0.js";
 import type * as logSyncEvents from "../logSyncEvents.js";
+import type * as logSyncRun from "../logSyncRun.js";
 import type * as logSyncState from "../logSyncState.js";
 import type * as orgEvents from "../orgEvents.js";
 import type * as orgSync from "../orgSync.js";
@@ -56,6 +57,7 @@ declare const fullApi: ApiFromModules<{
   logSync: typeof logSync;
   logSyncAuth0: typeof logSyncAuth0;
   logSyncEvents: typeof logSyncEvents;
+  logSyncRun: typeof logSyncRun;
   logSyncState: typeof logSyncState;
   orgEvents: typeof orgEvents;
   orgSync: typeof orgSync;
