@@ -163,6 +163,23 @@ describe("turning it on", () => {
     expect((await health(t)).configured).toBe(false);
   });
 
+  test("an application without read:logs: the run fails, says which scope, writes nothing", async () => {
+    const noLogs = {
+      clientId: "users-only-m2m",
+      clientSecret: randomBytes(24).toString("base64url"),
+    };
+    emulator.addClient({ ...noLogs, scopes: ["read:users"] });
+    process.env.AUTH0_LOGS_CLIENT_ID = noLogs.clientId;
+    process.env.AUTH0_LOGS_CLIENT_SECRET = noLogs.clientSecret;
+    const t = newConvex();
+    emulator.logs.append({ type: "s", user_id: "auth0|someone" });
+    expect((await run(t)).status).toBe("error");
+    const h = await health(t);
+    expect(h.lastError?.message).toMatch(/403.*read:logs.*lacks a scope/);
+    expect(h.checkpoint).toBeNull();
+    expect(JSON.stringify(h)).not.toContain(noLogs.clientSecret);
+  });
+
   test("the first run starts from the newest event and asks for one full reconcile", async () => {
     const t = newConvex();
     await seedInSync(t, "auth0|before-start");
