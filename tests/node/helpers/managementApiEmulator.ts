@@ -12,7 +12,10 @@
  * - responses carry `x-ratelimit-*` headers, and past the per-second limit the answer is 429;
  * - event streams deliver CloudEvents to their webhooks (`deliveries.publish`), with Auth0's
  *   attempts, and keep the failures for `GET .../deliveries` and `POST .../redeliver`;
- * - the tenant is an OIDC issuer (discovery, JWKS, RS256 ID tokens: `oidc.issueIdToken`).
+ * - the tenant is an OIDC issuer (discovery, JWKS, RS256 ID tokens: `oidc.issueIdToken`);
+ * - access tokens are RS256 JWTs whose `iss` is `https://{domain}/`, as Auth0's are;
+ * - every successful write appends the log events Auth0 writes (`sapi`, `sdu`), which
+ *   `GET /api/v2/logs` serves with the plan's retention (./emulator/logs.ts).
  *
  * Every request is recorded. A route it does not know gets 404 and is listed in `unknownRoutes`,
  * so a test can fail when a tool calls something the emulator would silently skip.
