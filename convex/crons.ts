@@ -12,4 +12,8 @@ crons.hourly(
   {},
 );
 
+// The tenant-log sync (convex/logSync.ts): returns at once unless AUTH0_LOGS_CLIENT_ID and
+// AUTH0_LOGS_CLIENT_SECRET are set; runs never overlap (a lease) and each stays under a minute.
+crons.interval("sync users from the Auth0 tenant log", { minutes: 1 }, internal.logSync.run, {});
+
 export default crons;

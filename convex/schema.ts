@@ -132,6 +132,42 @@ export const organizationTables = {
     .index("by_deleted_at", ["deletedAt"]),
 };
 
+/**
+ * The tenant-log sync (convex/logSync.ts): one state row (checkpoint, health figures) and the
+ * cached Management API token of its machine-to-machine application.
+ */
+export const logSyncTables = {
+  logSyncState: defineTable({
+    /** Always "tenant": one row. */
+    key: v.string(),
+    /** The last log event whose users are applied; the next run reads the events after it. */
+    checkpoint: v.optional(v.string()),
+    /** That event's `date` (ms). */
+    checkpointDate: v.optional(v.number()),
+    /** Set when the sync cannot go on by itself (checkpoint past retention or refused). */
+    stopped: v.optional(v.object({ at: v.number(), reason: v.string() })),
+    /** Set when only a full reconcile can cover what the log cannot (first run, bulk import). */
+    fullReconcileNeeded: v.optional(v.object({ since: v.number(), reason: v.string() })),
+    /** A run holds the state until then, so cron runs never overlap. */
+    leaseUntil: v.optional(v.number()),
+    lastRunAt: v.optional(v.number()),
+    lastSuccessAt: v.optional(v.number()),
+    /** Date (ms) of the newest log event the last run saw: the lag is its distance to the checkpoint. */
+    newestLogDate: v.optional(v.number()),
+    lastRunUsersRefetched: v.optional(v.number()),
+    lastRunLogEvents: v.optional(v.number()),
+    usersRefetchedTotal: v.optional(v.number()),
+    consecutiveErrors: v.optional(v.number()),
+    lastError: v.optional(v.object({ at: v.number(), message: v.string() })),
+  }).index("by_key", ["key"]),
+  logSyncToken: defineTable({
+    clientId: v.string(),
+    accessToken: v.string(),
+    scope: v.string(),
+    expiresAt: v.number(),
+  }).index("by_client", ["clientId"]),
+};
+
 export default defineSchema({
   users: defineTable(userFields)
     .index("by_token", ["tokenIdentifier"])
@@ -141,4 +177,5 @@ export default defineSchema({
     .index("by_auth0_updated_at", ["auth0UpdatedAt"]),
   ...eventTables,
   ...organizationTables,
+  ...logSyncTables,
 });

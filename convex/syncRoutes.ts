@@ -50,6 +50,7 @@ export const syncStatusRoute = httpAction(async (ctx, request) => {
     issuers: deploymentIssuers(),
     canonicalIssuer: normalizeIssuer(env.AUTH0_DOMAIN!),
     health,
+    logSync: await ctx.runQuery(internal.logSync.health, {}),
   });
 });
 

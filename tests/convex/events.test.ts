@@ -571,9 +571,11 @@ describe("events.prune", () => {
 
   test("convex/crons.ts runs it every hour", async () => {
     const { default: crons } = await import("../../convex/crons");
-    expect(Object.values(crons.crons)).toEqual([
-      { name: "events:prune", args: [{}], schedule: { type: "hourly", minuteUTC: 17 } },
-    ]);
+    expect(Object.values(crons.crons)).toContainEqual({
+      name: "events:prune",
+      args: [{}],
+      schedule: { type: "hourly", minuteUTC: 17 },
+    });
   });
 });
 

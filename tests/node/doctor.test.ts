@@ -178,6 +178,14 @@ describe("npm run doctor", () => {
     expect(healthy.failed).toEqual([]);
     const passed = healthy.report.checks.filter((c) => c.status === "pass").map((c) => c.id);
     expect(passed).toEqual(expect.arrayContaining(["env.reconcile", "sync.secret", "sync.auth0"]));
+    // The tenant-log sync: off in this deployment, so skipped; on but never run, a failure.
+    expect(healthy.report.checks.find((c) => c.id === "sync.logSync")?.status).toBe("skip");
+    const logSyncOn = await withProcessEnv(
+      { AUTH0_SYNC_SECRET: SYNC_SECRET, AUTH0_LOGS_CLIENT_ID: "l", AUTH0_LOGS_CLIENT_SECRET: "s" },
+      () => doctor(reconcile),
+    );
+    expect(logSyncOn.failed).toEqual(["sync.logSync"]);
+    expect(detail(logSyncOn.report, "sync.logSync")).toContain("the cron has not run");
     const wrong = await withProcessEnv(
       { AUTH0_SYNC_SECRET: randomBytes(32).toString("base64url") },
       () => doctor(reconcile),

@@ -14,6 +14,7 @@ import {
   WrongTenantError,
 } from "../reconcile/tenant";
 import { signedPost, SignedPostError } from "../signedPost";
+import { judgeLogSync } from "../logSyncHealth";
 
 /** Runs both checks; `origin` is the deployment's site origin, `domain` the tenant's host. */
 export async function reconcileChecks(opts: {
@@ -63,6 +64,14 @@ export async function reconcileChecks(opts: {
                     : `HTTP ${reply.status} ${error ?? ""}`.trim(),
           },
     );
+    if (reply.status === 200) {
+      const logSync = (reply.json as { logSync?: unknown } | undefined)?.logSync;
+      out.push({
+        id: "sync.logSync",
+        title: "the tenant-log sync (Convex cron) is on and current",
+        ...judgeLogSync(logSync),
+      });
+    }
   } catch (err) {
     out.push({
       ...secret,

@@ -18,6 +18,8 @@ export interface ConvexStatus {
   canonicalIssuer: string;
   /** `events.health` (see convex/events.ts). */
   health: Record<string, unknown>;
+  /** `logSync.health` (see convex/logSync.ts); absent on a deployment without the log sync. */
+  logSync?: unknown;
 }
 
 export type UserRow = Doc<"users">;

@@ -3,6 +3,7 @@
  * for people. Neither holds profile values: user ids and field names only.
  */
 import type { ApplyTotals, Reconciliation } from "./run";
+import { logSyncLines } from "../logSyncHealth";
 
 /** Exit codes shared by the reconcile commands (documented in the README). */
 export const EXIT = {
@@ -41,6 +42,7 @@ export function reportJson(r: Reconciliation, extra: Record<string, unknown> = {
     createdAfterListing: ids(r.createdAfterListing),
     trustedIssuers: r.status.issuers,
     events: { health: r.status.health },
+    logSync: r.status.logSync ?? null,
     calls: r.calls,
     ...extra,
   };
@@ -105,7 +107,7 @@ export function reportText(r: Reconciliation): string[] {
   if (p.newerInConvex > 0) {
     lines.push(`  ${p.newerInConvex} row(s) hold a newer profile than the listing: left alone`);
   }
-  lines.push(...healthLines(r.status.health));
+  lines.push(...healthLines(r.status.health), ...logSyncLines(r.status.logSync));
   return lines;
 }
 

@@ -14,7 +14,9 @@
  *   attempts, and keep the failures for `GET .../deliveries` and `POST .../redeliver`;
  * - the tenant is an OIDC issuer (discovery, JWKS, RS256 ID tokens: `oidc.issueIdToken`);
  * - access tokens are RS256 JWTs whose `iss` is `https://<tenant domain>/`, as Auth0's are, so a
- *   tool can tell which tenant it reached (`setTenantDomain` makes it another tenant's).
+ *   tool can tell which tenant it reached (`setTenantDomain` makes it another tenant's);
+ * - every successful write appends the log events Auth0 writes (`sapi`, `sdu`), which
+ *   `GET /api/v2/logs` serves with the plan's retention (./emulator/logs.ts).
  *
  * Every request is recorded. A route it does not know gets 404 and is listed in `unknownRoutes`,
  * so a test can fail when a tool calls something the emulator would silently skip.
@@ -41,11 +43,13 @@ import { createTickets, type TicketsState } from "./emulator/tickets";
 import { createOrganizations, type OrganizationsState } from "./emulator/organizations";
 import { createJobs, type JobsState } from "./emulator/jobs";
 import { createUsers, type UsersState } from "./emulator/users";
+import { createLogs, type LogsState } from "./emulator/logs";
 
 export type { StoredAction, StoredBinding, StoredVersion } from "./emulator/actions";
 export type { StoredEventStream } from "./emulator/eventStreams";
 export type { CloudEvent, StoredDelivery } from "./emulator/eventDeliveries";
 export type { StoredUser } from "./emulator/users";
+export type { LogEvent } from "./emulator/logs";
 
 export interface RecordedRequest {
   method: string;
@@ -83,6 +87,10 @@ export const DEFAULT_SCOPES = [
   "read:organizations",
   "read:organization_members",
   "read:organization_member_roles",
+  "delete:users",
+  "create:organization_members",
+  "delete:organization_members",
+  "read:logs",
 ];
 
 export interface EmulatorOptions {
@@ -153,6 +161,10 @@ export interface ManagementApiEmulator {
   orgs: Omit<OrganizationsState, "resource">;
   /** Export jobs: delays, failures, link expiry. */
   jobs: Omit<JobsState, "resource">;
+  /** The tenant log: every successful API write appends its events; plan and retention. */
+  logs: Omit<LogsState, "resource">;
+  /** Adds a machine-to-machine application (e.g. a least-privilege one) to the running tenant. */
+  addClient(client: EmulatorClient): void;
   close(): Promise<void>;
 }
 
@@ -175,6 +187,8 @@ export async function startManagementApiEmulator(
   const unknownRoutes: string[] = [];
   /** Access token -> the scopes it was granted. */
   const tokens = new Map<string, ReadonlySet<string>>();
+  /** Access token -> the client it was issued to (the `client_id` of its `sapi` log events). */
+  const tokenClients = new Map<string, string>();
   let domain = "";
   /** The tenant whose tokens this address issues (default: its own domain). */
   let tenantDomain: string | undefined;
@@ -192,6 +206,7 @@ export async function startManagementApiEmulator(
   const tickets = createTickets({ users: users.users, domain: () => domain });
   const orgs = createOrganizations();
   const jobs = createJobs({ users: () => users.users.values(), domain: () => domain });
+  const logs = createLogs();
   const resources: EmulatorResource[] = [
     actions.resource,
     // Before the streams: its paths are under /event-streams/{id}/ with scopes of their own.
@@ -202,6 +217,7 @@ export async function startManagementApiEmulator(
     tickets.resource,
     orgs.resource,
     jobs.resource,
+    logs.resource,
   ];
 
   async function route(request: EmulatorRequest): Promise<RouteResult> {
@@ -262,6 +278,7 @@ export async function startManagementApiEmulator(
       lifetimeS: expiresIn,
     });
     tokens.set(accessToken, new Set(client.scopes));
+    tokenClients.set(accessToken, client.clientId);
     return [
       200,
       {
@@ -391,7 +408,16 @@ export async function startManagementApiEmulator(
       return;
     }
     try {
-      reply(await route({ ...request, scopes: granted }));
+      const result = await route({ ...request, scopes: granted });
+      if (method !== "GET" && Array.isArray(result) && result[0] >= 200 && result[0] < 300) {
+        logs.recordApiWrite({
+          ...request,
+          status: result[0],
+          response: result[1],
+          clientId: tokenClients.get(bearer),
+        });
+      }
+      reply(result);
     } catch (err) {
       sendError(err);
     }
@@ -443,6 +469,10 @@ export async function startManagementApiEmulator(
     tickets: tickets.tickets,
     orgs,
     jobs,
+    logs,
+    addClient(client) {
+      clients.push(client);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -6,7 +6,11 @@
  * - `GET /api/v2/users/{id}/organizations` (offset paging), `read:organizations`;
  * - `GET /api/v2/organizations/{id}/members`, checkpoint paged (`{ members, next? }`), scope
  *   `read:organization_members`; `fields=roles` adds each member's roles (`[{ id, name }]`) and
- *   needs `read:organization_member_roles` as well, as on Auth0.
+ *   needs `read:organization_member_roles` as well, as on Auth0;
+ * - `POST` / `DELETE /api/v2/organizations/{id}/members` `{ members: [...] }` add and remove
+ *   members (`create:` / `delete:organization_members`), logged like every API write;
+ * - `GET /api/v2/organizations/{id}/members/{user_id}/roles`: one member's roles (404 for a
+ *   non-member), `read:organization_member_roles`.
  */
 import { randomBytes } from "node:crypto";
 import {
@@ -32,6 +36,10 @@ const GET_QUERY: [RegExp, string[]][] = [
   [/^\/api\/v2\/organizations$/, ["from", "take", "include_totals", "page", "per_page", "sort"]],
   [/^\/api\/v2\/organizations\/[^/]+$/, []],
   [/^\/api\/v2\/users\/[^/]+\/organizations$/, ["page", "per_page", "include_totals"]],
+  [
+    /^\/api\/v2\/organizations\/[^/]+\/members\/[^/]+\/roles$/,
+    ["page", "per_page", "include_totals"],
+  ],
   [
     /^\/api\/v2\/organizations\/[^/]+\/members$/,
     ["from", "take", "include_totals", "fields", "include_fields", "page", "per_page"],
@@ -86,6 +94,41 @@ export function createOrganizations(): OrganizationsState {
             ? { organizations: slice, start: page * perPage, limit: perPage, total: all.length }
             : slice,
         ];
+      }
+      const memberWrite = /^\/api\/v2\/organizations\/([^/]+)\/members$/.exec(req.path);
+      if (memberWrite && (req.method === "POST" || req.method === "DELETE")) {
+        // Adds or removes members, `{ members: [user_id, ...] }`, as the Dashboard does: 204.
+        const adding = req.method === "POST";
+        requireScope(req, adding ? "create:organization_members" : "delete:organization_members");
+        const org = get(decodeURIComponent(memberWrite[1]));
+        const ids = (req.body as { members?: unknown } | undefined)?.members;
+        if (!Array.isArray(ids) || ids.length === 0 || ids.some((id) => typeof id !== "string")) {
+          throw new HttpError(
+            400,
+            "Bad Request",
+            "Payload validation error: 'members' must be a non-empty array of user ids",
+            "invalid_body",
+          );
+        }
+        for (const id of ids as string[]) {
+          if (adding && !org.members.has(id)) org.members.set(id, new Set());
+          if (!adding) org.members.delete(id);
+        }
+        return [204, undefined];
+      }
+      const memberRoles = /^\/api\/v2\/organizations\/([^/]+)\/members\/([^/]+)\/roles$/.exec(
+        req.path,
+      );
+      if (memberRoles && req.method === "GET") {
+        requireScope(req, "read:organization_member_roles");
+        const roles = get(decodeURIComponent(memberRoles[1])).members.get(
+          decodeURIComponent(memberRoles[2]),
+        );
+        if (!roles)
+          throw new HttpError(404, "Not Found", "The user is not a member of the organization.");
+        const all = [...roles].map((name) => ({ id: `rol_${name}`, name }));
+        const { page, perPage } = pageParams(req.query);
+        return [200, all.slice(page * perPage, (page + 1) * perPage)];
       }
       if (!req.path.startsWith("/api/v2/organizations") || req.method !== "GET") return undefined;
       if (req.path === "/api/v2/organizations") {

@@ -7,7 +7,8 @@
  *   email already exists in that connection, 400 when the password fails the connection's policy
  *   (Auth0's "good": 8+ characters and 3 of lower case, upper case, digits, symbols);
  * - `PATCH /api/v2/users/{id}` (`update:users`) merges `user_metadata` and `app_metadata` at the
- *   top level, as Auth0 does.
+ *   top level, as Auth0 does;
+ * - `DELETE /api/v2/users/{id}` (`delete:users`) answers 204, existing or not.
  * Reads need `read:users`.
  */
 import { randomBytes } from "node:crypto";
@@ -276,6 +277,12 @@ export function createUsers(): UsersState {
           throw new HttpError(404, "Not Found", "The user does not exist.", "inexistent_user");
         }
         return [200, patchUser(user, (req.body ?? {}) as Record<string, unknown>)];
+      }
+      if (match && method === "DELETE") {
+        // Auth0 answers 204 whether or not the user existed.
+        requireScope(req, "delete:users");
+        users.delete(decodeURIComponent(match[1]));
+        return [204, undefined];
       }
       if (match && method === "GET") {
         requireScope(req, "read:users");
