@@ -9,7 +9,9 @@
  *   "Service not found: <audience>";
  * - offset lists page with `page` / `per_page` (at most 100) and answer `{ total, page, per_page,
  *   <items> }`; query parameters an endpoint does not take are a 400;
- * - responses carry `x-ratelimit-*` headers, and past the per-second limit the answer is 429;
+ * - responses carry `x-ratelimit-limit`, `-remaining` and `-reset` (UNIX seconds), and past the
+ *   per-second limit the answer is 429 with those headers only (no Retry-After), as Auth0 documents;
+ * - a tenant on the Free plan (`plan: "free"`) has no export jobs (403) and 2 requests per second;
  * - event streams deliver CloudEvents to their webhooks (`deliveries.publish`), with Auth0's
  *   attempts, and keep the failures for `GET .../deliveries` and `POST .../redeliver`;
  * - the tenant is an OIDC issuer (discovery, JWKS, RS256 ID tokens: `oidc.issueIdToken`).
@@ -38,13 +40,14 @@ import { createEventDeliveries, type EventDeliveriesState } from "./emulator/eve
 import { createOidc, type OidcState } from "./emulator/oidc";
 import { createTickets, type TicketsState } from "./emulator/tickets";
 import { createOrganizations, type OrganizationsState } from "./emulator/organizations";
-import { createJobs, type JobsState } from "./emulator/jobs";
+import { createJobs, type JobsState, type TenantPlan } from "./emulator/jobs";
 import { createUsers, type UsersState } from "./emulator/users";
 
 export type { StoredAction, StoredBinding, StoredVersion } from "./emulator/actions";
 export type { StoredEventStream } from "./emulator/eventStreams";
 export type { CloudEvent, StoredDelivery } from "./emulator/eventDeliveries";
 export type { StoredUser } from "./emulator/users";
+export type { TenantPlan } from "./emulator/jobs";
 
 export interface RecordedRequest {
   method: string;
@@ -94,8 +97,10 @@ export interface EmulatorOptions {
   tls: { key: string; cert: string };
   /** How long a created or updated Action stays `pending` (default 2,500 ms). */
   buildDelayMs?: number;
-  /** Requests per second before 429 (default 50). */
+  /** Requests per second before 429 (default 50; 2 on the Free plan). */
   rateLimitPerSecond?: number;
+  /** The tenant's plan (default "paid"): "free" refuses export jobs. */
+  plan?: TenantPlan;
   /** PEM of a CA to trust when delivering events to https webhooks (a local test host). */
   webhookCa?: string;
 }
@@ -132,6 +137,8 @@ export interface ManagementApiEmulator {
   finishBuilds(): void;
   /** Changes the per-second request limit (past it: 429 with the rate-limit headers). */
   setRateLimit(perSecond: number): void;
+  /** Changes the plan; "free" also sets the Free plan's 2 requests per second. */
+  setPlan(plan: TenantPlan): void;
   /** Called after each successful deploy, e.g. to simulate a tenant that changed behind our back. */
   afterDeploy: ((action: StoredAction, version: StoredVersion) => void) | undefined;
   /** The tenant's users, with seeding helpers. */
@@ -160,7 +167,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export async function startManagementApiEmulator(
   options: EmulatorOptions,
 ): Promise<ManagementApiEmulator> {
-  let rateLimit = options.rateLimitPerSecond ?? 50;
+  let plan: TenantPlan = options.plan ?? "paid";
+  let rateLimit = options.rateLimitPerSecond ?? (plan === "free" ? 2 : 50);
   const clients: EmulatorClient[] = [
     { clientId: options.clientId, clientSecret: options.clientSecret, scopes: DEFAULT_SCOPES },
     ...(options.clients ?? []),
@@ -183,7 +191,11 @@ export async function startManagementApiEmulator(
   const users = createUsers();
   const tickets = createTickets({ users: users.users, domain: () => domain });
   const orgs = createOrganizations();
-  const jobs = createJobs({ users: () => users.users.values(), domain: () => domain });
+  const jobs = createJobs({
+    users: () => users.users.values(),
+    domain: () => domain,
+    plan: () => plan,
+  });
   const resources: EmulatorResource[] = [
     actions.resource,
     // Before the streams: its paths are under /event-streams/{id}/ with scopes of their own.
@@ -316,7 +328,6 @@ export async function startManagementApiEmulator(
     const limited = url.pathname.startsWith("/api/v2/") || url.pathname === "/oauth/token";
     if (limited) windowCount += 1;
     if (limited && windowCount > rateLimit) {
-      res.setHeader("retry-after", "1");
       send(429, {
         statusCode: 429,
         error: "Too Many Requests",
@@ -416,6 +427,10 @@ export async function startManagementApiEmulator(
     oidc,
     setRateLimit(perSecond) {
       rateLimit = perSecond;
+    },
+    setPlan(next) {
+      plan = next;
+      if (next === "free") rateLimit = 2;
     },
     users: users.users,
     seedUser: users.seedUser,
