@@ -5,7 +5,7 @@
  * is taken over). Writes JSON lines to logs/auth0-sync-YYYY-MM-DD.log (UTC): start, counts, each
  * change (user id and fields, no values), errors, end.
  *
- *   tsx scripts/cron-sync.ts [--delete-orphans] [--orgs] [--json]
+ *   tsx scripts/cron-sync.ts [--delete-orphans] [--orgs] [--json] [--listing auto|export|search]
  *
  * --orgs (or SYNC_ORGANIZATIONS=true) also repairs organizations, memberships and member roles.
  *
@@ -54,7 +54,7 @@ run("cron-sync", async () => {
 
   try {
     const clients = createClients(cmd.config);
-    const r = await reconcile(clients, cmd.progress);
+    const r = await reconcile(clients, cmd.progress, { listing: cmd.listing });
     log.write("counts", reportJson(r).counts);
     const orgs = withOrgs ? await reconcileOrgs(clients.auth0, clients.convex, cmd.progress) : null;
     if (orgs) log.write("organization_counts", orgsReportJson(orgs).counts);

@@ -87,14 +87,25 @@ function rateLimitWait(response: Response, attempt: number): number {
 /**
  * The SDK retries Management API calls on 429 but not its own client-credentials token request;
  * the token endpoint is rate limited too, so that one call is retried here, honouring the headers.
- * `onRequest` sees every request sent, retries included.
+ * Requests also wait while the last answer said the budget is spent (`x-ratelimit-remaining: 0`
+ * until `x-ratelimit-reset`): on a Free-plan tenant (2 requests/s) a long listing then paces
+ * itself instead of collecting 429s. `onRequest` sees every request sent, retries included.
  */
 function fetchRetryingToken(onRequest?: (url: string) => void): typeof fetch {
+  let resumeAt = 0;
   return async (input, init) => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
     for (let attempt = 0; ; attempt++) {
+      while (Date.now() < resumeAt) {
+        await new Promise((r) => setTimeout(r, Math.min(resumeAt - Date.now(), MAX_WAIT_MS)));
+      }
       onRequest?.(url);
       const response = await fetch(input, init);
+      const remaining = response.headers.get("x-ratelimit-remaining");
+      const reset = Number(response.headers.get("x-ratelimit-reset"));
+      if ((remaining === "0" || response.status === 429) && Number.isFinite(reset) && reset > 0) {
+        resumeAt = Math.max(resumeAt, Math.min(reset * 1000, Date.now() + MAX_WAIT_MS));
+      }
       const isToken = new URL(url).pathname.endsWith("/oauth/token");
       if (!isToken || response.status !== 429 || attempt === TOKEN_ATTEMPTS - 1) return response;
       await response.body?.cancel();

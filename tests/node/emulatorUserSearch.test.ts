@@ -138,7 +138,7 @@ describe("user search (v3)", () => {
   });
 
   test("a query outside the subset, or another search engine, is a 400", async () => {
-    for (const params of [
+    for (const params of <Record<string, string>[]>[
       { q: "name:jane" },
       { q: "created_at:[yesterday TO *]" },
       { q: `created_at:[${at(0)} TO *] OR updated_at:[* TO *]` },
