@@ -3,6 +3,7 @@
  * listing falls back to the windowed user search and stays complete, or refuses to be used.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { request } from "node:https";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { StoredUser } from "./helpers/managementApiEmulator";
@@ -221,6 +222,75 @@ describe("check-sync and sync on a Free-plan tenant", () => {
     expect(run.stderr).toContain("Listing through an export job (--listing auto)");
     expect(listingRequests()).toEqual([]);
   });
+});
+
+/** Another client of the tenant spending its shared budget: a GET every `everyMs` until stopped. */
+async function noisyNeighbour(everyMs: number): Promise<() => void> {
+  const env = tenant.env();
+  const ca = readFileSync(env.NODE_EXTRA_CA_CERTS!, "utf8");
+  const [host, port] = tenant.emulator.domain.split(":");
+  const send = (method: string, path: string, headers: Record<string, string>, body?: string) =>
+    new Promise<string>((ok, fail) => {
+      const req = request({ host, port: Number(port), method, path, ca, headers }, (res) => {
+        let text = "";
+        res.on("data", (d) => (text += d));
+        res.on("end", () => ok(text));
+      });
+      req.on("error", fail);
+      req.end(body);
+    });
+  const token = JSON.parse(
+    await send(
+      "POST",
+      "/oauth/token",
+      { "content-type": "application/json" },
+      JSON.stringify({
+        grant_type: "client_credentials",
+        client_id: env.AUTH0_M2M_CLIENT_ID,
+        client_secret: env.AUTH0_M2M_CLIENT_SECRET,
+        audience: `https://${tenant.emulator.domain}/api/v2/`,
+      }),
+    ),
+  ).access_token as string;
+  const timer = setInterval(() => {
+    void send("GET", "/api/v2/users/auth0%7Cneighbour", { authorization: `Bearer ${token}` });
+  }, everyMs);
+  return () => clearInterval(timer);
+}
+
+describe("rate limits on a Free-plan tenant", () => {
+  test("another client spending the 2 requests/s: the listing gets 429s, waits for x-ratelimit-reset and completes", async () => {
+    const users = seedAuth0(
+      Array.from({ length: 1200 }, (_, i) => {
+        const t = new Date(Date.now() - 60 * DAY + i * 600_000).toISOString();
+        return { created_at: t, updated_at: t };
+      }),
+      "r",
+    );
+    await insertRows(users.slice(3));
+    await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000)));
+    const stop = await noisyNeighbour(700);
+    let run;
+    try {
+      run = await tenant.run("check-sync.ts", ["--json"]);
+    } finally {
+      stop();
+    }
+    expect(run.code, run.stderr).toBe(1);
+    expect(ids(JSON.parse(run.stdout).missing)).toEqual(users.slice(0, 3).map((u) => u.user_id));
+    const ours = tenant.emulator.requests.filter((q) => !q.path.endsWith("neighbour"));
+    const refused = ours.filter((q) => q.status === 429);
+    expect(refused.length).toBeGreaterThan(0);
+    // After a 429 the same request came back only once the announced window had reset.
+    for (const q of refused) {
+      const retry = ours.find(
+        (x) =>
+          x.at > q.at && x.path === q.path && JSON.stringify(x.query) === JSON.stringify(q.query),
+      );
+      expect(retry, `${q.path} was not retried`).toBeDefined();
+      expect(Math.floor(retry!.at / 1000)).toBeGreaterThan(Math.floor(q.at / 1000));
+    }
+  }, 120_000);
 });
 
 describe("backup-users on a Free-plan tenant", () => {
