@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { searchUsers } from "./helpers/emulator/userSearch";
 import type { StoredUser } from "./helpers/managementApiEmulator";
 import { NO_USERS_CLIENT, rowFor, startTenant, type Tenant } from "./helpers/reconcileHarness";
 
@@ -23,6 +24,7 @@ interface Report {
   missing: { auth0UserId: string }[];
   orphans: { auth0UserId: string }[];
   drift: { auth0UserId: string; fields: string[] }[];
+  createdAfterListing: { auth0UserId: string }[];
 }
 const ids = (list: { auth0UserId: string }[]) => list.map((x) => x.auth0UserId).sort();
 const DAY = 86_400_000;
@@ -222,6 +224,39 @@ describe("check-sync and sync on a Free-plan tenant", () => {
     expect(run.stderr).toContain("Listing through an export job (--listing auto)");
     expect(listingRequests()).toEqual([]);
   });
+});
+
+describe("a tenant changing during the listing", () => {
+  test("a user deleted while a window is paged: the window is read again, no one else is skipped", async () => {
+    tenant.emulator.setRateLimit(100);
+    const users = seedAuth0(
+      Array.from({ length: 1500 }, (_, i) => {
+        const t = new Date(Date.now() - 30 * DAY + i * 60_000).toISOString();
+        return { created_at: t, updated_at: t };
+      }),
+      "d",
+    );
+    await insertRows(users);
+    let deleted: string | undefined;
+    tenant.emulator.afterUsersList = (query) => {
+      // Once, right after page 1 of a window is served: delete a user from that page, which
+      // shifts every later page of the window one place to the left.
+      if (deleted || query.page !== "1") return;
+      const victim = searchUsers(tenant.emulator.users.values(), query)[150];
+      deleted = victim.user_id;
+      tenant.emulator.removeUser(deleted);
+    };
+    const run = await tenant.run("check-sync.ts", ["--json", "--listing", "search"]);
+    expect(run.code, run.stderr).toBe(1);
+    const r = JSON.parse(run.stdout) as Report;
+    expect(deleted).toBeDefined();
+    // Everyone else was listed: the only difference is the deleted user, an orphan now.
+    expect(r.counts).toMatchObject({ auth0Users: 1499, inSync: 1499, missing: 0, drift: 0 });
+    expect(ids(r.orphans)).toEqual([deleted]);
+    expect(r.createdAfterListing).toEqual([]);
+    const pageZeros = listingRequests().filter((q) => q.query.page === "0");
+    expect(new Set(pageZeros.map((q) => q.query.q)).size).toBeLessThan(pageZeros.length);
+  }, 120_000);
 });
 
 /** Another client of the tenant spending its shared budget: a GET every `everyMs` until stopped. */

@@ -141,6 +141,8 @@ export interface ManagementApiEmulator {
   setPlan(plan: TenantPlan): void;
   /** Called after each successful deploy, e.g. to simulate a tenant that changed behind our back. */
   afterDeploy: ((action: StoredAction, version: StoredVersion) => void) | undefined;
+  /** Called after each answered `GET /api/v2/users` (a page of a listing), with its query. */
+  afterUsersList: ((query: Record<string, string>) => void) | undefined;
   /** The tenant's users, with seeding helpers. */
   users: UsersState["users"];
   seedUser: UsersState["seedUser"];
@@ -188,7 +190,7 @@ export async function startManagementApiEmulator(
   const streams = createEventStreams();
   const deliveries = createEventDeliveries(streams.eventStreams, { ca: options.webhookCa });
   const oidc = await createOidc();
-  const users = createUsers();
+  const users = createUsers({ afterList: () => emulator.afterUsersList });
   const tickets = createTickets({ users: users.users, domain: () => domain });
   const orgs = createOrganizations();
   const jobs = createJobs({
@@ -408,6 +410,7 @@ export async function startManagementApiEmulator(
 
   const emulator: ManagementApiEmulator = {
     afterDeploy: undefined,
+    afterUsersList: undefined,
     domain,
     actions: actions.actions,
     bindings: actions.bindings,

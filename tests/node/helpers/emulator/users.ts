@@ -145,7 +145,12 @@ export function makeUser(overrides: Partial<StoredUser> & { user_id: string }): 
 }
 
 /** The users area of a tenant. */
-export function createUsers(): UsersState {
+export function createUsers(
+  options: {
+    /** Called after each answered `GET /api/v2/users` (e.g. to change the tenant mid-listing). */
+    afterList?: () => ((query: Record<string, string>) => void) | undefined;
+  } = {},
+): UsersState {
   const users = new Map<string, StoredUser>();
   const passwords = new Map<string, string>();
 
@@ -255,6 +260,7 @@ export function createUsers(): UsersState {
         const slice = all
           .slice(page * perPage, (page + 1) * perPage)
           .map((u) => projectFields(u, query));
+        options.afterList?.()?.(query);
         if (query.include_totals === "true") {
           return [
             200,
