@@ -9,6 +9,10 @@
  *   user, which stops at Auth0's 1,000-record cap.
  * Targets: the complete check of 100,000 users under 20 s and 500 MB, listing calls constant.
  * Prints PASS/FAIL per target and exits 1 if one fails.
+ *
+ * `-- --listing search` (default 10,000 users) measures instead the Free-plan listing: check-sync
+ * through the windowed user search on a Free-plan tenant at Auth0's 2 requests/s, beside the
+ * export job on a paid tenant held to the same 2 requests/s, both real time (no extrapolation).
  */
 import { resolve } from "node:path";
 import { profileFromAuth0User } from "../convex/auth0Profile";
@@ -23,6 +27,10 @@ const RSS_TARGET_MB = 500;
 interface Measured {
   users: number;
   wallMs: number;
+  /** From the listing's first request to its last (export job or user search). */
+  listingMs: number;
+  /** Answers 429 during the whole run. */
+  rateLimited: number;
   peakRssMb: number;
   listingCalls: number;
   orphanCheckCalls: number;
@@ -30,9 +38,18 @@ interface Measured {
   counts: Record<string, number>;
 }
 
-function usersArg(): number {
+function listingArg(): "export" | "search" {
+  const i = process.argv.indexOf("--listing");
+  if (i < 0) return "export";
+  const value = process.argv[i + 1];
+  if (value !== "export" && value !== "search")
+    throw new Error("--listing must be export or search");
+  return value;
+}
+
+function usersArg(fallback: number): number {
   const i = process.argv.indexOf("--users");
-  const n = i >= 0 ? Number(process.argv[i + 1]) : 100_000;
+  const n = i >= 0 ? Number(process.argv[i + 1]) : fallback;
   if (!Number.isInteger(n) || n < 100) throw new Error("--users must be an integer >= 100");
   return n;
 }
@@ -41,10 +58,17 @@ function usersArg(): number {
 async function seed(t: Tenant, n: number): Promise<void> {
   const onePercent = Math.max(1, Math.floor(n / 100));
   const at = new Date(Date.now() - 3_600_000).toISOString();
+  // Sign-ups spread over the year before: the user search lists by created_at windows.
+  const from = Date.now() - 366 * 86_400_000;
+  const step = (365 * 86_400_000) / n;
   const users: StoredUser[] = [];
   for (let i = 0; i < n; i++) {
     users.push(
-      t.emulator.seedUser({ user_id: `auth0|b${String(i).padStart(7, "0")}`, updated_at: at }),
+      t.emulator.seedUser({
+        user_id: `auth0|b${String(i).padStart(7, "0")}`,
+        created_at: new Date(from + Math.floor(i * step)).toISOString(),
+        updated_at: at,
+      }),
     );
   }
   const rows = [];
@@ -82,17 +106,31 @@ async function seed(t: Tenant, n: number): Promise<void> {
   }
 }
 
-async function measureCheckSync(n: number): Promise<Measured> {
+/** How a measured run lists and how fast the tenant answers. */
+interface RunOptions {
+  plan: "free" | "paid";
+  /** Requests per second the emulated tenant allows. */
+  rate: number;
+  listing: "export" | "search";
+}
+
+const LISTING_PATH = /^\/api\/v2\/(users$|jobs\/)|^\/exports\//;
+
+async function measureCheckSync(
+  n: number,
+  options: RunOptions = { plan: "paid", rate: 100_000, listing: "export" },
+): Promise<Measured> {
   const t = await startTenant();
   try {
-    // Rate limiting is modelled in the tests; here it would only measure the limit.
-    t.emulator.setRateLimit(100_000);
+    t.emulator.setPlan(options.plan);
+    // Rate limiting is modelled in the tests; the export bench would only measure the limit.
+    t.emulator.setRateLimit(options.rate);
     t.emulator.jobs.setExportDelay(500);
     process.stderr.write(`seeding ${n} users on both sides...\n`);
     await seed(t, n);
     const before = t.emulator.requests.length;
     const started = performance.now();
-    const run = await t.run("check-sync.ts", ["--json"]);
+    const run = await t.run("check-sync.ts", ["--json", "--listing", options.listing]);
     const wallMs = performance.now() - started;
     if (run.code !== 1) throw new Error(`check-sync exited ${run.code}:\n${run.stderr}`);
     const report = JSON.parse(run.stdout) as {
@@ -102,9 +140,12 @@ async function measureCheckSync(n: number): Promise<Measured> {
     };
     const requests = t.emulator.requests.slice(before);
     const orphanCheckCalls = requests.filter((r) => r.path.startsWith("/api/v2/users/")).length;
+    const listing = requests.filter((r) => LISTING_PATH.test(r.path));
     return {
       users: n,
       wallMs,
+      listingMs: listing.length > 0 ? listing[listing.length - 1].at - listing[0].at : 0,
+      rateLimited: requests.filter((r) => r.status === 429).length,
       peakRssMb: report.stats.peakRssMb,
       listingCalls: report.calls.managementApi - orphanCheckCalls,
       orphanCheckCalls,
@@ -144,8 +185,54 @@ const ms = (x: number) => `${(x / 1000).toFixed(2)} s`;
 const rate = (users: number, wall: number) =>
   `${Math.round((users * 1000) / wall).toLocaleString("en-US")} users/s`;
 
+/** `--listing search`: the Free-plan listing beside the export job, both at 2 requests/s. */
+async function mainSearch(): Promise<number> {
+  const n = usersArg(10_000);
+  const rate = 2;
+  const exported = await measureCheckSync(n, { plan: "paid", rate, listing: "export" });
+  const searched = await measureCheckSync(n, { plan: "free", rate, listing: "search" });
+  console.log(
+    `\ncheck-sync of ${n.toLocaleString("en-US")} users (1% missing, 1% orphaned, 1% drifted), the emulated tenant at ${rate} requests/s (Auth0's Free plan), measured in real time`,
+  );
+  console.log(
+    `  ${"listing".padEnd(34)} ${"Mgmt API calls".padStart(14)} ${"listing time".padStart(12)} ${"orphan checks".padStart(13)} ${"429s".padStart(5)} ${"check-sync wall".padStart(15)}`,
+  );
+  for (const [label, m] of [
+    ["export job (paid plan)", exported],
+    ["user search (Free plan)", searched],
+  ] as const) {
+    console.log(
+      `  ${label.padEnd(34)} ${String(m.listingCalls).padStart(14)} ${ms(m.listingMs).padStart(12)} ${String(m.orphanCheckCalls).padStart(13)} ${String(m.rateLimited).padStart(5)} ${ms(m.wallMs).padStart(15)}`,
+    );
+  }
+  console.log(
+    `  the export job's processing time is the emulator's (500 ms); a real job of ${n.toLocaleString("en-US")} users takes Auth0 longer. Listing calls include the token request; orphan checks and calls count retries after a 429.`,
+  );
+  const perTenK = (searched.listingMs / n) * 10_000;
+  console.log(`  user search: ${ms(perTenK)} per 10,000 users at ${rate} requests/s`);
+  const checks: [string, boolean][] = [
+    [
+      `both listings find every difference`,
+      [exported, searched].every(
+        (m) =>
+          m.counts.missing === Math.floor(n / 100) &&
+          m.counts.drift === Math.floor(n / 100) &&
+          m.counts.orphans === Math.floor(n / 100),
+      ),
+    ],
+    [
+      `the search needs about one call per 100 users (${searched.listingCalls} for ${n.toLocaleString("en-US")})`,
+      searched.listingCalls <= Math.ceil(n / 100) * 1.3 + 10,
+    ],
+  ];
+  console.log("");
+  for (const [label, ok] of checks) console.log(`${ok ? "PASS" : "FAIL"}  ${label}`);
+  return checks.every(([, ok]) => ok) ? 0 : 1;
+}
+
 async function main(): Promise<number> {
-  const n = usersArg();
+  if (listingArg() === "search") return mainSearch();
+  const n = usersArg(100_000);
   const small = await measureCheckSync(Math.max(100, Math.floor(n / 10)));
   const big = await measureCheckSync(n);
   // The baseline runs on the smaller tenant: convex-test's per-call cost grows with the table, so

@@ -1,13 +1,14 @@
 /**
- * `npm run backup-users`: writes every Auth0 user (from an export job) and every Convex `users`
+ * `npm run backup-users`: writes every Auth0 user (from an export job, or the user search on a
+ * Free-plan tenant: --listing auto|export|search) and every Convex `users`
  * row to timestamped NDJSON files under backups/ (directory 0700, files 0600). Writes nothing
  * else anywhere.
  *
- *   tsx scripts/backup-users.ts [--json]
+ *   tsx scripts/backup-users.ts [--json] [--listing auto|export|search]
  *
  * Exit codes: 0 written, 2 error (a partial file is removed, never left looking complete).
  */
-import { exportUsers } from "./lib/reconcile/auth0Users";
+import { listUsers } from "./lib/reconcile/auth0Users";
 import { createBackup, type BackupWriter } from "./lib/reconcile/backup";
 import { run, startCommand } from "./lib/reconcile/command";
 import { EXIT } from "./lib/reconcile/report";
@@ -45,9 +46,10 @@ run("backup-users", async () => {
   try {
     const auth0 = await createBackup("auth0-users");
     written.push(auth0);
-    await exportUsers(clients.auth0, (user) => auth0.write(user), {
+    await listUsers(clients.auth0, (user) => auth0.write(user), {
       fields: BACKUP_FIELDS,
       progress: cmd.progress,
+      listing: cmd.listing,
     });
     await auth0.close();
 

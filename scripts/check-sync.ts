@@ -1,7 +1,7 @@
 /**
  * `npm run check-sync`: reads every user on both sides and reports what differs. Writes nothing.
  *
- *   tsx scripts/check-sync.ts [--json] [--orgs]
+ *   tsx scripts/check-sync.ts [--json] [--orgs] [--listing auto|export|search]
  *
  * --orgs also compares organizations, members and member roles. Exit codes: 0 in sync,
  * 1 differences found (missing, drift, orphans), 2 error (bad configuration, unreachable service,
@@ -22,7 +22,7 @@ run("check-sync", async () => {
   const started = Date.now();
   const cmd = startCommand("check-sync", ["orgs"]);
   const clients = await openClients(cmd.config, cmd.progress);
-  const r = await reconcile(clients, cmd.progress);
+  const r = await reconcile(clients, cmd.progress, { listing: cmd.listing });
   const orgs = cmd.flags.booleans.has("orgs")
     ? await reconcileOrgs(clients.auth0, clients.convex, cmd.progress)
     : null;

@@ -6,7 +6,7 @@
  *
  *   tsx scripts/copy-users.ts --from <env> --to <env> [--connection <name>]
  *     [--email-domain example.com | --emails a@x.com,b@y.com] [--update-existing]
- *     [--password] [--dry-run] [--yes] [--json]
+ *     [--password] [--dry-run] [--yes] [--json] [--listing auto|export|search]
  *
  * Credentials come from `.env.<env>` in the working directory (AUTH0_DOMAIN, AUTH0_M2M_CLIENT_ID,
  * AUTH0_M2M_CLIENT_SECRET); the source needs read:users, the target read:users, create:users,
@@ -21,10 +21,10 @@ import { passwordProblem, promptHidden } from "./lib/copyUsers/password";
 import { COPY_EXPORT_FIELDS, planCopy, planText, type ExportedUser } from "./lib/copyUsers/plan";
 import { parseFlags } from "./lib/deployCli";
 import { createManagementClient } from "./lib/managementApi";
-import { exportUsers } from "./lib/reconcile/auth0Users";
+import { listUsers, type ListingMode } from "./lib/reconcile/auth0Users";
 import { earlierRuns, openTicketsFile, type TicketsFile } from "./lib/copyUsers/tickets";
 import { backupDir, createBackup } from "./lib/reconcile/backup";
-import { confirm, run } from "./lib/reconcile/command";
+import { confirm, parseListing, run } from "./lib/reconcile/command";
 import { createProgress } from "./lib/reconcile/progress";
 
 const EXIT = { ok: 0, someFailed: 1, error: 2 } as const;
@@ -35,10 +35,12 @@ function readInputs(argv: string[]) {
   const flags = parseFlags(
     argv,
     ["dry-run", "yes", "json", "update-existing", "password", "resend-tickets"],
-    ["from", "to", "connection", "email-domain", "emails"],
+    ["from", "to", "connection", "email-domain", "emails", "listing"],
   );
   if ("error" in flags) return { problems: [flags.error] };
   const problems: string[] = [];
+  const listing = parseListing(flags.values.get("listing"));
+  if ("error" in listing) problems.push(listing.error);
   const envs: Environment[] = [];
   for (const side of ["from", "to"] as const) {
     const name = flags.values.get(side);
@@ -70,6 +72,7 @@ function readInputs(argv: string[]) {
     flags,
     from: envs[0],
     to: envs[1],
+    listing: "mode" in listing ? listing.mode : ("auto" as const),
     selection: {
       connection: flags.values.get("connection") ?? DEFAULT_CONNECTION,
       emailDomain,
@@ -93,13 +96,18 @@ async function choosePassword(): Promise<{ password: string } | { problem: strin
   return { password };
 }
 
-async function listUsers(env: Environment, progress: ReturnType<typeof createProgress>) {
+async function listTenant(
+  env: Environment,
+  progress: ReturnType<typeof createProgress>,
+  listing: ListingMode,
+) {
   const users: ExportedUser[] = [];
   const client = createManagementClient(env.credentials);
   progress.log(`Listing the users of ${env.name} (${env.credentials.domain})...`);
-  await exportUsers(client, (u) => void users.push(u as unknown as ExportedUser), {
+  await listUsers(client, (u) => void users.push(u as unknown as ExportedUser), {
     fields: COPY_EXPORT_FIELDS,
     progress,
+    listing,
   });
   return { client, users };
 }
@@ -130,8 +138,8 @@ run("copy-users", async () => {
   }
 
   const progress = createProgress();
-  const source = await listUsers(from, progress);
-  const target = await listUsers(to, progress);
+  const source = await listTenant(from, progress, inputs.listing);
+  const target = await listTenant(to, progress, inputs.listing);
   progress.done();
   const plan = planCopy(source.users, target.users, selection);
   if (!json) for (const line of planText(plan, from.name, to.name)) console.log(line);

@@ -8,7 +8,7 @@
  * values), errors, end.
  *
  *   tsx scripts/cron-sync.ts [--delete-orphans] [--orgs] [--break-lock] [--json]
- *     [--max-deletions N] [--max-deletion-percent P]
+ *     [--max-deletions N] [--max-deletion-percent P] [--listing auto|export|search]
  *
  * --orgs (or SYNC_ORGANIZATIONS=true) also repairs organizations, memberships and member roles.
  *
@@ -99,7 +99,7 @@ run("cron-sync", async () => {
 
   try {
     const clients = await openClients(cmd.config, cmd.progress);
-    const r = await reconcile(clients, cmd.progress);
+    const r = await reconcile(clients, cmd.progress, { listing: cmd.listing });
     log.write("counts", reportJson(r).counts);
     const orgs = withOrgs ? await reconcileOrgs(clients.auth0, clients.convex, cmd.progress) : null;
     if (orgs) log.write("organization_counts", orgsReportJson(orgs).counts);

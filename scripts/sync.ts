@@ -5,7 +5,7 @@
  * backup holding every row to be deleted is on disk.
  *
  *   tsx scripts/sync.ts [--dry-run] [--yes] [--delete-orphans] [--orgs] [--json]
- *     [--max-deletions N] [--max-deletion-percent P]
+ *     [--max-deletions N] [--max-deletion-percent P] [--listing auto|export|search]
  *
  * --orgs also repairs organizations, memberships and member roles; organizations gone from Auth0
  * are deleted only with --delete-orphans, after the same backup.
@@ -51,7 +51,7 @@ run("sync", async () => {
   const dryRun = cmd.flags.booleans.has("dry-run");
   const deleteOrphans = cmd.flags.booleans.has("delete-orphans");
   const clients = await openClients(cmd.config, cmd.progress);
-  const r = await reconcile(clients, cmd.progress);
+  const r = await reconcile(clients, cmd.progress, { listing: cmd.listing });
   const orgs = cmd.flags.booleans.has("orgs")
     ? await reconcileOrgs(clients.auth0, clients.convex, cmd.progress)
     : null;

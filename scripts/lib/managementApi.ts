@@ -85,16 +85,70 @@ function rateLimitWait(response: Response, attempt: number): number {
 }
 
 /**
+ * The request budget the tenant last announced (`x-ratelimit-limit`, `-remaining`, `-reset`),
+ * spent locally as requests leave, so concurrent callers queue for the next window instead of
+ * collecting 429s (on a Free-plan tenant, 2 requests/s, a long listing paces itself).
+ */
+class RateBudget {
+  private limit = 0;
+  private remaining = Infinity;
+  private resetMs = 0;
+  /** The window was assumed (the last one ended), not announced. */
+  private assumed = false;
+
+  /** Waits until the budget allows one more request, and spends it. */
+  async take(): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      if (now >= this.resetMs && this.limit > 0) {
+        // The window has passed: assume a full budget until the next answer says otherwise.
+        this.remaining = this.limit;
+        this.resetMs = now + 1000;
+        this.assumed = true;
+      }
+      if (this.remaining > 0) {
+        this.remaining--;
+        return;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(this.resetMs - now + 20, MAX_WAIT_MS)));
+    }
+  }
+
+  /** Takes the tenant's word from an answer's headers (never more than was spent locally since). */
+  update(response: Response): void {
+    const limit = Number(response.headers.get("x-ratelimit-limit"));
+    const remaining = Number(response.headers.get("x-ratelimit-remaining"));
+    const reset = Number(response.headers.get("x-ratelimit-reset"));
+    if (!(limit > 0) || !Number.isFinite(remaining) || !(reset > 0)) return;
+    const now = Date.now();
+    const resetMs = Math.min(reset * 1000, now + MAX_WAIT_MS);
+    // An answer about a window that is over, or older than the one known, says nothing new.
+    if (resetMs <= now || (!this.assumed && resetMs < this.resetMs)) return;
+    const left = response.status === 429 ? 0 : remaining;
+    // Requests still on their way are not in the tenant's count yet: keep the lower figure.
+    const sameWindow = this.assumed || resetMs === this.resetMs;
+    this.remaining = sameWindow ? Math.min(this.remaining, left) : left;
+    this.limit = limit;
+    this.resetMs = resetMs;
+    this.assumed = false;
+  }
+}
+
+/**
  * The SDK retries Management API calls on 429 but not its own client-credentials token request;
  * the token endpoint is rate limited too, so that one call is retried here, honouring the headers.
- * `onRequest` sees every request sent, retries included.
+ * Every request first waits for the tenant's announced budget ({@link RateBudget}). `onRequest`
+ * sees every request sent, retries included.
  */
 export function fetchRetryingToken(onRequest?: (url: string) => void): typeof fetch {
+  const budget = new RateBudget();
   return async (input, init) => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
     for (let attempt = 0; ; attempt++) {
+      await budget.take();
       onRequest?.(url);
       const response = await fetch(input, init);
+      budget.update(response);
       const isToken = new URL(url).pathname.endsWith("/oauth/token");
       if (!isToken || response.status !== 429 || attempt === TOKEN_ATTEMPTS - 1) return response;
       await response.body?.cancel();

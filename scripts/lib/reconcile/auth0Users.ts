@@ -1,6 +1,7 @@
 /**
  * The complete listing of a tenant's users, through a users export job (the list endpoint stops
- * at 1,000 users and must never be mistaken for the whole tenant), and the per-user check that a
+ * at 1,000 users and must never be mistaken for the whole tenant) or, on plans without export
+ * jobs, through the windowed user search (searchListing.ts); and the per-user check that a
  * Convex row's Auth0 user is really gone.
  */
 import { createInterface } from "node:readline";
@@ -8,8 +9,40 @@ import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { ManagementClient } from "auth0";
 import { profileFromAuth0User, type Auth0Profile } from "../../../convex/auth0Profile";
+import { customDomainProblem } from "../managementApi";
 import { managementFailure, ReconcileError } from "./errors";
 import type { Progress } from "./progress";
+import { searchAllUsers } from "./searchListing";
+
+/** How to list: an export job, the user search, or (auto) the export job unless the plan has none. */
+export type ListingMode = "auto" | "export" | "search";
+export const LISTING_MODES: readonly ListingMode[] = ["auto", "export", "search"];
+
+/** Thrown when Auth0 refuses the export job because of the tenant's plan (Free has none). */
+export class ExportUnavailableError extends ReconcileError {
+  constructor(readonly detail: string) {
+    super(
+      `Auth0 refused the users export job because of the tenant's plan (${detail}): export jobs are not available on the Free plan. List through the user search instead: --listing search (or --listing auto, the default)`,
+    );
+    this.name = "ExportUnavailableError";
+  }
+}
+
+/**
+ * Whether a failed `POST /jobs/users-exports` is the plan's refusal: a 403 that is neither a
+ * missing scope (`insufficient_scope`) nor the token endpoint refusing a custom domain.
+ */
+export function planRefusal(err: unknown): string | undefined {
+  if ((err as { statusCode?: number }).statusCode !== 403 || customDomainProblem(err)) {
+    return undefined;
+  }
+  const body = (err as { body?: { errorCode?: unknown; message?: unknown } }).body;
+  const message = typeof body?.message === "string" ? body.message : "";
+  if (body?.errorCode === "insufficient_scope" || /insufficient.?scope/i.test(message)) {
+    return undefined;
+  }
+  return `HTTP 403${message ? `: ${message.slice(0, 200)}` : ""}`;
+}
 
 /** The attributes the comparison needs (convex/auth0Profile.ts reads exactly these). */
 export const PROFILE_EXPORT_FIELDS = [
@@ -32,7 +65,14 @@ export interface ExportOptions {
   /** First poll interval; doubles up to 5 s. */
   pollMs?: number;
   progress?: Progress;
+  /** How to list (default "auto"); used by {@link listUsers}. */
+  listing?: ListingMode;
+  /** Told (a line for stderr) once the export job exists, when auto chose it. */
+  onJobCreated?: (line: string) => void;
 }
+
+/** Measured with `npm run bench:reconcile -- --listing search` (README, "Free-plan tenants"). */
+const SEARCH_MINUTES_PER_10K = 1;
 
 /** Runs an export job and streams its file, calling `onUser` for every line (a parsed object). */
 export async function exportUsers(
@@ -46,7 +86,12 @@ export async function exportUsers(
   try {
     const job = await client.jobs.usersExports.create({ format: "json", fields });
     jobId = job.id;
+    options.onJobCreated?.(
+      "Listing through an export job (--listing auto): the tenant's plan has export jobs.",
+    );
   } catch (err) {
+    const refused = planRefusal(err);
+    if (refused) throw new ExportUnavailableError(refused);
     throw managementFailure(err, "starting the users export job");
   }
   progress?.phase("Auth0 export job");
@@ -149,17 +194,46 @@ async function download(
   return count;
 }
 
+/**
+ * Every user of the tenant, by the chosen way (`options.listing`, default "auto": an export job,
+ * or the user search when the plan refuses export jobs; auto says on stderr which and why).
+ * Complete or nothing: an incomplete search throws (IncompleteListingError).
+ */
+export async function listUsers(
+  client: ManagementClient,
+  onUser: (user: Record<string, unknown>) => void | Promise<void>,
+  options: ExportOptions = {},
+): Promise<number> {
+  const mode = options.listing ?? "auto";
+  const fields = options.fields ?? PROFILE_EXPORT_FIELDS;
+  const say = (line: string) =>
+    options.progress ? options.progress.log(line) : process.stderr.write(`${line}\n`);
+  if (mode === "search") {
+    return (await searchAllUsers(client, onUser, { fields, progress: options.progress })).users;
+  }
+  if (mode === "export") return exportUsers(client, onUser, options);
+  try {
+    return await exportUsers(client, onUser, { ...options, onJobCreated: say });
+  } catch (err) {
+    if (!(err instanceof ExportUnavailableError)) throw err;
+    say(
+      `Listing through the user search (--listing auto): Auth0 refused the export job because of the tenant's plan (${err.detail}); Free-plan tenants have no export jobs. At the Free plan's 2 requests/s this takes about ${SEARCH_MINUTES_PER_10K} minute(s) per 10,000 users.`,
+    );
+    return (await searchAllUsers(client, onUser, { fields, progress: options.progress })).users;
+  }
+}
+
 /** Every user of the tenant, mapped as the Action and events map them, by user id. */
 export async function listAuth0Profiles(
   client: ManagementClient,
   options: ExportOptions = {},
 ): Promise<Map<string, Auth0Profile>> {
   const profiles = new Map<string, Auth0Profile>();
-  await exportUsers(
+  await listUsers(
     client,
     (user) => {
       const id = user.user_id as string;
-      if (profiles.has(id)) throw new ReconcileError(`the users export lists ${id} twice`);
+      if (profiles.has(id)) throw new ReconcileError(`the users listing lists ${id} twice`);
       profiles.set(
         id,
         profileFromAuth0User(user as unknown as Parameters<typeof profileFromAuth0User>[0]),

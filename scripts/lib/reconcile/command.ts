@@ -4,6 +4,7 @@
  */
 import { createInterface } from "node:readline/promises";
 import { loadEnvFile, parseFlags, type Flags } from "../deployCli";
+import { LISTING_MODES, type ListingMode } from "./auth0Users";
 import { readSyncConfig, type SyncConfig } from "./config";
 import { ReconcileError } from "./errors";
 import { createProgress, type Progress } from "./progress";
@@ -14,15 +15,22 @@ export interface Command {
   config: SyncConfig;
   progress: Progress;
   json: boolean;
+  /** `--listing auto|export|search` (default auto): how the Auth0 users are listed. */
+  listing: ListingMode;
   /** Prints a line for people: stdout, or stderr when stdout holds the JSON document. */
   say(line: string): void;
 }
 
 /** Parses flags and reads the configuration, or prints every problem and exits 2. */
 export function startCommand(name: string, booleans: string[], valued: string[] = []): Command {
-  const flags = parseFlags(process.argv.slice(2), ["json", ...booleans], valued);
+  const flags = parseFlags(process.argv.slice(2), ["json", ...booleans], ["listing", ...valued]);
   if ("error" in flags) {
     console.error(`${name}: ${flags.error}`);
+    process.exit(EXIT.error);
+  }
+  const listing = parseListing(flags.values.get("listing"));
+  if ("error" in listing) {
+    console.error(`${name}: ${listing.error}. Nothing was read or written.`);
     process.exit(EXIT.error);
   }
   loadEnvFile(process.env);
@@ -38,6 +46,7 @@ export function startCommand(name: string, booleans: string[], valued: string[] 
     config: read.config,
     progress: createProgress(),
     json,
+    listing: listing.mode,
     say: json ? (line) => console.error(line) : (line) => console.log(line),
   };
 }
@@ -50,6 +59,13 @@ export async function ask(question: string): Promise<string> {
   } finally {
     rl.close();
   }
+}
+
+/** Reads `--listing` (absent: auto). */
+export function parseListing(value: string | undefined): { mode: ListingMode } | { error: string } {
+  if (value === undefined) return { mode: "auto" };
+  if ((LISTING_MODES as readonly string[]).includes(value)) return { mode: value as ListingMode };
+  return { error: `--listing must be one of ${LISTING_MODES.join(", ")} (got "${value}")` };
 }
 
 /** Asks a yes/no question on the terminal (default no). */

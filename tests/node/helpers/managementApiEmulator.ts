@@ -9,7 +9,9 @@
  *   "Service not found: <audience>";
  * - offset lists page with `page` / `per_page` (at most 100) and answer `{ total, page, per_page,
  *   <items> }`; query parameters an endpoint does not take are a 400;
- * - responses carry `x-ratelimit-*` headers, and past the per-second limit the answer is 429;
+ * - responses carry `x-ratelimit-limit`, `-remaining` and `-reset` (UNIX seconds), and past the
+ *   per-second limit the answer is 429 with those headers only (no Retry-After), as Auth0 documents;
+ * - a tenant on the Free plan (`plan: "free"`) has no export jobs (403) and 2 requests per second;
  * - event streams deliver CloudEvents to their webhooks (`deliveries.publish`), with Auth0's
  *   attempts, and keep the failures for `GET .../deliveries` and `POST .../redeliver`;
  * - the tenant is an OIDC issuer (discovery, JWKS, RS256 ID tokens: `oidc.issueIdToken`);
@@ -41,7 +43,7 @@ import { createEventDeliveries, type EventDeliveriesState } from "./emulator/eve
 import { createOidc, type OidcState } from "./emulator/oidc";
 import { createTickets, type TicketsState } from "./emulator/tickets";
 import { createOrganizations, type OrganizationsState } from "./emulator/organizations";
-import { createJobs, type JobsState } from "./emulator/jobs";
+import { createJobs, type JobsState, type TenantPlan } from "./emulator/jobs";
 import { createUsers, type UsersState } from "./emulator/users";
 import { createLogs, type LogsState } from "./emulator/logs";
 
@@ -50,6 +52,7 @@ export type { StoredEventStream } from "./emulator/eventStreams";
 export type { CloudEvent, StoredDelivery } from "./emulator/eventDeliveries";
 export type { StoredUser } from "./emulator/users";
 export type { LogEvent } from "./emulator/logs";
+export type { TenantPlan } from "./emulator/jobs";
 
 export interface RecordedRequest {
   method: string;
@@ -103,8 +106,10 @@ export interface EmulatorOptions {
   tls: { key: string; cert: string };
   /** How long a created or updated Action stays `pending` (default 2,500 ms). */
   buildDelayMs?: number;
-  /** Requests per second before 429 (default 50). */
+  /** Requests per second before 429 (default 50; 2 on the Free plan). */
   rateLimitPerSecond?: number;
+  /** The tenant's plan (default "paid"): "free" refuses export jobs. */
+  plan?: TenantPlan;
   /** PEM of a CA to trust when delivering events to https webhooks (a local test host). */
   webhookCa?: string;
 }
@@ -146,8 +151,15 @@ export interface ManagementApiEmulator {
    * issuer (`https://<tenantDomain>/`). `undefined` restores the emulator's own domain.
    */
   setTenantDomain(tenantDomain: string | undefined): void;
+  /**
+   * Changes the plan; "free" also sets the Free plan's 2 requests per second and its 1-day log
+   * retention (`logs.setPlan` picks a paid plan's retention).
+   */
+  setPlan(plan: TenantPlan): void;
   /** Called after each successful deploy, e.g. to simulate a tenant that changed behind our back. */
   afterDeploy: ((action: StoredAction, version: StoredVersion) => void) | undefined;
+  /** Called after each answered `GET /api/v2/users` (a page of a listing), with its query. */
+  afterUsersList: ((query: Record<string, string>) => void) | undefined;
   /** The tenant's users, with seeding helpers. */
   users: UsersState["users"];
   seedUser: UsersState["seedUser"];
@@ -178,7 +190,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export async function startManagementApiEmulator(
   options: EmulatorOptions,
 ): Promise<ManagementApiEmulator> {
-  let rateLimit = options.rateLimitPerSecond ?? 50;
+  let plan: TenantPlan = options.plan ?? "paid";
+  let rateLimit = options.rateLimitPerSecond ?? (plan === "free" ? 2 : 50);
   const clients: EmulatorClient[] = [
     { clientId: options.clientId, clientSecret: options.clientSecret, scopes: DEFAULT_SCOPES },
     ...(options.clients ?? []),
@@ -202,11 +215,16 @@ export async function startManagementApiEmulator(
   const streams = createEventStreams();
   const deliveries = createEventDeliveries(streams.eventStreams, { ca: options.webhookCa });
   const oidc = await createOidc();
-  const users = createUsers();
+  const users = createUsers({ afterList: () => emulator.afterUsersList });
   const tickets = createTickets({ users: users.users, domain: () => domain });
   const orgs = createOrganizations();
-  const jobs = createJobs({ users: () => users.users.values(), domain: () => domain });
+  const jobs = createJobs({
+    users: () => users.users.values(),
+    domain: () => domain,
+    plan: () => plan,
+  });
   const logs = createLogs();
+  if (plan === "free") logs.setPlan("free");
   const resources: EmulatorResource[] = [
     actions.resource,
     // Before the streams: its paths are under /event-streams/{id}/ with scopes of their own.
@@ -348,7 +366,6 @@ export async function startManagementApiEmulator(
     const limited = url.pathname.startsWith("/api/v2/") || url.pathname === "/oauth/token";
     if (limited) windowCount += 1;
     if (limited && windowCount > rateLimit) {
-      res.setHeader("retry-after", "1");
       send(429, {
         statusCode: 429,
         error: "Too Many Requests",
@@ -438,6 +455,7 @@ export async function startManagementApiEmulator(
 
   const emulator: ManagementApiEmulator = {
     afterDeploy: undefined,
+    afterUsersList: undefined,
     domain,
     actions: actions.actions,
     bindings: actions.bindings,
@@ -460,6 +478,13 @@ export async function startManagementApiEmulator(
     },
     setTenantDomain(value) {
       tenantDomain = value;
+    },
+    setPlan(next) {
+      plan = next;
+      if (next === "free") {
+        rateLimit = 2;
+        logs.setPlan("free");
+      }
     },
     users: users.users,
     seedUser: users.seedUser,

@@ -66,7 +66,7 @@ export interface Tenant {
 let cert: Promise<TestCertificate> | undefined;
 
 /** The row a login would have stored for `user`. */
-function rowFor(user: StoredUser, issuer: string, overrides: Partial<Doc<"users">> = {}) {
+export function rowFor(user: StoredUser, issuer: string, overrides: Partial<Doc<"users">> = {}) {
   const facts = Object.fromEntries(
     Object.entries(profileFromAuth0User(user)).filter(([, v]) => v !== null && v !== undefined),
   );

@@ -6,7 +6,11 @@
  *   `time_left_seconds`, then `completed` with a `location`: a fresh signed URL at every read,
  *   valid for 60 s, like the S3 link Auth0 hands out; or `failed` when a test asks for it;
  * - the `location` serves a gzip of NDJSON (one user per line, only the requested `fields`);
- *   past its 60 s it answers 403 `AccessDenied` "Request has expired" in S3's XML.
+ *   past its 60 s it answers 403 `AccessDenied` "Request has expired" in S3's XML;
+ * - on a Free-plan tenant the job is refused (Auth0's "Bulk User Exports": "not available on the
+ *   Free plan") with a 403 that is not a scope error, after the scope check. The wording is the
+ *   one Auth0 uses for other plan-gated features ("This feature is not enabled for this tenant.");
+ *   the exact text for this endpoint is not documented.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
@@ -48,6 +52,12 @@ export interface StoredJob {
   failed: boolean;
 }
 
+/** The tenant's subscription as far as the emulator cares: Free has no export jobs. */
+export type TenantPlan = "free" | "paid";
+
+/** What a Free-plan tenant answers to `POST /api/v2/jobs/users-exports`. */
+export const PLAN_REFUSAL_MESSAGE = "This feature is not enabled for this tenant.";
+
 export interface JobsState {
   resource: EmulatorResource;
   jobs: Map<string, StoredJob>;
@@ -77,6 +87,7 @@ function pick(user: StoredUser, name: string): unknown {
 export function createJobs(options: {
   users: () => Iterable<StoredUser>;
   domain: () => string;
+  plan: () => TenantPlan;
 }): JobsState {
   const jobs = new Map<string, StoredJob>();
   const signingKey = randomBytes(32);
@@ -188,6 +199,7 @@ export function createJobs(options: {
       if (!path.startsWith("/api/v2/jobs/")) return undefined;
       if (method === "POST" && path === "/api/v2/jobs/users-exports") {
         requireScope(req, "read:users");
+        if (options.plan() === "free") throw new HttpError(403, "Forbidden", PLAN_REFUSAL_MESSAGE);
         const job = createExport((req.body ?? {}) as Record<string, unknown>);
         return [201, jobOut(job)];
       }

@@ -2,6 +2,8 @@
  * Users in the Management API emulator, as the reconcile and copy commands see them:
  * - `GET /api/v2/users` pages with `page` / `per_page` (at most 100) and, like Auth0, refuses to
  *   page past the first 1,000 records (400 `invalid_paging`): it can never list a large tenant;
+ *   it searches with `q` / `sort` / `fields` as userSearch.ts describes (the v3 search), and the
+ *   1,000-record cap applies to each query;
  * - `GET /api/v2/users/{id}` answers 404 `inexistent_user` for a user that does not exist;
  * - `POST /api/v2/users` creates a user in a database connection (`create:users`): 409 when the
  *   email already exists in that connection, 400 when the password fails the connection's policy
@@ -20,6 +22,7 @@ import {
   requireScope,
   type EmulatorResource,
 } from "./common";
+import { projectFields, searchUsers } from "./userSearch";
 
 /** An Auth0 user as the emulator stores it (the attributes the API returns). */
 export interface StoredUser {
@@ -143,7 +146,12 @@ export function makeUser(overrides: Partial<StoredUser> & { user_id: string }): 
 }
 
 /** The users area of a tenant. */
-export function createUsers(): UsersState {
+export function createUsers(
+  options: {
+    /** Called after each answered `GET /api/v2/users` (e.g. to change the tenant mid-listing). */
+    afterList?: () => ((query: Record<string, string>) => void) | undefined;
+  } = {},
+): UsersState {
   const users = new Map<string, StoredUser>();
   const passwords = new Map<string, string>();
 
@@ -249,8 +257,11 @@ export function createUsers(): UsersState {
             "invalid_paging",
           );
         }
-        const all = [...users.values()];
-        const slice = all.slice(page * perPage, (page + 1) * perPage);
+        const all = searchUsers(users.values(), query);
+        const slice = all
+          .slice(page * perPage, (page + 1) * perPage)
+          .map((u) => projectFields(u, query));
+        options.afterList?.()?.(query);
         if (query.include_totals === "true") {
           return [
             200,

@@ -1,0 +1,91 @@
+/**
+ * `npm run copy-users` from a Free-plan dev tenant (no export jobs) of more than 1,000 users: the
+ * source is listed through the user search, completely, and every user is copied.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeAll, beforeEach, expect, test } from "vitest";
+import { runScript } from "./helpers/childProcess";
+import {
+  startManagementApiEmulator,
+  type ManagementApiEmulator,
+} from "./helpers/managementApiEmulator";
+import { createTestCertificate, type TestCertificate } from "./helpers/testCertificate";
+
+const SOURCE_APP = { clientId: "dev-copy", clientSecret: randomBytes(24).toString("base64url") };
+const TARGET_APP = { clientId: "prod-copy", clientSecret: randomBytes(24).toString("base64url") };
+
+let cert: TestCertificate;
+let dev: ManagementApiEmulator;
+let prod: ManagementApiEmulator;
+let dir: string;
+
+beforeAll(async () => {
+  cert = await createTestCertificate(await mkdtemp(join(tmpdir(), "copy-free-ca-")));
+});
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "copy-free-"));
+  const start = (app: typeof SOURCE_APP, scopes: string[]) =>
+    startManagementApiEmulator({
+      clientId: `unused-${randomBytes(4).toString("hex")}`,
+      clientSecret: randomBytes(24).toString("base64url"),
+      clients: [{ ...app, scopes }],
+      tls: cert,
+      plan: "free",
+    });
+  dev = await start(SOURCE_APP, ["read:users"]);
+  prod = await start(TARGET_APP, ["read:users", "create:users", "create:user_tickets"]);
+  // prod stays a Free tenant (no export jobs) but answers faster than 2/s: 2,100 writes at the
+  // real rate would take 17 minutes. dev lists at the Free plan's 2 requests/s.
+  prod.setRateLimit(200);
+  const lines = (e: ManagementApiEmulator, app: typeof SOURCE_APP) =>
+    `AUTH0_DOMAIN=${e.domain}\nAUTH0_M2M_CLIENT_ID=${app.clientId}\nAUTH0_M2M_CLIENT_SECRET=${app.clientSecret}\n`;
+  await writeFile(join(dir, ".env.dev"), lines(dev, SOURCE_APP));
+  await writeFile(join(dir, ".env.prod"), lines(prod, TARGET_APP));
+});
+afterEach(async () => {
+  await dev?.close();
+  await prod?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test("copies all 1,050 users of a Free-plan tenant, listed through the user search", async () => {
+  const start = Date.now() - 90 * 86_400_000;
+  for (let i = 0; i < 1050; i++) {
+    const at = new Date(start + i * 3_600_000).toISOString();
+    dev.seedUser({
+      user_id: `auth0|dev${String(i).padStart(4, "0")}`,
+      email: `user${i}@example.com`,
+      created_at: at,
+      updated_at: at,
+      user_metadata: { n: i },
+    });
+  }
+  const run = await runScript(
+    "copy-users.ts",
+    ["--from", "dev", "--to", "prod", "--yes", "--json"],
+    {
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, NODE_EXTRA_CA_CERTS: cert.caPath },
+      cwd: dir,
+    },
+  );
+  for (const secret of [SOURCE_APP.clientSecret, TARGET_APP.clientSecret]) {
+    expect(run.output).not.toContain(secret);
+  }
+  expect(run.code, run.stderr).toBe(0);
+  expect(run.stderr).toMatch(/Listing through the user search \(--listing auto\)/);
+  const report = JSON.parse(run.stdout) as { results: { outcome: string }[] };
+  expect(report.results.filter((r) => r.outcome === "created")).toHaveLength(1050);
+  const copied = [...prod.users.values()];
+  expect(copied.map((u) => u.email).sort()).toEqual(
+    Array.from({ length: 1050 }, (_, i) => `user${i}@example.com`).sort(),
+  );
+  expect(copied.find((u) => u.email === "user7@example.com")?.user_metadata).toEqual({ n: 7 });
+  expect(prod.tickets).toHaveLength(1050);
+  // dev was read only through the search, each query within Auth0's 1,000-result cap.
+  const reads = dev.requests.filter((r) => r.path === "/api/v2/users");
+  expect(reads.length).toBeGreaterThan(10);
+  expect(reads.every((r) => r.status === 200 && r.query.search_engine === "v3")).toBe(true);
+}, 180_000);
