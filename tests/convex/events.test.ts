@@ -40,7 +40,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const newT = (): T => convexTest(schema, modules);
+const newT = (): T => convexTest({ schema, modules, transactionLimits: true });
 // One clock reading for the whole file, so an expected time equals the one sent.
 const BASE = Date.now();
 const minutesAgo = (m: number) => BASE - m * 60_000;
