@@ -34,8 +34,10 @@ import {
   organizationAction,
   parseOrganizationEvent,
 } from "./orgEvents";
+import { MAX_DETAIL_LENGTH, MAX_ID_LENGTH as MAX_USER_ID_LENGTH, MAX_PRUNE_BATCH, VALUE_TOO_LONG } from "./limits";
 import {
   auth0ProfileFields,
+  convexErrorCode,
   deleteUser,
   findUserByTokenIdentifier,
   isFromTheFuture,
@@ -67,8 +69,10 @@ const MAX_ID_LENGTH = 256;
 const MAX_TYPE_LENGTH = 128;
 /** Most failures counted by `health`: enough to alarm, bounded to keep the query cheap. */
 const FAILURE_COUNT_CAP = 1000;
-/** Most rows counted per table by `health` (a flood shows as `more: true`). */
-export const TABLE_COUNT_CAP = 10_000;
+/** Most rows counted per table by `health`: a bounded sample (a flood shows as `more: true`).
+ * With every stored string capped (convex/limits.ts) an event record is at most ~2 KB, so the
+ * whole query reads at most ~3,200 documents and ~6 MB (see the README's limits table). */
+export const TABLE_COUNT_CAP = 1000;
 /** Most future-dated rows counted by `health`, and user ids listed as examples. */
 const FUTURE_COUNT_CAP = 100;
 const FUTURE_EXAMPLES = 10;
@@ -192,6 +196,11 @@ export function parseAuth0Event(body: unknown): ParsedEvent {
   }
   const user = object as typeof userObjectValidator.type;
   if (user.user_id === "") return fail("invalid user object (data.object.user_id is empty)");
+  if (user.user_id.length > MAX_USER_ID_LENGTH) {
+    return fail(
+      `invalid user object (data.object.user_id is over ${MAX_USER_ID_LENGTH} characters)`,
+    );
+  }
   const auth0UserId = user.user_id;
 
   if (envelope.type === "user.deleted") {
@@ -271,7 +280,7 @@ export const ingest = internalMutation({
       ...(args.auth0UserId !== undefined ? { auth0UserId: args.auth0UserId } : {}),
       ...(args.auth0OrgId !== undefined ? { auth0OrgId: args.auth0OrgId } : {}),
       outcome,
-      ...(detail !== undefined ? { detail } : {}),
+      ...(detail !== undefined ? { detail: detail.slice(0, MAX_DETAIL_LENGTH) } : {}),
     });
     return { outcome, duplicate: false };
   },
@@ -312,6 +321,10 @@ async function applyUpsert(
   } catch (err) {
     if (isUserDeletedError(err)) {
       return { outcome: "superseded", detail: "the user was deleted after this profile" };
+    }
+    if (convexErrorCode(err) === VALUE_TOO_LONG) {
+      const message = (err as { data?: { message?: string } }).data?.message ?? "too long";
+      return { outcome: "failed", detail: `a profile value is over its cap (${message})` };
     }
     throw err;
   }
@@ -447,8 +460,9 @@ export const failures = internalQuery({
 
 /**
  * Deletes event records received, and tombstones for deletions, more than {@link RETENTION_DAYS}
- * days ago, at most `batchSize` of each per run; schedules itself again while more remain.
- * Run hourly by convex/crons.ts.
+ * days ago: at most `batchSize` rows per run across the three tables together (each delete is
+ * one index range and one write, so a run stays far inside the limits); schedules itself again
+ * while more remain. Run hourly by convex/crons.ts.
  */
 export const prune = internalMutation({
   args: { batchSize: v.optional(v.number()) },
@@ -457,32 +471,40 @@ export const prune = internalMutation({
     ctx,
     { batchSize = PRUNE_BATCH_SIZE },
   ): Promise<{ events: number; tombstones: number; more: boolean }> => {
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 4000) {
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_PRUNE_BATCH) {
       throw new ConvexError({
         code: "invalid_batch_size",
-        message: "batchSize must be an integer 1..4000",
+        message: `batchSize must be an integer 1..${MAX_PRUNE_BATCH}`,
       });
     }
     const cutoff = Date.now() - RETENTION_MS;
+    let left = batchSize;
     const events = await ctx.db
       .query("auth0Events")
       .withIndex("by_received_at", (q) => q.lt("receivedAt", cutoff))
-      .take(batchSize);
+      .take(left);
     for (const row of events) await ctx.db.delete("auth0Events", row._id);
-    const tombstones = await ctx.db
-      .query("userTombstones")
-      .withIndex("by_deleted_at", (q) => q.lt("deletedAt", cutoff))
-      .take(batchSize);
+    left -= events.length;
+    const tombstones =
+      left > 0
+        ? await ctx.db
+            .query("userTombstones")
+            .withIndex("by_deleted_at", (q) => q.lt("deletedAt", cutoff))
+            .take(left)
+        : [];
     for (const row of tombstones) await ctx.db.delete("userTombstones", row._id);
-    const orgTombstones = await ctx.db
-      .query("organizationTombstones")
-      .withIndex("by_deleted_at", (q) => q.lt("deletedAt", cutoff))
-      .take(batchSize);
+    left -= tombstones.length;
+    const orgTombstones =
+      left > 0
+        ? await ctx.db
+            .query("organizationTombstones")
+            .withIndex("by_deleted_at", (q) => q.lt("deletedAt", cutoff))
+            .take(left)
+        : [];
     for (const row of orgTombstones) await ctx.db.delete("organizationTombstones", row._id);
-    const more =
-      events.length === batchSize ||
-      tombstones.length === batchSize ||
-      orgTombstones.length === batchSize;
+    left -= orgTombstones.length;
+    // A full run may have left rows behind; an empty next run costs three small queries.
+    const more = left === 0;
     if (more) await ctx.scheduler.runAfter(0, internal.events.prune, { batchSize });
     return { events: events.length, tombstones: tombstones.length + orgTombstones.length, more };
   },

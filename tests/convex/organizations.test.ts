@@ -7,7 +7,7 @@ import { convexTest } from "convex-test";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import { requireOrgRole } from "../../convex/organizations";
-import { PURGE_BATCH } from "../../convex/orgWrites";
+import { PURGE_CHUNK } from "../../convex/limits";
 import schema from "../../convex/schema";
 import { audienceFor, signRequest, UPSERT_USER_PATH } from "../../convex/signedRequest";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
@@ -177,7 +177,7 @@ describe("organization events", () => {
     const t = newT();
     const now = Date.now();
     await t.run(async (ctx) => {
-      for (let i = 0; i < PURGE_BATCH + 5; i++) {
+      for (let i = 0; i < PURGE_CHUNK + 5; i++) {
         await ctx.db.insert("memberships", {
           auth0UserId: `auth0|m${i}`,
           auth0OrgId: "org_big",

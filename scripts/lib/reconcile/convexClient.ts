@@ -134,9 +134,24 @@ export class ConvexSyncClient {
     return json.results;
   }
 
-  /** Applies one batch (at most {@link BATCH_SIZE} items is what callers send). */
+  /**
+   * Applies one batch (at most {@link BATCH_SIZE} items is what callers send). Convex may apply
+   * a batch in part (convex/sync.ts `applyBatch` stops at its planned budget): the items without
+   * a result are sent again until each has one.
+   */
   async apply(batch: Batch): Promise<ApplyResult[]> {
-    const json = (await this.post(SYNC_APPLY_PATH, batch)) as { results: ApplyResult[] };
-    return json.results;
+    const all: ApplyResult[] = [];
+    let rest = batch;
+    while (rest.upserts.length + rest.deletions.length > 0) {
+      const json = (await this.post(SYNC_APPLY_PATH, rest)) as { results: ApplyResult[] };
+      if (json.results.length === 0) throw new Error("Convex applied nothing of a batch");
+      all.push(...json.results);
+      const done = new Set(json.results.map((r) => `${r.kind}\u0000${r.auth0UserId}`));
+      rest = {
+        upserts: rest.upserts.filter((u) => !done.has(`upsert\u0000${u.auth0UserId}`)),
+        deletions: rest.deletions.filter((d) => !done.has(`delete\u0000${d.auth0UserId}`)),
+      };
+    }
+    return all;
   }
 }
