@@ -34,7 +34,12 @@ import {
   organizationAction,
   parseOrganizationEvent,
 } from "./orgEvents";
-import { MAX_DETAIL_LENGTH, MAX_ID_LENGTH as MAX_USER_ID_LENGTH, MAX_PRUNE_BATCH, VALUE_TOO_LONG } from "./limits";
+import {
+  MAX_DETAIL_LENGTH,
+  MAX_ID_LENGTH as MAX_USER_ID_LENGTH,
+  MAX_PRUNE_BATCH,
+  VALUE_TOO_LONG,
+} from "./limits";
 import {
   auth0ProfileFields,
   convexErrorCode,

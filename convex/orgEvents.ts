@@ -123,7 +123,12 @@ export function parseOrganizationEvent(
   const m = object as Infer<typeof memberObject>;
   const auth0OrgId = m.organization.id;
   const auth0UserId = m.user.user_id;
-  if (!auth0OrgId || !auth0UserId || auth0OrgId.length > MAX_LENGTH || auth0UserId.length > MAX_ID_LENGTH) {
+  if (
+    !auth0OrgId ||
+    !auth0UserId ||
+    auth0OrgId.length > MAX_LENGTH ||
+    auth0UserId.length > MAX_ID_LENGTH
+  ) {
     return { fail: "invalid organization event (organization.id or user.user_id is empty)" };
   }
   const ids = { auth0OrgId, auth0UserId };

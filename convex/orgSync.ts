@@ -161,7 +161,11 @@ const cursorArg = v.union(v.string(), v.null());
  * memberships seen after it. Kept under this name for purges scheduled by earlier versions.
  */
 export const purgeOrganization = internalMutation({
-  args: { auth0OrgId: v.string(), deletedAt: v.optional(v.number()), cursor: v.optional(cursorArg) },
+  args: {
+    auth0OrgId: v.string(),
+    deletedAt: v.optional(v.number()),
+    cursor: v.optional(cursorArg),
+  },
   returns: v.number(),
   handler: (ctx, { auth0OrgId, deletedAt, cursor }) =>
     purgeMembershipsPage(ctx, { auth0OrgId }, deletedAt ?? Date.now(), cursor ?? null),
@@ -213,7 +217,11 @@ export const migrateOrganizationMetadata = internalMutation({
   handler: async (ctx, { cursor }) => {
     const page = await ctx.db
       .query("organizations")
-      .paginate({ cursor: cursor ?? null, numItems: MIGRATION_PAGE, maximumBytesRead: MAX_PAGE_BYTES });
+      .paginate({
+        cursor: cursor ?? null,
+        numItems: MIGRATION_PAGE,
+        maximumBytesRead: MAX_PAGE_BYTES,
+      });
     let rewritten = 0;
     for (const row of page.page) {
       if (row.metadata !== undefined && !Array.isArray(row.metadata)) {

@@ -193,9 +193,7 @@ export type PurgeTarget = { auth0OrgId: string } | { auth0UserId: string };
 
 function membershipsOf(ctx: MutationCtx, target: PurgeTarget) {
   return "auth0OrgId" in target
-    ? ctx.db
-        .query("memberships")
-        .withIndex("by_org", (q) => q.eq("auth0OrgId", target.auth0OrgId))
+    ? ctx.db.query("memberships").withIndex("by_org", (q) => q.eq("auth0OrgId", target.auth0OrgId))
     : ctx.db
         .query("memberships")
         .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", target.auth0UserId));

@@ -20,6 +20,7 @@ import { ConvexError, v } from "convex/values";
 import type { Doc } from "./_generated/dataModel";
 import { query, type QueryCtx } from "./_generated/server";
 import { getCurrentUser } from "./users";
+import { MAX_MINE } from "./limits";
 
 /** An organization and the member's roles in it, as the queries return them. */
 export const membershipView = v.object({
@@ -57,12 +58,16 @@ function view(m: Doc<"memberships">, org: Doc<"organizations"> | null) {
   };
 }
 
-/** Every membership of `user`, with its organization (when the cache has it). */
+/**
+ * The memberships of `user`, with their organization (when the cache has it): at most
+ * {@link MAX_MINE} (by organization id), so a query stays inside Convex's limits whatever the
+ * number of organizations (two index ranges and two documents per membership).
+ */
 export async function getMemberships(ctx: QueryCtx, user: Doc<"users">) {
   const rows = await ctx.db
     .query("memberships")
     .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", user.auth0UserId))
-    .collect();
+    .take(MAX_MINE);
   return Promise.all(
     rows.map(async (m) => ({
       membership: m,
@@ -128,7 +133,8 @@ export async function requireOrgRole(ctx: QueryCtx, role: string) {
   };
 }
 
-/** The signed-in user's organizations and roles (empty when signed out or not stored yet). */
+/** The signed-in user's organizations and roles (empty when signed out or not stored yet), at
+ * most the first 1,000 by organization id (`MAX_MINE` in convex/limits.ts). */
 export const mine = query({
   args: {},
   returns: v.array(membershipView),

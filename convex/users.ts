@@ -17,12 +17,7 @@ import {
 } from "./tokenIdentifier";
 import { parseAuth0Time } from "./auth0Profile";
 import { onUserDeleted } from "./userHooks";
-import {
-  linkMemberships,
-  membershipsOfUser,
-  setMembership,
-  upsertOrganization,
-} from "./orgWrites";
+import { linkMemberships, membershipsOfUser, setMembership, upsertOrganization } from "./orgWrites";
 import { internal } from "./_generated/api";
 import {
   checkLength,
