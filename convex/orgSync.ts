@@ -16,7 +16,7 @@ import {
   upsertOrganization,
 } from "./orgWrites";
 import { metadataEntries, metadataEntry } from "./orgMetadata";
-import { MAX_PAGE_BYTES, orgBatchPurgeBudget, PURGE_CHUNK, VALUE_TOO_LONG } from "./limits";
+import { MAX_PAGE_BYTES, orgBatchPurgeBudget, VALUE_TOO_LONG } from "./limits";
 import { convexErrorCode, TIMESTAMP_IN_FUTURE } from "./users";
 
 export const ORG_TABLES = ["organizations", "memberships"] as const;
@@ -155,7 +155,7 @@ const pick = (m: { auth0OrgId: string; auth0UserId: string }) => ({
 const cursorArg = v.union(v.string(), v.null());
 
 /**
- * Removes a deleted organization's memberships, {@link PURGE_CHUNK} per mutation, scheduling
+ * Removes a deleted organization's memberships, `PURGE_CHUNK` (convex/limits.ts) per mutation, scheduling
  * itself until none is left. A host app may run it itself (`npx convex run
  * orgSync:purgeOrganization '{"auth0OrgId": "org_..."}'`); `deletedAt` (default now) spares
  * memberships seen after it. Kept under this name for purges scheduled by earlier versions.
@@ -215,13 +215,11 @@ export const migrateOrganizationMetadata = internalMutation({
   args: { cursor: v.optional(cursorArg) },
   returns: v.object({ rewritten: v.number(), isDone: v.boolean() }),
   handler: async (ctx, { cursor }) => {
-    const page = await ctx.db
-      .query("organizations")
-      .paginate({
-        cursor: cursor ?? null,
-        numItems: MIGRATION_PAGE,
-        maximumBytesRead: MAX_PAGE_BYTES,
-      });
+    const page = await ctx.db.query("organizations").paginate({
+      cursor: cursor ?? null,
+      numItems: MIGRATION_PAGE,
+      maximumBytesRead: MAX_PAGE_BYTES,
+    });
     let rewritten = 0;
     for (const row of page.page) {
       if (row.metadata !== undefined && !Array.isArray(row.metadata)) {
