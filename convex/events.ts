@@ -38,6 +38,7 @@ import {
   MAX_DETAIL_LENGTH,
   MAX_ID_LENGTH as MAX_USER_ID_LENGTH,
   MAX_PRUNE_BATCH,
+  takeWithinBudget,
   VALUE_TOO_LONG,
 } from "./limits";
 import {
@@ -343,11 +344,6 @@ const futureDated = v.object({
   auth0UserIds: v.array(v.string()),
 });
 
-/** `{ count, more }` of a capped read: `more` says the real number is larger. */
-function capped<T>(rows: T[], cap: number) {
-  return { count: Math.min(rows.length, cap), more: rows.length > cap };
-}
-
 const failureRecord = v.object({
   eventId: v.string(),
   type: v.string(),
@@ -384,14 +380,21 @@ export const health = internalQuery({
   handler: async (ctx) => {
     const now = Date.now();
     const horizon = now + MAX_CLOCK_SKEW_MS;
-    const futureUsers = await ctx.db
-      .query("users")
-      .withIndex("by_auth0_updated_at", (q) => q.gt("auth0UpdatedAt", horizon))
-      .take(FUTURE_COUNT_CAP + 1);
-    const futureTombstones = await ctx.db
-      .query("userTombstones")
-      .withIndex("by_deleted_at", (q) => q.gt("deletedAt", horizon))
-      .take(FUTURE_COUNT_CAP + 1);
+    // Bounded samples: each list stops at its cap or when the planned read budget
+    // (convex/limits.ts) is spent; `more: true` then says the real number is larger. A user row
+    // may carry host fields of any size, hence the budget check rather than a fixed count.
+    const futureUsers = await takeWithinBudget(
+      ctx,
+      ctx.db
+        .query("users")
+        .withIndex("by_auth0_updated_at", (q) => q.gt("auth0UpdatedAt", horizon)),
+      FUTURE_COUNT_CAP,
+    );
+    const futureTombstones = await takeWithinBudget(
+      ctx,
+      ctx.db.query("userTombstones").withIndex("by_deleted_at", (q) => q.gt("deletedAt", horizon)),
+      FUTURE_COUNT_CAP,
+    );
     const examples = (rows: { auth0UserId: string }[]) =>
       rows.slice(0, FUTURE_EXAMPLES).map((r) => r.auth0UserId);
     const last = await ctx.db
@@ -400,16 +403,25 @@ export const health = internalQuery({
       .order("desc")
       .first();
     const since = now - FAILURE_WINDOW_MS;
-    const failures = await ctx.db
-      .query("auth0Events")
-      .withIndex("by_outcome", (q) => q.eq("outcome", "failed").gte("receivedAt", since))
-      .order("desc")
-      .take(FAILURE_COUNT_CAP);
-    const latest = failures[0];
+    const failures = await takeWithinBudget(
+      ctx,
+      ctx.db
+        .query("auth0Events")
+        .withIndex("by_outcome", (q) => q.eq("outcome", "failed").gte("receivedAt", since))
+        .order("desc"),
+      FAILURE_COUNT_CAP,
+    );
+    const latest = failures.rows[0];
+    const events = await takeWithinBudget(ctx, ctx.db.query("auth0Events"), TABLE_COUNT_CAP);
+    const tombstones = await takeWithinBudget(ctx, ctx.db.query("userTombstones"), TABLE_COUNT_CAP);
+    const counted = (sample: { rows: unknown[]; more: boolean }) => ({
+      count: sample.rows.length,
+      more: sample.more,
+    });
     return {
       lastEventReceivedAt: last?.receivedAt ?? null,
       lastEventType: last?.type ?? null,
-      failuresLast24h: failures.length,
+      failuresLast24h: failures.rows.length,
       lastFailure: latest
         ? {
             eventId: latest.eventId,
@@ -420,22 +432,13 @@ export const health = internalQuery({
           }
         : null,
       retentionDays: RETENTION_DAYS,
-      futureDatedUsers: {
-        ...capped(futureUsers, FUTURE_COUNT_CAP),
-        auth0UserIds: examples(futureUsers),
-      },
+      futureDatedUsers: { ...counted(futureUsers), auth0UserIds: examples(futureUsers.rows) },
       futureDatedTombstones: {
-        ...capped(futureTombstones, FUTURE_COUNT_CAP),
-        auth0UserIds: examples(futureTombstones),
+        ...counted(futureTombstones),
+        auth0UserIds: examples(futureTombstones.rows),
       },
-      eventRecords: capped(
-        await ctx.db.query("auth0Events").take(TABLE_COUNT_CAP + 1),
-        TABLE_COUNT_CAP,
-      ),
-      tombstones: capped(
-        await ctx.db.query("userTombstones").take(TABLE_COUNT_CAP + 1),
-        TABLE_COUNT_CAP,
-      ),
+      eventRecords: counted(events),
+      tombstones: counted(tombstones),
     };
   },
 });

@@ -102,6 +102,17 @@ export const MAX_ORGANIZATION_ROW_BYTES =
  */
 export const PURGE_CHUNK = 1000;
 
+/**
+ * Memberships a deletion removes in its own transaction before scheduling the rest: a plain
+ * `take`, not bounded in bytes, so it is sized for rows at their largest ({@link
+ * MAX_MEMBERSHIP_ROW_BYTES}) to stay within the planned bytes read. Scheduled pages are bounded
+ * in bytes by `paginate` and take up to {@link PURGE_CHUNK}.
+ */
+export const INLINE_PURGE = Math.min(
+  PURGE_CHUNK,
+  Math.floor(planned(CONVEX_LIMITS.bytesRead) / 2 / MAX_MEMBERSHIP_ROW_BYTES),
+);
+
 /** Ranges one item of a sync batch costs at most, excluding membership cascades (chunked) and
  * the host's hook (checked with {@link budgetLeft}): lookups by token, by user id, tombstones,
  * the write, and the organization row and tombstones for an organization item. */
@@ -121,12 +132,18 @@ export const INLINE_USER_MEMBERSHIPS = 16;
  */
 export function orgBatchPurgeBudget(items: number): number {
   const left = planned(CONVEX_LIMITS.indexRanges) - items * RANGES_PER_BATCH_ITEM - 48;
-  return Math.max(0, Math.min(PURGE_CHUNK, left));
+  return Math.max(0, Math.min(INLINE_PURGE, left));
 }
 
 /** What one user upsert or deletion of a sync batch costs at most, without the host's hook:
  * `applyBatch` starts an item only while this much of the planned budget is left. */
 export const RANGES_PER_USER_ITEM = RANGES_PER_BATCH_ITEM + INLINE_USER_MEMBERSHIPS;
+/** Bytes one item of a sync batch reads at most: up to 16 user rows of an Auth0 user id (one
+ * per trusted issuer, read with `take(16)`), its first memberships, an organization row. */
+export const BYTES_PER_BATCH_ITEM =
+  16 * MAX_USER_ROW_BYTES +
+  INLINE_USER_MEMBERSHIPS * MAX_MEMBERSHIP_ROW_BYTES +
+  MAX_ORGANIZATION_ROW_BYTES;
 
 /** Most rows one sync page returns, and the bytes it may read: a page stops early when rows
  * are large (host fields, long names, metadata), so it is smaller, never an error. 4 MiB read
@@ -141,8 +158,9 @@ export const PURGE_PAGE_BYTES = 4 * MiB;
 export const MAX_PRUNE_BATCH = 1000;
 
 /** Memberships `organizations.mine` reads for one user (with one organization read each):
- * 2 x 1,000 ranges, and at most ~1,000 x (0.8 + 7) KB read for real rows. A user in more
- * organizations sees the first 1,000 by organization id. */
+ * 2 x 1,000 ranges, ~1,000 x (0.8 + 7) KB read for real rows; it also stops at the planned
+ * bytes ({@link takeWithinBudget}). A user in more organizations sees the first ones by
+ * organization id. */
 export const MAX_MINE = 1000;
 
 // ---------------------------------------------------------------------------------------------
@@ -162,4 +180,26 @@ export async function budgetLeft(
     m.documentsWritten.remaining - margin(CONVEX_LIMITS.documentsWritten) >= (need.writes ?? 0) &&
     m.bytesRead.remaining - margin(CONVEX_LIMITS.bytesRead) >= (need.bytesRead ?? 0)
   );
+}
+
+/**
+ * Reads up to `max` rows of `query`, stopping early when the transaction's planned budget
+ * could not hold `reservePerRow` more bytes (rows of unknown size: host fields). `more` says
+ * rows were left unread. The bounded, documented sample `events.health` counts with.
+ */
+export async function takeWithinBudget<T>(
+  ctx: { meta: QueryMeta },
+  query: AsyncIterable<T>,
+  max: number,
+  reservePerRow: number = 0,
+): Promise<{ rows: T[]; more: boolean }> {
+  const rows: T[] = [];
+  for await (const row of query) {
+    if (rows.length >= max) return { rows, more: true };
+    rows.push(row);
+    if (!(await budgetLeft(ctx, { ranges: 2, bytesRead: reservePerRow }))) {
+      return { rows, more: true };
+    }
+  }
+  return { rows, more: false };
 }

@@ -16,7 +16,14 @@ import {
   upsertOrganization,
 } from "./orgWrites";
 import { metadataEntries, metadataEntry } from "./orgMetadata";
-import { MAX_PAGE_BYTES, orgBatchPurgeBudget, VALUE_TOO_LONG } from "./limits";
+import {
+  budgetLeft,
+  BYTES_PER_BATCH_ITEM,
+  MAX_PAGE_BYTES,
+  orgBatchPurgeBudget,
+  RANGES_PER_BATCH_ITEM,
+  VALUE_TOO_LONG,
+} from "./limits";
 import { convexErrorCode, TIMESTAMP_IN_FUTURE } from "./users";
 
 export const ORG_TABLES = ["organizations", "memberships"] as const;
@@ -97,7 +104,9 @@ const orgResult = v.object({
 export type OrgApplyResult = Infer<typeof orgResult>;
 
 /**
- * Applies a batch of organization changes in one transaction. Deleted organizations share
+ * Applies a batch of organization changes in one transaction, possibly in part (like
+ * `sync.applyBatch`: an item starts only while the plan holds its worst case; the results then
+ * list the items applied, in order, and the caller sends the rest again). Deleted organizations share
  * what `orgBatchPurgeBudget` (convex/limits.ts) allows membership deletions; the rest of each purge is scheduled, so a
  * batch of any number of large organizations stays within the limits (see convex/limits.ts).
  */
@@ -115,17 +124,29 @@ export const applyOrgBatch = internalMutation({
         throw err;
       }
     };
+    // Each item's worst case must fit in what the plan has left (real rows are far smaller, so
+    // a whole batch normally runs); otherwise the results end here and the caller resends.
+    const room = async () =>
+      results.length === 0 ||
+      (await budgetLeft(ctx, {
+        ranges: RANGES_PER_BATCH_ITEM,
+        writes: RANGES_PER_BATCH_ITEM,
+        bytesRead: BYTES_PER_BATCH_ITEM,
+      }));
     for (const org of batch.organizations) {
+      if (!(await room())) return results;
       const outcome = await guard(() => upsertOrganization(ctx, org, batch.at));
       results.push({ kind: "organization", auth0OrgId: org.auth0OrgId, outcome });
     }
     for (const m of batch.memberships) {
+      if (!(await room())) return results;
       const outcome = await guard(() =>
         setMembership(ctx, m, batch.at, { kind: "roles", roles: m.roles }),
       );
       results.push({ kind: "membership", ...pick(m), outcome });
     }
     for (const m of batch.membershipRemovals) {
+      if (!(await room())) return results;
       const outcome = await guard(() => removeMembership(ctx, m, batch.at));
       results.push({ kind: "membershipRemoval", ...pick(m), outcome });
     }
@@ -136,6 +157,7 @@ export const applyOrgBatch = internalMutation({
         batch.organizationDeletions.length,
     );
     for (const { auth0OrgId } of batch.organizationDeletions) {
+      if (!(await room())) return results;
       const outcome = await guard(async () => {
         const deleted = await deleteOrganization(ctx, auth0OrgId, batch.at, purgeBudget);
         purgeBudget -= deleted.removedMemberships;

@@ -29,6 +29,7 @@ import { normalizeMetadata, sameMetadata, type MetadataEntries } from "./orgMeta
 import {
   checkLength,
   checkMetadata,
+  INLINE_PURGE,
   INLINE_USER_MEMBERSHIPS,
   MAX_ID_LENGTH,
   MAX_ROLES_PER_MEMBERSHIP,
@@ -170,7 +171,7 @@ export async function deleteOrganization(
   ctx: MutationCtx,
   auth0OrgId: string,
   at: number,
-  purgeBudget: number = PURGE_CHUNK,
+  purgeBudget: number = INLINE_PURGE,
 ): Promise<{ outcome: OrgWriteOutcome; removedMemberships: number; purgeScheduled: boolean }> {
   checkLength("auth0OrgId", auth0OrgId, MAX_ID_LENGTH);
   const deletedAt = Math.min(at, Date.now());

@@ -7,7 +7,13 @@
 import { v, type Infer } from "convex/values";
 import { env, internalMutation, internalQuery } from "./_generated/server";
 import schema from "./schema";
-import { budgetLeft, MAX_PAGE_BYTES, RANGES_PER_USER_ITEM, VALUE_TOO_LONG } from "./limits";
+import {
+  budgetLeft,
+  BYTES_PER_BATCH_ITEM,
+  MAX_PAGE_BYTES,
+  RANGES_PER_USER_ITEM,
+  VALUE_TOO_LONG,
+} from "./limits";
 import { tokenIdentifier } from "./tokenIdentifier";
 import {
   auth0ProfileFields,
@@ -100,7 +106,11 @@ export const applyBatch = internalMutation({
     const results: ApplyResult[] = [];
     const room = async () =>
       results.length === 0 ||
-      (await budgetLeft(ctx, { ranges: RANGES_PER_USER_ITEM, writes: RANGES_PER_USER_ITEM }));
+      (await budgetLeft(ctx, {
+        ranges: RANGES_PER_USER_ITEM,
+        writes: RANGES_PER_USER_ITEM,
+        bytesRead: BYTES_PER_BATCH_ITEM,
+      }));
     for (const { auth0UserId, profile } of upserts) {
       if (!(await room())) return results;
       const identifier = tokenIdentifier(env.AUTH0_DOMAIN ?? "", auth0UserId);

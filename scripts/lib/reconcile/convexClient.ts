@@ -128,10 +128,38 @@ export class ConvexSyncClient {
     }
   }
 
-  /** Applies one batch of organization changes (convex/orgSync.ts). */
+  /**
+   * Applies one batch of organization changes (convex/orgSync.ts). Convex may apply a batch in
+   * part, in order (`applyOrgBatch` stops at its planned budget): the rest is sent again.
+   */
   async applyOrgs(batch: OrgBatch): Promise<OrgApplyResult[]> {
-    const json = (await this.post(SYNC_ORGS_APPLY_PATH, batch)) as { results: OrgApplyResult[] };
-    return json.results;
+    const all: OrgApplyResult[] = [];
+    let rest = batch;
+    for (;;) {
+      const json = (await this.post(SYNC_ORGS_APPLY_PATH, rest)) as { results: OrgApplyResult[] };
+      all.push(...json.results);
+      // Results come in the batch's order: organizations, memberships, removals, deletions.
+      let n = json.results.length;
+      const skip = <T>(items: T[]): T[] => {
+        const taken = Math.min(n, items.length);
+        n -= taken;
+        return items.slice(taken);
+      };
+      rest = {
+        ...rest,
+        organizations: skip(rest.organizations),
+        memberships: skip(rest.memberships),
+        membershipRemovals: skip(rest.membershipRemovals),
+        organizationDeletions: skip(rest.organizationDeletions),
+      };
+      const left =
+        rest.organizations.length +
+        rest.memberships.length +
+        rest.membershipRemovals.length +
+        rest.organizationDeletions.length;
+      if (left === 0) return all;
+      if (json.results.length === 0) throw new Error("Convex applied nothing of a batch");
+    }
   }
 
   /**
