@@ -212,16 +212,17 @@ export async function purgeMembershipsNow(
   deletedAt: number,
   max: number,
 ): Promise<{ removed: number; scheduled: boolean }> {
-  const rows = max > 0 ? await membershipsOf(ctx, target).take(max) : [];
+  // With no budget left, one row tells whether a purge is needed at all.
+  const rows = await membershipsOf(ctx, target).take(Math.max(max, 1));
   let removed = 0;
-  for (const row of rows) {
+  for (const row of max > 0 ? rows : []) {
     if (row.auth0At <= deletedAt) {
       await ctx.db.delete("memberships", row._id);
       removed++;
     }
   }
   // Rows this call could not reach (or skipped as newer) are looked at again from the start.
-  const scheduled = max <= 0 || rows.length === max;
+  const scheduled = max <= 0 ? rows.length > 0 : rows.length === max;
   if (scheduled) {
     await ctx.scheduler.runAfter(0, internal.orgSync.purgeMemberships, {
       ...target,

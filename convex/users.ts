@@ -238,6 +238,7 @@ export async function upsertUser(
       message: err instanceof TokenIdentifierError ? err.message : "invalid tokenIdentifier",
     });
   }
+  checkLength("the Auth0 user id", subject, MAX_ID_LENGTH);
   const now = Date.now();
   if (args.auth0UpdatedAt !== undefined && isFromTheFuture(args.auth0UpdatedAt, now)) {
     throw new ConvexError({
