@@ -55,7 +55,7 @@ function expectWithinPlan() {
 }
 
 async function drainScheduler(t: T) {
-  vi.useFakeTimers();
+  if (!vi.isFakeTimers()) vi.useFakeTimers();
   try {
     await t.finishAllScheduledFunctions(vi.runAllTimers, 1000);
   } finally {
@@ -146,13 +146,15 @@ describe("deleting an organization of 50,000 members", () => {
     expectWithinPlan();
   }, 300_000);
 
-  test("by the sync route: three organizations of 20,000 gone in one batch", async () => {
+  test("by the sync route: three organizations of 50,000 gone in one batch", async () => {
     const t = newT();
     for (const id of ["org_a", "org_b", "org_c"]) {
       await seedOrg(t, id);
-      await seedMembers(t, id, 20_000, `auth0|${id}_`);
+      await seedMembers(t, id, 50_000, `auth0|${id}_`);
     }
     await seedMembers(t, "org_kept", 10);
+    // Scheduled purges wait for the drain below instead of running between the two requests.
+    vi.useFakeTimers({ toFake: ["setTimeout"] });
     resetPeakUsage();
     const res = await signedPost(t, SYNC_ORGS_APPLY_PATH, {
       at: Date.now() - 1000,
@@ -165,7 +167,9 @@ describe("deleting an organization of 50,000 members", () => {
       memberships: [],
       membershipRemovals: [],
     });
-    expect(res.json).toMatchObject({ results: expect.any(Array) });
+    expect(res.json, JSON.stringify(res.json).slice(0, 300)).toMatchObject({
+      results: expect.any(Array),
+    });
     expect((res.json.results as { outcome: string }[]).map((r) => r.outcome)).toEqual([
       "applied",
       "applied",
@@ -183,7 +187,7 @@ describe("deleting an organization of 50,000 members", () => {
       memberships: [],
       membershipRemovals: [],
     });
-    expect(again.status).toBe(200);
+    expect(again.status, JSON.stringify(again.json)).toBe(200);
     await drainScheduler(t);
     expect(await countMemberships(t)).toBe(10);
     expect(await countMemberships(t, "org_kept")).toBe(10);
