@@ -10,6 +10,7 @@ export default defineConfig({
           name: "convex",
           include: ["tests/convex/**/*.test.ts"],
           environment: "edge-runtime",
+          setupFiles: ["tests/setup/productionLimits.ts"],
           server: { deps: { inline: ["convex-test"] } },
         },
       },
@@ -27,6 +28,7 @@ export default defineConfig({
           name: "react",
           include: ["tests/react/**/*.test.tsx"],
           environment: "jsdom",
+          setupFiles: ["tests/setup/productionLimits.ts"],
           // convex-test for import.meta.glob; convex so that its react-auth0 provider sees the mocked
           // @auth0/auth0-react and shares one React context module with the hooks.
           server: { deps: { inline: ["convex-test", "convex"] } },

@@ -35,7 +35,15 @@ import {
   parseOrganizationEvent,
 } from "./orgEvents";
 import {
+  MAX_DETAIL_LENGTH,
+  MAX_ID_LENGTH as MAX_USER_ID_LENGTH,
+  MAX_PRUNE_BATCH,
+  takeWithinBudget,
+  VALUE_TOO_LONG,
+} from "./limits";
+import {
   auth0ProfileFields,
+  convexErrorCode,
   deleteUser,
   findUserByTokenIdentifier,
   isFromTheFuture,
@@ -67,8 +75,10 @@ const MAX_ID_LENGTH = 256;
 const MAX_TYPE_LENGTH = 128;
 /** Most failures counted by `health`: enough to alarm, bounded to keep the query cheap. */
 const FAILURE_COUNT_CAP = 1000;
-/** Most rows counted per table by `health` (a flood shows as `more: true`). */
-export const TABLE_COUNT_CAP = 10_000;
+/** Most rows counted per table by `health`: a bounded sample (a flood shows as `more: true`).
+ * With every stored string capped (convex/limits.ts) an event record is at most ~2 KB, so the
+ * whole query reads at most ~3,200 documents and ~6 MB (see the README's limits table). */
+export const TABLE_COUNT_CAP = 1000;
 /** Most future-dated rows counted by `health`, and user ids listed as examples. */
 const FUTURE_COUNT_CAP = 100;
 const FUTURE_EXAMPLES = 10;
@@ -192,6 +202,11 @@ export function parseAuth0Event(body: unknown): ParsedEvent {
   }
   const user = object as typeof userObjectValidator.type;
   if (user.user_id === "") return fail("invalid user object (data.object.user_id is empty)");
+  if (user.user_id.length > MAX_USER_ID_LENGTH) {
+    return fail(
+      `invalid user object (data.object.user_id is over ${MAX_USER_ID_LENGTH} characters)`,
+    );
+  }
   const auth0UserId = user.user_id;
 
   if (envelope.type === "user.deleted") {
@@ -271,7 +286,7 @@ export const ingest = internalMutation({
       ...(args.auth0UserId !== undefined ? { auth0UserId: args.auth0UserId } : {}),
       ...(args.auth0OrgId !== undefined ? { auth0OrgId: args.auth0OrgId } : {}),
       outcome,
-      ...(detail !== undefined ? { detail } : {}),
+      ...(detail !== undefined ? { detail: detail.slice(0, MAX_DETAIL_LENGTH) } : {}),
     });
     return { outcome, duplicate: false };
   },
@@ -313,6 +328,10 @@ async function applyUpsert(
     if (isUserDeletedError(err)) {
       return { outcome: "superseded", detail: "the user was deleted after this profile" };
     }
+    if (convexErrorCode(err) === VALUE_TOO_LONG) {
+      const message = (err as { data?: { message?: string } }).data?.message ?? "too long";
+      return { outcome: "failed", detail: `a profile value is over its cap (${message})` };
+    }
     throw err;
   }
   return { outcome: "applied" };
@@ -324,11 +343,6 @@ const futureDated = v.object({
   more: v.boolean(),
   auth0UserIds: v.array(v.string()),
 });
-
-/** `{ count, more }` of a capped read: `more` says the real number is larger. */
-function capped<T>(rows: T[], cap: number) {
-  return { count: Math.min(rows.length, cap), more: rows.length > cap };
-}
 
 const failureRecord = v.object({
   eventId: v.string(),
@@ -366,14 +380,21 @@ export const health = internalQuery({
   handler: async (ctx) => {
     const now = Date.now();
     const horizon = now + MAX_CLOCK_SKEW_MS;
-    const futureUsers = await ctx.db
-      .query("users")
-      .withIndex("by_auth0_updated_at", (q) => q.gt("auth0UpdatedAt", horizon))
-      .take(FUTURE_COUNT_CAP + 1);
-    const futureTombstones = await ctx.db
-      .query("userTombstones")
-      .withIndex("by_deleted_at", (q) => q.gt("deletedAt", horizon))
-      .take(FUTURE_COUNT_CAP + 1);
+    // Bounded samples: each list stops at its cap or when the planned read budget
+    // (convex/limits.ts) is spent; `more: true` then says the real number is larger. A user row
+    // may carry host fields of any size, hence the budget check rather than a fixed count.
+    const futureUsers = await takeWithinBudget(
+      ctx,
+      ctx.db
+        .query("users")
+        .withIndex("by_auth0_updated_at", (q) => q.gt("auth0UpdatedAt", horizon)),
+      FUTURE_COUNT_CAP,
+    );
+    const futureTombstones = await takeWithinBudget(
+      ctx,
+      ctx.db.query("userTombstones").withIndex("by_deleted_at", (q) => q.gt("deletedAt", horizon)),
+      FUTURE_COUNT_CAP,
+    );
     const examples = (rows: { auth0UserId: string }[]) =>
       rows.slice(0, FUTURE_EXAMPLES).map((r) => r.auth0UserId);
     const last = await ctx.db
@@ -382,16 +403,25 @@ export const health = internalQuery({
       .order("desc")
       .first();
     const since = now - FAILURE_WINDOW_MS;
-    const failures = await ctx.db
-      .query("auth0Events")
-      .withIndex("by_outcome", (q) => q.eq("outcome", "failed").gte("receivedAt", since))
-      .order("desc")
-      .take(FAILURE_COUNT_CAP);
-    const latest = failures[0];
+    const failures = await takeWithinBudget(
+      ctx,
+      ctx.db
+        .query("auth0Events")
+        .withIndex("by_outcome", (q) => q.eq("outcome", "failed").gte("receivedAt", since))
+        .order("desc"),
+      FAILURE_COUNT_CAP,
+    );
+    const latest = failures.rows[0];
+    const events = await takeWithinBudget(ctx, ctx.db.query("auth0Events"), TABLE_COUNT_CAP);
+    const tombstones = await takeWithinBudget(ctx, ctx.db.query("userTombstones"), TABLE_COUNT_CAP);
+    const counted = (sample: { rows: unknown[]; more: boolean }) => ({
+      count: sample.rows.length,
+      more: sample.more,
+    });
     return {
       lastEventReceivedAt: last?.receivedAt ?? null,
       lastEventType: last?.type ?? null,
-      failuresLast24h: failures.length,
+      failuresLast24h: failures.rows.length,
       lastFailure: latest
         ? {
             eventId: latest.eventId,
@@ -402,22 +432,13 @@ export const health = internalQuery({
           }
         : null,
       retentionDays: RETENTION_DAYS,
-      futureDatedUsers: {
-        ...capped(futureUsers, FUTURE_COUNT_CAP),
-        auth0UserIds: examples(futureUsers),
-      },
+      futureDatedUsers: { ...counted(futureUsers), auth0UserIds: examples(futureUsers.rows) },
       futureDatedTombstones: {
-        ...capped(futureTombstones, FUTURE_COUNT_CAP),
-        auth0UserIds: examples(futureTombstones),
+        ...counted(futureTombstones),
+        auth0UserIds: examples(futureTombstones.rows),
       },
-      eventRecords: capped(
-        await ctx.db.query("auth0Events").take(TABLE_COUNT_CAP + 1),
-        TABLE_COUNT_CAP,
-      ),
-      tombstones: capped(
-        await ctx.db.query("userTombstones").take(TABLE_COUNT_CAP + 1),
-        TABLE_COUNT_CAP,
-      ),
+      eventRecords: counted(events),
+      tombstones: counted(tombstones),
     };
   },
 });
@@ -447,8 +468,9 @@ export const failures = internalQuery({
 
 /**
  * Deletes event records received, and tombstones for deletions, more than {@link RETENTION_DAYS}
- * days ago, at most `batchSize` of each per run; schedules itself again while more remain.
- * Run hourly by convex/crons.ts.
+ * days ago: at most `batchSize` rows per run across the three tables together (each delete is
+ * one index range and one write, so a run stays far inside the limits); schedules itself again
+ * while more remain. Run hourly by convex/crons.ts.
  */
 export const prune = internalMutation({
   args: { batchSize: v.optional(v.number()) },
@@ -457,32 +479,40 @@ export const prune = internalMutation({
     ctx,
     { batchSize = PRUNE_BATCH_SIZE },
   ): Promise<{ events: number; tombstones: number; more: boolean }> => {
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 4000) {
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_PRUNE_BATCH) {
       throw new ConvexError({
         code: "invalid_batch_size",
-        message: "batchSize must be an integer 1..4000",
+        message: `batchSize must be an integer 1..${MAX_PRUNE_BATCH}`,
       });
     }
     const cutoff = Date.now() - RETENTION_MS;
+    let left = batchSize;
     const events = await ctx.db
       .query("auth0Events")
       .withIndex("by_received_at", (q) => q.lt("receivedAt", cutoff))
-      .take(batchSize);
+      .take(left);
     for (const row of events) await ctx.db.delete("auth0Events", row._id);
-    const tombstones = await ctx.db
-      .query("userTombstones")
-      .withIndex("by_deleted_at", (q) => q.lt("deletedAt", cutoff))
-      .take(batchSize);
+    left -= events.length;
+    const tombstones =
+      left > 0
+        ? await ctx.db
+            .query("userTombstones")
+            .withIndex("by_deleted_at", (q) => q.lt("deletedAt", cutoff))
+            .take(left)
+        : [];
     for (const row of tombstones) await ctx.db.delete("userTombstones", row._id);
-    const orgTombstones = await ctx.db
-      .query("organizationTombstones")
-      .withIndex("by_deleted_at", (q) => q.lt("deletedAt", cutoff))
-      .take(batchSize);
+    left -= tombstones.length;
+    const orgTombstones =
+      left > 0
+        ? await ctx.db
+            .query("organizationTombstones")
+            .withIndex("by_deleted_at", (q) => q.lt("deletedAt", cutoff))
+            .take(left)
+        : [];
     for (const row of orgTombstones) await ctx.db.delete("organizationTombstones", row._id);
-    const more =
-      events.length === batchSize ||
-      tombstones.length === batchSize ||
-      orgTombstones.length === batchSize;
+    left -= orgTombstones.length;
+    // A full run may have left rows behind; an empty next run costs three small queries.
+    const more = left === 0;
     if (more) await ctx.scheduler.runAfter(0, internal.events.prune, { batchSize });
     return { events: events.length, tombstones: tombstones.length + orgTombstones.length, more };
   },

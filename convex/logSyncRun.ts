@@ -7,6 +7,7 @@ import { internal } from "./_generated/api";
 import type { ActionCtx } from "./_generated/server";
 import { profileFromAuth0User } from "./auth0Profile";
 import { emptyHints, readLogEvent } from "./logSyncEvents";
+import { metadataEntries } from "./orgMetadata";
 import { Auth0CallError, ManagementReader, OutOfTime, type LogSyncToken } from "./logSyncAuth0";
 import { MAX_USER_ORGANIZATIONS } from "./logSyncState";
 
@@ -111,9 +112,11 @@ async function refetchUserOrganizations(ctx: ActionCtx, reader: ManagementReader
         : [];
       const metadata =
         typeof org.metadata === "object" && org.metadata !== null
-          ? (Object.fromEntries(
-              Object.entries(org.metadata).filter(([, x]) => typeof x === "string"),
-            ) as Record<string, string>)
+          ? metadataEntries(
+              Object.fromEntries(
+                Object.entries(org.metadata).filter(([, x]) => typeof x === "string"),
+              ) as Record<string, string>,
+            )
           : null;
       organizations.push({
         auth0OrgId: org.id,

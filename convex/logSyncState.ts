@@ -11,6 +11,7 @@ import {
   type MutationCtx,
   type QueryCtx,
 } from "./_generated/server";
+import { metadataEntry } from "./orgMetadata";
 import { removeMembership, setMembership, upsertOrganization } from "./orgWrites";
 
 /** The one state row's key. */
@@ -205,7 +206,7 @@ export const applyUserOrganizations = internalMutation({
         auth0OrgId: v.string(),
         name: v.string(),
         displayName: v.union(v.string(), v.null()),
-        metadata: v.union(v.record(v.string(), v.string()), v.null()),
+        metadata: v.union(v.array(metadataEntry), v.null()),
         roles: v.array(v.string()),
       }),
     ),

@@ -17,6 +17,13 @@ import {
   type OrgWriteOutcome,
 } from "./orgWrites";
 import { convexErrorCode, TIMESTAMP_IN_FUTURE } from "./users";
+import { MAX_ID_LENGTH, MAX_TEXT_LENGTH, VALUE_TOO_LONG } from "./limits";
+import { metadataEntries, metadataEntry } from "./orgMetadata";
+
+const errorMessage = (err: unknown) => {
+  const data = (err as { data?: { message?: unknown } }).data;
+  return typeof data?.message === "string" ? data.message : "too long";
+};
 
 export const ORGANIZATION_EVENT_TYPES = [
   "organization.created",
@@ -38,7 +45,8 @@ export const organizationAction = v.union(
     auth0OrgId: short,
     name: short,
     displayName: v.optional(v.union(v.string(), v.null())),
-    metadata: v.optional(v.union(v.record(v.string(), v.string()), v.null())),
+    /** Entries (see convex/orgMetadata.ts): Auth0 keys may not be Convex field names. */
+    metadata: v.optional(v.union(v.array(metadataEntry), v.null())),
   }),
   v.object({ kind: v.literal("organizationDeleted"), auth0OrgId: short }),
   v.object({
@@ -86,8 +94,15 @@ export function parseOrganizationEvent(
   }
   if (!isMember) {
     const org = object as Infer<typeof orgObject>;
-    if (org.id === "" || org.id.length > MAX_LENGTH || org.name.length > MAX_LENGTH) {
-      return { fail: "invalid organization event (data.object.id or name is empty or too long)" };
+    if (
+      org.id === "" ||
+      org.id.length > MAX_LENGTH ||
+      org.name.length > MAX_LENGTH ||
+      (org.display_name?.length ?? 0) > MAX_TEXT_LENGTH
+    ) {
+      return {
+        fail: "invalid organization event (data.object.id, name or display_name is empty or too long)",
+      };
     }
     if (type === "organization.deleted") {
       return { action: { kind: "organizationDeleted", auth0OrgId: org.id }, auth0OrgId: org.id };
@@ -98,7 +113,9 @@ export function parseOrganizationEvent(
         auth0OrgId: org.id,
         name: org.name,
         ...(org.display_name !== undefined ? { displayName: org.display_name } : {}),
-        ...(org.metadata !== undefined ? { metadata: org.metadata } : {}),
+        ...(org.metadata !== undefined
+          ? { metadata: org.metadata === null ? null : metadataEntries(org.metadata) }
+          : {}),
       },
       auth0OrgId: org.id,
     };
@@ -106,7 +123,12 @@ export function parseOrganizationEvent(
   const m = object as Infer<typeof memberObject>;
   const auth0OrgId = m.organization.id;
   const auth0UserId = m.user.user_id;
-  if (!auth0OrgId || !auth0UserId || auth0OrgId.length > MAX_LENGTH || auth0UserId.length > 512) {
+  if (
+    !auth0OrgId ||
+    !auth0UserId ||
+    auth0OrgId.length > MAX_LENGTH ||
+    auth0UserId.length > MAX_ID_LENGTH
+  ) {
     return { fail: "invalid organization event (organization.id or user.user_id is empty)" };
   }
   const ids = { auth0OrgId, auth0UserId };
@@ -159,7 +181,7 @@ export async function applyOrganizationAction(
       if (result !== "superseded") {
         return {
           outcome: "applied",
-          detail: `removed ${deleted.removedMemberships} membership(s)`,
+          detail: `removed ${deleted.removedMemberships} membership(s)${deleted.purgeScheduled ? "; the rest are removed by scheduled orgSync:purgeMemberships" : ""}`,
         };
       }
     } else {
@@ -170,11 +192,15 @@ export async function applyOrganizationAction(
           : await setMembership(ctx, ids, at, action.change);
     }
   } catch (err) {
-    if (convexErrorCode(err) === TIMESTAMP_IN_FUTURE) {
+    const code = convexErrorCode(err);
+    if (code === TIMESTAMP_IN_FUTURE) {
       return {
         outcome: "failed",
         detail: "the event's time lies in the future: it cannot be ordered",
       };
+    }
+    if (code === VALUE_TOO_LONG) {
+      return { outcome: "failed", detail: `a value is over its cap (${errorMessage(err)})` };
     }
     throw err;
   }

@@ -9,7 +9,7 @@ import { httpAction } from "./_generated/server";
 import { internal } from "./_generated/api";
 import { jsonError, readSignedJson, validateBody } from "./httpCommon";
 import { MAX_BATCH_ITEMS } from "./sync";
-import { orgBatchArgs } from "./orgSync";
+import { orgBatchWireArgs, toOrgBatch } from "./orgSync";
 import { pageResponse, syncSigner } from "./syncRoutes";
 
 export const SYNC_ORGS_PAGE_PATH = "/auth0/sync/orgs/page";
@@ -33,7 +33,7 @@ export const syncOrgsPageRoute = httpAction(async (ctx, request) => {
   return pageResponse(page, () => ctx.runQuery(internal.orgSync.orgPage, page));
 });
 
-const applyRequest = v.object(orgBatchArgs);
+const applyRequest = v.object(orgBatchWireArgs);
 
 export const syncOrgsApplyRoute = httpAction(async (ctx, request) => {
   const signed = await readSignedJson(
@@ -65,5 +65,7 @@ export const syncOrgsApplyRoute = httpAction(async (ctx, request) => {
   if (ids.some((id) => id === "" || id.length > 512) || !Number.isFinite(b.at)) {
     return jsonError(400, "invalid_body", "Ids must be 1 to 512 characters and at a time in ms.");
   }
-  return Response.json({ results: await ctx.runMutation(internal.orgSync.applyOrgBatch, b) });
+  // Metadata travels as Auth0's object and is stored as entries (any key Auth0 accepts).
+  const batch = toOrgBatch(b);
+  return Response.json({ results: await ctx.runMutation(internal.orgSync.applyOrgBatch, batch) });
 });

@@ -25,6 +25,19 @@ import {
   trustedDeletionTime,
   trustedRowsOf,
 } from "./users";
+import { normalizeMetadata, sameMetadata, type MetadataEntries } from "./orgMetadata";
+import {
+  checkLength,
+  checkMetadata,
+  INLINE_PURGE,
+  INLINE_USER_MEMBERSHIPS,
+  MAX_ID_LENGTH,
+  MAX_ROLES_PER_MEMBERSHIP,
+  MAX_TEXT_LENGTH,
+  PURGE_CHUNK,
+  PURGE_PAGE_BYTES,
+  VALUE_TOO_LONG,
+} from "./limits";
 
 /** What a write did. */
 export type OrgWriteOutcome = "applied" | "unchanged" | "superseded";
@@ -34,7 +47,8 @@ export interface OrganizationFacts {
   auth0OrgId: string;
   name: string;
   displayName?: string | null;
-  metadata?: Record<string, string> | null;
+  /** Sorted entries (see convex/orgMetadata.ts). */
+  metadata?: MetadataEntries | null;
 }
 
 /** What is known about one membership at a time. */
@@ -97,6 +111,10 @@ export async function upsertOrganization(
 ): Promise<OrgWriteOutcome> {
   const now = Date.now();
   refuseFuture(at, now);
+  checkLength("auth0OrgId", facts.auth0OrgId, MAX_ID_LENGTH);
+  checkLength("the organization's name", facts.name, MAX_TEXT_LENGTH);
+  checkLength("the organization's display name", facts.displayName, MAX_TEXT_LENGTH);
+  checkMetadata(facts.metadata);
   const dead = await tombstoneOf(ctx, facts.auth0OrgId);
   if (dead && at <= dead.deletedAt) return "superseded";
   if (dead) await ctx.db.delete("organizationTombstones", dead._id);
@@ -107,7 +125,9 @@ export async function upsertOrganization(
       auth0OrgId: facts.auth0OrgId,
       name: facts.name,
       ...(facts.displayName ? { displayName: facts.displayName } : {}),
-      ...(facts.metadata ? { metadata: facts.metadata } : {}),
+      ...(facts.metadata && facts.metadata.length > 0
+        ? { metadata: normalizeMetadata(facts.metadata)! }
+        : {}),
       auth0At: at,
       createdAt: now,
       updatedAt: now,
@@ -123,13 +143,18 @@ export async function upsertOrganization(
   ) {
     patch.displayName = facts.displayName || undefined;
   }
-  if (
-    facts.metadata !== undefined &&
-    JSON.stringify(facts.metadata ?? undefined) !== JSON.stringify(existing.metadata)
-  ) {
-    patch.metadata = facts.metadata ?? undefined;
+  let reshaped = false;
+  if (facts.metadata !== undefined) {
+    const next = normalizeMetadata(facts.metadata);
+    const wanted = next && next.length > 0 ? next : undefined;
+    if (!sameMetadata(wanted, existing.metadata)) patch.metadata = wanted;
+    // A row still in the old object form is rewritten as entries, which changes no fact.
+    else if (existing.metadata !== undefined && !Array.isArray(existing.metadata)) {
+      reshaped = true;
+    }
+    if (reshaped) patch.metadata = wanted;
   }
-  const changed = Object.keys(patch).length > 0;
+  const changed = Object.keys(patch).length > (reshaped ? 1 : 0);
   if (changed) patch.updatedAt = now;
   if (at > existing.auth0At) patch.auth0At = at;
   if (Object.keys(patch).length > 0) await ctx.db.patch("organizations", existing._id, patch);
@@ -137,48 +162,108 @@ export async function upsertOrganization(
 }
 
 /**
- * Deletes an organization and every membership in it, and keeps a tombstone. A deletion older
- * than the stored state is `superseded`.
+ * Deletes an organization and its memberships, and keeps a tombstone. A deletion older than the
+ * stored state is `superseded`. At most `purgeBudget` memberships go in this transaction; the
+ * rest are purged by scheduled mutations (see {@link purgeMembershipsNow}), and the tombstone
+ * already stops any of them from coming back.
  */
 export async function deleteOrganization(
   ctx: MutationCtx,
   auth0OrgId: string,
   at: number,
-): Promise<{ outcome: OrgWriteOutcome; removedMemberships: number }> {
+  purgeBudget: number = INLINE_PURGE,
+): Promise<{ outcome: OrgWriteOutcome; removedMemberships: number; purgeScheduled: boolean }> {
+  checkLength("auth0OrgId", auth0OrgId, MAX_ID_LENGTH);
   const deletedAt = Math.min(at, Date.now());
   const existing = await organizationRow(ctx, auth0OrgId);
   if (existing && existing.auth0At > deletedAt) {
-    return { outcome: "superseded", removedMemberships: 0 };
+    return { outcome: "superseded", removedMemberships: 0, purgeScheduled: false };
   }
-  const removedMemberships = await purgeMemberships(ctx, auth0OrgId);
+  const purge = await purgeMembershipsNow(ctx, { auth0OrgId }, deletedAt, purgeBudget);
   if (existing) await ctx.db.delete("organizations", existing._id);
   await keepTombstone(ctx, auth0OrgId, undefined, deletedAt);
   return {
-    outcome: existing || removedMemberships > 0 ? "applied" : "unchanged",
-    removedMemberships,
+    outcome: existing || purge.removed > 0 || purge.scheduled ? "applied" : "unchanged",
+    removedMemberships: purge.removed,
+    purgeScheduled: purge.scheduled,
   };
 }
 
-/** Memberships one mutation removes when an organization is deleted; the rest follow in
- * scheduled mutations, so an organization of any size fits Convex's per-mutation write limit. */
-export const PURGE_BATCH = 4000;
+/** Whose memberships a purge removes: an organization's, or a user's. */
+export type PurgeTarget = { auth0OrgId: string } | { auth0UserId: string };
+
+function membershipsOf(ctx: MutationCtx, target: PurgeTarget) {
+  return "auth0OrgId" in target
+    ? ctx.db.query("memberships").withIndex("by_org", (q) => q.eq("auth0OrgId", target.auth0OrgId))
+    : ctx.db
+        .query("memberships")
+        .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", target.auth0UserId));
+}
 
 /**
- * Removes the memberships of a deleted organization, {@link PURGE_BATCH} at a time; schedules
- * `orgSync.purgeOrganization` for the rest. The organization's tombstone already stops any of
- * them from coming back. Returns how many this call removed.
+ * Removes up to `max` memberships of a deleted organization or user, seen no later than
+ * `deletedAt` (a membership shown since, after the organization or user was re-created, stays),
+ * and schedules `orgSync.purgeMemberships` for the rest. Returns how many this call removed and
+ * whether more were scheduled.
  */
-export async function purgeMemberships(ctx: MutationCtx, auth0OrgId: string): Promise<number> {
-  const members = await ctx.db
-    .query("memberships")
-    .withIndex("by_org", (q) => q.eq("auth0OrgId", auth0OrgId))
-    .take(PURGE_BATCH + 1);
-  const now = members.slice(0, PURGE_BATCH);
-  for (const m of now) await ctx.db.delete("memberships", m._id);
-  if (members.length > PURGE_BATCH) {
-    await ctx.scheduler.runAfter(0, internal.orgSync.purgeOrganization, { auth0OrgId });
+export async function purgeMembershipsNow(
+  ctx: MutationCtx,
+  target: PurgeTarget,
+  deletedAt: number,
+  max: number,
+): Promise<{ removed: number; scheduled: boolean }> {
+  // With no budget left, one row tells whether a purge is needed at all.
+  const rows = await membershipsOf(ctx, target).take(Math.max(max, 1));
+  let removed = 0;
+  for (const row of max > 0 ? rows : []) {
+    if (row.auth0At <= deletedAt) {
+      await ctx.db.delete("memberships", row._id);
+      removed++;
+    }
   }
-  return now.length;
+  // Rows this call could not reach (or skipped as newer) are looked at again from the start.
+  const scheduled = max <= 0 ? rows.length > 0 : rows.length === max;
+  if (scheduled) {
+    await ctx.scheduler.runAfter(0, internal.orgSync.purgeMemberships, {
+      ...target,
+      deletedAt,
+      cursor: null,
+    });
+  }
+  return { removed, scheduled };
+}
+
+/**
+ * One scheduled step of a purge: a page of at most {@link PURGE_CHUNK} memberships (fewer when
+ * rows are large: the page is bounded in bytes too), removed when seen no later than `deletedAt`;
+ * schedules the next page. Returns how many it removed.
+ */
+export async function purgeMembershipsPage(
+  ctx: MutationCtx,
+  target: PurgeTarget,
+  deletedAt: number,
+  cursor: string | null,
+): Promise<number> {
+  const page = await membershipsOf(ctx, target).paginate({
+    cursor,
+    numItems: PURGE_CHUNK,
+    maximumBytesRead: PURGE_PAGE_BYTES,
+  });
+  let removed = 0;
+  for (const row of page.page) {
+    if (row.auth0At <= deletedAt) {
+      await ctx.db.delete("memberships", row._id);
+      removed++;
+    }
+  }
+  if (!page.isDone) {
+    await ctx.scheduler.runAfter(0, internal.orgSync.purgeMemberships, {
+      ...target,
+      deletedAt,
+      cursor: page.continueCursor,
+    });
+  }
+  return removed;
 }
 
 /** The user's row under an issuer this deployment trusts, if it has one. */
@@ -225,6 +310,11 @@ export async function setMembership(
 ): Promise<OrgWriteOutcome> {
   const now = Date.now();
   refuseFuture(at, now);
+  checkIds(ids);
+  if (change.kind === "role") checkLength("a role name", change.name, MAX_TEXT_LENGTH);
+  if (change.kind === "roles") {
+    for (const role of change.roles) checkLength("a role name", role, MAX_TEXT_LENGTH);
+  }
   const orgDead = await tombstoneOf(ctx, ids.auth0OrgId);
   if (orgDead && at <= orgDead.deletedAt) return "superseded";
   const removed = await tombstoneOf(ctx, ids.auth0OrgId, ids.auth0UserId);
@@ -247,6 +337,12 @@ export async function setMembership(
   const roleTimes = nextRoleTimes(existing?.roleTimes ?? [], change, at);
   if (roleTimes === null && existing && existing.auth0At >= at) return "superseded";
   const times = roleTimes ?? existing?.roleTimes ?? [];
+  if (times.length > MAX_ROLES_PER_MEMBERSHIP) {
+    throw new ConvexError({
+      code: VALUE_TOO_LONG,
+      message: `a membership keeps at most ${MAX_ROLES_PER_MEMBERSHIP} role names`,
+    });
+  }
   const roles = times.filter((t) => t.present).map((t) => t.name);
 
   if (!existing) {
@@ -279,6 +375,11 @@ export async function setMembership(
   return changed ? "applied" : "unchanged";
 }
 
+function checkIds(ids: { auth0OrgId: string; auth0UserId: string }): void {
+  checkLength("auth0OrgId", ids.auth0OrgId, MAX_ID_LENGTH);
+  checkLength("auth0UserId", ids.auth0UserId, MAX_ID_LENGTH);
+}
+
 /**
  * Removes a membership (`member.deleted`, a listing without it) and keeps a tombstone. Older than
  * the membership's latest sighting: `superseded` (the user was added again since).
@@ -288,6 +389,7 @@ export async function removeMembership(
   ids: { auth0OrgId: string; auth0UserId: string },
   at: number,
 ): Promise<OrgWriteOutcome> {
+  checkIds(ids);
   const deletedAt = Math.min(at, Date.now());
   const existing = await ctx.db
     .query("memberships")
@@ -321,26 +423,22 @@ export async function removeMembership(
   return existing ? "applied" : "unchanged";
 }
 
-/** Every membership of a user (what `deleteUser` hands to the host hook, then removes). */
+/** The first memberships of a user, at most `max` (what `deleteUser` hands to the host hook). */
 export async function membershipsOfUser(
   ctx: MutationCtx,
   auth0UserId: string,
+  max: number = INLINE_USER_MEMBERSHIPS,
 ): Promise<Doc<"memberships">[]> {
   return ctx.db
     .query("memberships")
     .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
-    .collect();
+    .take(max);
 }
 
-/** Removes memberships of a deleted user; the user's tombstone keeps them from coming back. */
-export async function removeMemberships(
-  ctx: MutationCtx,
-  rows: Doc<"memberships">[],
-): Promise<void> {
-  for (const row of rows) await ctx.db.delete("memberships", row._id);
-}
-
-/** Points a new user row's memberships (recorded before it existed) at it. */
+/**
+ * Points a new user row's memberships (recorded before it existed) at it: up to
+ * {@link INLINE_USER_MEMBERSHIPS} here, the rest by scheduled mutations.
+ */
 export async function linkMemberships(
   ctx: MutationCtx,
   auth0UserId: string,
@@ -349,8 +447,39 @@ export async function linkMemberships(
   const rows = await ctx.db
     .query("memberships")
     .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
-    .collect();
+    .take(INLINE_USER_MEMBERSHIPS);
   for (const row of rows) {
     if (!row.userId) await ctx.db.patch("memberships", row._id, { userId });
+  }
+  if (rows.length === INLINE_USER_MEMBERSHIPS) {
+    await ctx.scheduler.runAfter(0, internal.orgSync.linkMemberships, {
+      auth0UserId,
+      userId,
+      cursor: null,
+    });
+  }
+}
+
+/** One scheduled step of {@link linkMemberships}: a page of {@link PURGE_CHUNK}. */
+export async function linkMembershipsPage(
+  ctx: MutationCtx,
+  auth0UserId: string,
+  userId: Id<"users">,
+  cursor: string | null,
+): Promise<void> {
+  if ((await ctx.db.get("users", userId)) === null) return; // deleted since
+  const page = await ctx.db
+    .query("memberships")
+    .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
+    .paginate({ cursor, numItems: PURGE_CHUNK, maximumBytesRead: PURGE_PAGE_BYTES });
+  for (const row of page.page) {
+    if (!row.userId) await ctx.db.patch("memberships", row._id, { userId });
+  }
+  if (!page.isDone) {
+    await ctx.scheduler.runAfter(0, internal.orgSync.linkMemberships, {
+      auth0UserId,
+      userId,
+      cursor: page.continueCursor,
+    });
   }
 }

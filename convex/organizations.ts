@@ -20,6 +20,12 @@ import { ConvexError, v } from "convex/values";
 import type { Doc } from "./_generated/dataModel";
 import { query, type QueryCtx } from "./_generated/server";
 import { getCurrentUser } from "./users";
+import {
+  budgetLeft,
+  MAX_MEMBERSHIP_ROW_BYTES,
+  MAX_MINE,
+  MAX_ORGANIZATION_ROW_BYTES,
+} from "./limits";
 
 /** An organization and the member's roles in it, as the queries return them. */
 export const membershipView = v.object({
@@ -57,18 +63,26 @@ function view(m: Doc<"memberships">, org: Doc<"organizations"> | null) {
   };
 }
 
-/** Every membership of `user`, with its organization (when the cache has it). */
+/**
+ * The memberships of `user`, with their organization (when the cache has it): at most
+ * {@link MAX_MINE} (by organization id), so a query stays inside Convex's limits whatever the
+ * number of organizations (two index ranges and two documents per membership).
+ */
 export async function getMemberships(ctx: QueryCtx, user: Doc<"users">) {
-  const rows = await ctx.db
+  const query = ctx.db
     .query("memberships")
-    .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", user.auth0UserId))
-    .collect();
-  return Promise.all(
-    rows.map(async (m) => ({
-      membership: m,
-      organization: await organizationOf(ctx, m.auth0OrgId),
-    })),
-  );
+    .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", user.auth0UserId));
+  const out: { membership: Doc<"memberships">; organization: Doc<"organizations"> | null }[] = [];
+  // Row by row, so that rows larger than planned (many roles, long metadata) stop the list
+  // early instead of failing the query.
+  const reserve = MAX_MEMBERSHIP_ROW_BYTES + MAX_ORGANIZATION_ROW_BYTES;
+  for await (const membership of query) {
+    out.push({ membership, organization: await organizationOf(ctx, membership.auth0OrgId) });
+    if (out.length >= MAX_MINE || !(await budgetLeft(ctx, { ranges: 4, bytesRead: reserve }))) {
+      break;
+    }
+  }
+  return out;
 }
 
 /**
@@ -128,7 +142,8 @@ export async function requireOrgRole(ctx: QueryCtx, role: string) {
   };
 }
 
-/** The signed-in user's organizations and roles (empty when signed out or not stored yet). */
+/** The signed-in user's organizations and roles (empty when signed out or not stored yet), at
+ * most the first 1,000 by organization id (`MAX_MINE` in convex/limits.ts). */
 export const mine = query({
   args: {},
   returns: v.array(membershipView),

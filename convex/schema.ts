@@ -1,5 +1,6 @@
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
+import { storedMetadata } from "./orgMetadata";
 
 /**
  * Fields this module owns on a `users` row. Host apps add their own fields next to these
@@ -90,8 +91,10 @@ export const organizationFields = {
   name: v.string(),
   /** The name people see, e.g. `Acme Inc.`. */
   displayName: v.optional(v.string()),
-  /** Auth0 organization metadata (string values). */
-  metadata: v.optional(v.record(v.string(), v.string())),
+  /** Auth0 organization metadata as `{ key, value }` entries sorted by key (any key Auth0
+   * accepts; see convex/orgMetadata.ts). Rows from before hold an object until
+   * `orgSync.migrateOrganizationMetadata` rewrites them. */
+  metadata: v.optional(storedMetadata),
   /** Time (ms) of the Auth0 state stored here: older changes never overwrite it. */
   auth0At: v.number(),
   createdAt: v.number(),

@@ -7,6 +7,13 @@
 import { v, type Infer } from "convex/values";
 import { env, internalMutation, internalQuery } from "./_generated/server";
 import schema from "./schema";
+import {
+  budgetLeft,
+  BYTES_PER_BATCH_ITEM,
+  MAX_PAGE_BYTES,
+  RANGES_PER_USER_ITEM,
+  VALUE_TOO_LONG,
+} from "./limits";
 import { tokenIdentifier } from "./tokenIdentifier";
 import {
   auth0ProfileFields,
@@ -17,12 +24,8 @@ import {
   USER_DELETED,
 } from "./users";
 
-/** Most rows one page may ask for: a row is well under 1 KB, so a page stays far inside the
- * 16 MiB a query may read and the 20 MiB an HTTP reply may carry. */
-export const MAX_PAGE_SIZE = 5000;
-/** Most upserts plus deletions in one batch. Each is a few index reads and one write, so a batch
- * stays far inside a mutation's 1 s of code and its read and write limits. */
-export const MAX_BATCH_ITEMS = 200;
+/** Most rows one page may ask for, and most items in one batch (see convex/limits.ts). */
+export { MAX_BATCH_ITEMS, MAX_PAGE_SIZE } from "./limits";
 
 const userDoc = v.object({
   ...schema.tables.users.validator.fields,
@@ -39,7 +42,11 @@ export const usersPage = internalQuery({
     continueCursor: v.string(),
   }),
   handler: async (ctx, { cursor, numItems }) => {
-    const page = await ctx.db.query("users").paginate({ cursor, numItems });
+    // Bounded in bytes too: a page of large rows (long names and URLs, host fields) is shorter,
+    // never over the read or return limits.
+    const page = await ctx.db
+      .query("users")
+      .paginate({ cursor, numItems, maximumBytesRead: MAX_PAGE_BYTES });
     return { rows: page.page, isDone: page.isDone, continueCursor: page.continueCursor };
   },
 });
@@ -71,7 +78,8 @@ const itemResult = v.object({
     v.literal("unchanged"),
     /** Upsert refused: the user was deleted after this profile was read. */
     v.literal("user_deleted"),
-    /** Upsert refused: the profile's date lies in the future. */
+    /** Refused: the profile's date lies in the future, or a value is over its cap
+     * (convex/limits.ts). */
     v.literal("refused"),
     /** Delete: rows removed (possibly none) and a tombstone kept. */
     v.literal("removed"),
@@ -83,7 +91,10 @@ const itemResult = v.object({
 export type ApplyResult = Infer<typeof itemResult>;
 
 /**
- * Applies a batch in one transaction. Rows are keyed with the canonical issuer (`AUTH0_DOMAIN`),
+ * Applies a batch in one transaction, possibly in part: an item starts only while the planned
+ * budget (convex/limits.ts) still holds its worst case, which the host's `onUserDeleted` hook
+ * may have eaten. The results then list the items applied, in order, and the caller sends the
+ * rest again (the reconcile's client does). The first item always runs. Rows are keyed with the canonical issuer (`AUTH0_DOMAIN`),
  * as the events receiver keys them; `upsertUser` finds a row made through the custom domain.
  * The monotonic rule means a batch never overwrites a newer profile a login or an event wrote
  * while the reconcile ran.
@@ -93,7 +104,15 @@ export const applyBatch = internalMutation({
   returns: v.array(itemResult),
   handler: async (ctx, { upserts, deletions }) => {
     const results: ApplyResult[] = [];
+    const room = async () =>
+      results.length === 0 ||
+      (await budgetLeft(ctx, {
+        ranges: RANGES_PER_USER_ITEM,
+        writes: RANGES_PER_USER_ITEM,
+        bytesRead: BYTES_PER_BATCH_ITEM,
+      }));
     for (const { auth0UserId, profile } of upserts) {
+      if (!(await room())) return results;
       const identifier = tokenIdentifier(env.AUTH0_DOMAIN ?? "", auth0UserId);
       try {
         const { created, updated } = await upsertUser(ctx, {
@@ -104,13 +123,24 @@ export const applyBatch = internalMutation({
         results.push({ auth0UserId, kind: "upsert", outcome });
       } catch (err) {
         const code = convexErrorCode(err);
-        if (code !== USER_DELETED && code !== TIMESTAMP_IN_FUTURE) throw err;
+        if (code !== USER_DELETED && code !== TIMESTAMP_IN_FUTURE && code !== VALUE_TOO_LONG) {
+          throw err;
+        }
         const outcome = code === USER_DELETED ? "user_deleted" : "refused";
         results.push({ auth0UserId, kind: "upsert", outcome });
       }
     }
     for (const { auth0UserId, deletedAt } of deletions) {
-      const { removed, superseded } = await deleteUser(ctx, { auth0UserId, deletedAt });
+      if (!(await room())) return results;
+      let deleted;
+      try {
+        deleted = await deleteUser(ctx, { auth0UserId, deletedAt });
+      } catch (err) {
+        if (convexErrorCode(err) !== VALUE_TOO_LONG) throw err;
+        results.push({ auth0UserId, kind: "delete", outcome: "refused" });
+        continue;
+      }
+      const { removed, superseded } = deleted;
       results.push({
         auth0UserId,
         kind: "delete",

@@ -16,6 +16,7 @@ import {
   USER_DELETED,
 } from "./users";
 import { jsonError, readSignedJson, validateBody } from "./httpCommon";
+import { VALUE_TOO_LONG } from "./limits";
 
 /** Most roles a login may report for its organization. */
 export const MAX_LOGIN_ROLES = 100;
@@ -91,6 +92,10 @@ export const upsertUserRoute = httpAction(async (ctx, request) => {
         USER_DELETED,
         "This user was deleted in Auth0 after this profile was last updated; it is not stored again.",
       );
+    }
+    if (code === VALUE_TOO_LONG) {
+      const message = (err as { data?: { message?: string } }).data?.message ?? "too long";
+      return jsonError(400, VALUE_TOO_LONG, `A value is over its cap: ${message}.`);
     }
     if (code === TIMESTAMP_IN_FUTURE) {
       return jsonError(

@@ -17,13 +17,16 @@ import {
 } from "./tokenIdentifier";
 import { parseAuth0Time } from "./auth0Profile";
 import { onUserDeleted } from "./userHooks";
+import { linkMemberships, membershipsOfUser, setMembership, upsertOrganization } from "./orgWrites";
+import { internal } from "./_generated/api";
 import {
-  linkMemberships,
-  membershipsOfUser,
-  removeMemberships,
-  setMembership,
-  upsertOrganization,
-} from "./orgWrites";
+  checkLength,
+  INLINE_USER_MEMBERSHIPS,
+  MAX_ID_LENGTH,
+  MAX_TEXT_LENGTH,
+  MAX_TOKEN_IDENTIFIER_LENGTH,
+  MAX_URL_LENGTH,
+} from "./limits";
 
 const nullable = <T extends ReturnType<typeof v.string> | ReturnType<typeof v.boolean>>(x: T) =>
   v.optional(v.union(x, v.null()));
@@ -192,6 +195,18 @@ export async function findUserByTokenIdentifier(
 }
 
 /**
+ * Refuses (ConvexError `value_too_long`, see convex/limits.ts) an identifier or a profile fact
+ * longer than this module stores, whatever path it came from.
+ */
+export function checkProfileLengths(args: UpsertArgs): void {
+  checkLength("tokenIdentifier", args.tokenIdentifier, MAX_TOKEN_IDENTIFIER_LENGTH);
+  for (const key of ["email", "name", "nickname", "givenName", "familyName"] as const) {
+    checkLength(key, args[key], MAX_TEXT_LENGTH);
+  }
+  checkLength("avatarUrl", args.avatarUrl, MAX_URL_LENGTH);
+}
+
+/**
  * Creates or updates the row for `args.tokenIdentifier`. The only function that writes user rows.
  *
  * - Auth0 owns the profile facts: they are overwritten when they differ; absent keeps, null clears.
@@ -213,6 +228,7 @@ export async function upsertUser(
   ctx: MutationCtx,
   args: UpsertArgs,
 ): Promise<{ userId: Id<"users">; created: boolean; updated: boolean }> {
+  checkProfileLengths(args);
   let subject: string;
   try {
     subject = parseTokenIdentifier(args.tokenIdentifier).subject;
@@ -222,6 +238,7 @@ export async function upsertUser(
       message: err instanceof TokenIdentifierError ? err.message : "invalid tokenIdentifier",
     });
   }
+  checkLength("the Auth0 user id", subject, MAX_ID_LENGTH);
   const now = Date.now();
   if (args.auth0UpdatedAt !== undefined && isFromTheFuture(args.auth0UpdatedAt, now)) {
     throw new ConvexError({
@@ -322,18 +339,31 @@ export async function deleteUser(
       message: "deleteUser needs a non-empty auth0UserId and a finite deletedAt (ms)",
     });
   }
+  checkLength("auth0UserId", args.auth0UserId, MAX_ID_LENGTH);
   const now = Date.now();
   const deletedAt = Math.min(args.deletedAt, now);
   const rows = await trustedRowsOf(ctx.db, args.auth0UserId);
   if (rows.some((row) => (trustedProfileTime(row, now) ?? -Infinity) > deletedAt)) {
     return { removed: 0, superseded: true };
   }
-  const memberships = await membershipsOfUser(ctx, args.auth0UserId);
+  // Bounded: the first INLINE_USER_MEMBERSHIPS go now (and reach the hook); a scheduled purge
+  // removes the rest, and the tombstone below keeps any of them from coming back meanwhile.
+  const memberships = await membershipsOfUser(ctx, args.auth0UserId, INLINE_USER_MEMBERSHIPS);
   for (const row of rows) {
     await onUserDeleted(ctx, row, { memberships });
     await ctx.db.delete("users", row._id);
   }
-  await removeMemberships(ctx, memberships);
+  for (const m of memberships) {
+    // A membership Auth0 showed after this deletion belongs to a re-created user: it stays.
+    if (m.auth0At <= deletedAt) await ctx.db.delete("memberships", m._id);
+  }
+  if (memberships.length === INLINE_USER_MEMBERSHIPS) {
+    await ctx.scheduler.runAfter(0, internal.orgSync.purgeMemberships, {
+      auth0UserId: args.auth0UserId,
+      deletedAt,
+      cursor: null,
+    });
+  }
 
   const tombstone = await ctx.db
     .query("userTombstones")

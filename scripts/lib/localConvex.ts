@@ -11,6 +11,7 @@ import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { convexTest } from "convex-test";
 import schema from "../../convex/schema";
+import { countWritesAsIndexRanges } from "./productionLimits";
 
 const CONVEX_DIR = resolve(import.meta.dirname, "../../convex");
 
@@ -64,7 +65,9 @@ export async function startLocalConvex(
     tls?: { key: string; cert: string };
   } = {},
 ): Promise<LocalConvex> {
-  const t = opts.t ?? convexTest(schema, convexModules());
+  // Production's limits, index ranges of patch/replace/delete included (a deployment counts them).
+  countWritesAsIndexRanges();
+  const t = opts.t ?? convexTest({ schema, modules: convexModules(), transactionLimits: true });
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       try {

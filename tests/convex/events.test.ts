@@ -40,7 +40,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const newT = (): T => convexTest(schema, modules);
+const newT = (): T => convexTest({ schema, modules, transactionLimits: true });
 // One clock reading for the whole file, so an expected time equals the one sent.
 const BASE = Date.now();
 const minutesAgo = (m: number) => BASE - m * 60_000;
@@ -560,13 +560,19 @@ describe("events.prune", () => {
       });
       await ctx.db.insert("userTombstones", { auth0UserId: "auth0|recent", deletedAt: now - 1000 });
     });
+    // batchSize bounds what a run deletes across all its tables, not per table.
     const first = await t.mutation(internal.events.prune, { batchSize: 2 });
-    expect(first).toEqual({ events: 2, tombstones: 2, more: true });
+    expect(first).toEqual({ events: 2, tombstones: 0, more: true });
+    const second = await t.mutation(internal.events.prune, { batchSize: 4 });
+    expect(second).toEqual({ events: 3, tombstones: 1, more: true });
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     const all = await tables(t);
     expect(all.events.map((e) => e.eventId)).toEqual(["evt_recent"]);
     expect(all.tombstones.map((e) => e.auth0UserId)).toEqual(["auth0|recent"]);
     await expect(t.mutation(internal.events.prune, { batchSize: 0 })).rejects.toThrow(/batchSize/);
+    await expect(t.mutation(internal.events.prune, { batchSize: 4000 })).rejects.toThrow(
+      /batchSize must be an integer 1\.\.1000/,
+    );
   });
 
   test("convex/crons.ts runs it every hour", async () => {

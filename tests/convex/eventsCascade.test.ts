@@ -33,7 +33,7 @@ afterEach(() => vi.restoreAllMocks());
 
 describe("onUserDeleted (convex/userHooks.ts)", () => {
   test("is called exactly once per deleted user, before the row goes, whatever Auth0 redelivers", async () => {
-    const t: T = convexTest(schema, modules);
+    const t: T = convexTest({ schema, modules, transactionLimits: true });
     const ids = ["auth0|a1", "google-oauth2|b2", "samlp|acme|c3"];
     for (const id of ids) await deliver(t, userEvent("user.created", id, minutesAgo(30)));
 
@@ -56,7 +56,7 @@ describe("onUserDeleted (convex/userHooks.ts)", () => {
   });
 
   test("runs in the removal's transaction: if it throws, nothing is removed and Auth0 retries", async () => {
-    const t: T = convexTest(schema, modules);
+    const t: T = convexTest({ schema, modules, transactionLimits: true });
     await deliver(t, userEvent("user.created", "auth0|a1", minutesAgo(30)));
     const del = userEvent("user.deleted", "auth0|a1", minutesAgo(10));
 

@@ -265,7 +265,7 @@ test.each(SEEDS)(
       fc.asyncProperty(historyArb, async ({ ops, shuffleSeed }) => {
         const { deliveries, finalState, eventCount, stats, forgedIds } = buildHistory(ops);
         const order = deliveryOrder(deliveries, shuffleSeed);
-        const t: T = convexTest(schema, modules);
+        const t: T = convexTest({ schema, modules, transactionLimits: true });
         await run(t, order);
         checkedEvents += order.filter((d) => d.kind === "event").length;
 

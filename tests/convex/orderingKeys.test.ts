@@ -22,7 +22,7 @@ const NOW = Date.parse("2026-11-22T12:00:00Z");
 const HOUR = 3_600_000;
 const YEAR_9999 = Date.parse("9999-12-31T00:00:00Z");
 
-const newT = (): T => convexTest(schema, modules);
+const newT = (): T => convexTest({ schema, modules, transactionLimits: true });
 const users = (t: T) => t.run((ctx) => ctx.db.query("users").collect());
 
 beforeEach(() => {

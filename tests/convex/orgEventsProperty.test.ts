@@ -93,7 +93,7 @@ for (const seed of [3, 17, 99, 2026, 31337]) {
       const j = Math.floor(rand() * (i + 1));
       [order[i], order[j]] = [order[j], order[i]];
     }
-    const t: T = convexTest(schema, modules);
+    const t: T = convexTest({ schema, modules, transactionLimits: true });
     for (const e of order) {
       const res = await deliver(t, e);
       expect(res.status, res.text).toBe(200);

@@ -26,7 +26,7 @@ beforeEach(() => {
 });
 afterEach(() => vi.restoreAllMocks());
 
-const newT = (): T => convexTest(schema, modules);
+const newT = (): T => convexTest({ schema, modules, transactionLimits: true });
 
 async function call(t: T, path: string, body: unknown, secret = SYNC_SECRET) {
   const text = JSON.stringify(body);

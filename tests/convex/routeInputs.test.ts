@@ -40,7 +40,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const newT = (): T => convexTest(schema, modules);
+const newT = (): T => convexTest({ schema, modules, transactionLimits: true });
 
 async function post(t: T, text: string, token?: string) {
   const bearer = token ?? (await signRequest(SECRET, text, audienceFor(SITE, UPSERT_USER_PATH)));

@@ -38,7 +38,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const newT = (): T => convexTest(schema, modules);
+const newT = (): T => convexTest({ schema, modules, transactionLimits: true });
 
 /** Every field any sync route answers with. */
 interface SyncReply {

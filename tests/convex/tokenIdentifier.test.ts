@@ -135,7 +135,7 @@ describe("equivalence with the identifier Convex derives from a real Auth0 ID to
     process.env.AUTH0_DOMAIN = "tenant.us.auth0.com";
     const { token, jwks } = await mintAuth0IdToken("tenant.us.auth0.com", "google-oauth2|1234");
     const { payload } = await jwtVerify(token, jwks, { algorithms: ["RS256"] });
-    const t = convexTest(schema, modules);
+    const t = convexTest({ schema, modules, transactionLimits: true });
     // convex-test builds identity.tokenIdentifier as `${issuer}|${subject}`, as Convex does.
     const asUser = t.withIdentity({
       issuer: payload.iss!,

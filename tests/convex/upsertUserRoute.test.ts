@@ -71,7 +71,7 @@ const users = (t: ReturnType<typeof convexTest>) => t.run((ctx) => ctx.db.query(
 
 describe("POST /auth0/upsert-user", () => {
   test("a signed request creates the user, then reports created: false", async () => {
-    const t = convexTest(schema, modules);
+    const t = convexTest({ schema, modules, transactionLimits: true });
     const first = await post(t, BODY, await signedHeaders(BODY));
     expect(first.status).toBe(200);
     expect(first.json).toEqual({ userId: expect.any(String), created: true });
@@ -90,14 +90,14 @@ describe("POST /auth0/upsert-user", () => {
   });
 
   test("accepts a content type with a charset parameter", async () => {
-    const t = convexTest(schema, modules);
+    const t = convexTest({ schema, modules, transactionLimits: true });
     const headers = await signedHeaders(BODY);
     headers["content-type"] = "application/json; charset=utf-8";
     expect((await post(t, BODY, headers)).status).toBe(200);
   });
 
   test("while rotating, the previous secret is accepted too, and only while it is set", async () => {
-    const t = convexTest(schema, modules);
+    const t = convexTest({ schema, modules, transactionLimits: true });
     process.env.AUTH0_ACTION_SECRET_PREVIOUS = PREVIOUS;
     expect((await post(t, BODY, await signedHeaders(BODY, PREVIOUS))).status).toBe(200);
     delete process.env.AUTH0_ACTION_SECRET_PREVIOUS;
@@ -293,7 +293,7 @@ describe("POST /auth0/upsert-user", () => {
 
     for (const c of cases) {
       test(`${c.status} ${c.error}: ${c.name}`, async () => {
-        const t = convexTest(schema, modules);
+        const t = convexTest({ schema, modules, transactionLimits: true });
         const { body, headers } = await c.request();
         const res = await post(t, body, headers);
         expect(res.status).toBe(c.status);
@@ -311,7 +311,7 @@ describe("POST /auth0/upsert-user", () => {
   });
 
   test("a malformed AUTH0_CUSTOM_DOMAIN is a 500 not_configured that says so", async () => {
-    const t = convexTest(schema, modules);
+    const t = convexTest({ schema, modules, transactionLimits: true });
     process.env.AUTH0_CUSTOM_DOMAIN = "https://login.example.com/some/path";
     const res = await post(t, BODY, await signedHeaders(BODY));
     expect(res.status).toBe(500);
@@ -321,7 +321,7 @@ describe("POST /auth0/upsert-user", () => {
   });
 
   test("missing configuration is a 500 naming every missing variable, without writing", async () => {
-    const t = convexTest(schema, modules);
+    const t = convexTest({ schema, modules, transactionLimits: true });
     delete process.env.AUTH0_ACTION_SECRET;
     delete process.env.AUTH0_DOMAIN;
     const res = await post(t, BODY, await signedHeaders(BODY));

@@ -33,7 +33,7 @@ const profile = {
 };
 
 function setup() {
-  return convexTest(schema, modules);
+  return convexTest({ schema, modules, transactionLimits: true });
 }
 
 const allUsers = (t: ReturnType<typeof setup>) => t.run((ctx) => ctx.db.query("users").collect());
@@ -234,7 +234,7 @@ describe("users.upsertFromAuth0", () => {
         .index("by_email", ["email"]),
       ...eventTables,
     });
-    const t = convexTest(hostSchema, modules);
+    const t = convexTest({ schema: hostSchema, modules, transactionLimits: true });
     const now = Date.now();
     const id = await t.run((ctx) =>
       ctx.db.insert("users", {

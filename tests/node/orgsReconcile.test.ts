@@ -110,6 +110,37 @@ describe("reconcile --orgs", () => {
     expect((await t.run("check-sync.ts", ["--orgs"])).code).toBe(0);
   }, 60_000);
 
+  test("metadata keys Convex refuses as field names (région, $tier) are repaired, then in step", async () => {
+    const t = (tenant = await startTenant());
+    const [u1] = await t.seedInSync(1);
+    const metadata = { région: "IDF", $tier: "gold", plain: "x" };
+    t.emulator.orgs.seedOrganization({ id: "org_fr", name: "fr", metadata });
+    t.emulator.orgs.setMember("org_fr", u1.user_id, ["admin"]);
+    // A row written before metadata became entries, with the same content: not drift.
+    t.emulator.orgs.seedOrganization({ id: "org_old", name: "old", metadata: { tier: "gold" } });
+    const at = Date.now() - 3_600_000;
+    await t.convex.t.run(async (ctx) => {
+      await ctx.db.insert("organizations", {
+        auth0OrgId: "org_old",
+        name: "old",
+        metadata: { tier: "gold" },
+        auth0At: at,
+        createdAt: at,
+        updatedAt: at,
+      });
+    });
+    const sync = await t.run("sync.ts", ["--orgs", "--yes"]);
+    expect(sync.code, sync.output).toBe(0);
+    const fr = (await orgState(t)).organizations.find((o) => o.auth0OrgId === "org_fr");
+    expect(fr?.metadata).toEqual([
+      { key: "$tier", value: "gold" },
+      { key: "plain", value: "x" },
+      { key: "région", value: "IDF" },
+    ]);
+    const check = await t.run("check-sync.ts", ["--orgs"]);
+    expect(check.code, check.output).toBe(0);
+  }, 60_000);
+
   test("--dry-run writes nothing", async () => {
     const t = (tenant = await startTenant());
     const [u1] = await t.seedInSync(1);

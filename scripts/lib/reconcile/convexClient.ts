@@ -130,15 +130,58 @@ export class ConvexSyncClient {
     }
   }
 
-  /** Applies one batch of organization changes (convex/orgSync.ts). */
+  /**
+   * Applies one batch of organization changes (convex/orgSync.ts). Convex may apply a batch in
+   * part, in order (`applyOrgBatch` stops at its planned budget): the rest is sent again.
+   */
   async applyOrgs(batch: OrgBatch): Promise<OrgApplyResult[]> {
-    const json = (await this.post(SYNC_ORGS_APPLY_PATH, batch)) as { results: OrgApplyResult[] };
-    return json.results;
+    const all: OrgApplyResult[] = [];
+    let rest = batch;
+    for (;;) {
+      const json = (await this.post(SYNC_ORGS_APPLY_PATH, rest)) as { results: OrgApplyResult[] };
+      all.push(...json.results);
+      // Results come in the batch's order: organizations, memberships, removals, deletions.
+      let n = json.results.length;
+      const skip = <T>(items: T[]): T[] => {
+        const taken = Math.min(n, items.length);
+        n -= taken;
+        return items.slice(taken);
+      };
+      rest = {
+        ...rest,
+        organizations: skip(rest.organizations),
+        memberships: skip(rest.memberships),
+        membershipRemovals: skip(rest.membershipRemovals),
+        organizationDeletions: skip(rest.organizationDeletions),
+      };
+      const left =
+        rest.organizations.length +
+        rest.memberships.length +
+        rest.membershipRemovals.length +
+        rest.organizationDeletions.length;
+      if (left === 0) return all;
+      if (json.results.length === 0) throw new Error("Convex applied nothing of a batch");
+    }
   }
 
-  /** Applies one batch (at most {@link BATCH_SIZE} items is what callers send). */
+  /**
+   * Applies one batch (at most {@link BATCH_SIZE} items is what callers send). Convex may apply
+   * a batch in part (convex/sync.ts `applyBatch` stops at its planned budget): the items without
+   * a result are sent again until each has one.
+   */
   async apply(batch: Batch): Promise<ApplyResult[]> {
-    const json = (await this.post(SYNC_APPLY_PATH, batch)) as { results: ApplyResult[] };
-    return json.results;
+    const all: ApplyResult[] = [];
+    let rest = batch;
+    while (rest.upserts.length + rest.deletions.length > 0) {
+      const json = (await this.post(SYNC_APPLY_PATH, rest)) as { results: ApplyResult[] };
+      if (json.results.length === 0) throw new Error("Convex applied nothing of a batch");
+      all.push(...json.results);
+      const done = new Set(json.results.map((r) => `${r.kind}\u0000${r.auth0UserId}`));
+      rest = {
+        upserts: rest.upserts.filter((u) => !done.has(`upsert\u0000${u.auth0UserId}`)),
+        deletions: rest.deletions.filter((d) => !done.has(`delete\u0000${d.auth0UserId}`)),
+      };
+    }
+    return all;
   }
 }

@@ -9,6 +9,7 @@ import type { ManagementClient } from "auth0";
 import type { ConvexSyncClient, OrgBatch } from "./convexClient";
 import { managementFailure } from "./errors";
 import type { Progress } from "./progress";
+import { sameMetadata, type StoredMetadata } from "../../../convex/orgMetadata";
 
 interface Auth0Org {
   name: string;
@@ -155,7 +156,8 @@ export async function reconcileOrgs(
     const fields: string[] = [];
     if (row.name !== org.name) fields.push("name");
     if ((row.displayName ?? null) !== org.displayName) fields.push("displayName");
-    if (JSON.stringify(row.metadata ?? null) !== JSON.stringify(org.metadata))
+    // Convex stores metadata as { key, value } entries (older rows: an object).
+    if (!sameMetadata(row.metadata as StoredMetadata | undefined, org.metadata))
       fields.push("metadata");
     if (fields.length > 0) r.organizationDrift.push({ auth0OrgId: id, fields });
   }

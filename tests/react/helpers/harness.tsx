@@ -34,7 +34,7 @@ export function renderWithConvex<T>(
 ) {
   process.env.AUTH0_DOMAIN = DOMAIN;
   auth0.reset();
-  const t = convexTest(schema, modules);
+  const t = convexTest({ schema, modules, transactionLimits: true });
   const client = new TestConvexClient(t);
   const states: T[] = [];
   const wrapper = ({ children }: { children: ReactNode }) => (
