@@ -17,7 +17,7 @@ import { audienceFor, signRequest } from "../convex/signedRequest";
 import { tokenIdentifier } from "../convex/tokenIdentifier";
 import { buildAction } from "../scripts/build-action";
 import { startLocalConvex } from "../scripts/lib/localConvex";
-import { makeApi, makeEvent, TENANT_DOMAIN } from "../tests/node/helpers/auth0Event";
+import { makeApi, makeEvent, TENANT_DOMAIN } from "../local-auth0/auth0Event";
 
 const BUNDLE_TARGET_BYTES = 20 * 1024;
 const ADDED_P50_TARGET_MS = 2;

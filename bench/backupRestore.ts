@@ -11,13 +11,8 @@
 import { statSync } from "node:fs";
 import { tokenIdentifier } from "../convex/tokenIdentifier";
 import { profileFromAuth0User } from "../convex/auth0Profile";
-import { startTenant } from "../tests/node/helpers/reconcileHarness";
-import {
-  comparable,
-  readBackup,
-  restoreBackup,
-  tableSnapshot,
-} from "../tests/node/helpers/restoreBackup";
+import { startTenant } from "./lib/reconcileHarness";
+import { comparable, readBackup, restoreBackup, tableSnapshot } from "./lib/restoreBackup";
 
 const n = Number(process.env.USERS ?? 2000);
 const t = await startTenant();

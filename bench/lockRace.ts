@@ -9,7 +9,7 @@
  * LOCK_MODULE=<path> measures another implementation with the same signature (e.g. an earlier
  * version of scripts/lib/reconcile/lock.ts, to compare).
  */
-import { lockRace } from "../tests/node/helpers/lockRace";
+import { lockRace } from "./lib/lockRace";
 
 const trials = Number(process.env.TRIALS ?? 100);
 const contenders = Number(process.env.CONTENDERS ?? 8);

@@ -21,8 +21,8 @@ import { readFileSync } from "node:fs";
 import { Agent, fetch as undiciFetch } from "undici";
 import { internal } from "../convex/_generated/api";
 import { RUN_BUDGET_MS } from "../convex/logSync";
-import { startTenant, type Tenant } from "../tests/node/helpers/reconcileHarness";
-import type { StoredUser } from "../tests/node/helpers/managementApiEmulator";
+import { startTenant, type Tenant } from "./lib/reconcileHarness";
+import type { StoredUser } from "../local-auth0/managementApiEmulator";
 import { profileFromAuth0User } from "../convex/auth0Profile";
 import { tokenIdentifier } from "../convex/tokenIdentifier";
 

@@ -16,9 +16,9 @@
  */
 import { resolve } from "node:path";
 import { profileFromAuth0User } from "../convex/auth0Profile";
-import { ROOT, start, TSX } from "../tests/node/helpers/childProcess";
-import { startTenant, type Tenant } from "../tests/node/helpers/reconcileHarness";
-import type { StoredUser } from "../tests/node/helpers/managementApiEmulator";
+import { ROOT, start, TSX } from "../scripts/lib/childProcess";
+import { startTenant, type Tenant } from "./lib/reconcileHarness";
+import type { StoredUser } from "../local-auth0/managementApiEmulator";
 import { tokenIdentifier } from "../convex/tokenIdentifier";
 
 const WALL_TARGET_MS = 20_000;

@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import type { Doc } from "../convex/_generated/dataModel";
 import { startSandbox, type Sandbox } from "./lib/sandbox";
-import { runScript } from "../tests/node/helpers/childProcess";
+import { runScript } from "./lib/childProcess";
 
 const ADA = "auth0|65f0c0ffee00000000000001";
 const GRACE = "google-oauth2|104729461829372613380";

@@ -1,6 +1,6 @@
 /**
  * A local sandbox of the whole setup, on 127.0.0.1 with no account and no network: a local Auth0
- * tenant (the Management API emulator from tests/, which is also an OIDC issuer with discovery and
+ * tenant (local-auth0/: the Management API emulator, which is also an OIDC issuer with discovery and
  * JWKS, runs the built Post-Login Action at each scripted login, and delivers Event Stream
  * CloudEvents with its bearer token) and the local Convex HTTP host running this module's
  * functions, both over HTTPS with a CA made for the run. `npm run sandbox` and `npm run demo` use
@@ -20,9 +20,9 @@ import {
   type CloudEvent,
   type ManagementApiEmulator,
   type StoredUser,
-} from "../../tests/node/helpers/managementApiEmulator";
-import { startPostLogin, type PostLoginResult } from "../../tests/node/helpers/emulator/postLogin";
-import { createTestCertificate } from "../../tests/node/helpers/testCertificate";
+} from "../../local-auth0/managementApiEmulator";
+import { startPostLogin, type PostLoginResult } from "../../local-auth0/emulator/postLogin";
+import { createTestCertificate } from "../../local-auth0/testCertificate";
 import { buildAction } from "../build-action";
 import { streamSubscriptions } from "./deploy/plan";
 import { loadTenantSpec } from "./deploy/spec";

@@ -22,7 +22,7 @@ import {
   type BuiltAction,
 } from "../../scripts/build-action";
 import { startLocalConvex, type LocalConvex } from "../../scripts/lib/localConvex";
-import { CUSTOM_DOMAIN, makeApi, makeEvent, TENANT_DOMAIN } from "./helpers/auth0Event";
+import { CUSTOM_DOMAIN, makeApi, makeEvent, TENANT_DOMAIN } from "../../local-auth0/auth0Event";
 import {
   closedPortUrl,
   jsonReply,

@@ -9,7 +9,7 @@ import { gzipSync } from "node:zlib";
 import type { Event, PostLoginAPI } from "@auth0/actions/post-login/v3";
 import { afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
 import { ACTION_BUNDLE_PATH, buildAction } from "../../scripts/build-action";
-import { makeApi, makeEvent } from "./helpers/auth0Event";
+import { makeApi, makeEvent } from "../../local-auth0/auth0Event";
 import { startFaultServer, type FaultServer } from "./helpers/faultServers";
 
 type PostLoginHandler = (event: Event, api: PostLoginAPI) => Promise<void>;

@@ -3,7 +3,7 @@
  * (HTTPS, a read:users-only app) and a local Convex host running the real routes.
  */
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { NO_USERS_CLIENT, startTenant, type Tenant } from "./helpers/reconcileHarness";
+import { NO_USERS_CLIENT, startTenant, type Tenant } from "../../bench/lib/reconcileHarness";
 
 let tenant: Tenant;
 beforeEach(async () => {

@@ -9,12 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { spawn } from "node:child_process";
-import { ROOT, runScript, TSX, type Run } from "./helpers/childProcess";
+import { ROOT, runScript, TSX, type Run } from "../../scripts/lib/childProcess";
 import {
   startManagementApiEmulator,
   type ManagementApiEmulator,
-} from "./helpers/managementApiEmulator";
-import { createTestCertificate, type TestCertificate } from "./helpers/testCertificate";
+} from "../../local-auth0/managementApiEmulator";
+import { createTestCertificate, type TestCertificate } from "../../local-auth0/testCertificate";
 
 const SOURCE_APP = { clientId: "dev-copy", clientSecret: randomBytes(24).toString("base64url") };
 const TARGET_APP = { clientId: "prod-copy", clientSecret: randomBytes(24).toString("base64url") };

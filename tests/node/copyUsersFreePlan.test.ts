@@ -7,12 +7,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, expect, test } from "vitest";
-import { runScript } from "./helpers/childProcess";
+import { runScript } from "../../scripts/lib/childProcess";
 import {
   startManagementApiEmulator,
   type ManagementApiEmulator,
-} from "./helpers/managementApiEmulator";
-import { createTestCertificate, type TestCertificate } from "./helpers/testCertificate";
+} from "../../local-auth0/managementApiEmulator";
+import { createTestCertificate, type TestCertificate } from "../../local-auth0/testCertificate";
 
 const SOURCE_APP = { clientId: "dev-copy", clientSecret: randomBytes(24).toString("base64url") };
 const TARGET_APP = { clientId: "prod-copy", clientSecret: randomBytes(24).toString("base64url") };

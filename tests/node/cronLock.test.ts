@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { acquireLock } from "../../scripts/lib/reconcile/lock";
-import { lockRace } from "./helpers/lockRace";
-import { startTenant, type Tenant } from "./helpers/reconcileHarness";
+import { lockRace } from "../../bench/lib/lockRace";
+import { startTenant, type Tenant } from "../../bench/lib/reconcileHarness";
 
 let tenant: Tenant | undefined;
 afterEach(async () => {

@@ -6,8 +6,8 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSy
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { startTenant, type Tenant } from "./helpers/reconcileHarness";
-import { start } from "./helpers/childProcess";
+import { startTenant, type Tenant } from "../../bench/lib/reconcileHarness";
+import { start } from "../../scripts/lib/childProcess";
 
 let tenant: Tenant | undefined;
 afterEach(async () => {

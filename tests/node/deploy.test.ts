@@ -14,11 +14,11 @@ import {
   type ManagementApiEmulator,
   type StoredAction,
   type StoredEventStream,
-} from "./helpers/managementApiEmulator";
-import { createTestCertificate, type TestCertificate } from "./helpers/testCertificate";
+} from "../../local-auth0/managementApiEmulator";
+import { createTestCertificate, type TestCertificate } from "../../local-auth0/testCertificate";
 import { startLocalConvex, type LocalConvex } from "../../scripts/lib/localConvex";
 import { setProcessEnv } from "./helpers/processEnv";
-import { ROOT, start, TSX } from "./helpers/childProcess";
+import { ROOT, start, TSX } from "../../scripts/lib/childProcess";
 
 const BUNDLE = resolve(ROOT, "auth0-actions/dist/post-login.js");
 const OURS = "convex-auth0-users-post-login";
@@ -38,7 +38,7 @@ const STREAM = "convex-auth0-users";
 let ENDPOINT = "";
 const FOREIGN_STREAM = "audit-log-export";
 
-/** Runs a command to its end (see helpers/childProcess.ts). */
+/** Runs a command to its end (see scripts/lib/childProcess.ts). */
 function runProcess(
   command: string,
   args: string[],

@@ -12,14 +12,14 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startLocalConvex, type LocalConvex } from "../../scripts/lib/localConvex";
 import { loadTenantSpec } from "../../scripts/lib/deploy/spec";
 import { userEvent } from "../convex/eventsFixtures";
-import { ROOT, runScript, type Run } from "./helpers/childProcess";
+import { ROOT, runScript, type Run } from "../../scripts/lib/childProcess";
 import {
   startManagementApiEmulator,
   type CloudEvent,
   type ManagementApiEmulator,
-} from "./helpers/managementApiEmulator";
+} from "../../local-auth0/managementApiEmulator";
 import { withProcessEnv } from "./helpers/processEnv";
-import { createTestCertificate, type TestCertificate } from "./helpers/testCertificate";
+import { createTestCertificate, type TestCertificate } from "../../local-auth0/testCertificate";
 
 const CLIENT_ID = "doctor-m2m";
 const CLIENT_SECRET = randomBytes(24).toString("base64url");

@@ -12,8 +12,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest
 import {
   startManagementApiEmulator,
   type ManagementApiEmulator,
-} from "./helpers/managementApiEmulator";
-import { createTestCertificate, type TestCertificate } from "./helpers/testCertificate";
+} from "../../local-auth0/managementApiEmulator";
+import { createTestCertificate, type TestCertificate } from "../../local-auth0/testCertificate";
 
 let cert: TestCertificate;
 let tenant: ManagementApiEmulator;

@@ -6,9 +6,14 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { searchUsers } from "./helpers/emulator/userSearch";
-import type { StoredUser } from "./helpers/managementApiEmulator";
-import { NO_USERS_CLIENT, rowFor, startTenant, type Tenant } from "./helpers/reconcileHarness";
+import { searchUsers } from "../../local-auth0/emulator/userSearch";
+import type { StoredUser } from "../../local-auth0/managementApiEmulator";
+import {
+  NO_USERS_CLIENT,
+  rowFor,
+  startTenant,
+  type Tenant,
+} from "../../bench/lib/reconcileHarness";
 
 let tenant: Tenant;
 beforeEach(async () => {

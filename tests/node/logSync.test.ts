@@ -22,8 +22,8 @@ import {
   startManagementApiEmulator,
   type ManagementApiEmulator,
   type StoredUser,
-} from "./helpers/managementApiEmulator";
-import { createTestCertificate } from "./helpers/testCertificate";
+} from "../../local-auth0/managementApiEmulator";
+import { createTestCertificate } from "../../local-auth0/testCertificate";
 
 const LOGS_CLIENT = {
   clientId: "log-sync-m2m",

@@ -3,7 +3,7 @@
  * signed sync status route of a local Convex host) prints it in its summary and its JSON.
  */
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { startTenant, type Tenant } from "./helpers/reconcileHarness";
+import { startTenant, type Tenant } from "../../bench/lib/reconcileHarness";
 
 let tenant: Tenant;
 beforeEach(async () => {

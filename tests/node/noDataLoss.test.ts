@@ -10,9 +10,9 @@ import type { Id } from "../../convex/_generated/dataModel";
 import { internal } from "../../convex/_generated/api";
 import { SYNC_ORGS_PAGE_PATH } from "../../convex/orgSyncRoutes";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
-import { ROOT, start, TSX } from "./helpers/childProcess";
-import { startTenant, type Tenant } from "./helpers/reconcileHarness";
-import { comparable, readBackup, restoreBackup } from "./helpers/restoreBackup";
+import { ROOT, start, TSX } from "../../scripts/lib/childProcess";
+import { startTenant, type Tenant } from "../../bench/lib/reconcileHarness";
+import { comparable, readBackup, restoreBackup } from "../../bench/lib/restoreBackup";
 
 let tenant: Tenant | undefined;
 afterEach(async () => {

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { startTenant, type Tenant } from "./helpers/reconcileHarness";
+import { startTenant, type Tenant } from "../../bench/lib/reconcileHarness";
 
 let tenant: Tenant | undefined;
 afterEach(async () => {

@@ -10,7 +10,7 @@ import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
 import { SANDBOX_APP_CLIENT_ID, startSandbox, type Sandbox } from "../../scripts/lib/sandbox";
-import { ROOT, runScript, start, TSX } from "./helpers/childProcess";
+import { ROOT, runScript, start, TSX } from "../../scripts/lib/childProcess";
 
 let sandbox: Sandbox;
 

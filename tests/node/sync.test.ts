@@ -6,8 +6,8 @@
 import { statSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { startTenant, type Tenant } from "./helpers/reconcileHarness";
-import { ROOT, start, TSX } from "./helpers/childProcess";
+import { startTenant, type Tenant } from "../../bench/lib/reconcileHarness";
+import { ROOT, start, TSX } from "../../scripts/lib/childProcess";
 
 let tenant: Tenant;
 beforeEach(async () => {

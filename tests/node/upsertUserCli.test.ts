@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
 import { startLocalConvex, type LocalConvex } from "../../scripts/lib/localConvex";
-import { runScript } from "./helpers/childProcess";
+import { runScript } from "../../scripts/lib/childProcess";
 
 const SECRET = randomBytes(32).toString("base64url");
 const DOMAIN = "tenant.us.auth0.com";

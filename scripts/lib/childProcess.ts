@@ -1,8 +1,11 @@
-/** Runs the project's scripts as child processes, the way a user or CI runs them. */
+/**
+ * Runs the project's scripts as child processes, the way a user or CI runs them: the demo, the
+ * tests and the benchmarks use it.
+ */
 import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
 
-export const ROOT = resolve(import.meta.dirname, "../../..");
+export const ROOT = resolve(import.meta.dirname, "../..");
 export const TSX = resolve(ROOT, "node_modules/.bin/tsx");
 
 export interface Run {

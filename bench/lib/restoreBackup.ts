@@ -5,7 +5,7 @@
  * tombstones removed. Used by the restore test and `bench/backupRestore.ts`.
  */
 import { readFileSync } from "node:fs";
-import type { Id } from "../../../convex/_generated/dataModel";
+import type { Id } from "../../convex/_generated/dataModel";
 import type { Tenant } from "./reconcileHarness";
 
 export interface BackupRecord {

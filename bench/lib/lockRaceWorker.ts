@@ -2,12 +2,12 @@
  * A contender in the lock race (see ./lockRace.ts): a separate process that, told a start time,
  * calls acquireLock at that instant and reports whether it got the lock; told to, releases it.
  */
-import type { LockResult } from "../../../scripts/lib/reconcile/lock";
+import type { LockResult } from "../../scripts/lib/reconcile/lock";
 
 // LOCK_MODULE: another implementation to measure (e.g. an earlier version), same signature.
 const { acquireLock } = (await import(
-  process.env.LOCK_MODULE ?? "../../../scripts/lib/reconcile/lock"
-)) as typeof import("../../../scripts/lib/reconcile/lock");
+  process.env.LOCK_MODULE ?? "../../scripts/lib/reconcile/lock"
+)) as typeof import("../../scripts/lib/reconcile/lock");
 
 let held: LockResult | undefined;
 

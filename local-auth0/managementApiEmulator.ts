@@ -1,6 +1,6 @@
 /**
- * A local HTTPS emulator of the Auth0 Management API, shared by every command's tests. This file
- * is the tenant's front door: the client-credentials token (with the scopes each client was
+ * The local Auth0 (see ./README.md): an HTTPS emulator of the Auth0 Management API that the tests,
+ * the sandbox, the demo and the benchmarks share. This file is the tenant's front door: the client-credentials token (with the scopes each client was
  * granted), rate limiting, request recording and routing. Each area of the API lives in its own
  * file under ./emulator/ and follows Auth0's documented behaviour where the tools depend on it:
  * - every `/api/v2` call needs a bearer token from `POST /oauth/token` (client credentials, audience

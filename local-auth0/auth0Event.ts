@@ -1,11 +1,12 @@
 /**
- * Test doubles for the Auth0 Actions runtime: an `event` factory shaped like Auth0's post-login v3
- * event, and an `api` double that records what the Action asked for (claims, denials, metadata)
- * as plain state that tests assert on.
+ * The Auth0 Actions runtime's objects, emulated: an `event` factory shaped like Auth0's post-login
+ * v3 event, and an `api` that records what the Action asked for (claims, denials, metadata) as
+ * plain state. The emulated trigger (emulator/postLoginWorker.ts) runs the built Action with them;
+ * tests and the Action's benchmark call the Action with them directly and assert on that state.
  */
 import type { Event, PostLoginAPI } from "@auth0/actions/post-login/v3";
 
-/** The tenant's canonical domain in tests (Convex's AUTH0_DOMAIN). */
+/** The tenant's canonical domain of these events (Convex's AUTH0_DOMAIN). */
 export const TENANT_DOMAIN = "tenant.us.auth0.com";
 /** A custom domain in front of the tenant (Convex's AUTH0_CUSTOM_DOMAIN). */
 export const CUSTOM_DOMAIN = "login.example.com";

@@ -1,6 +1,6 @@
 /**
- * A throw-away certificate authority and a server certificate for 127.0.0.1, made at test time so
- * local HTTPS emulators can be reached by clients that insist on `https://` (the `auth0` SDK and
+ * A throw-away certificate authority and a server certificate for 127.0.0.1, made for each test
+ * or sandbox run so the local HTTPS emulators can be reached by clients that insist on `https://` (the `auth0` SDK and
  * auth0-deploy-cli always call `https://{domain}`). Clients trust it through
  * `NODE_EXTRA_CA_CERTS`, which Node reads only at start-up, so it must be in a child's env.
  */

@@ -1,6 +1,6 @@
 /**
- * A tenant for the reconcile commands' tests and benchmark: the HTTPS Management API emulator
- * (with a read:users-only machine-to-machine app), a local Convex host running the real routes,
+ * A tenant for the reconcile commands' benchmarks and tests: the local Auth0 (local-auth0/, with
+ * a read:users-only machine-to-machine app), a local Convex host running the real routes,
  * helpers to put users on either side, and a runner for the scripts as child processes that
  * fails when a secret reaches their output.
  */
@@ -8,17 +8,17 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Doc } from "../../../convex/_generated/dataModel";
-import { profileFromAuth0User } from "../../../convex/auth0Profile";
-import { tokenIdentifier } from "../../../convex/tokenIdentifier";
-import { startLocalConvex, type LocalConvex } from "../../../scripts/lib/localConvex";
-import { runScript, start, TSX, ROOT, type Run } from "./childProcess";
+import type { Doc } from "../../convex/_generated/dataModel";
+import { profileFromAuth0User } from "../../convex/auth0Profile";
+import { tokenIdentifier } from "../../convex/tokenIdentifier";
+import { startLocalConvex, type LocalConvex } from "../../scripts/lib/localConvex";
+import { runScript, start, TSX, ROOT, type Run } from "../../scripts/lib/childProcess";
 import {
   startManagementApiEmulator,
   type ManagementApiEmulator,
   type StoredUser,
-} from "./managementApiEmulator";
-import { createTestCertificate, type TestCertificate } from "./testCertificate";
+} from "../../local-auth0/managementApiEmulator";
+import { createTestCertificate, type TestCertificate } from "../../local-auth0/testCertificate";
 import { resolve } from "node:path";
 
 export const M2M_CLIENT_ID = "reconcile-m2m";
