@@ -36,6 +36,13 @@ describe("convex-auth0-users", () => {
     for (const spec of specs) expect(run.stdout).toMatch(new RegExp(`^  ${spec.name} `, "m"));
   });
 
+  test("help <command> prints that command's help", async () => {
+    const run = await cli(["help", "doctor"]);
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toContain("Usage: convex-auth0-users doctor");
+    expect(run.stdout).toContain("--convex-dir <dir>");
+  });
+
   test("an unknown subcommand exits 2 naming the known ones", async () => {
     const run = await cli(["frobnicate", "--help"]);
     expect(run.code).toBe(2);
