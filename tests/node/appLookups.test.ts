@@ -2,7 +2,7 @@
  * The doctor's search of the app's Convex code for lookups by identity.tokenIdentifier: fixture
  * files in a temporary folder, each shape found at its line, correct and unrelated code left alone.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -174,10 +174,11 @@ export function compare(a: { tokenIdentifier: string }, identity: { tokenIdentif
     expect(found(dir)).toEqual(["app/users.ts:9"]);
   });
 
-  test("every module file named in the list exists in this repository's convex/", () => {
-    const here = appSourceFiles(join(import.meta.dirname, "../../convex"));
-    // This repository's convex/ is the module: none of its files is the app's.
-    expect(here).toEqual([]);
+  test("the list names exactly this repository's convex/ files (the module today)", () => {
+    const convex = join(import.meta.dirname, "../../convex");
+    // None of its files is the app's, and every listed file exists.
+    expect(appSourceFiles(convex)).toEqual([]);
+    for (const file of MODULE_CONVEX_FILES) expect(existsSync(join(convex, file)), file).toBe(true);
   });
 });
 
