@@ -76,7 +76,7 @@ try {
   const before = await tableSnapshot(t);
 
   const syncStarted = performance.now();
-  const run = await t.run("sync.ts", [
+  const run = await t.run("sync", [
     "--yes",
     "--delete-orphans",
     "--orgs",

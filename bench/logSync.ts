@@ -185,7 +185,7 @@ async function main(): Promise<number> {
     const fullLevel = await change(t, api, users, 1);
     before = t.emulator.requests.length;
     started = performance.now();
-    const sync = await t.run("sync.ts", ["--yes", "--delete-orphans"]);
+    const sync = await t.run("sync", ["--yes", "--delete-orphans"]);
     const fullWall = performance.now() - started;
     const fullCalls = t.emulator.requests.slice(before).length;
     if (sync.code !== 0)

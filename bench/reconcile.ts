@@ -130,7 +130,7 @@ async function measureCheckSync(
     await seed(t, n);
     const before = t.emulator.requests.length;
     const started = performance.now();
-    const run = await t.run("check-sync.ts", ["--json", "--listing", options.listing]);
+    const run = await t.run("check-sync", ["--json", "--listing", options.listing]);
     const wallMs = performance.now() - started;
     if (run.code !== 1) throw new Error(`check-sync exited ${run.code}:\n${run.stderr}`);
     const report = JSON.parse(run.stdout) as {

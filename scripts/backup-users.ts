@@ -4,12 +4,13 @@
  * row to timestamped NDJSON files under backups/ (directory 0700, files 0600). Writes nothing
  * else anywhere.
  *
- *   tsx scripts/backup-users.ts [--json] [--listing auto|export|search]
+ *   convex-auth0-users backup-users [--json] [--listing auto|export|search]
  *
  * Exit codes: 0 written, 2 error (a partial file is removed, never left looking complete).
  */
 import { listUsers } from "./lib/reconcile/auth0Users";
 import { createBackup, type BackupWriter } from "./lib/reconcile/backup";
+import { COMMANDS } from "./lib/cli/commands";
 import { run, startCommand } from "./lib/reconcile/command";
 import { EXIT } from "./lib/reconcile/report";
 import { openClients } from "./lib/reconcile/run";
@@ -39,7 +40,7 @@ const BACKUP_FIELDS = [
 ];
 
 run("backup-users", async () => {
-  const cmd = startCommand("backup-users", []);
+  const cmd = startCommand(COMMANDS["backup-users"]);
   // Convex reachable and the Auth0 tenant the one it trusts, before the export.
   const clients = await openClients(cmd.config, cmd.progress);
   const written: BackupWriter[] = [];

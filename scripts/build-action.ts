@@ -12,6 +12,8 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { COMMANDS } from "./lib/cli/commands";
+import { parseCommandFlags } from "./lib/cli/spec";
 
 const ROOT = resolve(import.meta.dirname, "..");
 /** Where the bundle is written. */
@@ -128,6 +130,11 @@ async function packageVersion(): Promise<string> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const flags = parseCommandFlags(process.argv.slice(2), COMMANDS["build-action"]);
+  if ("error" in flags) {
+    console.error(`build-action: ${flags.error}`);
+    process.exit(2);
+  }
   buildAction().then(
     ({ path, bytes, header }) => {
       console.log(`${header}`);

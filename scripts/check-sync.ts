@@ -1,13 +1,14 @@
 /**
  * `npm run check-sync`: reads every user on both sides and reports what differs. Writes nothing.
  *
- *   tsx scripts/check-sync.ts [--json] [--orgs] [--listing auto|export|search]
+ *   convex-auth0-users check-sync [--json] [--orgs] [--listing auto|export|search]
  *
  * --orgs also compares organizations, members and member roles. Exit codes: 0 in sync,
  * 1 differences found (missing, drift, orphans), 2 error (bad configuration, unreachable service,
  * failed export job). With --json, stdout holds exactly one JSON document; progress and messages
  * go to stderr.
  */
+import { COMMANDS } from "./lib/cli/commands";
 import { run, startCommand } from "./lib/reconcile/command";
 import {
   hasOrgDifferences,
@@ -20,7 +21,7 @@ import { hasDifferences, openClients, reconcile } from "./lib/reconcile/run";
 
 run("check-sync", async () => {
   const started = Date.now();
-  const cmd = startCommand("check-sync", ["orgs"]);
+  const cmd = startCommand(COMMANDS["check-sync"]);
   const clients = await openClients(cmd.config, cmd.progress);
   const r = await reconcile(clients, cmd.progress, { listing: cmd.listing });
   const orgs = cmd.flags.booleans.has("orgs")

@@ -4,9 +4,9 @@
  * password nobody sees and a password-change ticket (links saved owner-only under backups/, never
  * printed); `--password` sets one chosen password instead, only if it is strong.
  *
- *   tsx scripts/copy-users.ts --from <env> --to <env> [--connection <name>]
+ *   convex-auth0-users copy-users --from <env> --to <env> [--connection <name>]
  *     [--email-domain example.com | --emails a@x.com,b@y.com] [--update-existing]
- *     [--password] [--dry-run] [--yes] [--json] [--listing auto|export|search]
+ *     [--password] [--resend-tickets] [--dry-run] [--yes] [--json] [--listing auto|export|search]
  *
  * Credentials come from `.env.<env>` in the working directory (AUTH0_DOMAIN, AUTH0_M2M_CLIENT_ID,
  * AUTH0_M2M_CLIENT_SECRET); the source needs read:users, the target read:users, create:users,
@@ -19,7 +19,8 @@ import { applyCopy, issueTickets, type CopyResult, type Ticket } from "./lib/cop
 import { readEnvironment, type Environment } from "./lib/copyUsers/config";
 import { passwordProblem, promptHidden } from "./lib/copyUsers/password";
 import { COPY_EXPORT_FIELDS, planCopy, planText, type ExportedUser } from "./lib/copyUsers/plan";
-import { parseFlags } from "./lib/deployCli";
+import { COMMANDS } from "./lib/cli/commands";
+import { parseCommandFlags } from "./lib/cli/spec";
 import { createManagementClient } from "./lib/managementApi";
 import { listUsers, type ListingMode } from "./lib/reconcile/auth0Users";
 import { earlierRuns, openTicketsFile, type TicketsFile } from "./lib/copyUsers/tickets";
@@ -32,11 +33,7 @@ const DEFAULT_CONNECTION = "Username-Password-Authentication";
 
 /** Every problem with the flags and both files, before any call. */
 function readInputs(argv: string[]) {
-  const flags = parseFlags(
-    argv,
-    ["dry-run", "yes", "json", "update-existing", "password", "resend-tickets"],
-    ["from", "to", "connection", "email-domain", "emails", "listing"],
-  );
+  const flags = parseCommandFlags(argv, COMMANDS["copy-users"]);
   if ("error" in flags) return { problems: [flags.error] };
   const problems: string[] = [];
   const listing = parseListing(flags.values.get("listing"));

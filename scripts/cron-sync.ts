@@ -7,7 +7,7 @@
  * logs/auth0-sync-YYYY-MM-DD.log (UTC): start, counts, each change (user id and fields, no
  * values), errors, end.
  *
- *   tsx scripts/cron-sync.ts [--delete-orphans] [--orgs] [--break-lock] [--json]
+ *   convex-auth0-users cron-sync [--delete-orphans] [--orgs] [--break-lock] [--json]
  *     [--max-deletions N] [--max-deletion-percent P] [--listing auto|export|search]
  *
  * --orgs (or SYNC_ORGANIZATIONS=true) also repairs organizations, memberships and member roles.
@@ -22,6 +22,7 @@
  */
 import { resolve } from "node:path";
 import { writeBackup } from "./lib/reconcile/backup";
+import { COMMANDS } from "./lib/cli/commands";
 import { run, startCommand } from "./lib/reconcile/command";
 import {
   describeCap,
@@ -38,11 +39,7 @@ import { openRunLog } from "./lib/reconcile/runLog";
 import { applyOrgChanges, orgsReportJson, reconcileOrgs } from "./lib/reconcile/orgs";
 
 run("cron-sync", async () => {
-  const cmd = startCommand(
-    "cron-sync",
-    ["delete-orphans", "orgs", "break-lock"],
-    ["max-deletions", "max-deletion-percent"],
-  );
+  const cmd = startCommand(COMMANDS["cron-sync"]);
   const capRead = readDeletionCap(cmd.flags.values, process.env);
   if ("problem" in capRead) {
     console.error(`cron-sync: ${capRead.problem}. Nothing was read or written.`);

@@ -9,6 +9,8 @@
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import type { Doc } from "../convex/_generated/dataModel";
+import { COMMANDS } from "./lib/cli/commands";
+import { parseCommandFlags } from "./lib/cli/spec";
 import { startSandbox, type Sandbox } from "./lib/sandbox";
 import { runScript } from "./lib/childProcess";
 
@@ -139,7 +141,7 @@ const steps: Step[] = [
     async run(s) {
       s.emulator.updateUser(ADA, { email: "ada.king@example.com" });
       s.emulator.seedUser({ user_id: LIN, email: "lin@example.com", name: "Lin Imported" });
-      const check = await script(s, "check-sync.ts", ["--json"]);
+      const check = await script(s, "check-sync", ["--json"]);
       const report = JSON.parse(check.stdout) as {
         missing: { auth0UserId: string }[];
         drift: { auth0UserId: string; fields: string[] }[];
@@ -147,7 +149,7 @@ const steps: Step[] = [
       const lines = [
         `check-sync (exit ${check.code}): missing ${report.missing.map((m) => m.auth0UserId).join(", ")}; drift ${report.drift.map((d) => `${d.auth0UserId} [${d.fields.join(", ")}]`).join(", ")}`,
       ];
-      const sync = await script(s, "sync.ts", ["--yes"]);
+      const sync = await script(s, "sync", ["--yes"]);
       lines.push(
         `sync --yes (exit ${sync.code}): ${
           sync.stdout
@@ -156,7 +158,7 @@ const steps: Step[] = [
             .find((l) => l.startsWith("Applied")) ?? ""
         }`,
       );
-      const again = await script(s, "check-sync.ts");
+      const again = await script(s, "check-sync");
       lines.push(
         `check-sync again: exit ${again.code} (${again.code === 0 ? "in sync" : "not in sync"})`,
       );
@@ -177,7 +179,7 @@ const steps: Step[] = [
         // Ada renames herself (no event this time): only the Action could carry it.
         s.emulator.updateUser(ADA, { name: "Ada K." });
         const login = await s.login(ADA);
-        const doctor = await script(s, "doctor.ts");
+        const doctor = await script(s, "doctor");
         const failLines = doctor.stdout
           .split("\n")
           .map((l, i, all) => (l.startsWith("FAIL") ? `${l.trim()} ${all[i + 1]?.trim()}` : ""))
@@ -205,6 +207,11 @@ async function closedPort(): Promise<number> {
 }
 
 async function main(): Promise<number> {
+  const flags = parseCommandFlags(process.argv.slice(2), COMMANDS.demo);
+  if ("error" in flags) {
+    console.error(`demo: ${flags.error}`);
+    return 2;
+  }
   const started = Date.now();
   const s = await startSandbox();
   console.log(`Local Auth0 tenant https://${s.domain}/ (custom domain https://${s.customDomain}/)`);

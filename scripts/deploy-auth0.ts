@@ -3,7 +3,7 @@
  * auth0-deploy-cli, then verifies the tenant (see scripts/lib/deployAuth0.ts). With
  * AUTH0_EVENTS_TOKEN set, also the Event Stream that posts user events to /auth0/events.
  *
- *   tsx scripts/deploy-auth0.ts [--dry-run] [--force] [--force-event-stream]
+ *   convex-auth0-users deploy-auth0 [--dry-run] [--force] [--force-event-stream]
  *                               [--position <first|last|before:X|after:X>] [--json]
  *
  * --force re-imports everything even when the tenant matches; --force-event-stream re-imports only
@@ -14,14 +14,12 @@
  * Reads `.env.local` from the working directory when present; real environment variables win.
  */
 import { deployAuth0, EXIT } from "./lib/deployAuth0";
-import { loadEnvFile, parseFlags } from "./lib/deployCli";
+import { COMMANDS } from "./lib/cli/commands";
+import { parseCommandFlags } from "./lib/cli/spec";
+import { loadEnvFile } from "./lib/deployCli";
 
 async function main(): Promise<number> {
-  const flags = parseFlags(
-    process.argv.slice(2),
-    ["dry-run", "force", "force-event-stream", "json"],
-    ["position"],
-  );
+  const flags = parseCommandFlags(process.argv.slice(2), COMMANDS["deploy-auth0"]);
   if ("error" in flags) {
     console.error(`deploy-auth0: ${flags.error}`);
     return EXIT.invalidInput;

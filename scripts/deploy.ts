@@ -3,7 +3,7 @@
  * `/auth0/upsert-user` route the new Action calls exists before the Action does; then the Auth0
  * Action and its binding (scripts/lib/deployAuth0.ts), verified.
  *
- *   tsx scripts/deploy.ts [--dry-run] [--force] [--force-event-stream] [--position <first|last|before:X|after:X>] [--bun]
+ *   convex-auth0-users deploy [--dry-run] [--force] [--force-event-stream] [--position <first|last|before:X|after:X>] [--bun]
  *
  * Every variable both halves need is checked before anything runs, and all missing ones are named.
  * `--bun` runs the Convex CLI with `bunx` instead of `npx`. `--dry-run` passes `--dry-run` to
@@ -15,7 +15,9 @@ import { resolve } from "node:path";
 import { deployAuth0 } from "./lib/deployAuth0";
 import { readDeployInputs } from "./lib/deploy/inputs";
 import { DeployInputError, EXIT, loadTenantSpec } from "./lib/deploy/spec";
-import { loadEnvFile, parseFlags } from "./lib/deployCli";
+import { COMMANDS } from "./lib/cli/commands";
+import { parseCommandFlags } from "./lib/cli/spec";
+import { loadEnvFile } from "./lib/deployCli";
 
 const ROOT = resolve(import.meta.dirname, "..");
 
@@ -31,11 +33,7 @@ function run(command: string, args: string[]): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  const flags = parseFlags(
-    process.argv.slice(2),
-    ["dry-run", "force", "force-event-stream", "bun"],
-    ["position"],
-  );
+  const flags = parseCommandFlags(process.argv.slice(2), COMMANDS.deploy);
   if ("error" in flags) {
     console.error(`deploy: ${flags.error}`);
     return EXIT.invalidInput;

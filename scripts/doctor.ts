@@ -3,18 +3,25 @@
  * failures look the same from a login ("the user row is not there") because the Action fails
  * open; each check here isolates one cause.
  *
- *   tsx scripts/doctor.ts [--json] [--redeliver] [--max-event-age <hours>]
+ *   convex-auth0-users doctor [--json] [--redeliver] [--max-event-age <hours>]
+ *     [--convex-dir <dir>] [--strict]
  *
- * Reads `.env.local` and the environment. Each check prints pass, fail (with what to do) or skip
- * (with why; a skipped check never counts as passed). --redeliver asks Auth0 to redeliver the
- * event stream's failed deliveries. Exit codes: 0 nothing failed, 1 a check failed, 2 bad usage
- * or the wrong tenant (the reconcile's AUTH0_DOMAIN or token is not the tenant Convex trusts).
+ * Reads `.env.local` and the environment. Each check prints pass, fail (with what to do), warn
+ * (with what to do) or skip (with why; a skipped check never counts as passed). --redeliver asks
+ * Auth0 to redeliver the event stream's failed deliveries. The app's own code under --convex-dir
+ * (default convex) is searched for lookups by identity.tokenIdentifier (scripts/lib/doctor/
+ * appLookups.ts): a warning, which fails the doctor only with --strict. Exit codes: 0 nothing
+ * failed, 1 a check failed (or, with --strict, warned), 2 bad usage or the wrong tenant (the
+ * reconcile's AUTH0_DOMAIN or token is not the tenant Convex trusts).
  */
 import { convexSiteOrigin } from "../convex/siteUrl";
 import { checkConvexSide, type CheckResult } from "./lib/convexPing";
 import { loadBundle } from "./lib/deploy/inputs";
 import { loadTenantSpec, type TenantSpec } from "./lib/deploy/spec";
-import { loadEnvFile, parseFlags } from "./lib/deployCli";
+import { COMMANDS } from "./lib/cli/commands";
+import { parseCommandFlags } from "./lib/cli/spec";
+import { loadEnvFile } from "./lib/deployCli";
+import { appLookupsCheck, isFolder } from "./lib/doctor/appLookups";
 import { convexUrlCheck, domainCheck, variableChecks } from "./lib/doctor/localChecks";
 import { reconcileChecks } from "./lib/doctor/reconcileChecks";
 import { tenantChecks } from "./lib/doctor/tenantChecks";
@@ -53,7 +60,7 @@ function eventsRecentCheck(
 }
 
 async function main(): Promise<number> {
-  const flags = parseFlags(process.argv.slice(2), ["json", "redeliver"], ["max-event-age"]);
+  const flags = parseCommandFlags(process.argv.slice(2), COMMANDS.doctor);
   if ("error" in flags) {
     console.error(`doctor: ${flags.error}`);
     return EXIT.usage;
@@ -63,16 +70,24 @@ async function main(): Promise<number> {
     console.error("doctor: --max-event-age must be a number of hours");
     return EXIT.usage;
   }
+  const convexDir = flags.values.get("convex-dir");
+  if (convexDir !== undefined && !isFolder(convexDir)) {
+    console.error(`doctor: --convex-dir ${convexDir} is not a folder`);
+    return EXIT.usage;
+  }
   loadEnvFile(process.env);
   const env = process.env;
   const json = flags.booleans.has("json");
+  const strict = flags.booleans.has("strict");
   const checks: CheckResult[] = [];
   const report = (c: CheckResult) => {
     checks.push(c);
     if (json) return;
-    const mark = { pass: "PASS", fail: "FAIL", skip: "SKIP" }[c.status];
-    console.log(`${mark}  ${c.title}${c.status === "fail" ? "" : `: ${c.detail}`}`);
-    if (c.status === "fail") console.log(`      -> ${c.detail}`);
+    const mark = { pass: "PASS", fail: "FAIL", skip: "SKIP", warn: "WARN" }[c.status];
+    const todo = c.status === "fail" || c.status === "warn";
+    console.log(`${mark}  ${c.title}${todo ? "" : `: ${c.detail}`}`);
+    for (const p of c.places ?? []) console.log(`      ${p}`);
+    if (todo) console.log(`      -> ${c.detail}`);
   };
 
   const variables = variableChecks(env);
@@ -81,6 +96,8 @@ async function main(): Promise<number> {
   report(domain);
   const url = convexUrlCheck(env);
   report(url);
+  // The app's own code: no network, no variables.
+  report(appLookupsCheck(convexDir ?? "convex"));
 
   const secret = env.AUTH0_ACTION_SECRET?.trim();
   const eventsExpected = (env.AUTH0_EVENTS_TOKEN ?? "").trim() !== "";
@@ -179,15 +196,19 @@ async function main(): Promise<number> {
 
   const failed = checks.filter((c) => c.status === "fail").length;
   const skipped = checks.filter((c) => c.status === "skip").length;
-  if (json) console.log(JSON.stringify({ ok: failed === 0, checks }, null, 2));
+  const warned = checks.filter((c) => c.status === "warn").length;
+  const ok = failed === 0 && (!strict || warned === 0);
+  if (json) console.log(JSON.stringify({ ok, checks }, null, 2));
   else {
+    const warnings =
+      warned === 0 ? "" : `, ${warned} warned${strict ? " (--strict: a failure)" : ""}`;
     console.log(
-      `\n${checks.length - failed - skipped} passed, ${failed} failed, ${skipped} skipped${failed === 0 ? "" : ": fix the FAIL lines above, in order"}`,
+      `\n${checks.length - failed - skipped - warned} passed, ${failed} failed, ${skipped} skipped${warnings}${failed > 0 ? ": fix the FAIL lines above, in order" : ok ? "" : ": fix the WARN lines above"}`,
     );
   }
   // The wrong tenant is a refusal like the reconcile's (exit 2), not one more failed check.
   if (checks.some((c) => c.id === "sync.tenant" && c.status === "fail")) return EXIT.usage;
-  return failed === 0 ? EXIT.ok : EXIT.failed;
+  return ok ? EXIT.ok : EXIT.failed;
 }
 
 main().then(

@@ -4,15 +4,16 @@
  * built Post-Login Action at each login, an Event Stream to Convex) and the local Convex host.
  * Prints the URLs and the commands to try against it, then runs until Ctrl-C.
  *
- *   tsx scripts/sandbox.ts [--login <auth0 user id>]
+ *   convex-auth0-users sandbox [--login <auth0 user id>]
  *
  * --login signs a user up and in once at start (through the Action), to have a row to look at.
  */
-import { parseFlags } from "./lib/deployCli";
+import { COMMANDS } from "./lib/cli/commands";
+import { parseCommandFlags } from "./lib/cli/spec";
 import { startSandbox } from "./lib/sandbox";
 
 async function main(): Promise<number> {
-  const flags = parseFlags(process.argv.slice(2), [], ["login"]);
+  const flags = parseCommandFlags(process.argv.slice(2), COMMANDS.sandbox);
   if ("error" in flags) {
     console.error(`sandbox: ${flags.error}`);
     return 2;

@@ -4,7 +4,7 @@
  * whose Auth0 user is confirmed gone) are deleted only with --delete-orphans, and only after a
  * backup holding every row to be deleted is on disk.
  *
- *   tsx scripts/sync.ts [--dry-run] [--yes] [--delete-orphans] [--orgs] [--json]
+ *   convex-auth0-users sync [--dry-run] [--yes] [--delete-orphans] [--orgs] [--json]
  *     [--max-deletions N] [--max-deletion-percent P] [--listing auto|export|search]
  *
  * --orgs also repairs organizations, memberships and member roles; organizations gone from Auth0
@@ -19,6 +19,7 @@
  * changes Convex refused), 2 error (wrong tenant, mass deletion refused, ...).
  */
 import { writeBackup } from "./lib/reconcile/backup";
+import { COMMANDS } from "./lib/cli/commands";
 import { ask, confirm, run, startCommand } from "./lib/reconcile/command";
 import {
   describeCap,
@@ -38,11 +39,7 @@ import {
 import { applyChanges, openClients, reconcile, type ApplyTotals } from "./lib/reconcile/run";
 
 run("sync", async () => {
-  const cmd = startCommand(
-    "sync",
-    ["dry-run", "yes", "delete-orphans", "orgs"],
-    ["max-deletions", "max-deletion-percent"],
-  );
+  const cmd = startCommand(COMMANDS.sync);
   const capRead = readDeletionCap(cmd.flags.values, process.env);
   if ("problem" in capRead) {
     console.error(`sync: ${capRead.problem}. Nothing was read or written.`);

@@ -14,17 +14,15 @@ import { profileFromAuth0User } from "../convex/auth0Profile";
 import { convexSiteOrigin } from "../convex/siteUrl";
 import { UPSERT_USER_PATH } from "../convex/signedRequest";
 import { tokenIdentifier, TokenIdentifierError } from "../convex/tokenIdentifier";
-import { loadEnvFile, parseFlags } from "./lib/deployCli";
+import { COMMANDS } from "./lib/cli/commands";
+import { parseCommandFlags } from "./lib/cli/spec";
+import { loadEnvFile } from "./lib/deployCli";
 import { signedPost, SignedPostError } from "./lib/signedPost";
 
 const EXIT = { ok: 0, refused: 1, usage: 2 } as const;
 
 async function main(): Promise<number> {
-  const flags = parseFlags(
-    process.argv.slice(2),
-    ["email-verified", "json"],
-    ["sub", "email", "name", "issuer", "updated-at"],
-  );
+  const flags = parseCommandFlags(process.argv.slice(2), COMMANDS["upsert-user"]);
   if ("error" in flags) {
     console.error(`upsert-user: ${flags.error}`);
     return EXIT.usage;

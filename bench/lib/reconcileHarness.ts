@@ -12,14 +12,13 @@ import type { Doc } from "../../convex/_generated/dataModel";
 import { profileFromAuth0User } from "../../convex/auth0Profile";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
 import { startLocalConvex, type LocalConvex } from "../../scripts/lib/localConvex";
-import { runScript, start, TSX, ROOT, type Run } from "../../scripts/lib/childProcess";
+import { CLI, runScript, start, TSX, type Run } from "../../scripts/lib/childProcess";
 import {
   startManagementApiEmulator,
   type ManagementApiEmulator,
   type StoredUser,
 } from "../../local-auth0/managementApiEmulator";
 import { createTestCertificate, type TestCertificate } from "../../local-auth0/testCertificate";
-import { resolve } from "node:path";
 
 export const M2M_CLIENT_ID = "reconcile-m2m";
 /** A real app of the tenant whose grant lacks read:users (e.g. the deploy's). */
@@ -36,7 +35,7 @@ export interface Tenant {
   secrets: { m2m: string; sync: string };
   /** The environment the scripts get. */
   env(overrides?: Record<string, string | undefined>): NodeJS.ProcessEnv;
-  /** Runs `scripts/<script>` and checks that no secret appears in its output. */
+  /** Runs `convex-auth0-users <script>` and checks that no secret appears in its output. */
   run(
     script: string,
     args?: string[],
@@ -154,7 +153,7 @@ export async function startTenant(
       return result;
     },
     start(script, args = []) {
-      return start(TSX, [resolve(ROOT, "scripts", script), ...args], {
+      return start(TSX, [CLI, script, ...args], {
         env: tenant.env(),
         cwd: dir,
       });

@@ -7,6 +7,8 @@ import { resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const TSX = resolve(ROOT, "node_modules/.bin/tsx");
+/** The `convex-auth0-users` entry point that `npm run X` calls. */
+export const CLI = resolve(ROOT, "scripts/cli.ts");
 
 export interface Run {
   code: number | null;
@@ -55,11 +57,11 @@ export function start(
   return { child, done, kill: (signal) => process.kill(-child.pid!, signal) };
 }
 
-/** Runs a script under `scripts/` with tsx and waits for it. */
+/** Runs `convex-auth0-users <command>` (scripts/cli.ts) with tsx, as `npm run` does, and waits. */
 export function runScript(
-  script: string,
+  command: string,
   args: string[],
   opts: { env: NodeJS.ProcessEnv; cwd: string; input?: string },
 ): Promise<Run> {
-  return start(TSX, [resolve(ROOT, "scripts", script), ...args], opts).done;
+  return start(TSX, [CLI, command, ...args], opts).done;
 }

@@ -14,9 +14,12 @@ export interface CheckResult {
   /** Stable name, for --json and tests. */
   id: string;
   title: string;
-  status: "pass" | "fail" | "skip";
-  /** Pass: what was found. Fail: what to do. Skip: why. */
+  /** `warn`: something to fix that does not fail the doctor (unless --strict). */
+  status: "pass" | "fail" | "skip" | "warn";
+  /** Pass: what was found. Fail and warn: what to do. Skip: why. */
   detail: string;
+  /** Places in the app's code the check names (`file:line:col`), when it names any. */
+  places?: string[];
 }
 
 /** The subject the checks ask Convex to build a key for. */

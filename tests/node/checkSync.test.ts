@@ -36,7 +36,7 @@ describe("check-sync", () => {
     const extra = Array.from({ length: 50 }, (_, i) =>
       tenant.emulator.seedUser({ user_id: `google-oauth2|late${i}` }),
     );
-    const run = await tenant.run("check-sync.ts", ["--json"]);
+    const run = await tenant.run("check-sync", ["--json"]);
     expect(run.code).toBe(1);
     const r = report(run.stdout);
     expect(r.counts).toMatchObject({ auth0Users: 1200, convexRows: 1150, inSync: 1150 });
@@ -60,7 +60,7 @@ describe("check-sync", () => {
 
   test("in sync: exit 0 and a readable summary on a terminal-less run", async () => {
     await tenant.seedInSync(5);
-    const run = await tenant.run("check-sync.ts");
+    const run = await tenant.run("check-sync");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Auth0 users: 5\s+Convex rows: 5\s+in sync: 5/);
     expect(run.stdout).toMatch(/no event received yet/);
@@ -76,7 +76,7 @@ describe("check-sync", () => {
       picture: "https://cdn.example.com/new.png",
       updated_at: later,
     });
-    const run = await tenant.run("check-sync.ts", ["--json"]);
+    const run = await tenant.run("check-sync", ["--json"]);
     expect(run.code).toBe(1);
     const drift = Object.fromEntries(
       report(run.stdout).drift.map((d) => [d.auth0UserId, d.fields]),
@@ -94,7 +94,7 @@ describe("check-sync", () => {
       const row = (await ctx.db.query("users").first())!;
       await ctx.db.patch("users", row._id, { name: "Signed In Since", auth0UpdatedAt: Date.now() });
     });
-    const r = report((await tenant.run("check-sync.ts", ["--json"])).stdout);
+    const r = report((await tenant.run("check-sync", ["--json"])).stdout);
     expect(r.drift).toEqual([]);
     expect(r.counts.newerInConvex).toBe(1);
     expect(ada.user_id).toBeDefined();
@@ -111,7 +111,7 @@ describe("check-sync", () => {
     // The late user is created in Auth0 just after the export job captured the tenant.
     tenant.emulator.jobs.onExportCreated = () => void tenant.emulator.seedUser(late);
 
-    const run = await tenant.run("check-sync.ts", ["--json"]);
+    const run = await tenant.run("check-sync", ["--json"]);
     expect(run.code).toBe(1);
     const r = report(run.stdout);
     expect(ids(r.orphans)).toEqual(["auth0|gone"]);
@@ -128,7 +128,7 @@ describe("check-sync", () => {
     const other = tenant.emulator.seedUser({ user_id: "auth0|elsewhere" });
     tenant.emulator.removeUser(other.user_id);
     await tenant.insertRow(other, { issuer: "old-tenant.eu.auth0.com" });
-    const r = report((await tenant.run("check-sync.ts", ["--json"])).stdout);
+    const r = report((await tenant.run("check-sync", ["--json"])).stdout);
     expect(r.unknownIssuer).toEqual([
       { auth0UserId: "auth0|elsewhere", issuer: "https://old-tenant.eu.auth0.com/" },
     ]);
@@ -143,7 +143,7 @@ describe("check-sync", () => {
       const row = (await ctx.db.query("users").first())!;
       await ctx.db.patch("users", row._id, { auth0UpdatedAt: Date.parse("9999-01-01T00:00:00Z") });
     });
-    const run = await tenant.run("check-sync.ts", ["--json"]);
+    const run = await tenant.run("check-sync", ["--json"]);
     const r = report(run.stdout);
     expect(r.events.health).toMatchObject({
       lastEventReceivedAt: null,
@@ -151,13 +151,13 @@ describe("check-sync", () => {
       futureDatedUsers: { count: 1, more: false, auth0UserIds: [ada.user_id] },
     });
     expect(r.drift).toEqual([{ auth0UserId: ada.user_id, fields: ["auth0UpdatedAt"] }]);
-    const text = await tenant.run("check-sync.ts");
+    const text = await tenant.run("check-sync");
     expect(text.stdout).toMatch(/1 rows dated in the future/);
   });
 
   test("--json prints exactly one JSON document on stdout; progress goes to stderr", async () => {
     await tenant.seedInSync(3);
-    const run = await tenant.run("check-sync.ts", ["--json"]);
+    const run = await tenant.run("check-sync", ["--json"]);
     expect(() => JSON.parse(run.stdout)).not.toThrow();
     expect(run.stderr).toMatch(/Auth0 download: 3 in/);
     expect(run.stderr).toMatch(/Convex rows: 3 in/);
@@ -166,7 +166,7 @@ describe("check-sync", () => {
 
 describe("check-sync: errors exit 2 and name the cause", () => {
   test("every missing variable is named at once, and nothing is called", async () => {
-    const run = await tenant.run("check-sync.ts", [], {
+    const run = await tenant.run("check-sync", [], {
       env: {
         AUTH0_M2M_CLIENT_SECRET: undefined,
         AUTH0_SYNC_SECRET: undefined,
@@ -181,7 +181,7 @@ describe("check-sync: errors exit 2 and name the cause", () => {
   });
 
   test("CONVEX_SITE_URL is derived from CONVEX_URL; a .convex.cloud CONVEX_SITE_URL is refused", async () => {
-    const cloud = await tenant.run("check-sync.ts", [], {
+    const cloud = await tenant.run("check-sync", [], {
       env: { CONVEX_SITE_URL: "https://happy-otter-123.convex.cloud" },
     });
     expect(cloud.code).toBe(2);
@@ -189,7 +189,7 @@ describe("check-sync: errors exit 2 and name the cause", () => {
       /points at happy-otter-123\.convex\.cloud.*https:\/\/happy-otter-123\.convex\.site/,
     );
     // Only CONVEX_URL: the .convex.site origin is derived (and, with no network here, unreachable).
-    const derived = await tenant.run("check-sync.ts", [], {
+    const derived = await tenant.run("check-sync", [], {
       env: { CONVEX_SITE_URL: undefined, CONVEX_URL: "https://happy-otter-123.convex.cloud" },
     });
     expect(derived.code).toBe(2);
@@ -199,7 +199,7 @@ describe("check-sync: errors exit 2 and name the cause", () => {
   });
 
   test("a wrong AUTH0_SYNC_SECRET: exit 2 before any export job is started", async () => {
-    const run = await tenant.run("check-sync.ts", [], {
+    const run = await tenant.run("check-sync", [], {
       env: { AUTH0_SYNC_SECRET: "x".repeat(40) },
     });
     expect(run.code).toBe(2);
@@ -208,7 +208,7 @@ describe("check-sync: errors exit 2 and name the cause", () => {
   });
 
   test("an app whose grant lacks read:users: exit 2 naming the scope", async () => {
-    const run = await tenant.run("check-sync.ts", [], {
+    const run = await tenant.run("check-sync", [], {
       env: {
         AUTH0_M2M_CLIENT_ID: NO_USERS_CLIENT.clientId,
         AUTH0_M2M_CLIENT_SECRET: NO_USERS_CLIENT.clientSecret,
@@ -220,7 +220,7 @@ describe("check-sync: errors exit 2 and name the cause", () => {
   });
 
   test("refused credentials: exit 2, the secret never printed", async () => {
-    const run = await tenant.run("check-sync.ts", [], {
+    const run = await tenant.run("check-sync", [], {
       env: { AUTH0_M2M_CLIENT_SECRET: "not-the-secret-0123456789" },
     });
     expect(run.code).toBe(2);
@@ -231,7 +231,7 @@ describe("check-sync: errors exit 2 and name the cause", () => {
   test("a failed export job: exit 2, nothing compared", async () => {
     await tenant.seedInSync(2);
     tenant.emulator.jobs.failNextExport();
-    const run = await tenant.run("check-sync.ts", ["--json"]);
+    const run = await tenant.run("check-sync", ["--json"]);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr).toMatch(/export job .* failed/);
@@ -240,7 +240,7 @@ describe("check-sync: errors exit 2 and name the cause", () => {
   test("an expired download link is fetched again from the job", async () => {
     await tenant.seedInSync(2);
     tenant.emulator.jobs.expireNextDownloads(1);
-    const run = await tenant.run("check-sync.ts");
+    const run = await tenant.run("check-sync");
     expect(run.code).toBe(0);
     expect(tenant.emulator.jobs.downloads()).toBe(1);
   });
@@ -251,7 +251,7 @@ describe("check-sync: errors exit 2 and name the cause", () => {
     await tenant.insertRow(gone);
     tenant.emulator.removeUser(gone.user_id);
     tenant.emulator.setRateLimit(2);
-    const run = await tenant.run("check-sync.ts", ["--json"]);
+    const run = await tenant.run("check-sync", ["--json"]);
     expect(run.code).toBe(1);
     expect(ids(report(run.stdout).orphans)).toEqual(["auth0|gone"]);
     // It keeps to the announced budget (or rides out a 429): never 3 answers in one second.

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { spawn } from "node:child_process";
-import { ROOT, runScript, TSX, type Run } from "../../scripts/lib/childProcess";
+import { CLI, runScript, TSX, type Run } from "../../scripts/lib/childProcess";
 import {
   startManagementApiEmulator,
   type ManagementApiEmulator,
@@ -83,7 +83,7 @@ async function copy(
   env: Record<string, string> = {},
   input?: string,
 ): Promise<Run> {
-  const run = await runScript("copy-users.ts", ["--from", "dev", "--to", "prod", ...args], {
+  const run = await runScript("copy-users", ["--from", "dev", "--to", "prod", ...args], {
     env: {
       PATH: process.env.PATH!,
       HOME: process.env.HOME!,
@@ -125,13 +125,13 @@ describe("configuration", () => {
   });
 
   test("a missing file is named, and a tenant cannot be copied onto itself", async () => {
-    const run = await runScript("copy-users.ts", ["--from", "dev", "--to", "staging"], {
+    const run = await runScript("copy-users", ["--from", "dev", "--to", "staging"], {
       env: { PATH: process.env.PATH!, HOME: process.env.HOME! },
       cwd: dir,
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(".env.staging does not exist");
-    const self = await runScript("copy-users.ts", ["--from", "dev", "--to", "dev"], {
+    const self = await runScript("copy-users", ["--from", "dev", "--to", "dev"], {
       env: { PATH: process.env.PATH!, HOME: process.env.HOME! },
       cwd: dir,
     });
@@ -295,15 +295,7 @@ describe("on a terminal", () => {
   test("the password prompt does not echo, and the plan is confirmed before writing", async () => {
     const chosen = "Harbor-Violet-Engine-73";
     const quote = (x: string) => `'${x.replace(/'/g, "'\\''")}'`;
-    const command = [
-      TSX,
-      join(ROOT, "scripts", "copy-users.ts"),
-      "--from",
-      "dev",
-      "--to",
-      "prod",
-      "--password",
-    ]
+    const command = [TSX, CLI, "copy-users", "--from", "dev", "--to", "prod", "--password"]
       .map(quote)
       .join(" ");
     // util-linux `script` gives the command a pseudo-terminal; input is typed once asked for.
@@ -347,16 +339,12 @@ describe("password-change links are never lost", () => {
 
   test("interrupted after creating users: each link is already on disk, and a re-run issues the missing ones", async () => {
     // Killed (SIGKILL, no cleanup) as soon as the second user exists in prod.
-    const child = spawn(
-      TSX,
-      [join(ROOT, "scripts", "copy-users.ts"), "--from", "dev", "--to", "prod", "--yes"],
-      {
-        cwd: dir,
-        env: { PATH: process.env.PATH!, HOME: process.env.HOME!, NODE_EXTRA_CA_CERTS: cert.caPath },
-        stdio: "ignore",
-        detached: true,
-      },
-    );
+    const child = spawn(TSX, [CLI, "copy-users", "--from", "dev", "--to", "prod", "--yes"], {
+      cwd: dir,
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, NODE_EXTRA_CA_CERTS: cert.caPath },
+      stdio: "ignore",
+      detached: true,
+    });
     const exited = new Promise((done) => child.on("exit", done));
     const creates = () =>
       prod.requests.filter((r) => r.method === "POST" && r.path === "/api/v2/users").length;

@@ -63,14 +63,10 @@ test("copies all 1,050 users of a Free-plan tenant, listed through the user sear
       user_metadata: { n: i },
     });
   }
-  const run = await runScript(
-    "copy-users.ts",
-    ["--from", "dev", "--to", "prod", "--yes", "--json"],
-    {
-      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, NODE_EXTRA_CA_CERTS: cert.caPath },
-      cwd: dir,
-    },
-  );
+  const run = await runScript("copy-users", ["--from", "dev", "--to", "prod", "--yes", "--json"], {
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME!, NODE_EXTRA_CA_CERTS: cert.caPath },
+    cwd: dir,
+  });
   for (const secret of [SOURCE_APP.clientSecret, TARGET_APP.clientSecret]) {
     expect(run.output).not.toContain(secret);
   }

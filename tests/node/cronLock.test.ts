@@ -71,13 +71,13 @@ describe("cron-sync and the lock", () => {
     mkdirSync(join(t.dir, "logs"), { recursive: true });
     const lock = join(t.dir, "logs", "auth0-sync.lock");
     writeFileSync(lock, otherHostLock(new Date(Date.now() + 3_600_000).toISOString()));
-    const refused = await t.run("cron-sync.ts");
+    const refused = await t.run("cron-sync");
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/pid 4242 on container-gone-7f3a/);
     expect(refused.stderr).toMatch(/--break-lock/);
     expect(t.emulator.requests).toEqual([]);
 
-    const broken = await t.run("cron-sync.ts", ["--break-lock"]);
+    const broken = await t.run("cron-sync", ["--break-lock"]);
     expect(broken.code).toBe(0);
     expect(existsSync(lock)).toBe(false);
   });
@@ -88,7 +88,7 @@ describe("cron-sync and the lock", () => {
     mkdirSync(join(t.dir, "logs"), { recursive: true });
     const lock = join(t.dir, "logs", "auth0-sync.lock");
     writeFileSync(lock, otherHostLock(new Date(Date.now() - 3_600_000).toISOString()));
-    const run = await t.run("cron-sync.ts");
+    const run = await t.run("cron-sync");
     expect(run.code).toBe(0);
     expect(existsSync(lock)).toBe(false);
   });
@@ -96,7 +96,7 @@ describe("cron-sync and the lock", () => {
   test("logs/ is created owner-only (0700)", async () => {
     const t = (tenant = await startTenant());
     await t.seedInSync(1);
-    const run = await t.run("cron-sync.ts");
+    const run = await t.run("cron-sync");
     expect(run.code).toBe(0);
     expect(statSync(join(t.dir, "logs")).mode & 0o777).toBe(0o700);
   });
@@ -109,7 +109,7 @@ describe("cron-sync and the lock", () => {
     writeFileSync(target, "precious\n");
     const name = `auth0-sync-${new Date().toISOString().slice(0, 10)}.log`;
     symlinkSync(target, join(t.dir, "logs", name));
-    const run = await t.run("cron-sync.ts");
+    const run = await t.run("cron-sync");
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/symbolic link: it is never followed/);
     expect(readFileSync(target, "utf8")).toBe("precious\n");

@@ -41,7 +41,7 @@ async function driftedTenant() {
 describe("cron-sync", () => {
   test("applies creates and updates, keeps orphans, and logs JSON lines without profile values", async () => {
     const t = (tenant = await driftedTenant());
-    const run = await t.run("cron-sync.ts");
+    const run = await t.run("cron-sync");
     expect(run.code).toBe(0);
     const rows = (await t.rows()).map((r) => r.auth0UserId);
     expect(rows).toContain("auth0|missing");
@@ -80,7 +80,7 @@ describe("cron-sync", () => {
 
   test("SYNC_DELETE_ORPHANS=true deletes orphans, after writing their backup", async () => {
     const t = (tenant = await driftedTenant());
-    const run = await t.run("cron-sync.ts", [], { env: { SYNC_DELETE_ORPHANS: "true" } });
+    const run = await t.run("cron-sync", [], { env: { SYNC_DELETE_ORPHANS: "true" } });
     expect(run.code).toBe(0);
     expect((await t.rows()).map((r) => r.auth0UserId)).not.toContain("auth0|gone");
     const lines = logLines(t);
@@ -97,7 +97,7 @@ describe("cron-sync", () => {
     const lock = join(t.dir, "logs", "auth0-sync.lock");
     const owner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
     writeFileSync(lock, JSON.stringify(owner));
-    const run = await t.run("cron-sync.ts");
+    const run = await t.run("cron-sync");
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(new RegExp(`another run \\(pid ${process.pid}`));
     expect(t.emulator.requests).toEqual([]);
@@ -111,7 +111,7 @@ describe("cron-sync", () => {
     mkdirSync(join(t.dir, "logs"), { recursive: true });
     const lock = join(t.dir, "logs", "auth0-sync.lock");
     writeFileSync(lock, JSON.stringify({ pid: dead.child.pid, host: hostname(), startedAt: "x" }));
-    const run = await t.run("cron-sync.ts");
+    const run = await t.run("cron-sync");
     expect(run.code).toBe(0);
     expect(existsSync(lock)).toBe(false);
   });
@@ -133,7 +133,7 @@ describe("cron-sync", () => {
     await t.seedInSync(10);
     for (let i = 0; i < 450; i++) t.emulator.seedUser({ user_id: `auth0|new${i}` });
 
-    const first = t.start("cron-sync.ts");
+    const first = t.start("cron-sync");
     await holding;
     first.kill("SIGKILL");
     const killed = await first.done;
@@ -144,10 +144,10 @@ describe("cron-sync", () => {
     expect((await t.rows()).length).toBeLessThan(460);
     expect(existsSync(join(t.dir, "logs", "auth0-sync.lock"))).toBe(true);
 
-    const second = await t.run("cron-sync.ts");
+    const second = await t.run("cron-sync");
     expect(second.code).toBe(0);
     expect(await t.rows()).toHaveLength(460);
-    const check = await t.run("check-sync.ts");
+    const check = await t.run("check-sync");
     expect(check.code).toBe(0);
   });
 });
@@ -157,7 +157,7 @@ describe("backup-users", () => {
     const t = (tenant = await startTenant());
     await t.seedInSync(4);
     t.emulator.seedUser({ user_id: "auth0|only-in-auth0", app_metadata: { roles: ["admin"] } });
-    const run = await t.run("backup-users.ts", ["--json"]);
+    const run = await t.run("backup-users", ["--json"]);
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result).toMatchObject({ auth0: { users: 5 }, convex: { rows: 4 } });
@@ -189,7 +189,7 @@ describe("backup-users", () => {
     const t = (tenant = await startTenant());
     await t.seedInSync(2);
     t.emulator.jobs.failNextExport();
-    const run = await t.run("backup-users.ts");
+    const run = await t.run("backup-users");
     expect(run.code).toBe(2);
     expect(readdirSync(join(t.dir, "backups"))).toEqual([]);
   });

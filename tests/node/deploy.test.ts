@@ -18,7 +18,7 @@ import {
 import { createTestCertificate, type TestCertificate } from "../../local-auth0/testCertificate";
 import { startLocalConvex, type LocalConvex } from "../../scripts/lib/localConvex";
 import { setProcessEnv } from "./helpers/processEnv";
-import { ROOT, start, TSX } from "../../scripts/lib/childProcess";
+import { CLI, ROOT, start, TSX } from "../../scripts/lib/childProcess";
 
 const BUNDLE = resolve(ROOT, "auth0-actions/dist/post-login.js");
 const OURS = "convex-auth0-users-post-login";
@@ -84,7 +84,7 @@ function deploy(
   overrides: Record<string, string | undefined> = {},
   cwd = dir,
 ) {
-  return runProcess(TSX, [resolve(ROOT, "scripts/deploy-auth0.ts"), ...args], env(overrides), cwd);
+  return runProcess(TSX, [CLI, "deploy-auth0", ...args], env(overrides), cwd);
 }
 
 function ours(): StoredAction {
@@ -549,7 +549,7 @@ describe("deploy (both halves)", () => {
   it("names the missing variables of both halves and runs nothing", async () => {
     const run = await runProcess(
       TSX,
-      [resolve(ROOT, "scripts/deploy.ts")],
+      [CLI, "deploy"],
       { PATH: process.env.PATH, HOME: process.env.HOME, AUTH0_DOMAIN: "tenant.us.auth0.com" },
       dir,
     );
@@ -576,7 +576,7 @@ describe("deploy (both halves)", () => {
   function deployBoth(args: string[], path: string) {
     return runProcess(
       TSX,
-      [resolve(ROOT, "scripts/deploy.ts"), ...args],
+      [CLI, "deploy", ...args],
       env({
         PATH: path,
         CONVEX_DEPLOY_KEY: "prod:happy-otter-123|test-key",

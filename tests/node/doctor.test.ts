@@ -4,7 +4,7 @@
  * check that names it, with its hint. Failed event deliveries are listed and redelivered.
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -38,7 +38,13 @@ let streamName: string;
 
 interface Report {
   ok: boolean;
-  checks: { id: string; title: string; status: "pass" | "fail" | "skip"; detail: string }[];
+  checks: {
+    id: string;
+    title: string;
+    status: "pass" | "fail" | "skip" | "warn";
+    detail: string;
+    places?: string[];
+  }[];
 }
 
 function env(overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
@@ -60,7 +66,7 @@ async function doctor(
   overrides: Record<string, string | undefined> = {},
   args: string[] = [],
 ): Promise<{ run: Run; report: Report; failed: string[] }> {
-  const run = await runScript("doctor.ts", ["--json", ...args], { env: env(overrides), cwd: dir });
+  const run = await runScript("doctor", ["--json", ...args], { env: env(overrides), cwd: dir });
   for (const secret of [ACTION_SECRET, CLIENT_SECRET, EVENTS_TOKEN, SYNC_SECRET]) {
     expect(run.output).not.toContain(secret);
   }
@@ -159,7 +165,7 @@ describe("npm run doctor", () => {
   }, 30_000);
 
   test("prints one line per check for people, and exit 0", async () => {
-    const run = await runScript("doctor.ts", [], { env: env(), cwd: dir });
+    const run = await runScript("doctor", [], { env: env(), cwd: dir });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^PASS {2}the Action is bound to post-login/m);
     expect(run.stdout).toMatch(/^SKIP {2}the reconcile's variables are set: /m);
@@ -335,4 +341,62 @@ describe("npm run doctor", () => {
       `AUTH0_DOMAIN (${custom}) is a custom domain`,
     );
   }, 30_000);
+
+  test("the app's lookups by identity.tokenIdentifier: a warning naming each place (a failure with --strict)", async () => {
+    const app = join(dir, "app", "convex");
+    mkdirSync(app, { recursive: true });
+    writeFileSync(
+      join(app, "messages.ts"),
+      [
+        'import { query } from "./_generated/server";',
+        "export const mine = query({",
+        "  args: {},",
+        "  handler: async (ctx) => {",
+        "    const identity = await ctx.auth.getUserIdentity();",
+        "    if (!identity) return [];",
+        "    const me = await ctx.db",
+        '      .query("users")',
+        '      .withIndex("by_token", (q) => q.eq("tokenIdentifier", identity.tokenIdentifier))',
+        "      .unique();",
+        '    return me ? await ctx.db.query("messages").collect() : [];',
+        "  },",
+        "});",
+        "",
+      ].join("\n"),
+    );
+    // Without a convex/ folder in the working directory, the check is skipped.
+    const none = await doctor();
+    expect(none.report.checks.find((c) => c.id === "app.lookups")?.status).toBe("skip");
+
+    const warned = await doctor({}, ["--convex-dir", "app/convex"]);
+    expect(warned.failed).toEqual([]);
+    expect(warned.run.code).toBe(0);
+    expect(warned.report.ok).toBe(true);
+    const check = warned.report.checks.find((c) => c.id === "app.lookups")!;
+    expect(check.status).toBe("warn");
+    expect(check.places).toEqual([
+      'app/convex/messages.ts:9:37  q.eq("tokenIdentifier", identity.tokenIdentifier)',
+    ]);
+    expect(check.detail).toContain("getCurrentUser(ctx)");
+
+    const text = await runScript("doctor", ["--convex-dir", "app/convex"], {
+      env: env(),
+      cwd: dir,
+    });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^WARN {2}the app's functions find users under every issuer$/m);
+    expect(text.stdout).toContain("      app/convex/messages.ts:9:37  q.eq(");
+    expect(text.stdout).toMatch(/, 0 failed, \d+ skipped, 1 warned\n/);
+
+    const strict = await doctor({}, ["--convex-dir", "app/convex", "--strict"]);
+    expect(strict.run.code).toBe(1);
+    expect(strict.report.ok).toBe(false);
+
+    const missing = await runScript("doctor", ["--convex-dir", "no/such/dir"], {
+      env: env(),
+      cwd: dir,
+    });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("--convex-dir no/such/dir is not a folder");
+  }, 60_000);
 });

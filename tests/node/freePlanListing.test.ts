@@ -89,7 +89,7 @@ describe("check-sync and sync on a Free-plan tenant", () => {
     await insertRows(orphans);
     for (const o of orphans) tenant.emulator.removeUser(o.user_id);
 
-    const check = await tenant.run("check-sync.ts", ["--json"]);
+    const check = await tenant.run("check-sync", ["--json"]);
     expect(check.code, check.stderr).toBe(1);
     const r = JSON.parse(check.stdout) as Report;
     expect(r.counts).toMatchObject({ auth0Users: 2500, convexRows: 2490, inSync: 2465 });
@@ -118,9 +118,9 @@ describe("check-sync and sync on a Free-plan tenant", () => {
 
     // Repair, faster than 2/s only to keep the test short.
     tenant.emulator.setRateLimit(50);
-    const sync = await tenant.run("sync.ts", ["--yes", "--delete-orphans", "--json"]);
+    const sync = await tenant.run("sync", ["--yes", "--delete-orphans", "--json"]);
     expect(sync.code, sync.stderr).toBe(0);
-    const again = await tenant.run("check-sync.ts", ["--json"]);
+    const again = await tenant.run("check-sync", ["--json"]);
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).counts).toMatchObject({
       auth0Users: 2500,
@@ -140,7 +140,7 @@ describe("check-sync and sync on a Free-plan tenant", () => {
       "same",
     );
     await insertRows(users.slice(1));
-    const run = await tenant.run("check-sync.ts", ["--json", "--listing", "search"]);
+    const run = await tenant.run("check-sync", ["--json", "--listing", "search"]);
     expect(run.code, run.stderr).toBe(1);
     const r = JSON.parse(run.stdout) as Report;
     expect(r.counts).toMatchObject({ auth0Users: 1100, inSync: 1099 });
@@ -174,16 +174,16 @@ describe("check-sync and sync on a Free-plan tenant", () => {
     for (const g of gone) tenant.emulator.removeUser(g.user_id);
     const before = await tenant.rows();
 
-    const check = await tenant.run("check-sync.ts", ["--json"]);
+    const check = await tenant.run("check-sync", ["--json"]);
     expect(check.code).toBe(2);
     expect(check.stdout).toBe("");
     expect(check.stderr).toContain("the listing is incomplete");
     expect(check.stderr).toContain(`created_at:[${at} TO ${at}] AND updated_at:[${at} TO ${at}]`);
 
-    for (const script of ["sync.ts", "cron-sync.ts"]) {
+    for (const script of ["sync", "cron-sync"]) {
       const run = await tenant.run(
         script,
-        ["--yes", "--delete-orphans"].slice(script === "sync.ts" ? 0 : 1),
+        ["--yes", "--delete-orphans"].slice(script === "sync" ? 0 : 1),
       );
       expect(run.code, run.output).toBe(2);
       expect(run.stderr).toContain("the listing is incomplete");
@@ -199,7 +199,7 @@ describe("check-sync and sync on a Free-plan tenant", () => {
   }, 120_000);
 
   test("a 403 for a missing scope is reported as the scope, not the plan, and nothing is searched", async () => {
-    const run = await tenant.run("check-sync.ts", [], {
+    const run = await tenant.run("check-sync", [], {
       env: {
         AUTH0_M2M_CLIENT_ID: NO_USERS_CLIENT.clientId,
         AUTH0_M2M_CLIENT_SECRET: NO_USERS_CLIENT.clientSecret,
@@ -212,11 +212,11 @@ describe("check-sync and sync on a Free-plan tenant", () => {
   });
 
   test("--listing export on a Free tenant says the plan has no export jobs; a bad --listing is refused", async () => {
-    const run = await tenant.run("check-sync.ts", ["--listing", "export"]);
+    const run = await tenant.run("check-sync", ["--listing", "export"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/because of the tenant's plan.*--listing search/);
     expect(listingRequests()).toEqual([]);
-    const bad = await tenant.run("check-sync.ts", ["--listing", "fast"]);
+    const bad = await tenant.run("check-sync", ["--listing", "fast"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--listing must be one of auto, export, search");
   });
@@ -224,7 +224,7 @@ describe("check-sync and sync on a Free-plan tenant", () => {
   test("auto on a paid tenant uses the export job and says so", async () => {
     tenant.emulator.setPlan("paid");
     await tenant.seedInSync(3);
-    const run = await tenant.run("check-sync.ts");
+    const run = await tenant.run("check-sync");
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain("Listing through an export job (--listing auto)");
     expect(listingRequests()).toEqual([]);
@@ -251,7 +251,7 @@ describe("a tenant changing during the listing", () => {
       deleted = victim.user_id;
       tenant.emulator.removeUser(deleted);
     };
-    const run = await tenant.run("check-sync.ts", ["--json", "--listing", "search"]);
+    const run = await tenant.run("check-sync", ["--json", "--listing", "search"]);
     expect(run.code, run.stderr).toBe(1);
     const r = JSON.parse(run.stdout) as Report;
     expect(deleted).toBeDefined();
@@ -325,7 +325,7 @@ describe("rate limits on a Free-plan tenant", () => {
     const stop = await noisyNeighbour(2000);
     let run;
     try {
-      run = await tenant.run("check-sync.ts", ["--json"]);
+      run = await tenant.run("check-sync", ["--json"]);
     } finally {
       stop();
     }
@@ -356,7 +356,7 @@ describe("backup-users on a Free-plan tenant", () => {
       }),
       "b",
     );
-    const run = await tenant.run("backup-users.ts", ["--json"]);
+    const run = await tenant.run("backup-users", ["--json"]);
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as { auth0: { path: string; users: number } };
     expect(result.auth0.users).toBe(1050);

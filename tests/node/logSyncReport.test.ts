@@ -18,7 +18,7 @@ afterEach(async () => {
 
 describe("check-sync reports the log sync", () => {
   test("off: says how to turn it on", async () => {
-    const run = await tenant.run("check-sync.ts");
+    const run = await tenant.run("check-sync");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
       /Log sync: off: set AUTH0_LOGS_CLIENT_ID and AUTH0_LOGS_CLIENT_SECRET/,
@@ -44,12 +44,12 @@ describe("check-sync reports the log sync", () => {
         },
       });
     });
-    const text = await tenant.run("check-sync.ts");
+    const text = await tenant.run("check-sync");
     expect(text.stdout).toMatch(/Log sync: changes up to .* applied/);
     expect(text.stdout).toMatch(
       /Warning: log sync stopped since .*past the tenant's log retention/,
     );
-    const json = await tenant.run("check-sync.ts", ["--json"]);
+    const json = await tenant.run("check-sync", ["--json"]);
     const logSync = (JSON.parse(json.stdout) as { logSync: Record<string, unknown> }).logSync;
     expect(logSync).toMatchObject({ configured: true, checkpointDate: at - 3 * 86_400_000 });
     expect(json.stdout).not.toContain("log-sync-secret-never-printed");

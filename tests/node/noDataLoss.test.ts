@@ -10,7 +10,7 @@ import type { Id } from "../../convex/_generated/dataModel";
 import { internal } from "../../convex/_generated/api";
 import { SYNC_ORGS_PAGE_PATH } from "../../convex/orgSyncRoutes";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
-import { ROOT, start, TSX } from "../../scripts/lib/childProcess";
+import { CLI, start, TSX } from "../../scripts/lib/childProcess";
 import { startTenant, type Tenant } from "../../bench/lib/reconcileHarness";
 import { comparable, readBackup, restoreBackup } from "../../bench/lib/restoreBackup";
 
@@ -55,10 +55,10 @@ async function withOrphans() {
 
 describe("the wrong tenant is refused before anything is read or written", () => {
   const commands: [string, string[]][] = [
-    ["check-sync.ts", []],
-    ["sync.ts", ["--yes", "--delete-orphans"]],
-    ["cron-sync.ts", ["--delete-orphans"]],
-    ["backup-users.ts", []],
+    ["check-sync", []],
+    ["sync", ["--yes", "--delete-orphans"]],
+    ["cron-sync", ["--delete-orphans"]],
+    ["backup-users", []],
   ];
 
   test.each(commands)(
@@ -110,7 +110,7 @@ describe("a mass deletion needs a second proof", () => {
   test("sync without a terminal: refused naming the count, exit 2, nothing written", async () => {
     const t = await massTenant();
     const before = await snapshot(t);
-    const run = await t.run("sync.ts", ["--yes", "--delete-orphans"], { env: defaults });
+    const run = await t.run("sync", ["--yes", "--delete-orphans"], { env: defaults });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/refusing a mass deletion \(users: 5 of 20 rows \(25%\)\)/);
     expect(await snapshot(t)).toEqual(before);
@@ -119,12 +119,12 @@ describe("a mass deletion needs a second proof", () => {
 
   test("sync on a terminal asks again, even with --yes: the count typed back deletes", async () => {
     const t = await massTenant();
-    const wrong = await onTerminal(t, ["sync.ts", "--yes", "--delete-orphans"], "y\n", defaults);
+    const wrong = await onTerminal(t, ["sync", "--yes", "--delete-orphans"], "y\n", defaults);
     expect(wrong.output).toMatch(/Type 5 \(the rows over the cap\) to delete them/);
     expect(wrong.code).toBe(1);
     expect((await t.rows()).length).toBe(20);
 
-    const typed = await onTerminal(t, ["sync.ts", "--yes", "--delete-orphans"], "5\n", defaults);
+    const typed = await onTerminal(t, ["sync", "--yes", "--delete-orphans"], "5\n", defaults);
     expect(typed.code).toBe(0);
     expect(typed.output).toMatch(/deleted 5/);
     expect((await t.rows()).length).toBe(16);
@@ -132,7 +132,7 @@ describe("a mass deletion needs a second proof", () => {
 
   test("cron-sync applies no deletion, logs why and exits 4; a raised cap lets it through", async () => {
     const t = await massTenant();
-    const run = await t.run("cron-sync.ts", ["--delete-orphans"], { env: defaults });
+    const run = await t.run("cron-sync", ["--delete-orphans"], { env: defaults });
     expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/mass deletion held back: users: 5 of 20 rows \(25%\)/);
     const rows = await t.rows();
@@ -148,7 +148,7 @@ describe("a mass deletion needs a second proof", () => {
     );
     expect(log).toMatch(/"event":"mass_deletion_refused"/);
 
-    const raised = await t.run("cron-sync.ts", ["--delete-orphans", "--max-deletion-percent=30"], {
+    const raised = await t.run("cron-sync", ["--delete-orphans", "--max-deletion-percent=30"], {
       env: defaults,
     });
     expect(raised.code).toBe(0);
@@ -183,7 +183,7 @@ describe("a deletion is dated with the 404 that proved it", () => {
     t.emulator.removeUser(gone.user_id);
     await new Promise((r) => setTimeout(r, 20));
 
-    const run = await t.run("sync.ts", ["--yes", "--delete-orphans", "--orgs"]);
+    const run = await t.run("sync", ["--yes", "--delete-orphans", "--orgs"]);
     expect(resignedUp).toBe(true);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/not deleted 1 \(re-created since\)/);
@@ -257,7 +257,7 @@ describe("the backup holds every row a deletion removes, each once, and restores
     });
     const before = await snapshot(t);
 
-    const run = await t.run("sync.ts", ["--yes", "--delete-orphans", "--orgs", "--json"]);
+    const run = await t.run("sync", ["--yes", "--delete-orphans", "--orgs", "--json"]);
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { backup: string; applied: { removed: number } };
     expect(report.applied.removed).toBe(2);
@@ -318,7 +318,7 @@ describe("candidates are per user, with all their rows", () => {
     t.emulator.removeUser(both.user_id);
     t.emulator.removeUser(other.user_id);
 
-    const run = await t.run("sync.ts", ["--yes", "--delete-orphans", "--json"]);
+    const run = await t.run("sync", ["--yes", "--delete-orphans", "--json"]);
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(run.stdout) as { backup: string; applied: { removed: number } };
     expect(report.applied.removed).toBe(2);
@@ -341,7 +341,7 @@ describe("a backup that cannot be written stops before any deletion", () => {
     const t = await withOrphans();
     writeFileSync(join(t.dir, "backups"), "not a directory");
     const before = await snapshot(t);
-    const run = await t.run("sync.ts", ["--yes", "--delete-orphans"]);
+    const run = await t.run("sync", ["--yes", "--delete-orphans"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/the backup could not be written .*nothing was deleted/);
     expect((await snapshot(t)).users).toEqual(before.users);
@@ -358,7 +358,7 @@ async function onTerminal(
 ) {
   const [script, ...rest] = args;
   const quote = (x: string) => `'${x.replace(/'/g, "'\\''")}'`;
-  const command = [TSX, join(ROOT, "scripts", script), ...rest].map(quote).join(" ");
+  const command = [TSX, CLI, script, ...rest].map(quote).join(" ");
   const run = await start("script", ["-qec", command, "/dev/null"], {
     env: t.env(env),
     cwd: t.dir,

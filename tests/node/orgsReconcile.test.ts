@@ -37,7 +37,7 @@ describe("reconcile --orgs", () => {
     orgs.setMember(acme.id, u2.user_id, []);
     orgs.setMember(globex.id, u1.user_id, ["viewer"]);
 
-    const check = await t.run("check-sync.ts", ["--orgs", "--json"]);
+    const check = await t.run("check-sync", ["--orgs", "--json"]);
     expect(check.code, check.stderr).toBe(1);
     const report = JSON.parse(check.stdout).organizations;
     expect(report.missing).toHaveLength(105);
@@ -45,7 +45,7 @@ describe("reconcile --orgs", () => {
     // The user half is in sync: only organizations differ.
     expect(JSON.parse(check.stdout).counts).toMatchObject({ missing: 0, drift: 0, orphans: 0 });
 
-    const sync = await t.run("sync.ts", ["--orgs", "--yes"]);
+    const sync = await t.run("sync", ["--orgs", "--yes"]);
     expect(sync.code, sync.output).toBe(0);
     let state = await orgState(t);
     expect(state.organizations).toHaveLength(105);
@@ -55,7 +55,7 @@ describe("reconcile --orgs", () => {
       [`org_globex ${u1.user_id}`]: ["viewer"],
     });
     expect(state.memberships.every((m) => m.userId !== undefined)).toBe(true);
-    expect((await t.run("check-sync.ts", ["--orgs"])).code).toBe(0);
+    expect((await t.run("check-sync", ["--orgs"])).code).toBe(0);
 
     // Drift: a rename, a new role, a member removed, an organization deleted in Auth0.
     acme.display_name = "Acme Inc.";
@@ -63,7 +63,7 @@ describe("reconcile --orgs", () => {
     orgs.removeMember(acme.id, u2.user_id);
     orgs.removeOrganization(globex.id);
     const drift = JSON.parse(
-      (await t.run("check-sync.ts", ["--orgs", "--json"])).stdout,
+      (await t.run("check-sync", ["--orgs", "--json"])).stdout,
     ).organizations;
     expect(drift.drift).toEqual([{ auth0OrgId: "org_acme", fields: ["displayName"] }]);
     expect(drift.memberships.roleDrift).toEqual([
@@ -78,7 +78,7 @@ describe("reconcile --orgs", () => {
     expect(drift.orphans).toEqual([{ auth0OrgId: "org_globex" }]);
 
     // Without --delete-orphans the gone organization is kept; the membership removal is backed up.
-    const repair = await t.run("sync.ts", ["--orgs", "--yes", "--json"]);
+    const repair = await t.run("sync", ["--orgs", "--yes", "--json"]);
     expect(repair.code, repair.output).toBe(0);
     const repaired = JSON.parse(repair.stdout);
     const backedUp = readFileSync(repaired.backup, "utf8")
@@ -98,7 +98,7 @@ describe("reconcile --orgs", () => {
       [`org_globex ${u1.user_id}`]: ["viewer"],
     });
 
-    const withDeletes = await t.run("sync.ts", ["--orgs", "--yes", "--delete-orphans", "--json"]);
+    const withDeletes = await t.run("sync", ["--orgs", "--yes", "--delete-orphans", "--json"]);
     expect(withDeletes.code, withDeletes.output).toBe(0);
     const removedRows = readFileSync(JSON.parse(withDeletes.stdout).backup, "utf8");
     expect(removedRows).toContain('"auth0OrgId":"org_globex"');
@@ -107,7 +107,7 @@ describe("reconcile --orgs", () => {
     expect(membershipMap(state.memberships)).toEqual({
       [`org_acme ${u1.user_id}`]: ["admin", "billing"],
     });
-    expect((await t.run("check-sync.ts", ["--orgs"])).code).toBe(0);
+    expect((await t.run("check-sync", ["--orgs"])).code).toBe(0);
   }, 60_000);
 
   test("metadata keys Convex refuses as field names (région, $tier) are repaired, then in step", async () => {
@@ -146,7 +146,7 @@ describe("reconcile --orgs", () => {
     const [u1] = await t.seedInSync(1);
     t.emulator.orgs.seedOrganization({ id: "org_acme", name: "acme" });
     t.emulator.orgs.setMember("org_acme", u1.user_id, ["admin"]);
-    const run = await t.run("sync.ts", ["--orgs", "--dry-run"]);
+    const run = await t.run("sync", ["--orgs", "--dry-run"]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain("organizations: 1 to write, 0 to delete; memberships: 1 to write");
     expect(await orgState(t)).toEqual({ organizations: [], memberships: [] });
@@ -157,7 +157,7 @@ describe("reconcile --orgs", () => {
     const [u1] = await t.seedInSync(1);
     t.emulator.orgs.seedOrganization({ id: "org_acme", name: "acme" });
     t.emulator.orgs.setMember("org_acme", u1.user_id, ["admin"]);
-    const run = await t.run("cron-sync.ts", ["--orgs"]);
+    const run = await t.run("cron-sync", ["--orgs"]);
     expect(run.code, run.output).toBe(0);
     expect(membershipMap((await orgState(t)).memberships)).toEqual({
       [`org_acme ${u1.user_id}`]: ["admin"],
@@ -176,18 +176,18 @@ describe("reconcile --orgs", () => {
     const acme = t.emulator.orgs.seedOrganization({ id: "org_acme", name: "acme" });
     t.emulator.orgs.setMember(acme.id, u1.user_id, ["admin"]);
     t.emulator.orgs.setMember(acme.id, u2.user_id, []);
-    expect((await t.run("sync.ts", ["--orgs", "--yes"])).code).toBe(0);
+    expect((await t.run("sync", ["--orgs", "--yes"])).code).toBe(0);
     // u2 is still a member, but the member list lags; u1 was really removed.
     acme.notListedYet.add(u2.user_id);
     t.emulator.orgs.removeMember(acme.id, u1.user_id);
-    const check = JSON.parse((await t.run("check-sync.ts", ["--orgs", "--json"])).stdout);
+    const check = JSON.parse((await t.run("check-sync", ["--orgs", "--json"])).stdout);
     expect(check.organizations.memberships.extra).toEqual([
       { auth0OrgId: "org_acme", auth0UserId: u1.user_id },
     ]);
     expect(check.organizations.memberships.notListedYet).toEqual([
       { auth0OrgId: "org_acme", auth0UserId: u2.user_id },
     ]);
-    expect((await t.run("sync.ts", ["--orgs", "--yes"])).code).toBe(0);
+    expect((await t.run("sync", ["--orgs", "--yes"])).code).toBe(0);
     expect(Object.keys(membershipMap((await orgState(t)).memberships))).toEqual([
       `org_acme ${u2.user_id}`,
     ]);

@@ -10,7 +10,7 @@ import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
 import { SANDBOX_APP_CLIENT_ID, startSandbox, type Sandbox } from "../../scripts/lib/sandbox";
-import { ROOT, runScript, start, TSX } from "../../scripts/lib/childProcess";
+import { CLI, ROOT, runScript, start, TSX } from "../../scripts/lib/childProcess";
 
 let sandbox: Sandbox;
 
@@ -71,7 +71,7 @@ describe("the sandbox", () => {
   }, 30_000);
 
   test("npm run doctor passes against it", async () => {
-    const run = await runScript("doctor.ts", ["--json"], {
+    const run = await runScript("doctor", ["--json"], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...sandbox.env },
       cwd: ROOT,
     });
@@ -83,7 +83,7 @@ describe("the sandbox", () => {
 
 describe("npm run sandbox", () => {
   test("prints the URLs and the commands, serves the doctor, and stops on Ctrl-C", async () => {
-    const child = start(TSX, ["scripts/sandbox.ts"], {
+    const child = start(TSX, [CLI, "sandbox"], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME },
       cwd: ROOT,
     });
@@ -107,7 +107,7 @@ describe("npm run sandbox", () => {
     const unquoted = Object.fromEntries(
       Object.entries(env).map(([k, v]) => [k, v.replace(/^'|'$/g, "")]),
     );
-    const doctor = await runScript("doctor.ts", [], {
+    const doctor = await runScript("doctor", [], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...unquoted },
       cwd: ROOT,
     });
@@ -121,7 +121,7 @@ describe("npm run sandbox", () => {
 
 describe("npm run demo", () => {
   test("walks every path into the users table and exits 0", async () => {
-    const run = await runScript("demo.ts", [], {
+    const run = await runScript("demo", [], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME },
       cwd: ROOT,
     });

@@ -7,7 +7,7 @@ import { statSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { startTenant, type Tenant } from "../../bench/lib/reconcileHarness";
-import { ROOT, start, TSX } from "../../scripts/lib/childProcess";
+import { CLI, start, TSX } from "../../scripts/lib/childProcess";
 
 let tenant: Tenant;
 beforeEach(async () => {
@@ -47,7 +47,7 @@ describe("sync writes nothing unless told to", () => {
   test("--dry-run: shows the plan, exit 1, nothing written on either side", async () => {
     await mixedTenant();
     const before = await snapshot();
-    const run = await tenant.run("sync.ts", ["--dry-run", "--delete-orphans"]);
+    const run = await tenant.run("sync", ["--dry-run", "--delete-orphans"]);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(
       /Dry run: would create 1, update 1, delete 1\. Nothing was written\./,
@@ -60,7 +60,7 @@ describe("sync writes nothing unless told to", () => {
   test("a non-terminal without --yes: exit 2, nothing written", async () => {
     await mixedTenant();
     const before = await snapshot();
-    const run = await tenant.run("sync.ts", []);
+    const run = await tenant.run("sync", []);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/pass --yes to apply\. Nothing was written\./);
     expect(await snapshot()).toEqual(before);
@@ -69,13 +69,13 @@ describe("sync writes nothing unless told to", () => {
   test("on a terminal, a declined confirmation writes nothing; yes applies", async () => {
     await mixedTenant();
     const before = await snapshot();
-    const declined = await onTerminal(["sync.ts"], "n\n");
+    const declined = await onTerminal(["sync"], "n\n");
     expect(declined.output).toMatch(/Apply: create 1, update 1, delete 0\? \[y\/N\]/);
     expect(declined.output).toMatch(/Nothing was written\./);
     expect(declined.code).toBe(1);
     expect(await snapshot()).toEqual(before);
 
-    const accepted = await onTerminal(["sync.ts"], "y\n");
+    const accepted = await onTerminal(["sync"], "y\n");
     expect(accepted.code).toBe(0);
     expect(accepted.output).toMatch(/Applied: created 1, updated 1, deleted 0/);
   });
@@ -84,7 +84,7 @@ describe("sync writes nothing unless told to", () => {
 describe("sync repairs", () => {
   test("--yes creates missing users, repairs drift, keeps orphans; then check-sync is clean but for them", async () => {
     await mixedTenant();
-    const run = await tenant.run("sync.ts", ["--yes"]);
+    const run = await tenant.run("sync", ["--yes"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Applied: created 1, updated 1, deleted 0/);
     expect(run.stdout).toMatch(/1 orphan\(s\) are kept: pass --delete-orphans/);
@@ -94,7 +94,7 @@ describe("sync repairs", () => {
     expect(byId["auth0|u00001"].name).toBe("Renamed In Auth0");
     expect(byId["auth0|gone"]).toBeDefined();
 
-    const check = JSON.parse((await tenant.run("check-sync.ts", ["--json"])).stdout);
+    const check = JSON.parse((await tenant.run("check-sync", ["--json"])).stdout);
     expect(check.missing).toEqual([]);
     expect(check.drift).toEqual([]);
     expect(check.orphans).toEqual([{ auth0UserId: "auth0|gone" }]);
@@ -107,7 +107,7 @@ describe("sync repairs", () => {
     await tenant.insertRow(late);
     tenant.emulator.jobs.onExportCreated = () => void tenant.emulator.seedUser(late);
 
-    const run = await tenant.run("sync.ts", ["--yes", "--delete-orphans", "--json"]);
+    const run = await tenant.run("sync", ["--yes", "--delete-orphans", "--json"]);
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report.applied).toMatchObject({ created: 1, updated: 1, removed: 1 });
@@ -138,11 +138,11 @@ describe("sync repairs", () => {
     const gone = tenant.emulator.seedUser({ user_id: "auth0|gone" });
     await tenant.insertRow(gone);
     tenant.emulator.removeUser(gone.user_id);
-    const run = await tenant.run("sync.ts", ["--yes", "--delete-orphans"]);
+    const run = await tenant.run("sync", ["--yes", "--delete-orphans"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/deleted 1/);
     // Nothing left to do: a second run is a no-op.
-    const again = await tenant.run("sync.ts", ["--yes", "--delete-orphans"]);
+    const again = await tenant.run("sync", ["--yes", "--delete-orphans"]);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/Nothing to do\./);
   });
@@ -160,7 +160,7 @@ function readdirSafe(dir: string): string[] {
 async function onTerminal(args: string[], input: string) {
   const [script, ...rest] = args;
   const quote = (x: string) => `'${x.replace(/'/g, "'\\''")}'`;
-  const command = [TSX, join(ROOT, "scripts", script), ...rest].map(quote).join(" ");
+  const command = [TSX, CLI, script, ...rest].map(quote).join(" ");
   const run = await start("script", ["-qec", command, "/dev/null"], {
     env: tenant.env(),
     cwd: tenant.dir,

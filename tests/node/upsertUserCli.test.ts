@@ -38,7 +38,7 @@ afterAll(async () => {
 describe("npm run upsert-user", () => {
   test("stores the user under the key the Action would build, and prints the answer", async () => {
     const run = await runScript(
-      "upsert-user.ts",
+      "upsert-user",
       ["--sub", "auth0|cli1", "--email", "ada@example.com", "--name", "Ada", "--email-verified"],
       { env: env(), cwd: dir },
     );
@@ -56,7 +56,7 @@ describe("npm run upsert-user", () => {
   }, 30_000);
 
   test("a wrong secret prints Convex's refusal and exits 1", async () => {
-    const run = await runScript("upsert-user.ts", ["--sub", "auth0|cli2", "--json"], {
+    const run = await runScript("upsert-user", ["--sub", "auth0|cli2", "--json"], {
       env: env({ AUTH0_ACTION_SECRET: randomBytes(32).toString("base64url") }),
       cwd: dir,
     });
@@ -68,7 +68,7 @@ describe("npm run upsert-user", () => {
   }, 30_000);
 
   test("bad usage names every problem and sends nothing", async () => {
-    const run = await runScript("upsert-user.ts", ["--email", "x@example.com"], {
+    const run = await runScript("upsert-user", ["--email", "x@example.com"], {
       env: env({
         CONVEX_HTTP_URL: "https://happy-otter-123.convex.cloud",
         AUTH0_DOMAIN: undefined,

@@ -3,7 +3,8 @@
  * the progress display, a confirmation prompt, and turning a failure into a message and exit 2.
  */
 import { createInterface } from "node:readline/promises";
-import { loadEnvFile, parseFlags, type Flags } from "../deployCli";
+import { parseCommandFlags, type CommandSpec } from "../cli/spec";
+import { loadEnvFile, type Flags } from "../deployCli";
 import { LISTING_MODES, type ListingMode } from "./auth0Users";
 import { readSyncConfig, type SyncConfig } from "./config";
 import { ReconcileError } from "./errors";
@@ -21,9 +22,13 @@ export interface Command {
   say(line: string): void;
 }
 
-/** Parses flags and reads the configuration, or prints every problem and exits 2. */
-export function startCommand(name: string, booleans: string[], valued: string[] = []): Command {
-  const flags = parseFlags(process.argv.slice(2), ["json", ...booleans], ["listing", ...valued]);
+/**
+ * Parses flags (the command's table in scripts/lib/cli/commands.ts) and reads the configuration,
+ * or prints every problem and exits 2.
+ */
+export function startCommand(spec: CommandSpec): Command {
+  const name = spec.name;
+  const flags = parseCommandFlags(process.argv.slice(2), spec);
   if ("error" in flags) {
     console.error(`${name}: ${flags.error}`);
     process.exit(EXIT.error);
