@@ -5,7 +5,8 @@
  * convex/syncRoutes.ts, which are signed with AUTH0_SYNC_SECRET.
  */
 import { v, type Infer } from "convex/values";
-import { env, internalMutation, internalQuery } from "./_generated/server";
+import { internalMutation, internalQuery } from "./_generated/server";
+import { deploymentVariable } from "./deploymentVariables";
 import schema from "./schema";
 import {
   budgetLeft,
@@ -113,7 +114,7 @@ export const applyBatch = internalMutation({
       }));
     for (const { auth0UserId, profile } of upserts) {
       if (!(await room())) return results;
-      const identifier = tokenIdentifier(env.AUTH0_DOMAIN ?? "", auth0UserId);
+      const identifier = tokenIdentifier(deploymentVariable("AUTH0_DOMAIN") ?? "", auth0UserId);
       try {
         const { created, updated } = await upsertUser(ctx, {
           tokenIdentifier: identifier,

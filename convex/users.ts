@@ -5,7 +5,8 @@
  */
 import { ConvexError, v, type Infer } from "convex/values";
 import type { UserIdentity } from "convex/server";
-import { env, internalMutation, mutation, query } from "./_generated/server";
+import { internalMutation, mutation, query } from "./_generated/server";
+import { deploymentVariable } from "./deploymentVariables";
 import type { DatabaseReader, MutationCtx, QueryCtx } from "./_generated/server";
 import type { Doc, Id } from "./_generated/dataModel";
 import schema from "./schema";
@@ -145,7 +146,10 @@ const userDoc = v.object({
 
 /** The normalized issuers this deployment trusts (`AUTH0_DOMAIN`, `AUTH0_CUSTOM_DOMAIN`). */
 export function deploymentIssuers(): string[] {
-  return configuredIssuers(env.AUTH0_DOMAIN, env.AUTH0_CUSTOM_DOMAIN);
+  return configuredIssuers(
+    deploymentVariable("AUTH0_DOMAIN"),
+    deploymentVariable("AUTH0_CUSTOM_DOMAIN"),
+  );
 }
 
 /**

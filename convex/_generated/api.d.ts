@@ -15,6 +15,7 @@ import type {
 } from "convex/server";
 import type * as auth0Profile from "../auth0Profile.js";
 import type * as crons from "../crons.js";
+import type * as deploymentVariables from "../deploymentVariables.js";
 import type * as events from "../events.js";
 import type * as eventsRoute from "../eventsRoute.js";
 import type * as http from "../http.js";
@@ -52,6 +53,7 @@ import type * as users from "../users.js";
 declare const fullApi: ApiFromModules<{
   auth0Profile: typeof auth0Profile;
   crons: typeof crons;
+  deploymentVariables: typeof deploymentVariables;
   events: typeof events;
   eventsRoute: typeof eventsRoute;
   http: typeof http;
