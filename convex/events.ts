@@ -42,17 +42,14 @@ import {
   takeWithinBudget,
   VALUE_TOO_LONG,
 } from "./limits";
+import { auth0ProfileFields, deleteUser, findUserByTokenIdentifier, upsertUser } from "./users";
 import {
-  auth0ProfileFields,
   convexErrorCode,
-  deleteUser,
-  findUserByTokenIdentifier,
   isFromTheFuture,
   isUserDeletedError,
   MAX_CLOCK_SKEW_MS,
   trustedProfileTime,
-  upsertUser,
-} from "./users";
+} from "./userRules";
 
 /** Route path of the Event Stream webhook. */
 export const EVENTS_PATH = "/auth0/events";

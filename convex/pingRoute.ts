@@ -14,7 +14,7 @@ import { deploymentVariable } from "./deploymentVariables";
 import { jsonError, readSignedJson, validateBody } from "./httpCommon";
 import { audienceFor, UPSERT_USER_PATH } from "./signedRequest";
 import { normalizeIssuer, tokenIdentifier, TokenIdentifierError } from "./tokenIdentifier";
-import { deploymentIssuers } from "./users";
+import { deploymentIssuers } from "./userRules";
 
 export const PING_PATH = "/auth0/ping";
 

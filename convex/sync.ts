@@ -16,14 +16,8 @@ import {
   VALUE_TOO_LONG,
 } from "./limits";
 import { tokenIdentifier } from "./tokenIdentifier";
-import {
-  auth0ProfileFields,
-  convexErrorCode,
-  deleteUser,
-  TIMESTAMP_IN_FUTURE,
-  upsertUser,
-  USER_DELETED,
-} from "./users";
+import { auth0ProfileFields, deleteUser, upsertUser } from "./users";
+import { convexErrorCode, TIMESTAMP_IN_FUTURE, USER_DELETED } from "./userRules";
 
 /** Most rows one page may ask for, and most items in one batch (see convex/limits.ts). */
 export { MAX_BATCH_ITEMS, MAX_PAGE_SIZE } from "./limits";

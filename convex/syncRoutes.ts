@@ -14,7 +14,7 @@ import { internal } from "./_generated/api";
 import { jsonError, readSignedJson, validateBody, type SignedRouteOptions } from "./httpCommon";
 import { applyBatchArgs, MAX_BATCH_ITEMS, MAX_PAGE_SIZE } from "./sync";
 import { normalizeIssuer } from "./tokenIdentifier";
-import { deploymentIssuers } from "./users";
+import { deploymentIssuers } from "./userRules";
 
 export const SYNC_STATUS_PATH = "/auth0/sync/status";
 export const SYNC_USERS_PATH = "/auth0/sync/users";
