@@ -151,6 +151,19 @@ test("convex/ passes `tsc --project convex` against a deployment's codegen", asy
   expect(code).toBe(0);
 }, 180_000);
 
+test("convex/ needs no @types/node: the same typecheck with no ambient types passes", async () => {
+  // An app need not install @types/node; convex's tsconfig includes whatever @types it finds.
+  const bareDir = join(work, "bare");
+  cpSync(join(work, "convex"), bareDir, { recursive: true });
+  const tsconfig = readFileSync(join(bareDir, "tsconfig.json"), "utf8");
+  const bare = tsconfig.replace('"noEmit": true,', '"noEmit": true,\n    "types": [],');
+  expect(bare).not.toBe(tsconfig);
+  writeFileSync(join(bareDir, "tsconfig.json"), bare);
+  const { code, output } = await typecheck(bareDir);
+  expect(output).toBe("");
+  expect(code).toBe(0);
+}, 180_000);
+
 test("and that typecheck catches a read through the generated `env`", async () => {
   // The shape every variable read had before: it compiles offline and fails here.
   const probeDir = join(work, "probe");
@@ -166,3 +179,21 @@ test("and that typecheck catches a read through the generated `env`", async () =
   );
   expect(output.trim().split("\n")).toHaveLength(1);
 }, 180_000);
+
+test("every variable is read through convex/deploymentVariables.ts", () => {
+  // The lint rule cannot enforce this (it does not see the globalThis form), so this test does:
+  // a read through `env` fails a deployment's typecheck, a stray process.env bypasses the one
+  // reader.
+  const offenders = modulePaths()
+    .concat("auth.config.ts")
+    .filter((file) => file !== "deploymentVariables.ts")
+    .filter((file) => {
+      const source = readFileSync(join(CONVEX, file), "utf8");
+      return (
+        /\bprocess\s*\.\s*env\b/.test(source) ||
+        /import\s*\{[^}]*\benv\b[^}]*\}\s*from\s*"\.\/_generated\/server"/.test(source)
+      );
+    });
+  expect(modulePaths()).toContain("deploymentVariables.ts");
+  expect(offenders).toEqual([]);
+});
