@@ -23,7 +23,8 @@
 import { ConvexError, v, type Infer } from "convex/values";
 import { validate } from "convex-helpers/validators";
 import { describeValidationError } from "./httpCommon";
-import { env, internalMutation, internalQuery } from "./_generated/server";
+import { internalMutation, internalQuery } from "./_generated/server";
+import { deploymentVariable } from "./deploymentVariables";
 import { internal } from "./_generated/api";
 import { eventOutcome } from "./schema";
 import { parseAuth0Time, profileFromAuth0User } from "./auth0Profile";
@@ -41,17 +42,14 @@ import {
   takeWithinBudget,
   VALUE_TOO_LONG,
 } from "./limits";
+import { auth0ProfileFields, deleteUser, findUserByTokenIdentifier, upsertUser } from "./users";
 import {
-  auth0ProfileFields,
   convexErrorCode,
-  deleteUser,
-  findUserByTokenIdentifier,
   isFromTheFuture,
   isUserDeletedError,
   MAX_CLOCK_SKEW_MS,
   trustedProfileTime,
-  upsertUser,
-} from "./users";
+} from "./userRules";
 
 /** Route path of the Event Stream webhook. */
 export const EVENTS_PATH = "/auth0/events";
@@ -316,7 +314,7 @@ async function applyUpsert(
   }
   // Events name no domain: rows they create use the canonical issuer, and
   // findUserByTokenIdentifier also finds a row created under the custom domain.
-  const identifier = tokenIdentifier(env.AUTH0_DOMAIN ?? "", auth0UserId);
+  const identifier = tokenIdentifier(deploymentVariable("AUTH0_DOMAIN") ?? "", auth0UserId);
   const existing = await findUserByTokenIdentifier(ctx.db, identifier);
   const storedTime = existing ? trustedProfileTime(existing, now) : undefined;
   if (storedTime !== undefined && updatedAt < storedTime) {

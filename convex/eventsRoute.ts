@@ -7,7 +7,8 @@
  * 415/400 fail the delivery at once and write nothing; 200 acknowledges (applied, duplicate,
  * superseded, ignored, or recorded as failed for good); 500 makes Auth0 retry.
  */
-import { env, httpAction } from "./_generated/server";
+import { httpAction } from "./_generated/server";
+import { deploymentVariable } from "./deploymentVariables";
 import { internal } from "./_generated/api";
 import { constantTimeEqual } from "./signedRequest";
 import { MAX_EVENT_BODY_BYTES, parseAuth0Event } from "./events";
@@ -21,9 +22,10 @@ import {
 } from "./httpCommon";
 
 export const auth0EventsRoute = httpAction(async (ctx, request) => {
-  const tokens = [env.AUTH0_EVENTS_TOKEN, env.AUTH0_EVENTS_TOKEN_PREVIOUS].filter(
-    (s): s is string => typeof s === "string" && s !== "",
-  );
+  const tokens = [
+    deploymentVariable("AUTH0_EVENTS_TOKEN"),
+    deploymentVariable("AUTH0_EVENTS_TOKEN_PREVIOUS"),
+  ].filter((s): s is string => typeof s === "string" && s !== "");
   const misconfigured = configurationError("auth0/events", ["AUTH0_EVENTS_TOKEN", "AUTH0_DOMAIN"]);
   if (misconfigured) return misconfigured;
 

@@ -5,7 +5,7 @@
  */
 import type { GenericValidator, Infer } from "convex/values";
 import { validate, ValidationError } from "convex-helpers/validators";
-import { env } from "./_generated/server";
+import { deploymentVariable } from "./deploymentVariables";
 import {
   audienceFor,
   constantTimeEqual,
@@ -181,9 +181,9 @@ const DOMAIN_VARIABLES = ["AUTH0_DOMAIN", "AUTH0_CUSTOM_DOMAIN"] as const;
  * credentials pasted into a URL) is never echoed to the caller or logged.
  */
 export function configurationError(route: string, required: string[]): Response | null {
-  const missing = required.filter((name) => !env[name]);
+  const missing = required.filter((name) => !deploymentVariable(name));
   const malformed = DOMAIN_VARIABLES.filter((name) => {
-    const value = env[name];
+    const value = deploymentVariable(name);
     if (!value || value.trim() === "") return false;
     try {
       normalizeIssuer(value);
@@ -245,13 +245,13 @@ export function secretRuleProblems(
   const problems: string[] = [];
   const others = rules.distinctFrom.flatMap((name) => [name, `${name}_PREVIOUS`]);
   for (const name of [secretVariable, `${secretVariable}_PREVIOUS`]) {
-    const value = env[name];
+    const value = deploymentVariable(name);
     if (value === undefined || value === "") continue;
     if (value.length < rules.minLength) {
       problems.push(`${name} is shorter than ${rules.minLength} characters`);
     }
     for (const other of others) {
-      const otherValue = env[other];
+      const otherValue = deploymentVariable(other);
       if (otherValue && constantTimeEqual(value, otherValue)) {
         problems.push(`${name} equals ${other}: each path needs its own secret`);
       }
@@ -289,7 +289,7 @@ export async function readSignedJson(
   options: SignedRouteOptions,
 ): Promise<{ json: unknown; usedPreviousSecret: boolean; issuedAt: number } | Response> {
   const name = options.secretVariable;
-  const secrets = [env[name], env[`${name}_PREVIOUS`]].filter(
+  const secrets = [deploymentVariable(name), deploymentVariable(`${name}_PREVIOUS`)].filter(
     (s): s is string => typeof s === "string" && s !== "",
   );
   const misconfigured = configurationError(options.route, [
@@ -321,7 +321,7 @@ export async function readSignedJson(
   const verified = await verifySignedRequest({
     authorization: request.headers.get("authorization"),
     body,
-    audience: audienceFor(env.CONVEX_SITE_URL!, options.path),
+    audience: audienceFor(deploymentVariable("CONVEX_SITE_URL")!, options.path),
     secrets,
   });
   if (!verified.ok) {

@@ -19,8 +19,6 @@
  * - Bounded: a run stops after RUN_BUDGET_MS (rate-limit waits included) and applies small
  *   batches; the next run goes on from the checkpoint.
  */
-/* eslint-disable @convex-dev/no-process-env -- `env` from _generated/server only types the
-   variables convex.config.ts declares, and these are optional: process.env works in both. */
 import { ConvexError, v } from "convex/values";
 import { internal } from "./_generated/api";
 import {
@@ -30,6 +28,7 @@ import {
   type ActionCtx,
 } from "./_generated/server";
 import { normalizeIssuer } from "./tokenIdentifier";
+import { deploymentVariable } from "./deploymentVariables";
 import {
   Auth0CallError,
   ManagementReader,
@@ -48,9 +47,9 @@ export const RUN_BUDGET_MS = 40_000;
 const LEASE_MARGIN_MS = 15_000;
 /** The log sync's configuration, or null when it is off. */
 export function logSyncConfig(): LogSyncConfig | null {
-  const domain = process.env.AUTH0_DOMAIN;
-  const clientId = process.env.AUTH0_LOGS_CLIENT_ID;
-  const clientSecret = process.env.AUTH0_LOGS_CLIENT_SECRET;
+  const domain = deploymentVariable("AUTH0_DOMAIN");
+  const clientId = deploymentVariable("AUTH0_LOGS_CLIENT_ID");
+  const clientSecret = deploymentVariable("AUTH0_LOGS_CLIENT_SECRET");
   if (!domain || !clientId || !clientSecret) return null;
   return { domain, clientId, clientSecret };
 }

@@ -16,7 +16,7 @@ import {
   upsertOrganization,
   type OrgWriteOutcome,
 } from "./orgWrites";
-import { convexErrorCode, TIMESTAMP_IN_FUTURE } from "./users";
+import { convexErrorCode, TIMESTAMP_IN_FUTURE } from "./userRules";
 import { MAX_ID_LENGTH, MAX_TEXT_LENGTH, VALUE_TOO_LONG } from "./limits";
 import { metadataEntries, metadataEntry } from "./orgMetadata";
 

@@ -24,7 +24,7 @@ import {
   RANGES_PER_BATCH_ITEM,
   VALUE_TOO_LONG,
 } from "./limits";
-import { convexErrorCode, TIMESTAMP_IN_FUTURE } from "./users";
+import { convexErrorCode, TIMESTAMP_IN_FUTURE } from "./userRules";
 
 export const ORG_TABLES = ["organizations", "memberships"] as const;
 

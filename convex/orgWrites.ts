@@ -24,7 +24,7 @@ import {
   TIMESTAMP_IN_FUTURE,
   trustedDeletionTime,
   trustedRowsOf,
-} from "./users";
+} from "./userRules";
 import { normalizeMetadata, sameMetadata, type MetadataEntries } from "./orgMetadata";
 import {
   checkLength,

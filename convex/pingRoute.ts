@@ -9,11 +9,12 @@
  */
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
-import { env, httpAction } from "./_generated/server";
+import { httpAction } from "./_generated/server";
+import { deploymentVariable } from "./deploymentVariables";
 import { jsonError, readSignedJson, validateBody } from "./httpCommon";
 import { audienceFor, UPSERT_USER_PATH } from "./signedRequest";
 import { normalizeIssuer, tokenIdentifier, TokenIdentifierError } from "./tokenIdentifier";
-import { deploymentIssuers } from "./users";
+import { deploymentIssuers } from "./userRules";
 
 export const PING_PATH = "/auth0/ping";
 
@@ -43,7 +44,7 @@ export interface PingAnswer {
   events: { lastEventReceivedAt: number | null; failuresLast24h: number };
 }
 
-const isSet = (name: string) => typeof env[name] === "string" && env[name]!.trim() !== "";
+const isSet = (name: string) => (deploymentVariable(name) ?? "").trim() !== "";
 
 export const pingRoute = httpAction(async (ctx, request) => {
   const signed = await readSignedJson(request, {
@@ -77,9 +78,9 @@ export const pingRoute = httpAction(async (ctx, request) => {
   const answer: PingAnswer = {
     ok: true,
     secret: signed.usedPreviousSecret ? "previous" : "current",
-    upsertAudience: audienceFor(env.CONVEX_SITE_URL!, UPSERT_USER_PATH),
+    upsertAudience: audienceFor(deploymentVariable("CONVEX_SITE_URL")!, UPSERT_USER_PATH),
     issuers,
-    canonicalIssuer: normalizeIssuer(env.AUTH0_DOMAIN!),
+    canonicalIssuer: normalizeIssuer(deploymentVariable("AUTH0_DOMAIN")!),
     variables: {
       AUTH0_CLIENT_ID: isSet("AUTH0_CLIENT_ID"),
       AUTH0_CUSTOM_DOMAIN: isSet("AUTH0_CUSTOM_DOMAIN"),

@@ -5,7 +5,8 @@
  * convex/syncRoutes.ts, which are signed with AUTH0_SYNC_SECRET.
  */
 import { v, type Infer } from "convex/values";
-import { env, internalMutation, internalQuery } from "./_generated/server";
+import { internalMutation, internalQuery } from "./_generated/server";
+import { deploymentVariable } from "./deploymentVariables";
 import schema from "./schema";
 import {
   budgetLeft,
@@ -15,14 +16,8 @@ import {
   VALUE_TOO_LONG,
 } from "./limits";
 import { tokenIdentifier } from "./tokenIdentifier";
-import {
-  auth0ProfileFields,
-  convexErrorCode,
-  deleteUser,
-  TIMESTAMP_IN_FUTURE,
-  upsertUser,
-  USER_DELETED,
-} from "./users";
+import { auth0ProfileFields, deleteUser, upsertUser } from "./users";
+import { convexErrorCode, TIMESTAMP_IN_FUTURE, USER_DELETED } from "./userRules";
 
 /** Most rows one page may ask for, and most items in one batch (see convex/limits.ts). */
 export { MAX_BATCH_ITEMS, MAX_PAGE_SIZE } from "./limits";
@@ -113,7 +108,7 @@ export const applyBatch = internalMutation({
       }));
     for (const { auth0UserId, profile } of upserts) {
       if (!(await room())) return results;
-      const identifier = tokenIdentifier(env.AUTH0_DOMAIN ?? "", auth0UserId);
+      const identifier = tokenIdentifier(deploymentVariable("AUTH0_DOMAIN") ?? "", auth0UserId);
       try {
         const { created, updated } = await upsertUser(ctx, {
           tokenIdentifier: identifier,

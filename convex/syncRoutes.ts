@@ -8,12 +8,13 @@
  * - `POST /auth0/sync/apply`: a batch of upserts and deletions (convex/sync.ts `applyBatch`).
  */
 import { v } from "convex/values";
-import { env, httpAction } from "./_generated/server";
+import { httpAction } from "./_generated/server";
+import { deploymentVariable } from "./deploymentVariables";
 import { internal } from "./_generated/api";
 import { jsonError, readSignedJson, validateBody, type SignedRouteOptions } from "./httpCommon";
 import { applyBatchArgs, MAX_BATCH_ITEMS, MAX_PAGE_SIZE } from "./sync";
 import { normalizeIssuer } from "./tokenIdentifier";
-import { deploymentIssuers } from "./users";
+import { deploymentIssuers } from "./userRules";
 
 export const SYNC_STATUS_PATH = "/auth0/sync/status";
 export const SYNC_USERS_PATH = "/auth0/sync/users";
@@ -48,7 +49,7 @@ export const syncStatusRoute = httpAction(async (ctx, request) => {
   const health = await ctx.runQuery(internal.events.health, {});
   return Response.json({
     issuers: deploymentIssuers(),
-    canonicalIssuer: normalizeIssuer(env.AUTH0_DOMAIN!),
+    canonicalIssuer: normalizeIssuer(deploymentVariable("AUTH0_DOMAIN")!),
     health,
     logSync: await ctx.runQuery(internal.logSync.health, {}),
   });

@@ -7,14 +7,14 @@ import { httpAction } from "./_generated/server";
 import { internal } from "./_generated/api";
 import { UPSERT_USER_PATH } from "./signedRequest";
 import { parseTokenIdentifier, TokenIdentifierError } from "./tokenIdentifier";
+import { upsertBodyFields } from "./users";
 import {
   convexErrorCode,
   deploymentIssuers,
   MAX_CLOCK_SKEW_MS,
   TIMESTAMP_IN_FUTURE,
-  upsertBodyFields,
   USER_DELETED,
-} from "./users";
+} from "./userRules";
 import { jsonError, readSignedJson, validateBody } from "./httpCommon";
 import { VALUE_TOO_LONG } from "./limits";
 

@@ -5,12 +5,11 @@
  */
 import { ConvexError, v, type Infer } from "convex/values";
 import type { UserIdentity } from "convex/server";
-import { env, internalMutation, mutation, query } from "./_generated/server";
+import { internalMutation, mutation, query } from "./_generated/server";
 import type { DatabaseReader, MutationCtx, QueryCtx } from "./_generated/server";
 import type { Doc, Id } from "./_generated/dataModel";
 import schema from "./schema";
 import {
-  configuredIssuers,
   parseTokenIdentifier,
   tokenIdentifier as buildTokenIdentifier,
   TokenIdentifierError,
@@ -18,6 +17,16 @@ import {
 import { parseAuth0Time } from "./auth0Profile";
 import { onUserDeleted } from "./userHooks";
 import { linkMemberships, membershipsOfUser, setMembership, upsertOrganization } from "./orgWrites";
+import {
+  deploymentIssuers,
+  isFromTheFuture,
+  MAX_CLOCK_SKEW_MS,
+  TIMESTAMP_IN_FUTURE,
+  trustedDeletionTime,
+  trustedProfileTime,
+  trustedRowsOf,
+  USER_DELETED,
+} from "./userRules";
 import { internal } from "./_generated/api";
 import {
   checkLength,
@@ -27,6 +36,9 @@ import {
   MAX_TOKEN_IDENTIFIER_LENGTH,
   MAX_URL_LENGTH,
 } from "./limits";
+
+// Imported from here by scripts/lib/reconcile/plan.ts and tests/convex/orderingKeys.test.ts.
+export { isFromTheFuture, MAX_CLOCK_SKEW_MS };
 
 const nullable = <T extends ReturnType<typeof v.string> | ReturnType<typeof v.boolean>>(x: T) =>
   v.optional(v.union(x, v.null()));
@@ -86,53 +98,6 @@ export const PROFILE_KEYS = [
  * report each sign-in; one write is enough). */
 export const LAST_ACTIVE_RESOLUTION_MS = 60_000;
 
-/** ConvexError code thrown by {@link upsertUser} for a profile older than the user's deletion. */
-export const USER_DELETED = "user_deleted";
-/** ConvexError code thrown by {@link upsertUser} for an ordering key beyond the allowed skew. */
-export const TIMESTAMP_IN_FUTURE = "timestamp_in_future";
-
-/**
- * How far ahead of this deployment's clock an ordering key (`updated_at`, a deletion time) may be.
- * Auth0's and Convex's clocks are synchronized; five minutes covers any honest difference, and
- * bounds what one forged or corrupt date can do: a key further ahead would be "newest" for years
- * and make every real update (and the deletion) look stale.
- */
-export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
-
-/** Whether `ms` lies beyond `now` plus {@link MAX_CLOCK_SKEW_MS} (or is not a finite time). */
-export function isFromTheFuture(ms: number, now: number = Date.now()): boolean {
-  return !Number.isFinite(ms) || ms > now + MAX_CLOCK_SKEW_MS;
-}
-
-/** The `code` of a ConvexError thrown by this module, if `err` is one. */
-export function convexErrorCode(err: unknown): string | undefined {
-  if (!(err instanceof ConvexError) || typeof err.data !== "object" || err.data === null) {
-    return undefined;
-  }
-  const code = (err.data as { code?: unknown }).code;
-  return typeof code === "string" ? code : undefined;
-}
-
-/** True when `err` is the {@link upsertUser} refusal for a deleted user. */
-export function isUserDeletedError(err: unknown): boolean {
-  return convexErrorCode(err) === USER_DELETED;
-}
-
-/**
- * The ordering key a stored row can be trusted with: its `auth0UpdatedAt`, unless that lies in
- * the future (written before the skew rule existed, or by a bad clock); then the time this module
- * last wrote the row, which is the latest the profile can really date from.
- */
-export function trustedProfileTime(row: Doc<"users">, now: number = Date.now()) {
-  if (row.auth0UpdatedAt === undefined) return undefined;
-  return isFromTheFuture(row.auth0UpdatedAt, now) ? row.updatedAt : row.auth0UpdatedAt;
-}
-
-/** A tombstone's deletion time, or when it was written if its `deletedAt` lies in the future. */
-export function trustedDeletionTime(tombstone: Doc<"userTombstones">, now: number): number {
-  return isFromTheFuture(tombstone.deletedAt, now) ? tombstone._creationTime : tombstone.deletedAt;
-}
-
 /** ISO text of a time for a message, whatever the number. */
 const describeTime = (ms: number) =>
   Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
@@ -142,33 +107,6 @@ const userDoc = v.object({
   _id: v.id("users"),
   _creationTime: v.number(),
 });
-
-/** The normalized issuers this deployment trusts (`AUTH0_DOMAIN`, `AUTH0_CUSTOM_DOMAIN`). */
-export function deploymentIssuers(): string[] {
-  return configuredIssuers(env.AUTH0_DOMAIN, env.AUTH0_CUSTOM_DOMAIN);
-}
-
-/**
- * The rows of an Auth0 user id keyed under an issuer this deployment trusts (a custom-domain
- * login and a canonical one share the user id). Rows of other tenants are never included.
- */
-export async function trustedRowsOf(
-  db: DatabaseReader,
-  auth0UserId: string,
-): Promise<Doc<"users">[]> {
-  const issuers = deploymentIssuers();
-  const rows = await db
-    .query("users")
-    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", auth0UserId))
-    .take(16);
-  return rows.filter((row) => {
-    try {
-      return issuers.includes(parseTokenIdentifier(row.tokenIdentifier).issuer);
-    } catch {
-      return false;
-    }
-  });
-}
 
 /**
  * Finds a user's row by token identifier, or else by Auth0 user id under another configured

@@ -15,6 +15,7 @@ import type {
 } from "convex/server";
 import type * as auth0Profile from "../auth0Profile.js";
 import type * as crons from "../crons.js";
+import type * as deploymentVariables from "../deploymentVariables.js";
 import type * as events from "../events.js";
 import type * as eventsRoute from "../eventsRoute.js";
 import type * as http from "../http.js";
@@ -39,6 +40,7 @@ import type * as syncRoutes from "../syncRoutes.js";
 import type * as tokenIdentifier from "../tokenIdentifier.js";
 import type * as upsertUserRoute from "../upsertUserRoute.js";
 import type * as userHooks from "../userHooks.js";
+import type * as userRules from "../userRules.js";
 import type * as users from "../users.js";
 
 /**
@@ -52,6 +54,7 @@ import type * as users from "../users.js";
 declare const fullApi: ApiFromModules<{
   auth0Profile: typeof auth0Profile;
   crons: typeof crons;
+  deploymentVariables: typeof deploymentVariables;
   events: typeof events;
   eventsRoute: typeof eventsRoute;
   http: typeof http;
@@ -76,6 +79,7 @@ declare const fullApi: ApiFromModules<{
   tokenIdentifier: typeof tokenIdentifier;
   upsertUserRoute: typeof upsertUserRoute;
   userHooks: typeof userHooks;
+  userRules: typeof userRules;
   users: typeof users;
 }>;
 export declare const api: FilterApi<
