@@ -8,6 +8,7 @@ export const MODULE_CONVEX_FILES: readonly string[] = [
   "auth.config.ts",
   "auth0Profile.ts",
   "crons.ts",
+  "deploymentVariables.ts",
   "events.ts",
   "eventsRoute.ts",
   "http.ts",
@@ -33,5 +34,6 @@ export const MODULE_CONVEX_FILES: readonly string[] = [
   "tokenIdentifier.ts",
   "upsertUserRoute.ts",
   "userHooks.ts",
+  "userRules.ts",
   "users.ts",
 ];
