@@ -160,6 +160,10 @@ export async function trustedRowsOf(
   const rows = await db
     .query("users")
     .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", auth0UserId))
+    // An anonymized row (see deleteUser) belongs to a deleted user, not to this user id any more;
+    // the filter runs inside one user's index range, which holds a handful of rows at most.
+    // eslint-disable-next-line @convex-dev/no-filter-in-query
+    .filter((q) => q.eq(q.field("deletedAt"), undefined))
     .take(16);
   return rows.filter((row) => {
     try {
@@ -181,6 +185,9 @@ export async function findUserByTokenIdentifier(
   const direct = await db
     .query("users")
     .withIndex("by_token", (q) => q.eq("tokenIdentifier", identifier))
+    // Skips anonymized rows (deleted users) within this one identifier's range.
+    // eslint-disable-next-line @convex-dev/no-filter-in-query
+    .filter((q) => q.eq(q.field("deletedAt"), undefined))
     .first();
   if (direct) return direct;
 
@@ -191,7 +198,44 @@ export async function findUserByTokenIdentifier(
     return null;
   }
   if (!deploymentIssuers().includes(parsed.issuer)) return null;
-  return (await trustedRowsOf(db, parsed.subject))[0] ?? null;
+  return (
+    (await trustedRowsOf(db, parsed.subject))[0] ??
+    (await unadoptedRowOf(db, parsed.subject, parsed.issuer))
+  );
+}
+
+/**
+ * Whether a row has every field this module requires. Rows it writes always do; an app's rows
+ * from before it (see convex/adoption.ts) may not, until adopted or completed by a login.
+ */
+export function isAdopted(row: Doc<"users">): boolean {
+  const r = row as Partial<Doc<"users">>;
+  return (
+    typeof r.auth0UserId === "string" &&
+    typeof r.createdAt === "number" &&
+    typeof r.updatedAt === "number"
+  );
+}
+
+/**
+ * A not-yet-adopted row of `subject` keyed under another trusted issuer (it has no
+ * `auth0UserId` to find it by): a custom-domain login of a user whose old row has the
+ * canonical issuer completes that row instead of adding a second one. One index range per issuer.
+ */
+async function unadoptedRowOf(
+  db: DatabaseReader,
+  subject: string,
+  except: string,
+): Promise<Doc<"users"> | null> {
+  for (const issuer of deploymentIssuers()) {
+    if (issuer === except) continue;
+    const row = await db
+      .query("users")
+      .withIndex("by_token", (q) => q.eq("tokenIdentifier", buildTokenIdentifier(issuer, subject)))
+      .first();
+    if (row && !isAdopted(row)) return row;
+  }
+  return null;
 }
 
 /**
@@ -303,6 +347,12 @@ export async function upsertUser(
       patch.auth0UpdatedAt = args.auth0UpdatedAt;
     }
   }
+  if (!isAdopted(existing)) {
+    // An app's row from before this module (see convex/adoption.ts): completed here.
+    const r = existing as Partial<Doc<"users">>;
+    patch.auth0UserId = subject;
+    if (r.createdAt === undefined) patch.createdAt = existing._creationTime;
+  }
   const updated = Object.keys(patch).length > 0;
   if (updated) patch.updatedAt = now;
   if (
@@ -313,7 +363,39 @@ export async function upsertUser(
     patch.lastActiveAt = now;
   }
   if (Object.keys(patch).length > 0) await ctx.db.patch("users", existing._id, patch);
+  if (patch.auth0UserId !== undefined) await linkMemberships(ctx, subject, existing._id);
   return { userId: existing._id, created: false, updated };
+}
+
+/** What {@link deleteUser} does with a deleted user's row: the Convex variable `AUTH0_USER_DELETION`. */
+export const USER_DELETION_MODES = ["remove", "anonymize"] as const;
+export type UserDeletionMode = (typeof USER_DELETION_MODES)[number];
+/** ConvexError code for a Convex variable holding a value this module does not accept. */
+export const INVALID_CONFIGURATION = "invalid_configuration";
+
+/**
+ * `AUTH0_USER_DELETION`: `remove` (the default) deletes a deleted user's row; `anonymize` keeps it
+ * with every Auth0 fact cleared. Any other value throws a ConvexError `invalid_configuration`
+ * naming the allowed values; {@link deleteUser} reads it before writing anything, so a
+ * misconfigured deployment refuses the whole deletion (the event route answers 500 and Auth0
+ * retries) rather than doing half of it.
+ */
+export function userDeletionMode(): UserDeletionMode {
+  // process.env types under any codegen, deployment-connected included (see platform facts).
+  // eslint-disable-next-line @convex-dev/no-process-env
+  const raw = (process.env.AUTH0_USER_DELETION ?? "").trim();
+  if (raw === "") return "remove";
+  const mode = USER_DELETION_MODES.find((m) => m === raw.toLowerCase());
+  if (mode) return mode;
+  throw new ConvexError({
+    code: INVALID_CONFIGURATION,
+    message: `AUTH0_USER_DELETION must be one of ${USER_DELETION_MODES.join(", ")} (unset means remove); it is ${JSON.stringify(raw.slice(0, 40))}`,
+  });
+}
+
+/** True for a row kept by `AUTH0_USER_DELETION=anonymize` after its user was deleted in Auth0. */
+export function isAnonymized(row: Pick<Doc<"users">, "deletedAt">): boolean {
+  return row.deletedAt !== undefined;
 }
 
 /**
@@ -328,6 +410,14 @@ export async function upsertUser(
  * Deleting a user without a row still writes the tombstone, since its creation may arrive later.
  * A `deletedAt` in the future is clamped to now: a tombstone dated years ahead would refuse every
  * later profile, locking the user id out for good.
+ *
+ * With `AUTH0_USER_DELETION=anonymize` (see {@link userDeletionMode}) the row is kept instead of
+ * deleted, so the app's `v.id("users")` references stay valid: every fact that came from Auth0
+ * (the profile, `auth0UpdatedAt`, `lastActiveAt`) is cleared and `deletedAt` set; `auth0UserId`,
+ * `tokenIdentifier`, `createdAt` and the app's own fields stay. Lookups (`getCurrentUser`, the
+ * upsert, memberships, the reconcile) skip such a row, so the hook runs once for it, a login is
+ * refused by the tombstone, and a user re-created under the same id after the deletion gets a new
+ * row: the anonymized row, and what the app attached to it, stays with the deleted person.
  */
 export async function deleteUser(
   ctx: MutationCtx,
@@ -340,6 +430,8 @@ export async function deleteUser(
     });
   }
   checkLength("auth0UserId", args.auth0UserId, MAX_ID_LENGTH);
+  // Read before any write: a bad value must refuse the whole deletion, not half of it.
+  const mode = userDeletionMode();
   const now = Date.now();
   const deletedAt = Math.min(args.deletedAt, now);
   const rows = await trustedRowsOf(ctx.db, args.auth0UserId);
@@ -351,7 +443,14 @@ export async function deleteUser(
   const memberships = await membershipsOfUser(ctx, args.auth0UserId, INLINE_USER_MEMBERSHIPS);
   for (const row of rows) {
     await onUserDeleted(ctx, row, { memberships });
-    await ctx.db.delete("users", row._id);
+    if (mode === "remove") {
+      await ctx.db.delete("users", row._id);
+    } else {
+      // The hook may have patched the app's own fields: only the module's are touched here.
+      const cleared: Partial<Doc<"users">> = { auth0UpdatedAt: undefined, lastActiveAt: undefined };
+      for (const key of PROFILE_KEYS) cleared[key] = undefined;
+      await ctx.db.patch("users", row._id, { ...cleared, deletedAt, updatedAt: now });
+    }
   }
   for (const m of memberships) {
     // A membership Auth0 showed after this deletion belongs to a re-created user: it stays.
@@ -494,7 +593,9 @@ export const store = mutation({
 export async function getCurrentUser(ctx: QueryCtx): Promise<Doc<"users"> | null> {
   const identity = await ctx.auth.getUserIdentity();
   if (!identity) return null;
-  return await findUserByTokenIdentifier(ctx.db, identityKey(identity));
+  const user = await findUserByTokenIdentifier(ctx.db, identityKey(identity));
+  // An anonymized row is a deleted user's: the person signed in now is not that user.
+  return user && !isAnonymized(user) ? user : null;
 }
 
 /** The signed-in user's row; throws a ConvexError when signed out or not stored yet. */
@@ -514,5 +615,9 @@ export async function getCurrentUserOrThrow(ctx: QueryCtx): Promise<Doc<"users">
 export const current = query({
   args: {},
   returns: v.union(v.null(), userDoc),
-  handler: (ctx) => getCurrentUser(ctx),
+  handler: async (ctx) => {
+    const user = await getCurrentUser(ctx);
+    // A row not adopted yet is "not stored yet": users.store (useStoreUserEffect) completes it.
+    return user && isAdopted(user) ? user : null;
+  },
 });

@@ -13,6 +13,7 @@ import type {
   FilterApi,
   FunctionReference,
 } from "convex/server";
+import type * as adoption from "../adoption.js";
 import type * as auth0Profile from "../auth0Profile.js";
 import type * as crons from "../crons.js";
 import type * as events from "../events.js";
@@ -50,6 +51,7 @@ import type * as users from "../users.js";
  * ```
  */
 declare const fullApi: ApiFromModules<{
+  adoption: typeof adoption;
   auth0Profile: typeof auth0Profile;
   crons: typeof crons;
   events: typeof events;
