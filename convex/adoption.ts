@@ -8,16 +8,31 @@
  */
 import { v } from "convex/values";
 import { internalMutation, type MutationCtx } from "./_generated/server";
-import type { Doc } from "./_generated/dataModel";
+import type { Doc, Id } from "./_generated/dataModel";
 import { internal } from "./_generated/api";
 import { parseTokenIdentifier } from "./tokenIdentifier";
 import { deploymentIssuers, isAdopted, trustedDeletionTime } from "./users";
 import { linkMemberships } from "./orgWrites";
-import { PURGE_PAGE_BYTES } from "./limits";
+import {
+  budgetLeft,
+  INLINE_USER_MEMBERSHIPS,
+  MAX_MEMBERSHIP_ROW_BYTES,
+  MAX_USER_ROW_BYTES,
+  PURGE_PAGE_BYTES,
+} from "./limits";
 
-/** Rows one step reads: each adopted row costs a patch and a few index ranges (memberships,
- * tombstone), well inside the planned share of 4,096 ranges and 16,000 writes. */
-export const ADOPTION_PAGE_SIZE = 200;
+/** Rows one step reads. Each adopted row costs at most a patch, 16 membership links
+ * (linkMemberships schedules the rest), two index ranges and one scheduled deletion: 100 rows
+ * need at most ~1,900 index ranges, ~1,700 writes and 200 scheduled functions. */
+export const ADOPTION_PAGE_SIZE = 100;
+
+/** What one row may cost at most (see above), checked before each row against the budget. */
+const ROW_NEED = {
+  ranges: 3 + INLINE_USER_MEMBERSHIPS,
+  writes: 1 + INLINE_USER_MEMBERSHIPS,
+  // A patch reads its document first: each linked membership is read twice, the row once more.
+  bytesRead: 2 * INLINE_USER_MEMBERSHIPS * MAX_MEMBERSHIP_ROW_BYTES + MAX_USER_ROW_BYTES + 4096,
+};
 
 const counts = v.object({
   /** Rows read. */
@@ -98,6 +113,8 @@ export const adoptExistingRows = internalMutation({
     dryRun: v.optional(v.boolean()),
     cursor: v.optional(v.union(v.string(), v.null())),
     totals: v.optional(counts),
+    /** Rows of this page already handled (and counted) by a step that ran out of budget. */
+    done: v.optional(v.array(v.id("users"))),
   },
   returns: v.object({ counts, isDone: v.boolean() }),
   handler: async (ctx, args) => {
@@ -110,14 +127,30 @@ export const adoptExistingRows = internalMutation({
       numItems: ADOPTION_PAGE_SIZE,
       maximumBytesRead: PURGE_PAGE_BYTES,
     });
-    // Per row at most: a patch, 16 membership links (linkMemberships schedules the rest), two
-    // index ranges and one scheduled deletion: 200 rows stay far inside every limit.
+    const skip = new Set(args.done ?? []);
+    const handled: Id<"users">[] = [...skip];
+    let stoppedEarly = false;
     for (const row of page.page) {
+      if (skip.has(row._id)) continue;
+      // Rows of unknown size (host fields) and memberships: stop before the planned budget runs
+      // out; the next step redoes this page, skipping the rows handled here.
+      if (handled.length > skip.size && !(await budgetLeft(ctx, ROW_NEED))) {
+        stoppedEarly = true;
+        break;
+      }
       totals.scanned++;
       totals[await adoptRow(ctx, row, issuers, dryRun, now)]++;
+      handled.push(row._id);
     }
-    const isDone = page.isDone;
-    if (!isDone) {
+    const isDone = page.isDone && !stoppedEarly;
+    if (stoppedEarly) {
+      await ctx.scheduler.runAfter(0, internal.adoption.adoptExistingRows, {
+        dryRun,
+        cursor: args.cursor ?? null,
+        totals,
+        done: handled,
+      });
+    } else if (!isDone) {
       await ctx.scheduler.runAfter(0, internal.adoption.adoptExistingRows, {
         dryRun,
         cursor: page.continueCursor,

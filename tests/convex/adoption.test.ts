@@ -10,7 +10,9 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import { ADOPTION_PAGE_SIZE } from "../../convex/adoption";
 import schema, { adoptionUserFields } from "../../convex/schema";
+import { CONVEX_LIMITS, PLANNED_SHARE } from "../../convex/limits";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
+import { peakUsage, resetPeakUsage } from "../../scripts/lib/productionLimits";
 
 const modules = import.meta.glob("../../convex/**/*.*s");
 const DOMAIN = "tenant.us.auth0.com";
@@ -57,6 +59,18 @@ async function adopt(t: T, dryRun?: boolean) {
   await t.finishAllScheduledFunctions(vi.runAllTimers, 100);
   return first;
 }
+/** Every transaction since the last reset stayed within the planned share of each limit
+ * (index ranges counted as a deployment does, patches included: tests/setup/productionLimits.ts). */
+function expectWithinPlan() {
+  const peak = peakUsage();
+  expect(peak.databaseQueries).toBeLessThanOrEqual(CONVEX_LIMITS.indexRanges * PLANNED_SHARE);
+  expect(peak.bytesRead).toBeLessThanOrEqual(CONVEX_LIMITS.bytesRead * PLANNED_SHARE);
+  expect(peak.documentsWritten).toBeLessThanOrEqual(CONVEX_LIMITS.documentsWritten * PLANNED_SHARE);
+  expect(peak.functionsScheduled).toBeLessThanOrEqual(
+    CONVEX_LIMITS.functionsScheduled * PLANNED_SHARE,
+  );
+}
+
 /** The totals the last step logs. */
 const loggedTotals = () => {
   const lines = vi.mocked(console.log).mock.calls.map((c) => String(c[0]));
@@ -161,7 +175,9 @@ describe("adoption:adoptExistingRows", () => {
     // The dry run wrote nothing.
     expect((await allUsers(t)).filter((r) => r.auth0UserId !== undefined)).toHaveLength(1);
 
+    resetPeakUsage();
     await adopt(t);
+    expectWithinPlan();
     expect(loggedTotals()).toEqual(dryTotals);
     const rows = await allUsers(t);
     expect(rows).toHaveLength(n);
@@ -200,6 +216,51 @@ describe("adoption:adoptExistingRows", () => {
       }
     }
     expect(await allUsers(t)).toHaveLength(n);
+  });
+
+  test("a page whose memberships would pass the planned budget stops early and resumes exactly", async () => {
+    const t = newT();
+    const subs = ["auth0|m0", "auth0|m1", "auth0|m2", "auth0|m3", "auth0|m4"];
+    await insertOld(
+      t,
+      subs.map((sub) => ({ tokenIdentifier: tokenIdentifier(DOMAIN, sub), name: sub })),
+    );
+    // Memberships recorded (by organization events) before the rows were adopted: no userId.
+    // Each is as large as the caps allow (~100 KB), so linking 16 per user reads ~1.7 MB.
+    const roles = Array.from({ length: 100 }, (_, i) => `${i}`.padStart(500, "r"));
+    for (const sub of subs) {
+      await t.run(async (ctx) => {
+        for (let o = 0; o < 16; o++) {
+          await ctx.db.insert("memberships", {
+            auth0UserId: sub,
+            auth0OrgId: `org_${o}`,
+            roles,
+            roleTimes: roles.map((name) => ({ name, present: true, at: NOW - 1 })),
+            auth0At: NOW - 1,
+            createdAt: NOW - 1,
+            updatedAt: NOW - 1,
+          });
+        }
+      });
+    }
+    resetPeakUsage();
+    const first = await adopt(t);
+    expectWithinPlan();
+    expect(first.isDone).toBe(false); // one page of 5 rows, but not in one step
+    expect(first.counts.adopted).toBeLessThan(subs.length);
+    expect(loggedTotals()).toEqual({
+      scanned: 5,
+      adopted: 5,
+      alreadyAdopted: 0,
+      foreignIssuer: 0,
+      malformed: 0,
+      deletedInAuth0: 0,
+    });
+    const users = await allUsers(t);
+    const memberships = await t.run((ctx) => ctx.db.query("memberships").collect());
+    for (const m of memberships) {
+      expect(m.userId).toBe(users.find((u) => u.auth0UserId === m.auth0UserId)?._id);
+    }
   });
 
   test("a user deleted in Auth0 before its row was adopted is deleted once adopted", async () => {
