@@ -11,7 +11,8 @@ import { internalMutation, type MutationCtx } from "./_generated/server";
 import type { Doc, Id } from "./_generated/dataModel";
 import { internal } from "./_generated/api";
 import { parseTokenIdentifier } from "./tokenIdentifier";
-import { deploymentIssuers, isAdopted, trustedDeletionTime } from "./users";
+import { deploymentIssuers, trustedDeletionTime } from "./users";
+import { isAdopted } from "./userRowState";
 import { linkMemberships } from "./orgWrites";
 import {
   budgetLeft,

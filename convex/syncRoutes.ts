@@ -14,7 +14,8 @@ import { jsonError, readSignedJson, validateBody, type SignedRouteOptions } from
 import { applyBatchArgs, MAX_BATCH_ITEMS, MAX_PAGE_SIZE } from "./sync";
 import { normalizeIssuer } from "./tokenIdentifier";
 import { ConvexError } from "convex/values";
-import { convexErrorCode, deploymentIssuers, INVALID_CONFIGURATION } from "./users";
+import { convexErrorCode, deploymentIssuers } from "./users";
+import { INVALID_CONFIGURATION } from "./userRowState";
 
 export const SYNC_STATUS_PATH = "/auth0/sync/status";
 export const SYNC_USERS_PATH = "/auth0/sync/users";

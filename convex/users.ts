@@ -17,6 +17,7 @@ import {
 } from "./tokenIdentifier";
 import { parseAuth0Time } from "./auth0Profile";
 import { onUserDeleted } from "./userHooks";
+import { isAdopted, isAnonymized, userDeletionMode } from "./userRowState";
 import { linkMemberships, membershipsOfUser, setMembership, upsertOrganization } from "./orgWrites";
 import { internal } from "./_generated/api";
 import {
@@ -205,19 +206,6 @@ export async function findUserByTokenIdentifier(
 }
 
 /**
- * Whether a row has every field this module requires. Rows it writes always do; an app's rows
- * from before it (see convex/adoption.ts) may not, until adopted or completed by a login.
- */
-export function isAdopted(row: Doc<"users">): boolean {
-  const r = row as Partial<Doc<"users">>;
-  return (
-    typeof r.auth0UserId === "string" &&
-    typeof r.createdAt === "number" &&
-    typeof r.updatedAt === "number"
-  );
-}
-
-/**
  * A not-yet-adopted row of `subject` keyed under another trusted issuer (it has no
  * `auth0UserId` to find it by): a custom-domain login of a user whose old row has the
  * canonical issuer completes that row instead of adding a second one. One index range per issuer.
@@ -365,37 +353,6 @@ export async function upsertUser(
   if (Object.keys(patch).length > 0) await ctx.db.patch("users", existing._id, patch);
   if (patch.auth0UserId !== undefined) await linkMemberships(ctx, subject, existing._id);
   return { userId: existing._id, created: false, updated };
-}
-
-/** What {@link deleteUser} does with a deleted user's row: the Convex variable `AUTH0_USER_DELETION`. */
-export const USER_DELETION_MODES = ["remove", "anonymize"] as const;
-export type UserDeletionMode = (typeof USER_DELETION_MODES)[number];
-/** ConvexError code for a Convex variable holding a value this module does not accept. */
-export const INVALID_CONFIGURATION = "invalid_configuration";
-
-/**
- * `AUTH0_USER_DELETION`: `remove` (the default) deletes a deleted user's row; `anonymize` keeps it
- * with every Auth0 fact cleared. Any other value throws a ConvexError `invalid_configuration`
- * naming the allowed values; {@link deleteUser} reads it before writing anything, so a
- * misconfigured deployment refuses the whole deletion (the event route answers 500 and Auth0
- * retries) rather than doing half of it.
- */
-export function userDeletionMode(): UserDeletionMode {
-  // process.env types under any codegen, deployment-connected included (see platform facts).
-  // eslint-disable-next-line @convex-dev/no-process-env
-  const raw = (process.env.AUTH0_USER_DELETION ?? "").trim();
-  if (raw === "") return "remove";
-  const mode = USER_DELETION_MODES.find((m) => m === raw.toLowerCase());
-  if (mode) return mode;
-  throw new ConvexError({
-    code: INVALID_CONFIGURATION,
-    message: `AUTH0_USER_DELETION must be one of ${USER_DELETION_MODES.join(", ")} (unset means remove); it is ${JSON.stringify(raw.slice(0, 40))}`,
-  });
-}
-
-/** True for a row kept by `AUTH0_USER_DELETION=anonymize` after its user was deleted in Auth0. */
-export function isAnonymized(row: Pick<Doc<"users">, "deletedAt">): boolean {
-  return row.deletedAt !== undefined;
 }
 
 /**

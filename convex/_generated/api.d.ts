@@ -40,6 +40,7 @@ import type * as syncRoutes from "../syncRoutes.js";
 import type * as tokenIdentifier from "../tokenIdentifier.js";
 import type * as upsertUserRoute from "../upsertUserRoute.js";
 import type * as userHooks from "../userHooks.js";
+import type * as userRowState from "../userRowState.js";
 import type * as users from "../users.js";
 
 /**
@@ -78,6 +79,7 @@ declare const fullApi: ApiFromModules<{
   tokenIdentifier: typeof tokenIdentifier;
   upsertUserRoute: typeof upsertUserRoute;
   userHooks: typeof userHooks;
+  userRowState: typeof userRowState;
   users: typeof users;
 }>;
 export declare const api: FilterApi<

@@ -14,7 +14,8 @@ import schema, { userFields } from "../../convex/schema";
 import { audienceFor, signRequest } from "../../convex/signedRequest";
 import { SYNC_APPLY_PATH } from "../../convex/syncRoutes";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
-import { getCurrentUser, getCurrentUserOrThrow, userDeletionMode } from "../../convex/users";
+import { getCurrentUser, getCurrentUserOrThrow } from "../../convex/users";
+import { userDeletionMode } from "../../convex/userRowState";
 import { buildPlan, summarizeRow } from "../../scripts/lib/reconcile/plan";
 import { DOMAIN, deliver, nextEventId, setEventsEnv, userEvent } from "./eventsFixtures";
 
