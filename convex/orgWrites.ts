@@ -467,7 +467,8 @@ export async function linkMembershipsPage(
   userId: Id<"users">,
   cursor: string | null,
 ): Promise<void> {
-  if ((await ctx.db.get("users", userId)) === null) return; // deleted since
+  const user = await ctx.db.get("users", userId);
+  if (user === null || user.deletedAt !== undefined) return; // deleted (or anonymized) since
   const page = await ctx.db
     .query("memberships")
     .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))

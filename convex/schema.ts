@@ -27,6 +27,22 @@ export const userFields = {
   createdAt: v.number(),
   /** Last time this module changed the row (ms). */
   updatedAt: v.number(),
+  /** Set when the user was deleted in Auth0 and `AUTH0_USER_DELETION=anonymize` kept the row
+   * (every Auth0 fact cleared) so the app's references to it stay valid: see `users.deleteUser`. */
+  deletedAt: v.optional(v.number()),
+};
+
+/**
+ * {@link userFields} for an app adopting an existing `users` table (rows in the Convex docs'
+ * shape, `{ name, tokenIdentifier }`): the fields those rows lack are optional, so the push
+ * accepts them. Use it until `adoption:adoptExistingRows` has completed every row, then switch
+ * back to `userFields`. See README, "Adopting an existing users table".
+ */
+export const adoptionUserFields = {
+  ...userFields,
+  auth0UserId: v.optional(v.string()),
+  createdAt: v.optional(v.number()),
+  updatedAt: v.optional(v.number()),
 };
 
 /** What became of an Auth0 event (see convex/events.ts). */

@@ -7,14 +7,15 @@
  * - `POST /auth0/sync/users`: one page of `users` rows, `{ cursor, numItems }` in.
  * - `POST /auth0/sync/apply`: a batch of upserts and deletions (convex/sync.ts `applyBatch`).
  */
-import { v } from "convex/values";
+import { ConvexError, v } from "convex/values";
 import { httpAction } from "./_generated/server";
 import { deploymentVariable } from "./deploymentVariables";
 import { internal } from "./_generated/api";
 import { jsonError, readSignedJson, validateBody, type SignedRouteOptions } from "./httpCommon";
 import { applyBatchArgs, MAX_BATCH_ITEMS, MAX_PAGE_SIZE } from "./sync";
 import { normalizeIssuer } from "./tokenIdentifier";
-import { deploymentIssuers } from "./userRules";
+import { convexErrorCode, deploymentIssuers } from "./userRules";
+import { INVALID_CONFIGURATION } from "./userRowState";
 
 export const SYNC_STATUS_PATH = "/auth0/sync/status";
 export const SYNC_USERS_PATH = "/auth0/sync/users";
@@ -117,6 +118,17 @@ export const syncApplyRoute = httpAction(async (ctx, request) => {
   if (new Set(ids).size !== ids.length) {
     return jsonError(400, "invalid_body", "A user may appear at most once in a batch.");
   }
-  const results = await ctx.runMutation(internal.sync.applyBatch, { upserts, deletions });
+  let results;
+  try {
+    results = await ctx.runMutation(internal.sync.applyBatch, { upserts, deletions });
+  } catch (err) {
+    // A Convex variable with a bad value (AUTH0_USER_DELETION): the batch wrote nothing; say why.
+    if (convexErrorCode(err) !== INVALID_CONFIGURATION) throw err;
+    return jsonError(
+      500,
+      INVALID_CONFIGURATION,
+      (err as ConvexError<{ message: string }>).data.message,
+    );
+  }
   return Response.json({ results });
 });

@@ -19,6 +19,9 @@
  *
  * If it throws, nothing is removed and the event route answers 500, so Auth0 retries the event.
  *
+ * With `AUTH0_USER_DELETION=anonymize` the row is kept with its Auth0 facts cleared instead of
+ * deleted (see `deleteUser`); the hook runs the same way, before the facts are cleared.
+ *
  * @example
  * export async function onUserDeleted(ctx: MutationCtx, user: Doc<"users">) {
  *   const posts = await ctx.db

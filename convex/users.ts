@@ -16,6 +16,7 @@ import {
 } from "./tokenIdentifier";
 import { parseAuth0Time } from "./auth0Profile";
 import { onUserDeleted } from "./userHooks";
+import { isAdopted, isAnonymized, userDeletionMode } from "./userRowState";
 import { linkMemberships, membershipsOfUser, setMembership, upsertOrganization } from "./orgWrites";
 import {
   deploymentIssuers,
@@ -119,6 +120,9 @@ export async function findUserByTokenIdentifier(
   const direct = await db
     .query("users")
     .withIndex("by_token", (q) => q.eq("tokenIdentifier", identifier))
+    // Skips anonymized rows (deleted users) within this one identifier's range.
+    // eslint-disable-next-line @convex-dev/no-filter-in-query
+    .filter((q) => q.eq(q.field("deletedAt"), undefined))
     .first();
   if (direct) return direct;
 
@@ -129,7 +133,31 @@ export async function findUserByTokenIdentifier(
     return null;
   }
   if (!deploymentIssuers().includes(parsed.issuer)) return null;
-  return (await trustedRowsOf(db, parsed.subject))[0] ?? null;
+  return (
+    (await trustedRowsOf(db, parsed.subject))[0] ??
+    (await unadoptedRowOf(db, parsed.subject, parsed.issuer))
+  );
+}
+
+/**
+ * A not-yet-adopted row of `subject` keyed under another trusted issuer (it has no
+ * `auth0UserId` to find it by): a custom-domain login of a user whose old row has the
+ * canonical issuer completes that row instead of adding a second one. One index range per issuer.
+ */
+async function unadoptedRowOf(
+  db: DatabaseReader,
+  subject: string,
+  except: string,
+): Promise<Doc<"users"> | null> {
+  for (const issuer of deploymentIssuers()) {
+    if (issuer === except) continue;
+    const row = await db
+      .query("users")
+      .withIndex("by_token", (q) => q.eq("tokenIdentifier", buildTokenIdentifier(issuer, subject)))
+      .first();
+    if (row && !isAdopted(row)) return row;
+  }
+  return null;
 }
 
 /**
@@ -241,6 +269,12 @@ export async function upsertUser(
       patch.auth0UpdatedAt = args.auth0UpdatedAt;
     }
   }
+  if (!isAdopted(existing)) {
+    // An app's row from before this module (see convex/adoption.ts): completed here.
+    const r = existing as Partial<Doc<"users">>;
+    patch.auth0UserId = subject;
+    if (r.createdAt === undefined) patch.createdAt = existing._creationTime;
+  }
   const updated = Object.keys(patch).length > 0;
   if (updated) patch.updatedAt = now;
   if (
@@ -251,6 +285,7 @@ export async function upsertUser(
     patch.lastActiveAt = now;
   }
   if (Object.keys(patch).length > 0) await ctx.db.patch("users", existing._id, patch);
+  if (patch.auth0UserId !== undefined) await linkMemberships(ctx, subject, existing._id);
   return { userId: existing._id, created: false, updated };
 }
 
@@ -266,6 +301,14 @@ export async function upsertUser(
  * Deleting a user without a row still writes the tombstone, since its creation may arrive later.
  * A `deletedAt` in the future is clamped to now: a tombstone dated years ahead would refuse every
  * later profile, locking the user id out for good.
+ *
+ * With `AUTH0_USER_DELETION=anonymize` (see {@link userDeletionMode}) the row is kept instead of
+ * deleted, so the app's `v.id("users")` references stay valid: every fact that came from Auth0
+ * (the profile, `auth0UpdatedAt`, `lastActiveAt`) is cleared and `deletedAt` set; `auth0UserId`,
+ * `tokenIdentifier`, `createdAt` and the app's own fields stay. Lookups (`getCurrentUser`, the
+ * upsert, memberships, the reconcile) skip such a row, so the hook runs once for it, a login is
+ * refused by the tombstone, and a user re-created under the same id after the deletion gets a new
+ * row: the anonymized row, and what the app attached to it, stays with the deleted person.
  */
 export async function deleteUser(
   ctx: MutationCtx,
@@ -278,6 +321,8 @@ export async function deleteUser(
     });
   }
   checkLength("auth0UserId", args.auth0UserId, MAX_ID_LENGTH);
+  // Read before any write: a bad value must refuse the whole deletion, not half of it.
+  const mode = userDeletionMode();
   const now = Date.now();
   const deletedAt = Math.min(args.deletedAt, now);
   const rows = await trustedRowsOf(ctx.db, args.auth0UserId);
@@ -289,7 +334,14 @@ export async function deleteUser(
   const memberships = await membershipsOfUser(ctx, args.auth0UserId, INLINE_USER_MEMBERSHIPS);
   for (const row of rows) {
     await onUserDeleted(ctx, row, { memberships });
-    await ctx.db.delete("users", row._id);
+    if (mode === "remove") {
+      await ctx.db.delete("users", row._id);
+    } else {
+      // The hook may have patched the app's own fields: only the module's are touched here.
+      const cleared: Partial<Doc<"users">> = { auth0UpdatedAt: undefined, lastActiveAt: undefined };
+      for (const key of PROFILE_KEYS) cleared[key] = undefined;
+      await ctx.db.patch("users", row._id, { ...cleared, deletedAt, updatedAt: now });
+    }
   }
   for (const m of memberships) {
     // A membership Auth0 showed after this deletion belongs to a re-created user: it stays.
@@ -432,7 +484,9 @@ export const store = mutation({
 export async function getCurrentUser(ctx: QueryCtx): Promise<Doc<"users"> | null> {
   const identity = await ctx.auth.getUserIdentity();
   if (!identity) return null;
-  return await findUserByTokenIdentifier(ctx.db, identityKey(identity));
+  const user = await findUserByTokenIdentifier(ctx.db, identityKey(identity));
+  // An anonymized row is a deleted user's: the person signed in now is not that user.
+  return user && !isAnonymized(user) ? user : null;
 }
 
 /** The signed-in user's row; throws a ConvexError when signed out or not stored yet. */
@@ -452,5 +506,9 @@ export async function getCurrentUserOrThrow(ctx: QueryCtx): Promise<Doc<"users">
 export const current = query({
   args: {},
   returns: v.union(v.null(), userDoc),
-  handler: (ctx) => getCurrentUser(ctx),
+  handler: async (ctx) => {
+    const user = await getCurrentUser(ctx);
+    // A row not adopted yet is "not stored yet": users.store (useStoreUserEffect) completes it.
+    return user && isAdopted(user) ? user : null;
+  },
 });

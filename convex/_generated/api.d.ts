@@ -13,6 +13,7 @@ import type {
   FilterApi,
   FunctionReference,
 } from "convex/server";
+import type * as adoption from "../adoption.js";
 import type * as auth0Profile from "../auth0Profile.js";
 import type * as crons from "../crons.js";
 import type * as deploymentVariables from "../deploymentVariables.js";
@@ -40,6 +41,7 @@ import type * as syncRoutes from "../syncRoutes.js";
 import type * as tokenIdentifier from "../tokenIdentifier.js";
 import type * as upsertUserRoute from "../upsertUserRoute.js";
 import type * as userHooks from "../userHooks.js";
+import type * as userRowState from "../userRowState.js";
 import type * as userRules from "../userRules.js";
 import type * as users from "../users.js";
 
@@ -52,6 +54,7 @@ import type * as users from "../users.js";
  * ```
  */
 declare const fullApi: ApiFromModules<{
+  adoption: typeof adoption;
   auth0Profile: typeof auth0Profile;
   crons: typeof crons;
   deploymentVariables: typeof deploymentVariables;
@@ -79,6 +82,7 @@ declare const fullApi: ApiFromModules<{
   tokenIdentifier: typeof tokenIdentifier;
   upsertUserRoute: typeof upsertUserRoute;
   userHooks: typeof userHooks;
+  userRowState: typeof userRowState;
   userRules: typeof userRules;
   users: typeof users;
 }>;

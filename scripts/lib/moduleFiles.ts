@@ -5,6 +5,7 @@
  * added or removed there.
  */
 export const MODULE_CONVEX_FILES: readonly string[] = [
+  "adoption.ts",
   "auth.config.ts",
   "auth0Profile.ts",
   "crons.ts",
@@ -34,6 +35,7 @@ export const MODULE_CONVEX_FILES: readonly string[] = [
   "tokenIdentifier.ts",
   "upsertUserRoute.ts",
   "userHooks.ts",
+  "userRowState.ts",
   "userRules.ts",
   "users.ts",
 ];

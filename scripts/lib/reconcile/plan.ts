@@ -17,6 +17,8 @@ export interface RowSummary {
   tokenIdentifier: string;
   facts: Partial<Record<ProfileKey, string | boolean>>;
   auth0UpdatedAt?: number;
+  /** Set on a row kept anonymized after its user's deletion (`AUTH0_USER_DELETION=anonymize`). */
+  deletedAt?: number;
 }
 
 export interface Plan {
@@ -33,6 +35,8 @@ export interface Plan {
   inSync: number;
   /** Rows that hold a newer profile than the listing (a login or event since): left alone. */
   newerInConvex: number;
+  /** Rows of deleted users kept anonymized: already deleted, neither orphans nor drift. */
+  anonymized: number;
 }
 
 /** The issuer part of a row's key, or a marker that matches no issuer when it is malformed. */
@@ -56,6 +60,7 @@ export function summarizeRow(row: UserRow): RowSummary {
     tokenIdentifier: row.tokenIdentifier,
     facts,
     ...(row.auth0UpdatedAt !== undefined ? { auth0UpdatedAt: row.auth0UpdatedAt } : {}),
+    ...(row.deletedAt !== undefined ? { deletedAt: row.deletedAt } : {}),
   };
 }
 
@@ -90,11 +95,18 @@ export function buildPlan(
     unknownIssuer: [],
     inSync: 0,
     newerInConvex: 0,
+    anonymized: 0,
   };
   const trusted = new Set(issuers);
   const seen = new Set<string>();
   const candidates = new Set<string>();
   for (const row of rows) {
+    // The user is gone from Auth0 and this row says so already; a user re-created under the same
+    // id is missing until it gets a row of its own (upsertUser never revives this one).
+    if (row.deletedAt !== undefined) {
+      plan.anonymized++;
+      continue;
+    }
     const issuer = issuerOf(row.tokenIdentifier);
     if (!trusted.has(issuer)) {
       plan.unknownIssuer.push({ auth0UserId: row.auth0UserId, issuer });

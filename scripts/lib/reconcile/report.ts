@@ -34,6 +34,7 @@ export function reportJson(r: Reconciliation, extra: Record<string, unknown> = {
       unknownIssuer: r.plan.unknownIssuer.length,
       createdAfterListing: r.createdAfterListing.length,
       newerInConvex: r.plan.newerInConvex,
+      anonymized: r.plan.anonymized,
     },
     missing: r.plan.missing,
     orphans: ids(r.orphans),
@@ -106,6 +107,9 @@ export function reportText(r: Reconciliation): string[] {
   }
   if (p.newerInConvex > 0) {
     lines.push(`  ${p.newerInConvex} row(s) hold a newer profile than the listing: left alone`);
+  }
+  if (p.anonymized > 0) {
+    lines.push(`  ${p.anonymized} row(s) of deleted users kept anonymized: left alone`);
   }
   lines.push(...healthLines(r.status.health), ...logSyncLines(r.status.logSync));
   return lines;

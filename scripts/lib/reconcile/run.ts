@@ -92,7 +92,8 @@ export async function reconcile(
     for (const row of page) {
       const summary = summarizeRow(row);
       summaries.push(summary);
-      if (!trusted.has(issuerOf(row.tokenIdentifier))) continue;
+      // An anonymized row's user is already deleted: not a live row, nothing to back up again.
+      if (row.deletedAt !== undefined || !trusted.has(issuerOf(row.tokenIdentifier))) continue;
       trustedRows++;
       // Whole rows are kept only for possible orphans (rows of this tenant whose user is not in
       // the listing), all of a user's rows: they go into the backup before any deletion.
