@@ -13,6 +13,7 @@ import { profileFromAuth0User } from "../../convex/auth0Profile";
 import { tokenIdentifier } from "../../convex/tokenIdentifier";
 import { startLocalConvex, type LocalConvex } from "../../scripts/lib/localConvex";
 import { CLI, runScript, start, TSX, type Run } from "../../scripts/lib/childProcess";
+import type { CommandName } from "../../scripts/lib/cli/commands";
 import {
   startManagementApiEmulator,
   type ManagementApiEmulator,
@@ -37,12 +38,12 @@ export interface Tenant {
   env(overrides?: Record<string, string | undefined>): NodeJS.ProcessEnv;
   /** Runs `convex-auth0-users <script>` and checks that no secret appears in its output. */
   run(
-    script: string,
+    script: CommandName,
     args?: string[],
     opts?: { env?: Record<string, string | undefined>; input?: string },
   ): Promise<Run>;
   /** Starts a script without waiting (to kill it). */
-  start(script: string, args?: string[]): ReturnType<typeof start>;
+  start(script: CommandName, args?: string[]): ReturnType<typeof start>;
   /** Every `users` row. */
   rows(): Promise<Doc<"users">[]>;
   tombstones(): Promise<Doc<"userTombstones">[]>;

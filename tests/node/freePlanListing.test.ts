@@ -180,7 +180,7 @@ describe("check-sync and sync on a Free-plan tenant", () => {
     expect(check.stderr).toContain("the listing is incomplete");
     expect(check.stderr).toContain(`created_at:[${at} TO ${at}] AND updated_at:[${at} TO ${at}]`);
 
-    for (const script of ["sync", "cron-sync"]) {
+    for (const script of ["sync", "cron-sync"] as const) {
       const run = await tenant.run(
         script,
         ["--yes", "--delete-orphans"].slice(script === "sync" ? 0 : 1),

@@ -3,6 +3,7 @@
  * mass deletion needs a second proof, a deletion is dated with its 404, and the backup written
  * before a deletion holds every row it removes, each once, and restores them.
  */
+import type { CommandName } from "../../scripts/lib/cli/commands";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
@@ -54,7 +55,7 @@ async function withOrphans() {
 }
 
 describe("the wrong tenant is refused before anything is read or written", () => {
-  const commands: [string, string[]][] = [
+  const commands: [CommandName, string[]][] = [
     ["check-sync", []],
     ["sync", ["--yes", "--delete-orphans"]],
     ["cron-sync", ["--delete-orphans"]],

@@ -129,7 +129,7 @@ describe("reconcile --orgs", () => {
         updatedAt: at,
       });
     });
-    const sync = await t.run("sync.ts", ["--orgs", "--yes"]);
+    const sync = await t.run("sync", ["--orgs", "--yes"]);
     expect(sync.code, sync.output).toBe(0);
     const fr = (await orgState(t)).organizations.find((o) => o.auth0OrgId === "org_fr");
     expect(fr?.metadata).toEqual([
@@ -137,7 +137,7 @@ describe("reconcile --orgs", () => {
       { key: "plain", value: "x" },
       { key: "région", value: "IDF" },
     ]);
-    const check = await t.run("check-sync.ts", ["--orgs"]);
+    const check = await t.run("check-sync", ["--orgs"]);
     expect(check.code, check.output).toBe(0);
   }, 60_000);
 
