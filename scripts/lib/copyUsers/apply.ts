@@ -58,6 +58,26 @@ export interface CopyJournal {
   onTicket(ticket: Ticket): Promise<void>;
 }
 
+/**
+ * Issues a link and journals it. A refused ticket comes back as its reason (the other users go
+ * on); a journal that cannot be written throws, since a link that is not saved must stop the run.
+ */
+async function issueAndRecord(
+  client: ManagementClient,
+  email: string,
+  userId: string,
+  journal: CopyJournal | undefined,
+): Promise<Ticket | { failed: string }> {
+  let issued: Ticket;
+  try {
+    issued = await issueTicket(client, email, userId);
+  } catch (err) {
+    return { failed: reasonOf(err) };
+  }
+  await journal?.onTicket(issued);
+  return issued;
+}
+
 /** Issues a password-change ticket for `userId` (the caller journals it). */
 async function issueTicket(
   client: ManagementClient,
@@ -83,22 +103,13 @@ export async function issueTickets(
   const results: CopyResult[] = [];
   const tickets: Ticket[] = [];
   for (const { email, userId } of users) {
-    let issued: Ticket;
-    try {
-      issued = await issueTicket(client, email, userId);
-    } catch (err) {
-      results.push({
-        email,
-        userId,
-        outcome: "failed",
-        reason: `no password-change ticket (${reasonOf(err)})`,
-      });
-      opts.progress?.tick();
-      continue;
+    const issued = await issueAndRecord(client, email, userId, opts.journal);
+    if ("failed" in issued) {
+      const reason = `no password-change ticket (${issued.failed})`;
+      results.push({ email, userId, outcome: "failed", reason });
+    } else {
+      tickets.push(issued);
     }
-    // Outside the try: a link that cannot be saved stops the run rather than pass unnoticed.
-    await opts.journal?.onTicket(issued);
-    tickets.push(issued);
     opts.progress?.tick();
   }
   return { results, tickets };
@@ -138,20 +149,17 @@ export async function applyCopy(
     // creation is not on record could be left without a link).
     if (opts.password === undefined) {
       await opts.journal?.onCreated(email, userId);
-      let issued: Ticket;
-      try {
-        issued = await issueTicket(client, email, userId);
-      } catch (err) {
+      const issued = await issueAndRecord(client, email, userId, opts.journal);
+      if ("failed" in issued) {
         results.push({
           email,
           userId,
           outcome: "failed",
-          reason: `created, but no password-change ticket (${reasonOf(err)}): run copy-users again to issue it`,
+          reason: `created, but no password-change ticket (${issued.failed}): run copy-users again to issue it`,
         });
         opts.progress?.tick();
         continue;
       }
-      await opts.journal?.onTicket(issued);
       tickets.push(issued);
     }
     results.push({ email, userId, outcome: "created" });
