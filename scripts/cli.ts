@@ -7,11 +7,13 @@
  *
  * A command runs as if its script (scripts/<command>.ts) were started directly: argv is rewritten
  * to `[node, scripts/<command>.ts, ...flags]` before the script is loaded. An unknown command
- * exits 2 naming the known ones.
+ * exits 2 naming the known ones; so does a command whose optional peer dependency is missing
+ * (./lib/cli/optionalPeers.ts).
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { COMMANDS, type CommandName } from "./lib/cli/commands";
+import { missingPeersMessage } from "./lib/cli/optionalPeers";
 import { BIN, helpText, wantsHelp, type CommandSpec } from "./lib/cli/spec";
 
 function commandList(): string {
@@ -51,6 +53,11 @@ async function main(argv: string[]): Promise<number | undefined> {
   if (wantsHelp(rest, spec)) {
     console.log(helpText(spec));
     return 0;
+  }
+  const missing = missingPeersMessage(BIN, first);
+  if (missing) {
+    console.error(missing);
+    return 2;
   }
   const script = resolve(import.meta.dirname, spec.script);
   process.argv = [process.argv[0], script, ...rest];
