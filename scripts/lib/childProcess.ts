@@ -3,10 +3,15 @@
  * tests and the benchmarks use it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
-export const TSX = resolve(ROOT, "node_modules/.bin/tsx");
+/**
+ * tsx's command (what `node_modules/.bin/tsx` links to), resolved as a dependency: installed as
+ * a package, tsx sits in the app's node_modules, not in this package's.
+ */
+export const TSX = createRequire(import.meta.url).resolve("tsx/cli");
 /** The `convex-auth0-users` entry point that `npm run X` calls. */
 export const CLI = resolve(ROOT, "scripts/cli.ts");
 

@@ -170,7 +170,9 @@ export async function startSandbox(opts: { seed?: boolean } = {}): Promise<Sandb
 
   // The tenant as `npm run deploy` leaves it: the Action built, deployed and bound; the stream on.
   const spec = await loadTenantSpec();
-  const built = await buildAction();
+  // Built into the sandbox's own folder: an installed package's files are not the sandbox's to
+  // rewrite (and a concurrent `npm run build` may be replacing the checkout's bundle).
+  const built = await buildAction({ outPath: join(dir, "action", "post-login.js") });
   emulator.seedDeployedAction(spec.actionName, await readFile(built.path, "utf8"));
   emulator.seedBindings("post-login", [
     { actionName: spec.actionName, displayName: spec.bindingDisplayName },
