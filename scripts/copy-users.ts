@@ -18,9 +18,10 @@
 import { applyCopy, issueTickets, type CopyResult, type Ticket } from "./lib/copyUsers/apply";
 import { readEnvironment, type Environment } from "./lib/copyUsers/config";
 import { passwordProblem, promptHidden } from "./lib/copyUsers/password";
+import { missingPeersMessage } from "./lib/cli/optionalPeers";
 import { COPY_EXPORT_FIELDS, planCopy, planText, type ExportedUser } from "./lib/copyUsers/plan";
 import { COMMANDS } from "./lib/cli/commands";
-import { parseCommandFlags } from "./lib/cli/spec";
+import { BIN, parseCommandFlags } from "./lib/cli/spec";
 import { createManagementClient } from "./lib/managementApi";
 import { listUsers, type ListingMode } from "./lib/reconcile/auth0Users";
 import { earlierRuns, openTicketsFile, type TicketsFile } from "./lib/copyUsers/tickets";
@@ -88,7 +89,7 @@ async function choosePassword(): Promise<{ password: string } | { problem: strin
     }
     password = await promptHidden("Password for every copied user (not echoed): ");
   }
-  const problem = passwordProblem(password);
+  const problem = await passwordProblem(password);
   if (problem) return { problem: `the chosen password is refused: ${problem}` };
   return { password };
 }
@@ -126,6 +127,11 @@ run("copy-users", async () => {
     console.error(
       "copy-users: warning: --password gives every copied user the same password. Anyone who learns it can sign in as any of them; prefer the default (a random password and a password-change ticket each).",
     );
+    const missing = missingPeersMessage(BIN, "copy-users --password");
+    if (missing) {
+      console.error(missing);
+      return EXIT.error;
+    }
     const chosen = await choosePassword();
     if ("problem" in chosen) {
       console.error(`copy-users: ${chosen.problem}. Nothing was read or written.`);

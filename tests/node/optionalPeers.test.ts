@@ -28,9 +28,17 @@ describe("optional peers", () => {
   });
 
   test("each names a command of the bin (init is the init helper's, merged separately)", () => {
-    for (const command of Object.keys(COMMAND_PEERS)) {
+    for (const key of Object.keys(COMMAND_PEERS)) {
+      const [command, flag] = key.split(" ");
       if (command === "init" && !Object.hasOwn(COMMANDS, "init")) continue;
       expect(Object.hasOwn(COMMANDS, command), command).toBe(true);
+      if (flag) {
+        const spec = COMMANDS[command as keyof typeof COMMANDS];
+        expect(
+          spec.flags.map((f) => `--${f.name}`),
+          key,
+        ).toContain(flag);
+      }
     }
   });
 

@@ -6,8 +6,16 @@
  */
 import { readFileSync } from "node:fs";
 
-/** The optional peers each command needs, by command name. */
+/**
+ * The optional peers each command needs, by command name (or `command --flag` for a flag that
+ * alone needs one; that command checks it itself).
+ */
 export const COMMAND_PEERS: Readonly<Record<string, readonly string[]>> = {
+  "copy-users --password": [
+    "@zxcvbn-ts/core",
+    "@zxcvbn-ts/language-common",
+    "@zxcvbn-ts/language-en",
+  ],
   deploy: ["auth0-deploy-cli"],
   "deploy-auth0": ["auth0-deploy-cli"],
   doctor: ["typescript"],
@@ -44,8 +52,10 @@ export function missingPeersMessage(
   if (missing.length === 0) return undefined;
   const ranges = peerRanges();
   const specs = missing.map((name) => (ranges[name] ? `${name}@"${ranges[name]}"` : name));
+  const names =
+    missing.length === 1 ? missing[0] : `${missing.slice(0, -1).join(", ")} and ${missing.at(-1)}`;
   return [
-    `${bin} ${command}: needs ${missing.join(" and ")}, not installed (an optional peer dependency of ${bin}, left out of the default install for its size).`,
+    `${bin} ${command}: needs ${names}, not installed (an optional peer dependency of ${bin}, left out of the default install for its size).`,
     `Install it in this project: npm install --save-dev ${specs.join(" ")}`,
   ].join("\n");
 }

@@ -8,9 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
-import { ZxcvbnFactory } from "@zxcvbn-ts/core";
-import * as common from "@zxcvbn-ts/language-common";
-import * as en from "@zxcvbn-ts/language-en";
+import type { ZxcvbnFactory } from "@zxcvbn-ts/core";
 
 /**
  * The least zxcvbn score (0 to 4) a shared password must reach: 4, an estimated 10^10 guesses or
@@ -18,16 +16,26 @@ import * as en from "@zxcvbn-ts/language-en";
  */
 export const MIN_PASSWORD_SCORE = 4;
 
-let estimator: ZxcvbnFactory | undefined;
-/** zxcvbn-ts with its common and English dictionaries, keyboard graphs and near-miss matching. */
-function strength(password: string) {
-  estimator ??= new ZxcvbnFactory({
-    dictionary: { ...common.dictionary, ...en.dictionary },
-    graphs: common.adjacencyGraphs,
-    translations: en.translations,
-    useLevenshteinDistance: true,
-  });
-  return estimator.check(password);
+let estimator: Promise<ZxcvbnFactory> | undefined;
+/**
+ * zxcvbn-ts with its common and English dictionaries, keyboard graphs and near-miss matching.
+ * Loaded on first use: it is an optional peer dependency that only `--password` needs (9 MB).
+ */
+async function strength(password: string) {
+  estimator ??= (async () => {
+    const [{ ZxcvbnFactory }, common, en] = await Promise.all([
+      import("@zxcvbn-ts/core"),
+      import("@zxcvbn-ts/language-common"),
+      import("@zxcvbn-ts/language-en"),
+    ]);
+    return new ZxcvbnFactory({
+      dictionary: { ...common.dictionary, ...en.dictionary },
+      graphs: common.adjacencyGraphs,
+      translations: en.translations,
+      useLevenshteinDistance: true,
+    });
+  })();
+  return (await estimator).check(password);
 }
 
 /** Words default passwords are made of (compared after undoing l33t spelling). */
@@ -48,7 +56,7 @@ const DEFAULT_WORDS = [
 ];
 
 /** Why `password` may not be shared by copied users, or undefined when it may. */
-export function passwordProblem(password: string): string | undefined {
+export async function passwordProblem(password: string): Promise<string | undefined> {
   if (password.length < 12) return "it is shorter than 12 characters";
   const kinds = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(password));
   if (kinds.length < 3) {
@@ -65,7 +73,7 @@ export function passwordProblem(password: string): string | undefined {
   const word = DEFAULT_WORDS.find((w) => letters.includes(w));
   if (word)
     return "it is built on a word that well-known default passwords use, which attackers try first";
-  const { score, feedback } = strength(password);
+  const { score, feedback } = await strength(password);
   if (score < MIN_PASSWORD_SCORE) {
     const hint = feedback.warning ? ` (${feedback.warning.replace(/\.$/, "")})` : "";
     return `its zxcvbn strength score is ${score} of 4, under the required ${MIN_PASSWORD_SCORE}${hint}: use four or more unrelated words, or a password manager's random one`;
