@@ -4,7 +4,7 @@ import convexPlugin from "@convex-dev/eslint-plugin";
 import prettier from "eslint-config-prettier";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "auth0-actions/dist/", "convex/_generated/"] },
+  { ignores: ["node_modules/", "auth0-actions/dist/", "convex/_generated/", "dist/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...convexPlugin.configs.recommended,

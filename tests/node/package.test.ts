@@ -1,0 +1,198 @@
+/**
+ * The npm package as users get it: one `npm pack` (its prepack builds dist/ and the Action) and
+ * one install of the tarball into an empty project, reused by every check. The tarball holds what
+ * ships and nothing else, `attw` finds every entry point's types resolvable, the bin answers from
+ * the install, the three entry points import in Node, a command whose optional peer is missing
+ * says what to install, and the sandbox's demo runs from the installed files alone (the local
+ * Auth0 running the shipped Action against the module's functions).
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ROOT } from "../../scripts/lib/childProcess";
+import { devVersion, installInto, pack, run, type Packed } from "../../bench/lib/packedPackage";
+
+const dir = mkdtempSync(join(tmpdir(), "packed-package-"));
+const app = join(dir, "app");
+let packed: Packed;
+
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+  bin: Record<string, string>;
+  exports: Record<string, string | Record<string, string>>;
+};
+
+beforeAll(async () => {
+  packed = await pack(dir);
+  // The React entry's peers too, so that it can be imported; no other optional peer.
+  await installInto(app, [
+    packed.tarball,
+    devVersion("react"),
+    devVersion("react-dom"),
+    devVersion("@auth0/auth0-react"),
+  ]);
+}, 600_000);
+afterAll(() => rm(dir, { recursive: true, force: true }), 120_000);
+
+/** `npx convex-auth0-users ...` in the app, never fetching from the registry. */
+const bin = (...args: string[]) =>
+  run("npx", ["--no", "--", "convex-auth0-users", ...args], {
+    cwd: app,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+  });
+
+describe("the packed package", () => {
+  test("ships the built entry points, the bin, the built Action and the sandbox, and nothing else", () => {
+    const files = packed.files;
+    const targets = [
+      ...Object.values(pkg.bin),
+      ...Object.values(pkg.exports).flatMap((t) =>
+        typeof t === "string" ? [t] : Object.values(t),
+      ),
+    ].map((p) => p.replace(/^\.\//, ""));
+    for (const target of targets) expect(files, target).toContain(target);
+    for (const needed of [
+      "auth0-actions/dist/post-login.js",
+      "auth0-actions/dist/package.json",
+      "auth0-actions/tenant.yaml",
+      "auth0-actions/deploy-config.json",
+      "scripts/cli.ts",
+      "local-auth0/emulator/postLoginWorker.ts",
+      "README.md",
+    ]) {
+      expect(files, needed).toContain(needed);
+    }
+    const shipsNot = [
+      /^tests\//,
+      /^bench\//,
+      /^examples\//,
+      /(^|\/)\.env/,
+      /\.map$/,
+      /(^|\/)node_modules\//,
+      /^scripts\/build-package\.ts$/,
+      /\.test\.tsx?$/,
+    ];
+    for (const file of files) {
+      for (const pattern of shipsNot) expect(file, `${file} must not ship`).not.toMatch(pattern);
+    }
+    // The built Action starts with the header the deploy reads.
+    const action = readFileSync(join(ROOT, "auth0-actions/dist/post-login.js"), "utf8");
+    expect(action).toMatch(/^\/\/ convex-auth0-users post-login /);
+  });
+
+  test("attw: every entry point's types resolve (node10 types, node16, bundler)", async () => {
+    // The package is ESM only, as Convex bundles functions (and as `type: module` says): a
+    // CommonJS `require` of it is the one thing attw may report, so that rule alone is ignored.
+    const attw = await run(
+      join(ROOT, "node_modules/.bin/attw"),
+      [packed.tarball, "--ignore-rules", "cjs-resolves-to-esm", "--format", "json"],
+      { cwd: dir },
+    );
+    const report = JSON.parse(attw.stdout) as {
+      analysis: { entrypoints: Record<string, unknown> };
+      problems?: Record<string, { kind: string; entrypoint: string }[]>;
+    };
+    expect(Object.keys(report.analysis.entrypoints).sort()).toEqual(
+      Object.keys(pkg.exports).sort(),
+    );
+    const problems = Object.values(report.problems ?? {}).flat();
+    expect(problems.filter((p) => p.kind !== "CJSResolvesToESM")).toEqual([]);
+    expect(attw.code, attw.stdout.slice(0, 4000)).toBe(0);
+  });
+
+  test("the bin answers --help from the install", async () => {
+    const help = await bin("--help");
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^ {2}doctor /m);
+    const doctor = await bin("doctor", "--help");
+    expect(doctor.code, doctor.stderr).toBe(0);
+    expect(doctor.stdout).toContain("Usage: convex-auth0-users doctor");
+  });
+
+  test("the server, functions and react entry points import in Node", async () => {
+    writeFileSync(
+      join(app, "entries.mjs"),
+      [
+        'const server = await import("convex-auth0-users/server");',
+        'const functions = await import("convex-auth0-users/functions");',
+        'const react = await import("convex-auth0-users/react");',
+        "const names = (m) => Object.keys(m).sort();",
+        "console.log(JSON.stringify({ server: names(server), functions: names(functions), react: names(react) }));",
+      ].join("\n"),
+    );
+    const r = await run(process.execPath, ["entries.mjs"], { cwd: app });
+    expect(r.code, r.stderr).toBe(0);
+    const entries = JSON.parse(r.stdout) as Record<string, string[]>;
+    expect(entries.server).toEqual(
+      expect.arrayContaining([
+        "auth0Tables",
+        "auth0UsersTable",
+        "userFields",
+        "adoptionUserFields",
+        "registerRoutes",
+        "registerCrons",
+        "auth0Providers",
+        "getCurrentUser",
+        "getCurrentUserOrThrow",
+        "configureAuth0Users",
+        "tokenIdentifier",
+      ]),
+    );
+    expect(entries.functions).toEqual(
+      expect.arrayContaining([
+        "store",
+        "current",
+        "upsertFromAuth0",
+        "deleteFromAuth0",
+        "usersPage",
+      ]),
+    );
+    expect(entries.react).toEqual(
+      expect.arrayContaining(["useStoreUserEffect", "useCurrentUser", "useCurrentOrganization"]),
+    );
+  });
+
+  test("a command whose optional peer is missing names it and exits 2", async () => {
+    const sandbox = await bin("sandbox");
+    expect(sandbox.code).toBe(2);
+    expect(sandbox.stderr).toContain("convex-auth0-users sandbox: needs selfsigned, not installed");
+    expect(sandbox.stderr).toMatch(/npm install --save-dev selfsigned@"\^5/);
+    const deploy = await bin("deploy", "--dry-run");
+    expect(deploy.code).toBe(2);
+    expect(deploy.stderr).toContain("needs auth0-deploy-cli");
+    // Only --password needs zxcvbn-ts: checked before the password is asked or a tenant called.
+    for (const [env, domain] of [
+      ["dev", "dev-tenant.us.auth0.com"],
+      ["prod", "prod-tenant.us.auth0.com"],
+    ]) {
+      writeFileSync(
+        join(app, `.env.${env}`),
+        `AUTH0_DOMAIN=${domain}\nAUTH0_M2M_CLIENT_ID=id-${env}\nAUTH0_M2M_CLIENT_SECRET=secret-${env}\n`,
+      );
+    }
+    const copy = await bin("copy-users", "--from", "dev", "--to", "prod", "--password");
+    expect(copy.code, copy.stderr).toBe(2);
+    expect(copy.stderr).toContain(
+      "convex-auth0-users copy-users --password: needs @zxcvbn-ts/core, @zxcvbn-ts/language-common and @zxcvbn-ts/language-en",
+    );
+  });
+
+  test("with its peers installed, the demo runs from the installed package alone", async () => {
+    const add = await run(
+      "npm",
+      [
+        "install",
+        "--prefer-offline",
+        "--no-audit",
+        "--no-fund",
+        devVersion("selfsigned"),
+        devVersion("typescript"),
+      ],
+      { cwd: app },
+    );
+    expect(add.code, add.stderr).toBe(0);
+    const demo = await bin("demo");
+    expect(demo.code, `${demo.stdout}\n${demo.stderr}`.slice(-4000)).toBe(0);
+  }, 300_000);
+});
