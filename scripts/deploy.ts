@@ -9,21 +9,22 @@
  * `--bun` runs the Convex CLI with `bunx` instead of `npx`. `--dry-run` passes `--dry-run` to
  * `convex deploy` and prints the Auth0 plan without writing. Exit codes as in deploy-auth0.ts.
  * Reads `.env.local` from the working directory when present; real environment variables win.
+ * Run from the app's folder: `convex deploy` deploys its convex/, and its own
+ * `auth0-actions/tenant.yaml` (from init) is read when it has one, else the package's.
  */
 import { spawn } from "node:child_process";
-import { resolve } from "node:path";
+import { buildAction } from "./build-action";
 import { deployAuth0 } from "./lib/deployAuth0";
 import { readDeployInputs } from "./lib/deploy/inputs";
-import { DeployInputError, EXIT, loadTenantSpec } from "./lib/deploy/spec";
+import { DeployInputError, EXIT, loadTenantSpec, tenantYamlPath } from "./lib/deploy/spec";
 import { COMMANDS } from "./lib/cli/commands";
 import { parseCommandFlags } from "./lib/cli/spec";
 import { loadEnvFile } from "./lib/deployCli";
 
-const ROOT = resolve(import.meta.dirname, "..");
-
+/** Runs in the working directory: the app's (its convex/ and its build), not the package's. */
 function run(command: string, args: string[]): Promise<number> {
   return new Promise((done) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: "inherit", env: process.env });
+    const child = spawn(command, args, { cwd: process.cwd(), stdio: "inherit", env: process.env });
     child.on("error", (err) => {
       console.error(`deploy: could not start ${command}: ${err.message}`);
       done(EXIT.failed);
@@ -48,7 +49,7 @@ async function main(): Promise<number> {
     problems.push("missing environment variable(s): CONVEX_DEPLOY_KEY");
   }
   try {
-    readDeployInputs(process.env, await loadTenantSpec(), position);
+    readDeployInputs(process.env, await loadTenantSpec(tenantYamlPath()), position);
   } catch (err) {
     if (!(err instanceof DeployInputError)) throw err;
     problems.push(...err.problems);
@@ -59,9 +60,16 @@ async function main(): Promise<number> {
     return EXIT.invalidInput;
   }
 
+  // In-process, into the package's auth0-actions/dist/ (this checkout's, or the installed
+  // package's): the working directory is the app, whose own `npm run build` is convex deploy's.
   console.log("== Building the Action bundle");
-  const built = await run("npm", ["run", "build"]);
-  if (built !== 0) return EXIT.failed;
+  try {
+    const built = await buildAction();
+    console.log(`built ${built.path} (${built.bytes} bytes)`);
+  } catch (err) {
+    console.error(`deploy: ${err instanceof Error ? err.message : String(err)}`);
+    return EXIT.failed;
+  }
 
   console.log(`== Convex: ${flags.booleans.has("bun") ? "bunx" : "npx"} convex deploy`);
   const convexArgs = [

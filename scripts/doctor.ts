@@ -17,7 +17,7 @@
 import { convexSiteOrigin } from "../server/siteUrl";
 import { checkConvexSide, type CheckResult } from "./lib/convexPing";
 import { loadBundle } from "./lib/deploy/inputs";
-import { loadTenantSpec, type TenantSpec } from "./lib/deploy/spec";
+import { loadTenantSpec, tenantYamlPath, type TenantSpec } from "./lib/deploy/spec";
 import { COMMANDS } from "./lib/cli/commands";
 import { parseCommandFlags } from "./lib/cli/spec";
 import { loadEnvFile } from "./lib/deployCli";
@@ -126,7 +126,7 @@ async function main(): Promise<number> {
   if (clientId && clientSecret && domain.issuer) {
     let spec: TenantSpec | undefined;
     try {
-      spec = await loadTenantSpec();
+      spec = await loadTenantSpec(tenantYamlPath());
     } catch (err) {
       report({
         id: "tenantYaml",

@@ -44,7 +44,7 @@ import {
   DeployInputError,
   EXIT,
   loadTenantSpec,
-  TENANT_YAML,
+  tenantYamlPath,
   TRIGGER_ID,
   type TenantSpec,
 } from "./deploy/spec";
@@ -83,7 +83,7 @@ export async function deployAuth0(options: DeployAuth0Options): Promise<DeployAu
   let inputs: DeployInputs;
   let bundle: LocalBundle;
   try {
-    spec = await loadTenantSpec(options.tenantPath ?? TENANT_YAML);
+    spec = await loadTenantSpec(options.tenantPath ?? tenantYamlPath());
     inputs = readDeployInputs(options.env, spec, options.position);
     bundle = await loadBundle(spec.codePath);
   } catch (err) {

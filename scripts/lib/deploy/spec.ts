@@ -3,13 +3,35 @@
  * all map from `##VARIABLE##` keywords, its binding, and the optional Event Stream. The YAML stays
  * usable with a plain `a0deploy import`; `npm run deploy` reads it here and imports a derived copy.
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import yaml from "js-yaml";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-/** The auth0-deploy-cli YAML this project owns. */
+/** The auth0-deploy-cli YAML this project owns (the package's copy, once installed). */
 export const TENANT_YAML = resolve(ROOT, "auth0-actions/tenant.yaml");
+
+/**
+ * The tenant.yaml the deploy and the doctor read: the app's own `auth0-actions/tenant.yaml` in
+ * `cwd` (init copies it there for the app to edit) when there is one, else the package's.
+ */
+export function tenantYamlPath(cwd = process.cwd()): string {
+  const app = resolve(cwd, "auth0-actions/tenant.yaml");
+  return existsSync(app) ? app : TENANT_YAML;
+}
+
+/**
+ * The Action's code file named by `code` in the tenant.yaml at `path`: next to that file, or, when
+ * an app's copy names a bundle the app does not have (`./dist/post-login.js`), the package's
+ * built one.
+ */
+function actionCodePath(path: string, code: string): string {
+  const local = resolve(dirname(path), code);
+  if (existsSync(local) || resolve(path) === TENANT_YAML) return local;
+  const packaged = resolve(dirname(TENANT_YAML), code);
+  return existsSync(packaged) ? packaged : local;
+}
 /** auth0-deploy-cli settings: what the import may touch. */
 export const DEPLOY_CONFIG = resolve(ROOT, "auth0-actions/deploy-config.json");
 export const TRIGGER_ID = "post-login";
@@ -184,7 +206,7 @@ export async function loadTenantSpec(path = TENANT_YAML): Promise<TenantSpec> {
   if (problems.length > 0) throw new DeployInputError(problems);
   return {
     actionName,
-    codePath: resolve(dirname(path), action.code as string),
+    codePath: actionCodePath(path, action.code as string),
     supportedTriggers: supportedTriggers.map((t) => ({ id: t.id, version: t.version })),
     dependencies: Array.isArray(action.dependencies) ? action.dependencies : [],
     secrets,
