@@ -11,7 +11,7 @@ import { api } from "../../convex/_generated/api";
 import type { Doc } from "../../convex/_generated/dataModel";
 import type { MutationCtx } from "../../convex/_generated/server";
 import schema from "../../convex/schema";
-import { userFields } from "../../server/tables";
+import { auth0UsersTable } from "../../server/index";
 import { audienceFor, signRequest } from "../../server/signedRequest";
 import { SYNC_APPLY_PATH } from "../../server/syncRoutes";
 import { tokenIdentifier } from "../../server/tokenIdentifier";
@@ -40,11 +40,7 @@ const minutesAgo = (m: number) => NOW - m * 60_000;
 /** An app's schema: its own field on users, and a table referencing them. */
 const hostSchema = defineSchema({
   ...schema.tables,
-  users: defineTable({ ...userFields, plan: v.optional(v.string()) })
-    .index("by_token", ["tokenIdentifier"])
-    .index("by_auth0_user_id", ["auth0UserId"])
-    .index("by_email", ["email"])
-    .index("by_auth0_updated_at", ["auth0UpdatedAt"]),
+  users: auth0UsersTable({ plan: v.optional(v.string()) }),
   messages: defineTable({ author: v.id("users"), body: v.string() }),
 });
 const newT = () => convexTest({ schema: hostSchema, modules, transactionLimits: true });
@@ -97,6 +93,20 @@ const authorOf = (t: HostT, messageId: GenericId<"messages">) =>
   });
 
 const signedIn = (t: HostT) => t.withIdentity({ issuer: ISS, subject: SUB, name: "Ada" });
+
+test("api.auth0.current answers for a row holding the app's own fields (their values stay the app's)", async () => {
+  const t = newT();
+  await userWithMessage(t);
+  const current = await signedIn(t).query(api.auth0.current, {});
+  expect(current).toMatchObject({ auth0UserId: SUB, tokenIdentifier: tokenIdentifier(ISS, SUB) });
+  expect(current).not.toHaveProperty("plan");
+  const row = await t.run(async (ctx) => await ctx.db.query("users").first());
+  expect(row!.plan).toBe("pro");
+});
+
+test("auth0UsersTable refuses an app field the module owns", () => {
+  expect(() => auth0UsersTable({ email: v.string() })).toThrow(/email belongs to the module/);
+});
 
 const deletions = {
   event: async (t: HostT) => {

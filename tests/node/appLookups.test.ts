@@ -2,7 +2,7 @@
  * The doctor's search of the app's Convex code for lookups by identity.tokenIdentifier: fixture
  * files in a temporary folder, each shape found at its line, correct and unrelated code left alone.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
