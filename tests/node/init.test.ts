@@ -23,7 +23,7 @@ import { promisify } from "node:util";
 import { format } from "prettier";
 import ts from "typescript";
 import { afterAll, describe, expect, test } from "vitest";
-import { ROOT, runScript, type Run } from "../../scripts/lib/childProcess";
+import { CLI, ROOT, runScript, start, TSX, type Run } from "../../scripts/lib/childProcess";
 import { applyPlan } from "../../scripts/lib/init/apply";
 import { definedNames, envAppendix } from "../../scripts/lib/init/envExample";
 import { PACKAGE_SPECIFIERS, planInit } from "../../scripts/lib/init/plan";
@@ -368,6 +368,27 @@ export default defineSchema(tables);
     expect(run.stderr).toContain("pass --yes");
     expect(run.stdout).toContain("+registerRoutes(http);");
     expect(snapshot(dir)).toEqual(before);
+  });
+
+  // util-linux `script` gives the command a terminal, as a person running it has.
+  const SCRIPT = ["/usr/bin/script", "/bin/script"].find((p) => existsSync(p));
+  test.skipIf(!SCRIPT)("on a terminal it asks once: no writes nothing, yes applies", async () => {
+    const dir = app(DOCS_APP);
+    const before = snapshot(dir);
+    const onTerminal = (answer: string) =>
+      start(SCRIPT!, ["-qec", `${TSX} ${CLI} init --dir ${dir}`, "/dev/null"], {
+        env: { PATH: process.env.PATH },
+        cwd: work,
+        input: answer,
+      }).done;
+    const no = await onTerminal("n\n");
+    expect(no.code, no.output).toBe(1);
+    expect(no.output).toContain("Apply these changes? [y/N]");
+    expect(no.output).toContain("Nothing was written.");
+    expect(snapshot(dir)).toEqual(before);
+    const yes = await onTerminal("y\n");
+    expect(yes.code, yes.output).toBe(0);
+    expect(read(dir, "convex/http.ts")).toBe(DOCS_APP_AFTER["convex/http.ts"]);
   });
 
   test("convex.json's functions folder is the one edited", async () => {
