@@ -448,6 +448,23 @@ export default defineSchema(tables);
     expect(readdirSync(join(dir, "convex")).filter((f) => f.includes(".tmp"))).toEqual([]);
   });
 
+  test("a file with Windows line ends keeps them", () => {
+    const crlf = (t: string) => t.replace(/\n/g, "\r\n");
+    const dir = app({
+      "convex/http.ts": crlf(DOCS_APP["convex/http.ts"]),
+      "convex/crons.ts": DOCS_APP["convex/crons.ts"],
+    });
+    const plan = planInit({
+      root: dir,
+      convexDir: join(dir, "convex"),
+      ...PACKAGE_SPECIFIERS,
+      packageRoot: ROOT,
+    });
+    applyPlan(plan.files);
+    expect(read(dir, "convex/http.ts")).toBe(crlf(DOCS_APP_AFTER["convex/http.ts"]));
+    expect(read(dir, "convex/crons.ts")).toBe(DOCS_APP_AFTER["convex/crons.ts"]);
+  });
+
   test("--help lists the flags and exit codes", async () => {
     const run = await runScript("init", ["--help"], { env: { PATH: process.env.PATH }, cwd: work });
     expect(run.code, run.output).toBe(0);

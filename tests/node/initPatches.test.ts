@@ -171,6 +171,13 @@ describe("http.ts and crons.ts", () => {
     ]);
   });
 
+  test("a registerRoutes of another package: by hand, never a second import of the name", () => {
+    const source = `import { httpRouter } from "convex/server";\nimport { registerRoutes } from "@acme/convex-component";\nconst http = httpRouter();\nregisterRoutes(http);\nexport default http;\n`;
+    expect(byHand(patchRouter("convex/http.ts", source, HTTP, S)).reason).toContain(
+      "`registerRoutes` already names something else in this file",
+    );
+  });
+
   test("the router's own name is used; an existing call only gets its import", () => {
     const source = `import { httpRouter } from "convex/server";\nconst router = httpRouter();\nexport default router;\n`;
     expect(edited(patchRouter("convex/http.ts", source, HTTP, S))).toBe(

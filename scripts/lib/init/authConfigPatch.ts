@@ -7,6 +7,7 @@ import ts from "typescript";
 import {
   allNodes,
   applyEdits,
+  boundElsewhere,
   importEdit,
   importLine,
   isCallOf,
@@ -46,6 +47,9 @@ export function patchAuthConfig(file: string, source: string, server: string): P
     lines: [importLine([PROVIDERS], server), `...${PROVIDERS}(),  // first in \`providers: [\``],
     notes: [],
   });
+  if (boundElsewhere(sf, [PROVIDERS], server).length > 0) {
+    return hand(`\`${PROVIDERS}\` already names something else in this file`);
+  }
   const providers = allNodes(sf).filter(
     (n): n is ts.PropertyAssignment =>
       ts.isPropertyAssignment(n) && propertyName(n.name) === "providers",

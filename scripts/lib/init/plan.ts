@@ -113,13 +113,16 @@ export function planInit(opts: InitOptions): Plan {
         return;
       }
     }
-    const result = patch(base.shown, read.text);
-    if (result.kind === "edit" && result.after !== read.text) {
+    // A file with Windows line ends is patched with \n and gets its \r\n back.
+    const crlf = read.text.includes("\r\n") && !/(^|[^\r])\n/.test(read.text);
+    const result = patch(base.shown, crlf ? read.text.replace(/\r\n/g, "\n") : read.text);
+    const after = result.kind === "edit" && crlf ? result.after.replace(/\n/g, "\r\n") : undefined;
+    if (result.kind === "edit" && (after ?? result.after) !== read.text) {
       files.push({
         ...base,
         kind: "edit",
         before: read.text,
-        after: result.after,
+        after: after ?? result.after,
         notes: result.notes,
       });
     } else if (result.kind === "by-hand") {

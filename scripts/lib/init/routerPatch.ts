@@ -6,6 +6,7 @@
 import ts from "typescript";
 import {
   applyEdits,
+  boundElsewhere,
   callsOf,
   importEdit,
   importedNames,
@@ -68,6 +69,14 @@ export function patchRouter(
 ): PatchResult {
   const sf = parse(file, source);
   const edits: Edit[] = [];
+  if (boundElsewhere(sf, [kind.register], server).length > 0) {
+    return {
+      kind: "by-hand",
+      reason: `\`${kind.register}\` already names something else in this file: import the module's under another name`,
+      lines: handLines(kind, server),
+      notes: [],
+    };
+  }
   const imported = importedNames(sf, server).has(kind.register);
   const called = callsOf(sf, kind.register).length > 0;
   if (imported && called) return { kind: "done", notes: [] };

@@ -8,6 +8,7 @@ import ts from "typescript";
 import { MODULE_TABLES, MODULE_USER_FIELDS } from "./moduleNames";
 import {
   applyEdits,
+  boundElsewhere,
   callsOf,
   importEdit,
   importLine,
@@ -122,6 +123,14 @@ export function patchSchema(file: string, source: string, server: string): Patch
     else if (sameLine(source, open, first.getStart(sf))) text = ` ...${TABLES},`;
     else text = `\n${lineIndent(source, first.getStart(sf))}...${TABLES},`;
     edits.push({ pos: open + 1, end: open + 1, text });
+  }
+  const taken = boundElsewhere(sf, names, server);
+  if (taken.length > 0) {
+    return hand(
+      `\`${taken.join("`, `")}\` already names something else in this file`,
+      names.includes(USERS_TABLE),
+      notes,
+    );
   }
   const imp = importEdit(sf, server, names);
   if (imp) edits.push(imp);

@@ -161,3 +161,32 @@ export function importEdit(
   const last = imports[imports.length - 1];
   return { pos: last.end, end: last.end, text: `\n${line}` };
 }
+
+/**
+ * Which of `names` the file already binds to something else: imported from another module (or
+ * as a type only), or declared at its top level. Importing them from `specifier` too would not
+ * compile, so the patchers leave such a file to the user.
+ */
+export function boundElsewhere(sf: ts.SourceFile, names: string[], specifier: string): string[] {
+  const ours = importedNames(sf, specifier);
+  const bound = new Set<string>();
+  for (const st of sf.statements) {
+    if (ts.isImportDeclaration(st) && st.importClause) {
+      const clause = st.importClause;
+      if (clause.name) bound.add(clause.name.text);
+      const b = clause.namedBindings;
+      if (b && ts.isNamespaceImport(b)) bound.add(b.name.text);
+      if (b && ts.isNamedImports(b)) for (const el of b.elements) bound.add(el.name.text);
+    } else if (ts.isVariableStatement(st)) {
+      for (const d of st.declarationList.declarations) {
+        if (ts.isIdentifier(d.name)) bound.add(d.name.text);
+      }
+    } else if (
+      (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) &&
+      st.name !== undefined
+    ) {
+      bound.add(st.name.text);
+    }
+  }
+  return names.filter((n) => bound.has(n) && !ours.has(n));
+}
