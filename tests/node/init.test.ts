@@ -87,7 +87,7 @@ configureAuth0Users<DataModel>({
 
 /** An app written as the Convex docs teach ("Storing users in the Convex database"). */
 const DOCS_APP = {
-  "package.json": `{ "name": "docs-app", "private": true }\n`,
+  "package.json": `{ "name": "docs-app", "dependencies": { "convex-auth0-users": "0.1.0" } }\n`,
   "convex/schema.ts": `import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
 
@@ -258,6 +258,9 @@ export default { providers: auth0Providers() } satisfies AuthConfig;
     expect(run.stdout).toContain("Next steps:");
     expect(run.stdout).toContain("npx convex-auth0-users deploy");
     expect(run.stdout).not.toContain("adoptExistingRows");
+    expect(run.stdout).toContain(
+      "npm install convex-auth0-users (your package.json does not list it)",
+    );
   });
 
   test("an app written as the Convex docs teach gets exactly these edits, and its own lookup named", async () => {
@@ -277,6 +280,7 @@ export default { providers: auth0Providers() } satisfies AuthConfig;
     // The app's own lookup by tokenIdentifier, with its place.
     expect(run.stdout).toContain("convex/messages.ts:10:37");
     expect(run.stdout).toContain("getCurrentUser(ctx)");
+    expect(run.stdout).not.toContain("npm install");
   });
 
   test("--dry-run prints the diffs and writes nothing", async () => {

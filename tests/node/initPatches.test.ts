@@ -88,6 +88,18 @@ export default defineSchema({
     expect(patchSchema("convex/schema.ts", edited(result), S).kind).toBe("done");
   });
 
+  test("imports the rewrite leaves unused are named", () => {
+    const source = schemaWith(`defineTable({ name: v.string(), tokenIdentifier: v.string() })`);
+    const result = patchSchema("convex/schema.ts", source, S);
+    expect(edited(result)).toContain("  users: auth0UsersTable({}, { adopting: true }),\n");
+    expect(result.notes).toContain(
+      "schema.ts no longer uses `defineTable`: remove it from its import if your linter asks",
+    );
+    expect(result.notes).toContain(
+      "schema.ts no longer uses `v`: remove it from its import if your linter asks",
+    );
+  });
+
   test("short app fields stay on one line", () => {
     const source = schemaWith(
       `defineTable({ tokenIdentifier: v.string(), plan: v.string() }).index("by_plan", ["plan"])`,

@@ -2,8 +2,8 @@
  * The `init` command's run: flags, the app's Convex folder, the plan, the confirmation, the
  * writes, the app's own lookups by tokenIdentifier and the next steps. scripts/init.ts calls it.
  */
-import { existsSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { COMMANDS } from "../cli/commands";
 import { parseCommandFlags } from "../cli/spec";
@@ -17,6 +17,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** The package's root: its auth0-actions/tenant.yaml and .env.local.example are copied from it. */
 export const PACKAGE_ROOT = resolve(import.meta.dirname, "../../..");
+const PACKAGE_NAME = "convex-auth0-users";
 
 async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -24,6 +25,21 @@ async function confirm(question: string): Promise<boolean> {
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
   } finally {
     rl.close();
+  }
+}
+
+/** Whether the app's package.json lists this package (absent or unreadable: no). */
+function listsPackage(root: string): boolean {
+  try {
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as Record<
+      string,
+      Record<string, string> | undefined
+    >;
+    return [pkg.dependencies, pkg.devDependencies].some(
+      (deps) => deps !== undefined && Object.hasOwn(deps, PACKAGE_NAME),
+    );
+  } catch {
+    return false;
   }
 }
 
@@ -96,13 +112,20 @@ export async function runInit(argv: string[]): Promise<number> {
   }));
   say("");
   say(lookupsText(lookups, LOOKUP_FIX));
+  const installed = listsPackage(root);
   if (changes || applied) {
     say("");
-    say(["Next steps:", ...nextSteps(plan).map((s, i) => `  ${i + 1}. ${s}`)].join("\n"));
+    say(
+      ["Next steps:", ...nextSteps(plan, installed).map((s, i) => `  ${i + 1}. ${s}`)].join("\n"),
+    );
   }
   if (json) {
     console.log(
-      JSON.stringify(planJson(plan, { convexDir: found.dir, dryRun, applied, lookups }), null, 2),
+      JSON.stringify(
+        planJson(plan, { convexDir: found.dir, dryRun, applied, lookups, installed }),
+        null,
+        2,
+      ),
     );
   }
   return applied && applied.skipped.length > 0 ? EXIT.failed : EXIT.ok;

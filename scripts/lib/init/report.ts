@@ -73,8 +73,9 @@ export function summaryLine(plan: Plan, applied?: ApplyResult): string {
 }
 
 /** What to do after init, in order. */
-export function nextSteps(plan: Plan): string[] {
+export function nextSteps(plan: Plan, installed = true): string[] {
   const steps = [
+    ...(installed ? [] : ["npm install convex-auth0-users (your package.json does not list it)"]),
     "npx convex env set AUTH0_DOMAIN <tenant>.<region>.auth0.com",
     "npx convex env set AUTH0_CLIENT_ID <your Auth0 application's Client ID>",
     "npx convex env set AUTH0_ACTION_SECRET <openssl rand -base64 32> (the same value goes into .env.local for the deploy)",
@@ -110,6 +111,7 @@ export function planJson(
     dryRun: boolean;
     applied?: ApplyResult;
     lookups: { place: string; text: string; lookup: AppLookup }[];
+    installed: boolean;
   },
 ) {
   return {
@@ -126,6 +128,6 @@ export function planJson(
     written: opts.applied?.written ?? [],
     notWritten: opts.applied?.skipped ?? [],
     lookups: opts.lookups.map((l) => ({ place: l.place, text: l.text })),
-    nextSteps: hasChanges(plan) || opts.applied ? nextSteps(plan) : [],
+    nextSteps: hasChanges(plan) || opts.applied ? nextSteps(plan, opts.installed) : [],
   };
 }

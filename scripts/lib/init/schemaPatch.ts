@@ -7,6 +7,7 @@
 import ts from "typescript";
 import { MODULE_TABLES, MODULE_USER_FIELDS } from "./moduleNames";
 import {
+  allNodes,
   applyEdits,
   boundElsewhere,
   callsOf,
@@ -135,5 +136,29 @@ export function patchSchema(file: string, source: string, server: string): Patch
   const imp = importEdit(sf, server, names);
   if (imp) edits.push(imp);
   if (edits.length === 0) return { kind: "done", notes };
-  return { kind: "edit", after: applyEdits(source, edits), notes };
+  const after = applyEdits(source, edits);
+  if (users) notes.push(...unusedImports(file, source, after));
+  return { kind: "edit", after, notes };
+}
+
+/** Imports the users rewrite left unused (the app's linter may ask to remove them). */
+function unusedImports(file: string, before: string, after: string): string[] {
+  const uses = (text: string) => {
+    const sf = parse(file, text);
+    const count = new Map<string, number>();
+    for (const node of allNodes(sf)) {
+      if (ts.isIdentifier(node) && !ts.isImportSpecifier(node.parent)) {
+        count.set(node.text, (count.get(node.text) ?? 0) + 1);
+      }
+    }
+    return count;
+  };
+  const was = uses(before);
+  const now = uses(after);
+  return ["defineTable", "v"]
+    .filter((name) => (was.get(name) ?? 0) > 0 && !now.has(name))
+    .map(
+      (name) =>
+        `schema.ts no longer uses \`${name}\`: remove it from its import if your linter asks`,
+    );
 }
