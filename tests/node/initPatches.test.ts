@@ -100,6 +100,16 @@ export default defineSchema({
     );
   });
 
+  test("the module's tables spread after the app's users: nothing to edit, but said", () => {
+    const source = `import { defineSchema } from "convex/server";
+import { auth0Tables, auth0UsersTable } from "convex-auth0-users/server";
+export default defineSchema({ users: auth0UsersTable({}, { adopting: true }), ...auth0Tables });
+`;
+    const result = patchSchema("convex/schema.ts", source, S);
+    expect(result.kind).toBe("done");
+    expect(result.notes[0]).toContain("the module's users replaces yours: move it first");
+  });
+
   test("short app fields stay on one line", () => {
     const source = schemaWith(
       `defineTable({ tokenIdentifier: v.string(), plan: v.string() }).index("by_plan", ["plan"])`,

@@ -80,8 +80,15 @@ export function patchSchema(file: string, source: string, server: string): Patch
   let users: ts.PropertyAssignment | undefined;
   for (const member of tables.properties) {
     if (ts.isSpreadAssignment(member)) {
-      if (ts.isIdentifier(member.expression) && member.expression.text === TABLES) spread = true;
-      else {
+      if (ts.isIdentifier(member.expression) && member.expression.text === TABLES) {
+        spread = true;
+        // A later spread replaces what came before it: the app's users would be lost.
+        if (users) {
+          notes.push(
+            `\`...${TABLES}\` comes after your users table, so the module's users replaces yours: move it first in defineSchema({`,
+          );
+        }
+      } else {
         notes.push(
           `your schema spreads \`${member.expression.getText(sf)}\`: it must hold none of the module's tables (${MODULE_TABLES.join(", ")})`,
         );
