@@ -219,7 +219,11 @@ describe("auth.config.ts", () => {
     expect(edited(result)).toBe(
       `import { auth0Providers } from "convex-auth0-users/server";\n\nexport default {\n  providers: [...auth0Providers(), { domain: process.env.AUTH0_DOMAIN, applicationID: process.env.AUTH0_CLIENT_ID }],\n};\n`,
     );
-    expect(result.notes[0]).toContain("convex/auth.config.ts:2 reads AUTH0_DOMAIN");
+    expect(result.notes[0]).toContain("convex/auth.config.ts:2 looks like Auth0's");
+    const literal = `export default { providers: [{ domain: "https://acme.eu.auth0.com/", applicationID: "x" }] };\n`;
+    expect(patchAuthConfig("convex/auth.config.ts", literal, S).notes[0]).toContain(
+      "convex/auth.config.ts:1 looks like Auth0's",
+    );
     expect(patchAuthConfig("convex/auth.config.ts", edited(result), S).kind).toBe("done");
   });
 

@@ -72,10 +72,16 @@ export function patchAuthConfig(file: string, source: string, server: string): P
     present = value.elements.some(isModuleSpread);
     // An Auth0 provider the app wrote itself: auth0Providers() covers the same tenant.
     for (const el of value.elements) {
-      if (ts.isObjectLiteralExpression(el) && /AUTH0_DOMAIN/.test(el.getText(sf))) {
+      const domain = ts.isObjectLiteralExpression(el)
+        ? el.properties.find(
+            (p): p is ts.PropertyAssignment =>
+              ts.isPropertyAssignment(p) && propertyName(p.name) === "domain",
+          )
+        : undefined;
+      if (domain && /AUTH0_DOMAIN|\.auth0\.com/.test(domain.initializer.getText(sf))) {
         const line = sf.getLineAndCharacterOfPosition(el.getStart(sf)).line + 1;
         notes.push(
-          `the provider at ${file}:${line} reads AUTH0_DOMAIN: ${PROVIDERS}() covers the tenant (and AUTH0_CUSTOM_DOMAIN) now; remove yours`,
+          `the provider at ${file}:${line} looks like Auth0's: ${PROVIDERS}() covers the tenant (AUTH0_DOMAIN) and AUTH0_CUSTOM_DOMAIN now; remove yours`,
         );
       }
     }
