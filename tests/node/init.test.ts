@@ -65,6 +65,9 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 const read = (dir: string, path: string) => readFileSync(join(dir, path), "utf8");
+/** The module's public entries (`convex-auth0-users/server`, `/functions`) in this repository. */
+const SERVER_ENTRY = join(ROOT, "server/index.ts");
+const FUNCTIONS_ENTRY = join(ROOT, "server/functions.ts");
 const PACKAGE_TENANT = readFileSync(join(ROOT, "auth0-actions/tenant.yaml"), "utf8");
 const PACKAGE_ENV = readFileSync(join(ROOT, ".env.local.example"), "utf8");
 
@@ -469,6 +472,40 @@ export default defineSchema(tables);
     expect(read(dir, "convex/crons.ts")).toBe(DOCS_APP_AFTER["convex/crons.ts"]);
   });
 
+  // This repository's convex/ is an app that uses the module: it holds what init writes for an
+  // app that had none of the files, with the module imported from ../server.
+  const REPO_SPECIFIERS = { server: "../server/index", functions: "../server/functions" };
+  test("this repository's convex/ is what init writes into an empty app, and init finds it done", () => {
+    const dir = app({});
+    mkdirSync(join(dir, "convex"));
+    const plan = planInit({
+      root: dir,
+      convexDir: join(dir, "convex"),
+      ...REPO_SPECIFIERS,
+      packageRoot: ROOT,
+    });
+    for (const name of ["auth0.ts", "schema.ts", "http.ts", "crons.ts", "auth.config.ts"]) {
+      const file = plan.files.find((f) => f.shown === `convex/${name}`);
+      expect(file?.kind === "create" && file.after, name).toBe(read(ROOT, `convex/${name}`));
+    }
+    const own = planInit({
+      root: ROOT,
+      convexDir: join(ROOT, "convex"),
+      ...REPO_SPECIFIERS,
+      packageRoot: ROOT,
+    });
+    expect(own.problems).toEqual([]);
+    expect(
+      own.files.filter((f) => f.shown.startsWith("convex/")).map((f) => `${f.kind} ${f.shown}`),
+    ).toEqual([
+      "done convex/auth0.ts",
+      "done convex/schema.ts",
+      "done convex/http.ts",
+      "done convex/crons.ts",
+      "done convex/auth.config.ts",
+    ]);
+  });
+
   test("--help lists the flags and exit codes", async () => {
     const run = await runScript("init", ["--help"], { env: { PATH: process.env.PATH }, cwd: work });
     expect(run.code, run.output).toBe(0);
@@ -481,48 +518,41 @@ export default defineSchema(tables);
     expect(run.stdout).toMatch(/^ {2}2 {2}bad input/m);
   });
 
-  // The module's public entries, after the restructure (docs: /work/briefs/layout.md).
-  const SERVER_ENTRY = join(ROOT, "server/index.ts");
-  const FUNCTIONS_ENTRY = join(ROOT, "server/functions.ts");
-  test.skipIf(!existsSync(SERVER_ENTRY))(
-    "what init writes into the docs app typechecks as `npx convex dev` checks it",
-    async () => {
-      const dir = app(DOCS_APP);
-      symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
-      const convex = join(dir, "convex");
-      const plan = planInit({
-        root: dir,
-        convexDir: convex,
-        ...PACKAGE_SPECIFIERS,
-        packageRoot: ROOT,
-      });
-      expect(applyPlan(plan.files).skipped).toEqual([]);
-      await writeDeploymentCodegen(convex);
-      // convex/tsconfig.json as `npx convex dev` writes it, with the package's entries mapped to
-      // this repository's sources (an installed app resolves them from node_modules instead).
-      const { tsconfigCodegen } = await template<{ tsconfigCodegen(): string }>("tsconfig.js");
-      const config = ts.parseConfigFileTextToJson("tsconfig.json", tsconfigCodegen()).config;
-      config.compilerOptions.paths = {
-        "convex-auth0-users/server": [relative(convex, SERVER_ENTRY)],
-        "convex-auth0-users/functions": [relative(convex, FUNCTIONS_ENTRY)],
-      };
-      writeFileSync(join(convex, "tsconfig.json"), JSON.stringify(config, null, 2));
-      const tsc = await promisify(execFile)(
-        process.execPath,
-        [join(ROOT, "node_modules/typescript/bin/tsc"), "--project", convex],
-        { cwd: dir, maxBuffer: 16 * 1024 * 1024 },
-      ).then(
-        () => ({ code: 0, output: "" }),
-        (err: { code?: number; stdout?: string; stderr?: string }) => ({
-          code: err.code ?? 1,
-          output: `${err.stdout ?? ""}${err.stderr ?? ""}`,
-        }),
-      );
-      expect(tsc.output).toBe("");
-      expect(tsc.code).toBe(0);
-    },
-    60_000,
-  );
+  test("what init writes into the docs app typechecks as `npx convex dev` checks it", async () => {
+    const dir = app(DOCS_APP);
+    symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+    const convex = join(dir, "convex");
+    const plan = planInit({
+      root: dir,
+      convexDir: convex,
+      ...PACKAGE_SPECIFIERS,
+      packageRoot: ROOT,
+    });
+    expect(applyPlan(plan.files).skipped).toEqual([]);
+    await writeDeploymentCodegen(convex);
+    // convex/tsconfig.json as `npx convex dev` writes it, with the package's entries mapped to
+    // this repository's sources (an installed app resolves them from node_modules instead).
+    const { tsconfigCodegen } = await template<{ tsconfigCodegen(): string }>("tsconfig.js");
+    const config = ts.parseConfigFileTextToJson("tsconfig.json", tsconfigCodegen()).config;
+    config.compilerOptions.paths = {
+      "convex-auth0-users/server": [relative(convex, SERVER_ENTRY)],
+      "convex-auth0-users/functions": [relative(convex, FUNCTIONS_ENTRY)],
+    };
+    writeFileSync(join(convex, "tsconfig.json"), JSON.stringify(config, null, 2));
+    const tsc = await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, "node_modules/typescript/bin/tsc"), "--project", convex],
+      { cwd: dir, maxBuffer: 16 * 1024 * 1024 },
+    ).then(
+      () => ({ code: 0, output: "" }),
+      (err: { code?: number; stdout?: string; stderr?: string }) => ({
+        code: err.code ?? 1,
+        output: `${err.stdout ?? ""}${err.stderr ?? ""}`,
+      }),
+    );
+    expect(tsc.output).toBe("");
+    expect(tsc.code).toBe(0);
+  }, 60_000);
 });
 
 const TEMPLATES = join(ROOT, "node_modules/convex/dist/esm/cli/codegen_templates");
