@@ -506,6 +506,25 @@ export default defineSchema(tables);
     ]);
   });
 
+  test("the npm package ships what init reads at run time", async () => {
+    const { stdout } = await promisify(execFile)(
+      "npm",
+      ["pack", "--dry-run", "--json", "--ignore-scripts"],
+      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+    );
+    const packed = new Set(
+      (JSON.parse(stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path),
+    );
+    for (const path of [
+      "scripts/init.ts",
+      "scripts/lib/init/command.ts",
+      "auth0-actions/tenant.yaml",
+      ".env.local.example",
+    ]) {
+      expect(packed.has(path), path).toBe(true);
+    }
+  });
+
   test("--help lists the flags and exit codes", async () => {
     const run = await runScript("init", ["--help"], { env: { PATH: process.env.PATH }, cwd: work });
     expect(run.code, run.output).toBe(0);

@@ -28,7 +28,7 @@ export function isModuleUsersTable(init: ts.Expression): boolean {
 const squash = (s: string) => s.replace(/\s+/g, "");
 const CHAIN = new Set(["index", "searchIndex", "vectorIndex"]);
 
-/** The rewrite of the `users` property whose value is `init`, or why there is none. */
+/** The rewrite of the app's `users` property (`prop`), or why there is none. */
 export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment): UsersRewrite {
   const links: ts.CallExpression[] = [];
   let base: ts.Expression = prop.initializer;
