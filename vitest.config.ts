@@ -1,9 +1,14 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 // Three environments, split by folder: Convex functions run in the edge runtime like convex-test
 // recommends; the Action, the emulators and scripts run in Node; the React hook in jsdom.
 export default defineConfig({
   test: {
+    // Vitest runs cores - 1 files at once: one at a time on a 2-core CI machine. Most files spend
+    // their time waiting (child processes, emulated build delays, real rate limits), so two at once
+    // nearly halve the suite's wall time there; with more cores this is Vitest's own default.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     projects: [
       {
         test: {

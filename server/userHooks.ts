@@ -42,10 +42,14 @@ import type {
   TableNamesInDataModel,
 } from "convex/server";
 import type { Doc, MutationCtx } from "./builders";
+import type { UserDeletionMode } from "./userRowState";
 
-/** What `onUserDeleted` receives beside the row: the memberships removed with it. */
+/** What `onUserDeleted` receives beside the row. */
 export interface DeletedUserRelated {
+  /** The user's first memberships, removed with the row (the rest right after, scheduled). */
   memberships: Doc<"memberships">[];
+  /** AUTH0_USER_DELETION: whether the row is about to be removed or kept anonymized. */
+  mode: UserDeletionMode;
 }
 
 /** The app's hooks; each is optional. `AppDataModel` is the app's own (`./_generated/dataModel`). */

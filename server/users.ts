@@ -334,7 +334,7 @@ export async function deleteUser(
   // removes the rest, and the tombstone below keeps any of them from coming back meanwhile.
   const memberships = await membershipsOfUser(ctx, args.auth0UserId, INLINE_USER_MEMBERSHIPS);
   for (const row of rows) {
-    await onUserDeleted(ctx, row, { memberships });
+    await onUserDeleted(ctx, row, { memberships, mode });
     if (mode === "remove") {
       await ctx.db.delete("users", row._id);
     } else {

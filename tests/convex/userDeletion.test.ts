@@ -21,11 +21,13 @@ import { buildPlan, summarizeRow } from "../../scripts/lib/reconcile/plan";
 import { DOMAIN, deliver, nextEventId, setEventsEnv, userEvent } from "./eventsFixtures";
 
 // Stands in for a host app's hook: records each call and what the row held when it ran.
-const hook = vi.hoisted(() => ({ calls: [] as Array<{ auth0UserId: string; email?: string }> }));
+const hook = vi.hoisted(() => ({
+  calls: [] as Array<{ auth0UserId: string; email?: string; mode: string }>,
+}));
 vi.mock("../../server/userHooks", async (importOriginal) => ({
   ...(await importOriginal<typeof import("../../server/userHooks")>()),
-  onUserDeleted: async (_ctx: MutationCtx, user: Doc<"users">) => {
-    hook.calls.push({ auth0UserId: user.auth0UserId, email: user.email });
+  onUserDeleted: async (_ctx: MutationCtx, user: Doc<"users">, { mode }: { mode: string }) => {
+    hook.calls.push({ auth0UserId: user.auth0UserId, email: user.email, mode });
   },
 }));
 
@@ -136,7 +138,7 @@ describe.each(Object.keys(deletions) as (keyof typeof deletions)[])(
       expect(await t.run((ctx) => ctx.db.query("users").collect())).toEqual([]);
       expect(await authorOf(t, messageId)).toBeNull();
       expect(hook.calls).toEqual([
-        { auth0UserId: SUB, email: "googleoauth21029384756@example.com" },
+        { auth0UserId: SUB, email: "googleoauth21029384756@example.com", mode: "remove" },
       ]);
     });
 
@@ -162,9 +164,9 @@ describe.each(Object.keys(deletions) as (keyof typeof deletions)[])(
       expect(await t.run((ctx) => ctx.db.query("userTombstones").collect())).toMatchObject([
         { auth0UserId: SUB, deletedAt: minutesAgo(10) },
       ]);
-      // The hook ran once, and saw the profile before it was cleared.
+      // The hook ran once, saw the profile before it was cleared, and was told the mode.
       expect(hook.calls).toEqual([
-        { auth0UserId: SUB, email: "googleoauth21029384756@example.com" },
+        { auth0UserId: SUB, email: "googleoauth21029384756@example.com", mode: "anonymize" },
       ]);
     });
 
@@ -172,8 +174,7 @@ describe.each(Object.keys(deletions) as (keyof typeof deletions)[])(
       process.env.AUTH0_USER_DELETION = "anonymize";
       const t = newT();
       await userWithMessage(t);
-      // (auth0.current's return validator knows only the module's fields: the app's `plan` would
-      // fail it, so the live row is read through getCurrentUser.)
+      expect(await signedIn(t).query(api.auth0.current, {})).not.toBeNull();
       expect(await signedIn(t).run((ctx) => getCurrentUser(ctx))).not.toBeNull();
       await deleteThroughPath(t);
 

@@ -226,10 +226,9 @@ describe("deploy-auth0 against the Management API emulator", () => {
   });
 
   it(
-    "imports the built Action with real secret values, deploys it once built, and binds it in the configured place (no AUTH0_EVENTS_TOKEN: no event stream)",
+    "imports the built Action with real secret values, deploys it once built, binds it in the configured place, and creates the event stream with the real token",
     async () => {
-      const streamRequestsBefore = streamRequests().length;
-      const run = await deploy([], { AUTH0_EVENTS_TOKEN: undefined });
+      const run = await deploy();
       expect(run.code, run.output).toBe(0);
       expect(emulator.unknownRoutes).toEqual([]);
 
@@ -271,51 +270,14 @@ describe("deploy-auth0 against the Management API emulator", () => {
       expect(run.output).toContain(
         `code header matches the local bundle: ${localBundle.split("\n", 1)[0]}`,
       );
-      // Without the token the stream is left out entirely: not read, not written, and the run
-      // says how to turn real-time events on.
-      expect(run.output).toContain(
-        `Event stream "${STREAM}": not deployed: AUTH0_EVENTS_TOKEN is unset`,
-      );
-      expect(run.output).toContain("To enable them, set AUTH0_EVENTS_TOKEN");
-      expect(streamRequests()).toHaveLength(streamRequestsBefore);
-      expect(emulator.findEventStream(STREAM)).toBeUndefined();
-      expectForeignStreamUntouched();
-      expectNoSecretsIn(run.output);
-    },
-    IMPORT_TIMEOUT,
-  );
 
-  it("a second deploy with no change writes nothing and still verifies (--json report)", async () => {
-    const writesBefore = emulator.writes().length;
-    const run = await deploy(["--json"], { AUTH0_EVENTS_TOKEN: undefined });
-    expect(run.code, run.output).toBe(0);
-    expect(run.output).toContain("The tenant already matches: nothing to import.");
-    expect(emulator.writes()).toHaveLength(writesBefore);
-    expect(ours().versions).toHaveLength(1);
-    // With --json, stdout is one JSON document and the progress lines went to stderr.
-    const report = JSON.parse(run.stdout);
-    expect(report.outcome).toBe("no-op");
-    expect(report.exitCode).toBe(0);
-    expect(report.plan.action.change).toBe("none");
-    expect(report.plan.bindings.change).toBe(false);
-    expect(report.verification.ok).toBe(true);
-    expect(report.verification.version).toBe(1);
-    expect(report.verification.commit).toBe("0123456789abcdef0123456789abcdef01234567");
-    expect(report.plan.eventStream.change).toBe("off");
-    expect(report.verification.eventStream).toBeNull();
-    expectNoSecretsIn(run.stdout);
-  });
-
-  it(
-    "with AUTH0_EVENTS_TOKEN set, creates the event stream (and nothing else) with the real token",
-    async () => {
-      const writesBefore = emulator.writes().length;
-      const run = await deploy();
-      expect(run.code, run.output).toBe(0);
+      // The stream: created once, with the real token, and verified.
       expect(run.output).toContain(`Event stream "${STREAM}": create (the stream does not exist)`);
-      // The Action and its binding were current: the import held only the stream.
-      const writes = emulator.writes().slice(writesBefore);
-      expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual(["POST /api/v2/event-streams"]);
+      expect(
+        streamRequests()
+          .filter((r) => r.method !== "GET")
+          .map((w) => `${w.method} ${w.path}`),
+      ).toEqual(["POST /api/v2/event-streams"]);
       const stream = ourStream();
       expect(stream).toMatchObject({
         name: STREAM,
@@ -334,16 +296,46 @@ describe("deploy-auth0 against the Management API emulator", () => {
         },
       });
       expect(JSON.stringify(stream)).not.toMatch(/##|@@/);
-      expect(ours().versions).toHaveLength(1);
       expect(run.output).toContain(
         `event stream "${STREAM}" (${stream.id}): enabled, user.created, user.updated, user.deleted -> ${ENDPOINT}, bearer token`,
       );
       expectForeignStreamUntouched();
       expectNoSecretsIn(run.output);
-      expect(emulator.unknownRoutes).toEqual([]);
     },
     IMPORT_TIMEOUT,
   );
+
+  it("without AUTH0_EVENTS_TOKEN, a second deploy neither reads nor writes the stream, and still verifies (--json report)", async () => {
+    const writesBefore = emulator.writes().length;
+    const streamRequestsBefore = streamRequests().length;
+    const streamBefore = structuredClone(ourStream());
+    const run = await deploy(["--json"], { AUTH0_EVENTS_TOKEN: undefined });
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain("The tenant already matches: nothing to import.");
+    expect(emulator.writes()).toHaveLength(writesBefore);
+    expect(ours().versions).toHaveLength(1);
+    // With --json, stdout is one JSON document and the progress lines went to stderr.
+    const report = JSON.parse(run.stdout);
+    expect(report.outcome).toBe("no-op");
+    expect(report.exitCode).toBe(0);
+    expect(report.plan.action.change).toBe("none");
+    expect(report.plan.bindings.change).toBe(false);
+    expect(report.verification.ok).toBe(true);
+    expect(report.verification.version).toBe(1);
+    expect(report.verification.commit).toBe("0123456789abcdef0123456789abcdef01234567");
+    // Without the token the stream is left out entirely: not read, not written, and the run
+    // says how to turn real-time events on.
+    expect(report.plan.eventStream.change).toBe("off");
+    expect(report.verification.eventStream).toBeNull();
+    expect(run.output).toContain(
+      `Event stream "${STREAM}": not deployed: AUTH0_EVENTS_TOKEN is unset`,
+    );
+    expect(run.output).toContain("To enable them, set AUTH0_EVENTS_TOKEN");
+    expect(streamRequests()).toHaveLength(streamRequestsBefore);
+    expect(ourStream()).toEqual(streamBefore);
+    expectNoSecretsIn(run.stdout);
+    expectNoSecretsIn(run.output);
+  });
 
   it("a second run leaves the stream alone and still verifies it", async () => {
     const writesBefore = emulator.writes().length;
@@ -392,8 +384,16 @@ describe("deploy-auth0 against the Management API emulator", () => {
   });
 
   it(
-    "re-enables a stream Auth0 disabled, in place, sending the current token",
+    "puts a moved binding back and re-enables a stream Auth0 disabled, in place with the current token, without touching the Action",
     async () => {
+      // By hand: ours moved to the front, and a new Action bound at the end.
+      emulator.seedDeployedAction("geo-block", "exports.onExecutePostLogin = async () => {};");
+      emulator.seedBindings("post-login", [
+        { actionName: OURS, displayName: "Sync user to Convex" },
+        { actionName: "block-risky-logins", displayName: "Block risky logins" },
+        { actionName: "add-roles", displayName: "Add roles" },
+        { actionName: "geo-block", displayName: "Geo block" },
+      ]);
       // Auth0 disables a stream after too many failed deliveries.
       const before = ourStream();
       emulator.eventStreams.set(before.id, { ...before, status: "disabled" });
@@ -402,10 +402,19 @@ describe("deploy-auth0 against the Management API emulator", () => {
       const run = await deploy();
       expect(run.code, run.output).toBe(0);
       expect(run.output).toContain(`Event stream "${STREAM}": update (the status is disabled)`);
+      expect(emulator.boundActions("post-login")).toEqual([
+        { name: "block-risky-logins", displayName: "Block risky logins" },
+        { name: OURS, displayName: "Sync user to Convex" },
+        { name: "add-roles", displayName: "Add roles" },
+        { name: "geo-block", displayName: "Geo block" },
+      ]);
+      // The Action was current: the import held only the binding list and the stream.
       const writes = emulator.writes().slice(writesBefore);
-      expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual([
+      expect(writes.map((w) => `${w.method} ${w.path}`).sort()).toEqual([
+        "PATCH /api/v2/actions/triggers/post-login/bindings",
         `PATCH /api/v2/event-streams/${before.id}`,
       ]);
+      expect(ours().versions).toHaveLength(1);
       const after = ourStream();
       expect(after.id).toBe(before.id);
       expect(after.status).toBe("enabled");
@@ -415,7 +424,6 @@ describe("deploy-auth0 against the Management API emulator", () => {
       });
       expect(emulator.eventStreams.size).toBe(57);
       expect([...emulator.eventStreams.values()].filter((s) => s.name === STREAM)).toHaveLength(1);
-      expect(ours().versions).toHaveLength(1);
       expectForeignStreamUntouched();
       expectNoSecretsIn(run.output);
     },
@@ -458,44 +466,18 @@ describe("deploy-auth0 against the Management API emulator", () => {
       expect(action.versions).toHaveLength(2);
       expect(secretValues(action).AUTH0_ACTION_SECRET).toBe(ROTATED_SECRET);
       const writes = emulator.writes().slice(writesBefore);
+      // The binding list and the stream (token set, stream current) were not part of the import.
       expect(writes.some((w) => w.path.includes("/triggers/"))).toBe(false);
+      expect(writes.some((w) => w.path.startsWith("/api/v2/event-streams"))).toBe(false);
       expect(writes.some((w) => w.method === "PATCH" && w.path.endsWith(action.id))).toBe(true);
       expect(emulator.boundActions("post-login").map((b) => b.name)).toEqual([
         "block-risky-logins",
         OURS,
         "add-roles",
+        "geo-block",
       ]);
       expectNoSecretsIn(run.output);
       expect(emulator.unknownRoutes).toEqual([]);
-    },
-    IMPORT_TIMEOUT,
-  );
-
-  it(
-    "puts the binding back in place without touching the Action when someone moved it",
-    async () => {
-      // By hand: ours moved to the front, and a new Action bound at the end.
-      emulator.seedDeployedAction("geo-block", "exports.onExecutePostLogin = async () => {};");
-      emulator.seedBindings("post-login", [
-        { actionName: OURS, displayName: "Sync user to Convex" },
-        { actionName: "block-risky-logins", displayName: "Block risky logins" },
-        { actionName: "add-roles", displayName: "Add roles" },
-        { actionName: "geo-block", displayName: "Geo block" },
-      ]);
-      const writesBefore = emulator.writes().length;
-      const run = await deploy([], { AUTH0_ACTION_SECRET: ROTATED_SECRET });
-      expect(run.code, run.output).toBe(0);
-      expect(emulator.boundActions("post-login")).toEqual([
-        { name: "block-risky-logins", displayName: "Block risky logins" },
-        { name: OURS, displayName: "Sync user to Convex" },
-        { name: "add-roles", displayName: "Add roles" },
-        { name: "geo-block", displayName: "Geo block" },
-      ]);
-      const writes = emulator.writes().slice(writesBefore);
-      expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual([
-        "PATCH /api/v2/actions/triggers/post-login/bindings",
-      ]);
-      expect(ours().versions).toHaveLength(2);
     },
     IMPORT_TIMEOUT,
   );

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { deployCommit, parsePosition, readDeployInputs } from "../../scripts/lib/deploy/inputs";
-import { planBindings, planEventStream } from "../../scripts/lib/deploy/plan";
+import { importAssets } from "../../scripts/lib/deploy/apply";
+import { planBindings, planEventStream, type DeployPlan } from "../../scripts/lib/deploy/plan";
 import {
   DeployInputError,
   loadTenantSpec,
@@ -277,6 +278,62 @@ describe("event stream planning", () => {
         undefined,
       ),
     ).toThrow(/has a eventbridge destination/);
+  });
+
+  it("the import holds only the sections that change, and the stream never when off or current", () => {
+    const plan = (
+      action: DeployPlan["action"]["change"],
+      bindings: boolean,
+      stream: DeployPlan["eventStream"],
+    ): DeployPlan => ({
+      action: {
+        name: OURS,
+        change: action,
+        reasons: [],
+        localHeader: "// header",
+        tenantHeader: null,
+        tenantVersion: null,
+        tenantCommit: null,
+      },
+      secrets: [],
+      bindings: {
+        change: bindings,
+        current: [],
+        desired: [{ actionName: OURS, displayName: "x" }],
+      },
+      eventStream: stream,
+    });
+    const off = inputs(undefined);
+    const on = inputs(EVENTS_TOKEN);
+    const streamOff = planEventStream(streamSpec, off, undefined, undefined);
+    const streamCurrent = planEventStream(streamSpec, on, [tenantStream()], undefined);
+    const streamCreate = planEventStream(streamSpec, on, [], undefined);
+    const sections = (assets: Record<string, unknown>) => Object.keys(assets).sort();
+    expect(sections(importAssets(spec, off, plan("create", true, streamOff)))).toEqual([
+      "actions",
+      "triggers",
+    ]);
+    expect(sections(importAssets(spec, on, plan("update", false, streamCurrent)))).toEqual([
+      "actions",
+    ]);
+    expect(sections(importAssets(spec, on, plan("none", true, streamCurrent)))).toEqual([
+      "triggers",
+    ]);
+    const streamOnly = importAssets(spec, on, plan("none", false, streamCreate));
+    expect(sections(streamOnly)).toEqual(["eventStreams"]);
+    // Auth0 never returns the token: each import of the stream carries the real value.
+    expect(streamOnly.eventStreams).toMatchObject([
+      {
+        name: STREAM,
+        status: "enabled",
+        destination: {
+          configuration: {
+            webhook_endpoint: UNIT_ENDPOINT,
+            webhook_authorization: { method: "bearer", token: EVENTS_TOKEN },
+          },
+        },
+      },
+    ]);
   });
 
   it("verification names every way the stream differs", () => {

@@ -60,6 +60,8 @@ describe("the packed package", () => {
       "scripts/cli.ts",
       "local-auth0/emulator/postLoginWorker.ts",
       "README.md",
+      // init copies the module's variables from it: names and placeholders, no values.
+      ".env.local.example",
     ]) {
       expect(files, needed).toContain(needed);
     }
@@ -67,7 +69,7 @@ describe("the packed package", () => {
       /^tests\//,
       /^bench\//,
       /^examples\//,
-      /(^|\/)\.env/,
+      /(^|\/)\.env(?!\.local\.example$)/,
       /\.map$/,
       /(^|\/)node_modules\//,
       /^scripts\/build-package\.ts$/,
@@ -75,6 +77,11 @@ describe("the packed package", () => {
     ];
     for (const file of files) {
       for (const pattern of shipsNot) expect(file, `${file} must not ship`).not.toMatch(pattern);
+    }
+    // The variables' example holds names only, never a value.
+    const example = readFileSync(join(ROOT, ".env.local.example"), "utf8").split("\n");
+    for (const line of example.filter((l) => l.trim() && !l.startsWith("#"))) {
+      expect(line).toMatch(/^[A-Z0-9_]+=$/);
     }
     // The built Action starts with the header the deploy reads.
     const action = readFileSync(join(ROOT, "auth0-actions/dist/post-login.js"), "utf8");
@@ -108,6 +115,9 @@ describe("the packed package", () => {
     const doctor = await bin("doctor", "--help");
     expect(doctor.code, doctor.stderr).toBe(0);
     expect(doctor.stdout).toContain("Usage: convex-auth0-users doctor");
+    const init = await bin("init", "--help");
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stdout).toContain("Usage: convex-auth0-users init");
   });
 
   test("the server, functions and react entry points import in Node", async () => {
@@ -158,6 +168,9 @@ describe("the packed package", () => {
     expect(sandbox.code).toBe(2);
     expect(sandbox.stderr).toContain("convex-auth0-users sandbox: needs selfsigned, not installed");
     expect(sandbox.stderr).toMatch(/npm install --save-dev selfsigned@"\^5/);
+    const init = await bin("init", "--dry-run");
+    expect(init.code).toBe(2);
+    expect(init.stderr).toContain("convex-auth0-users init: needs typescript, not installed");
     const deploy = await bin("deploy", "--dry-run");
     expect(deploy.code).toBe(2);
     expect(deploy.stderr).toContain("needs auth0-deploy-cli");

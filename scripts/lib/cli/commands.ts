@@ -83,6 +83,35 @@ const DEPLOY_EXITS = [
 
 /** The subcommands, in the order the command list shows them. */
 export const COMMANDS = {
+  init: {
+    name: "init",
+    script: "init.ts",
+    summary:
+      "Add the module to your app's convex/ (schema, routes, cron, auth.config, auth0.ts): shows the changes, never overwrites.",
+    flags: [
+      { name: "dry-run", help: "print the changes as unified diffs; write nothing" },
+      { name: "yes", help: "apply without asking (needed where no terminal is)" },
+      JSON_FLAG,
+      {
+        name: "dir",
+        value: "<path>",
+        help: "the app's root (default: the working directory); convex.json's functions is honoured",
+      },
+    ],
+    env: [],
+    exits: [
+      {
+        code: 0,
+        meaning: "done, dry run, or nothing to do (files left to you are listed: by hand: N)",
+      },
+      { code: 1, meaning: "a write failed or a file changed meanwhile (not written), or declined" },
+      {
+        code: 2,
+        meaning:
+          "bad input: no Convex folder, a file it refuses to edit, no terminal without --yes",
+      },
+    ],
+  },
   "check-sync": {
     name: "check-sync",
     script: "check-sync.ts",

@@ -1,0 +1,44 @@
+/**
+ * What the module owns in an app's schema, as `init` needs it to merge an existing `users` table:
+ * the module's table names, its `users` fields (with the validators `auth0UsersTable(…, {
+ * adopting: true })` gives them) and its `users` indexes. tests/node/init.test.ts checks these
+ * against the schema this repository deploys, so they cannot drift from the module.
+ */
+
+/** Every table `auth0Tables` holds. */
+export const MODULE_TABLES: readonly string[] = [
+  "users",
+  "auth0Events",
+  "userTombstones",
+  "organizations",
+  "memberships",
+  "organizationTombstones",
+  "logSyncState",
+  "logSyncToken",
+];
+
+/** The module's `users` fields and their validators while adopting (source text). */
+export const MODULE_USER_FIELDS: Readonly<Record<string, string>> = {
+  tokenIdentifier: "v.string()",
+  auth0UserId: "v.optional(v.string())",
+  email: "v.optional(v.string())",
+  emailVerified: "v.optional(v.boolean())",
+  name: "v.optional(v.string())",
+  nickname: "v.optional(v.string())",
+  givenName: "v.optional(v.string())",
+  familyName: "v.optional(v.string())",
+  avatarUrl: "v.optional(v.string())",
+  auth0UpdatedAt: "v.optional(v.number())",
+  lastActiveAt: "v.optional(v.number())",
+  createdAt: "v.optional(v.number())",
+  updatedAt: "v.optional(v.number())",
+  deletedAt: "v.optional(v.number())",
+};
+
+/** The module's `users` indexes: name and fields. */
+export const MODULE_USER_INDEXES: Readonly<Record<string, readonly string[]>> = {
+  by_token: ["tokenIdentifier"],
+  by_auth0_user_id: ["auth0UserId"],
+  by_email: ["email"],
+  by_auth0_updated_at: ["auth0UpdatedAt"],
+};

@@ -1,0 +1,294 @@
+/**
+ * init's patchers on source text: what an app's existing users table becomes (fields and indexes
+ * kept, taken over or refused), each anchor missing or ambiguous leading to "by hand" with the
+ * lines, imports merged, the .env.local.example appendix, and the module's names as init knows
+ * them held to the schema this repository deploys.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import schema from "../../convex/schema";
+import { ROOT } from "../../scripts/lib/childProcess";
+import { checkAuth0File, newAuth0File } from "../../scripts/lib/init/auth0File";
+import { patchAuthConfig } from "../../scripts/lib/init/authConfigPatch";
+import { definedNames, envAppendix, ENV_HEADER } from "../../scripts/lib/init/envExample";
+import {
+  MODULE_TABLES,
+  MODULE_USER_FIELDS,
+  MODULE_USER_INDEXES,
+} from "../../scripts/lib/init/moduleNames";
+import { CRONS, HTTP, patchRouter } from "../../scripts/lib/init/routerPatch";
+import { patchSchema } from "../../scripts/lib/init/schemaPatch";
+import type { PatchResult } from "../../scripts/lib/init/sourceEdits";
+
+const S = "convex-auth0-users/server";
+const F = "convex-auth0-users/functions";
+
+function edited(r: PatchResult): string {
+  if (r.kind !== "edit") throw new Error(`expected an edit, got ${JSON.stringify(r)}`);
+  return r.after;
+}
+function byHand(r: PatchResult): { reason: string; lines: string[] } {
+  if (r.kind !== "by-hand") throw new Error(`expected by-hand, got ${JSON.stringify(r)}`);
+  return r;
+}
+
+const schemaWith = (
+  users: string,
+  rest = "",
+) => `import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+
+export default defineSchema({
+  users: ${users},${rest}
+});
+`;
+
+describe("schema.ts", () => {
+  test("an app's users table keeps its own fields, comments and indexes; clashing indexes go", () => {
+    const source = schemaWith(`defineTable({
+    name: v.string(),
+    // Billing plan, set by the app.
+    plan: v.union(v.literal("free"), v.literal("pro")),
+    tokenIdentifier: v.string(),
+    teamId: v.optional(v.id("teams")),
+  })
+    .index("by_token", ["tokenIdentifier"])
+    // Team pages list members.
+    .index("by_team", ["teamId"])
+    .index("by_tok", ["tokenIdentifier"])
+    .searchIndex("search_name", { searchField: "name" })`);
+    const result = patchSchema("convex/schema.ts", source, S);
+    expect(edited(result)).toBe(`import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+import { auth0Tables, auth0UsersTable } from "convex-auth0-users/server";
+
+export default defineSchema({
+  ...auth0Tables,
+  users: auth0UsersTable(
+    {
+      // Billing plan, set by the app.
+      plan: v.union(v.literal("free"), v.literal("pro")),
+      teamId: v.optional(v.id("teams")),
+    },
+    { adopting: true },
+  )
+    // Team pages list members.
+    .index("by_team", ["teamId"])
+    .searchIndex("search_name", { searchField: "name" }),
+});
+`);
+    expect(result.notes).toContain(
+      "users.name: now the module's, `v.optional(v.string())` (was `v.string()`: it becomes optional)",
+    );
+    expect(result.notes).toContain(
+      'users index by_tok: dropped, the module\'s by_token is on the same fields: use withIndex("by_token", …) where your code used "by_tok"',
+    );
+    // Run again on its own output: done.
+    expect(patchSchema("convex/schema.ts", edited(result), S).kind).toBe("done");
+  });
+
+  test("imports the rewrite leaves unused are named", () => {
+    const source = schemaWith(`defineTable({ name: v.string(), tokenIdentifier: v.string() })`);
+    const result = patchSchema("convex/schema.ts", source, S);
+    expect(edited(result)).toContain("  users: auth0UsersTable({}, { adopting: true }),\n");
+    expect(result.notes).toContain(
+      "schema.ts no longer uses `defineTable`: remove it from its import if your linter asks",
+    );
+    expect(result.notes).toContain(
+      "schema.ts no longer uses `v`: remove it from its import if your linter asks",
+    );
+  });
+
+  test("the module's tables spread after the app's users: nothing to edit, but said", () => {
+    const source = `import { defineSchema } from "convex/server";
+import { auth0Tables, auth0UsersTable } from "convex-auth0-users/server";
+export default defineSchema({ users: auth0UsersTable({}, { adopting: true }), ...auth0Tables });
+`;
+    const result = patchSchema("convex/schema.ts", source, S);
+    expect(result.kind).toBe("done");
+    expect(result.notes[0]).toContain("the module's users replaces yours: move it first");
+  });
+
+  test("short app fields stay on one line", () => {
+    const source = schemaWith(
+      `defineTable({ tokenIdentifier: v.string(), plan: v.string() }).index("by_plan", ["plan"])`,
+    );
+    expect(edited(patchSchema("convex/schema.ts", source, S))).toContain(
+      `  users: auth0UsersTable({ plan: v.string() }, { adopting: true })\n    .index("by_plan", ["plan"]),\n`,
+    );
+  });
+
+  test.each([
+    [
+      "a module field typed otherwise",
+      schemaWith(`defineTable({ tokenIdentifier: v.string(), email: v.number() })`),
+      "users.email is `v.number()`, the module's is `v.optional(v.string())`",
+    ],
+    [
+      "rows without tokenIdentifier",
+      schemaWith(`defineTable({ name: v.string() })`),
+      "users has no tokenIdentifier field",
+    ],
+    [
+      "fields spread from elsewhere",
+      schemaWith(`defineTable({ ...userFields, plan: v.string() })`),
+      "is not `name: validator`",
+    ],
+    [
+      "a module index name on other fields",
+      schemaWith(
+        `defineTable({ tokenIdentifier: v.string() }).index("by_email", ["tokenIdentifier", "name"])`,
+      ),
+      "users' index by_email is on [tokenIdentifier, name]",
+    ],
+    [
+      "an app table named like a module table",
+      schemaWith(
+        `defineTable({ tokenIdentifier: v.string() })`,
+        "\n  organizations: defineTable({ name: v.string() }),",
+      ),
+      "your table organizations has the name of one of the module's tables",
+    ],
+    [
+      "two defineSchema calls",
+      `import { defineSchema } from "convex/server";\nconst a = defineSchema({});\nexport default defineSchema({});\n`,
+      "defineSchema is called 2 times",
+    ],
+    [
+      "a schema that is a variable",
+      `import { defineSchema } from "convex/server";\nconst s = defineSchema({});\nexport default s;\n`,
+      "the schema is not `export default defineSchema({ … })`",
+    ],
+  ])("%s: by hand, with the lines", (_name, source, reason) => {
+    const hand = byHand(patchSchema("convex/schema.ts", source, S));
+    expect(hand.reason).toContain(reason);
+    expect(hand.lines.join("\n")).toContain("...auth0Tables,");
+  });
+
+  test("an existing import from the package is extended; a one-line schema stays one line", () => {
+    const source = `import { defineSchema, defineTable } from "convex/server";
+import { getCurrentUser } from "convex-auth0-users/server";
+export default defineSchema({ things: defineTable({}) });
+`;
+    expect(edited(patchSchema("convex/schema.ts", source, S)))
+      .toBe(`import { defineSchema, defineTable } from "convex/server";
+import { getCurrentUser, auth0Tables } from "convex-auth0-users/server";
+export default defineSchema({ ...auth0Tables, things: defineTable({}) });
+`);
+  });
+});
+
+describe("http.ts and crons.ts", () => {
+  test("two routers, or none made at the top level: by hand", () => {
+    const two = `import { httpRouter } from "convex/server";\nconst http = httpRouter();\nconst other = httpRouter();\nexport default http;\n`;
+    expect(byHand(patchRouter("convex/http.ts", two, HTTP, S)).reason).toContain(
+      "httpRouter() is called 2 times",
+    );
+    const inner = `import { cronJobs } from "convex/server";\nfunction make() {\n  const crons = cronJobs();\n  return crons;\n}\nexport default make();\n`;
+    const hand = byHand(patchRouter("convex/crons.ts", inner, CRONS, S));
+    expect(hand.lines).toEqual([
+      `import { registerCrons } from "convex-auth0-users/server";`,
+      "registerCrons(crons);  // right after `const crons = cronJobs();`",
+    ]);
+  });
+
+  test("a registerRoutes of another package: by hand, never a second import of the name", () => {
+    const source = `import { httpRouter } from "convex/server";\nimport { registerRoutes } from "@acme/convex-component";\nconst http = httpRouter();\nregisterRoutes(http);\nexport default http;\n`;
+    expect(byHand(patchRouter("convex/http.ts", source, HTTP, S)).reason).toContain(
+      "`registerRoutes` already names something else in this file",
+    );
+  });
+
+  test("the router's own name is used; an existing call only gets its import", () => {
+    const source = `import { httpRouter } from "convex/server";\nconst router = httpRouter();\nexport default router;\n`;
+    expect(edited(patchRouter("convex/http.ts", source, HTTP, S))).toBe(
+      `import { httpRouter } from "convex/server";\nimport { registerRoutes } from "convex-auth0-users/server";\nconst router = httpRouter();\nregisterRoutes(router);\nexport default router;\n`,
+    );
+    const called = `import { httpRouter } from "convex/server";\nconst http = httpRouter();\nregisterRoutes(http);\nexport default http;\n`;
+    expect(edited(patchRouter("convex/http.ts", called, HTTP, S))).toBe(
+      `import { httpRouter } from "convex/server";\nimport { registerRoutes } from "convex-auth0-users/server";\nconst http = httpRouter();\nregisterRoutes(http);\nexport default http;\n`,
+    );
+  });
+});
+
+describe("auth.config.ts", () => {
+  test("an app's own Auth0 provider is named, to be removed; a one-line array stays one line", () => {
+    const source = `export default {\n  providers: [{ domain: process.env.AUTH0_DOMAIN, applicationID: process.env.AUTH0_CLIENT_ID }],\n};\n`;
+    const result = patchAuthConfig("convex/auth.config.ts", source, S);
+    expect(edited(result)).toBe(
+      `import { auth0Providers } from "convex-auth0-users/server";\n\nexport default {\n  providers: [...auth0Providers(), { domain: process.env.AUTH0_DOMAIN, applicationID: process.env.AUTH0_CLIENT_ID }],\n};\n`,
+    );
+    expect(result.notes[0]).toContain("convex/auth.config.ts:2 looks like Auth0's");
+    const literal = `export default { providers: [{ domain: "https://acme.eu.auth0.com/", applicationID: "x" }] };\n`;
+    expect(patchAuthConfig("convex/auth.config.ts", literal, S).notes[0]).toContain(
+      "convex/auth.config.ts:1 looks like Auth0's",
+    );
+    expect(patchAuthConfig("convex/auth.config.ts", edited(result), S).kind).toBe("done");
+  });
+
+  test("providers that are not an array literal: by hand", () => {
+    const source = `const providers = [];\nexport default { providers: providers };\n`;
+    expect(byHand(patchAuthConfig("convex/auth.config.ts", source, S)).lines).toEqual([
+      `import { auth0Providers } from "convex-auth0-users/server";`,
+      "...auth0Providers(),  // first in `providers: [`",
+    ]);
+  });
+});
+
+describe("auth0.ts", () => {
+  test("an app's own auth0.ts is left alone with the whole file to merge; the module's is done", () => {
+    const hand = byHand(checkAuth0File("convex/auth0.ts", "export const x = 1;\n", S, F));
+    expect(hand.lines.join("\n")).toBe(newAuth0File(S, F).trimEnd());
+    expect(checkAuth0File("convex/auth0.ts", newAuth0File(S, F), S, F).kind).toBe("done");
+  });
+});
+
+describe(".env.local.example", () => {
+  const template = readFileSync(join(ROOT, ".env.local.example"), "utf8");
+
+  test("only the missing names are appended, under the header, with their comments", () => {
+    const existing = "VITE_CONVEX_URL=https://x.convex.cloud\nAUTH0_DOMAIN=tenant.us.auth0.com";
+    const more = envAppendix(template, existing);
+    expect(more.startsWith(`\n\n${ENV_HEADER}\n`)).toBe(true);
+    expect(more).not.toMatch(/^AUTH0_DOMAIN=/m);
+    expect(more).not.toMatch(/^VITE_CONVEX_URL=/m);
+    expect(more).toContain(
+      "# Your web app's Client ID (same page): the audience of the ID tokens Convex verifies.\nAUTH0_CLIENT_ID=\n",
+    );
+    const all = existing + more;
+    expect([...definedNames(all)].sort()).toEqual([...definedNames(template)].sort());
+    expect(envAppendix(template, all)).toBe("");
+  });
+});
+
+describe("init's knowledge of the module", () => {
+  const tables = (schema as unknown as { tables: Record<string, unknown> }).tables;
+  const users = tables.users as {
+    validator: { fields: Record<string, { kind: string; isOptional: string }> };
+    export(): { indexes: { indexDescriptor: string; fields: string[] }[] };
+  };
+
+  test("the module's tables, users fields and indexes are the deployed schema's", () => {
+    expect([...MODULE_TABLES].sort()).toEqual(Object.keys(tables).sort());
+    expect(Object.keys(MODULE_USER_FIELDS).sort()).toEqual(
+      Object.keys(users.validator.fields).sort(),
+    );
+    expect(
+      Object.fromEntries(users.export().indexes.map((i) => [i.indexDescriptor, i.fields])),
+    ).toEqual(MODULE_USER_INDEXES);
+  });
+
+  test("each users field has the schema's type; optional as the schema has it, or while adopting", () => {
+    const adoptionOptional = ["auth0UserId", "createdAt", "updatedAt"];
+    for (const [name, text] of Object.entries(MODULE_USER_FIELDS)) {
+      const field = users.validator.fields[name];
+      // v.number() builds a float64 validator.
+      expect(text, name).toContain(`v.${field.kind === "float64" ? "number" : field.kind}()`);
+      const optional = text.startsWith("v.optional(");
+      expect(optional, name).toBe(
+        field.isOptional === "optional" || adoptionOptional.includes(name),
+      );
+    }
+  });
+});
