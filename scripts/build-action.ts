@@ -96,7 +96,13 @@ export async function buildAction(options: BuildOptions = {}): Promise<BuiltActi
   await mkdir(dirname(outPath), { recursive: true });
   // The project is "type": "module"; this marks the bundle's folder as CommonJS, as Auth0 runs it,
   // so Node (tests, benchmark, demo) loads the same file the same way.
-  await writeFile(resolve(dirname(outPath), "package.json"), '{ "type": "commonjs" }\n');
+  // Written only when different: a rebuild (npm pack's, during the tests) never truncates the
+  // marker under a process that is loading the bundle.
+  const typeMarker = resolve(dirname(outPath), "package.json");
+  const commonjs = '{ "type": "commonjs" }\n';
+  if ((await readFile(typeMarker, "utf8").catch(() => "")) !== commonjs) {
+    await writeFile(typeMarker, commonjs);
+  }
   const tmp = `${outPath}.${process.pid}.${Date.now()}.tmp`;
   await writeFile(tmp, code);
   await rename(tmp, outPath);
