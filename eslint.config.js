@@ -12,6 +12,19 @@ export default tseslint.config(
   ...convexPlugin.configs.recommended,
   prettier,
   {
+    // The module's source is Convex code too, outside `convex/` where the preset looks.
+    files: ["server/**/*.ts"],
+    plugins: { "@convex-dev": convexPlugin },
+    rules: {
+      "@convex-dev/no-old-registered-function-syntax": "error",
+      "@convex-dev/require-args-validator": "error",
+      "@convex-dev/explicit-table-ids": "error",
+      "@convex-dev/no-filter-in-query": "warn",
+      "@convex-dev/no-top-of-hour-crons": "warn",
+      "@convex-dev/no-duplicate-indexes": "error",
+    },
+  },
+  {
     rules: {
       "@typescript-eslint/no-unused-vars": [
         "error",

@@ -4,7 +4,7 @@
  * before the app's first query, and puts the Organization and its roles in the ID token.
  *
  * It FAILS OPEN: whatever Convex does (down, slow, an error, garbage), the handler resolves, the
- * login goes on and `api.access.deny` is never called; the browser's `users.store` backstop
+ * login goes on and `api.access.deny` is never called; the browser's `auth0.store` backstop
  * provisions the row later. Each login writes exactly one log line saying what happened, and no
  * line ever holds the secret, the signed token or the body.
  *
@@ -19,10 +19,10 @@
  * Built by scripts/build-action.ts into auth0-actions/dist/post-login.js (CommonJS).
  */
 import type { Event, PostLoginAPI } from "@auth0/actions/post-login/v3";
-import { profileFromAuth0User } from "../convex/auth0Profile";
-import { audienceFor, signRequest, UPSERT_USER_PATH } from "../convex/signedRequest";
-import { convexSiteOrigin } from "../convex/siteUrl";
-import { tokenIdentifier } from "../convex/tokenIdentifier";
+import { profileFromAuth0User } from "../server/auth0Profile";
+import { audienceFor, signRequest, UPSERT_USER_PATH } from "../server/signedRequest";
+import { convexSiteOrigin } from "../server/siteUrl";
+import { tokenIdentifier } from "../server/tokenIdentifier";
 
 const TAG = "convex-auth0-users:";
 /** Budget for the whole Convex call (signing, request, one retry), in ms. */

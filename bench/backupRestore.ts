@@ -9,8 +9,8 @@
  *   USERS=2000 tsx bench/backupRestore.ts
  */
 import { statSync } from "node:fs";
-import { tokenIdentifier } from "../convex/tokenIdentifier";
-import { profileFromAuth0User } from "../convex/auth0Profile";
+import { tokenIdentifier } from "../server/tokenIdentifier";
+import { profileFromAuth0User } from "../server/auth0Profile";
 import { startTenant } from "./lib/reconcileHarness";
 import { comparable, readBackup, restoreBackup, tableSnapshot } from "./lib/restoreBackup";
 

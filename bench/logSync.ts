@@ -3,7 +3,7 @@
  * 100000`). One local tenant (the Management API emulator over HTTPS and a local Convex host) with
  * N users in sync on both sides; then, in the same run:
  * - 100 changes made through the Management API (90 renames, 5 deletions, 5 creations), and the
- *   incremental `logSync.run` (the cron's action, in-process): one run, or more when a run's
+ *   incremental `auth0.logSyncRun` (the cron's action, in-process): one run, or more when a run's
  *   budget ends first (as the next minute's run would go on); calls and wall time;
  * - 100 more changes of the same kinds, and one full reconcile (`sync --yes --delete-orphans`, a
  *   child process): its Management API calls and wall time.
@@ -20,11 +20,11 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent, fetch as undiciFetch } from "undici";
 import { internal } from "../convex/_generated/api";
-import { RUN_BUDGET_MS } from "../convex/logSync";
+import { RUN_BUDGET_MS } from "../server/logSync";
 import { startTenant, type Tenant } from "./lib/reconcileHarness";
 import type { StoredUser } from "../local-auth0/managementApiEmulator";
-import { profileFromAuth0User } from "../convex/auth0Profile";
-import { tokenIdentifier } from "../convex/tokenIdentifier";
+import { profileFromAuth0User } from "../server/auth0Profile";
+import { tokenIdentifier } from "../server/tokenIdentifier";
 
 const CHANGES = 100;
 const LOGS = { clientId: "bench-log-sync", clientSecret: randomBytes(24).toString("base64url") };
@@ -151,7 +151,7 @@ async function main(): Promise<number> {
     process.env.AUTH0_LOGS_CLIENT_SECRET = LOGS.clientSecret;
     // A tenant's log is never empty (logins, admin work): the first run starts from its newest.
     t.emulator.logs.append({ type: "s", user_id: users[0].user_id, description: "Success Login" });
-    const first = await t.convex.t.action(internal.logSync.run, {});
+    const first = await t.convex.t.action(internal.auth0.logSyncRun, {});
     if (first.status !== "started") throw new Error(`the first log sync run: ${first.status}`);
 
     // Incremental: 100 changes, then the cron's action until it has caught up (one run, unless
@@ -163,10 +163,10 @@ async function main(): Promise<number> {
       [];
     while (runs.length < 5 && runs.at(-1)?.status !== "caught_up") {
       const runStart = performance.now();
-      const r = await t.convex.t.action(internal.logSync.run, {});
+      const r = await t.convex.t.action(internal.auth0.logSyncRun, {});
       runs.push({ ...r, wallMs: performance.now() - runStart });
       if (r.status !== "caught_up") {
-        const h = await t.convex.t.query(internal.logSync.health, {});
+        const h = await t.convex.t.query(internal.auth0.logSyncHealth, {});
         console.error(
           `run ${runs.length} ended ${r.status}: ${h.lastError?.message ?? "no error"}`,
         );
@@ -195,7 +195,7 @@ async function main(): Promise<number> {
     const tenant = `${n.toLocaleString("en-US")} users, ${CHANGES} changes (90 renames, 5 deletions, 5 creations)`;
     console.log(`\nlog sync vs full reconcile, same tenant: ${tenant}`);
     console.log(
-      `  incremental (${runs.length} logSync.run${runs.length > 1 ? "s" : ""}: ${runs.map((r) => `${r.status} ${ms(r.wallMs)}`).join(", ")}): ${ms(incWall)} wall, Management API ${incCalls} calls (${inc.logEvents} log events read, ${inc.usersRefetched} users refetched), level: ${incOk}`,
+      `  incremental (${runs.length} auth0.logSyncRun${runs.length > 1 ? "s" : ""}: ${runs.map((r) => `${r.status} ${ms(r.wallMs)}`).join(", ")}): ${ms(incWall)} wall, Management API ${incCalls} calls (${inc.logEvents} log events read, ${inc.usersRefetched} users refetched), level: ${incOk}`,
     );
     console.log(
       `  full reconcile (sync --yes):   ${ms(fullWall)} wall, Management API ${fullCalls} calls, level: ${fullOk}`,

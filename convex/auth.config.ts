@@ -1,29 +1,4 @@
 import type { AuthConfig } from "convex/server";
-import { configuredIssuers } from "./tokenIdentifier";
-import { deploymentVariable } from "./deploymentVariables";
+import { auth0Providers } from "../server/index";
 
-// Evaluated at push time: a missing variable fails the push, naming it, instead of a deployment
-// that trusts no issuer and silently refuses every sign-in.
-const REQUIRED = {
-  AUTH0_DOMAIN: "the Auth0 tenant's domain, e.g. tenant.us.auth0.com",
-  AUTH0_CLIENT_ID: "the Auth0 application's Client ID",
-} as const;
-const missing = Object.keys(REQUIRED).filter(
-  (name) => (deploymentVariable(name) ?? "").trim() === "",
-) as (keyof typeof REQUIRED)[];
-if (missing.length > 0) {
-  throw new Error(
-    `Set ${missing.map((name) => `${name} (${REQUIRED[name]})`).join(" and ")} in the Convex deployment (npx convex env set NAME value), then push again`,
-  );
-}
-
-// ConvexProviderWithAuth0 sends the ID token, whose `aud` is the Auth0 application's Client ID.
-// A custom domain issues tokens with its own `iss`, so it is a second provider.
-const applicationID = deploymentVariable("AUTH0_CLIENT_ID")!;
-
-export default {
-  providers: configuredIssuers(
-    deploymentVariable("AUTH0_DOMAIN"),
-    deploymentVariable("AUTH0_CUSTOM_DOMAIN"),
-  ).map((domain) => ({ domain, applicationID })),
-} satisfies AuthConfig;
+export default { providers: auth0Providers() } satisfies AuthConfig;

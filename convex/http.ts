@@ -1,37 +1,7 @@
-/**
- * The deployment's HTTP routes, one line each; every handler lives in its own file and shares
- * convex/httpCommon.ts.
- */
 import { httpRouter } from "convex/server";
-import { UPSERT_USER_PATH } from "./signedRequest";
-import { EVENTS_PATH } from "./events";
-import { upsertUserRoute } from "./upsertUserRoute";
-import { auth0EventsRoute } from "./eventsRoute";
-import { PING_PATH, pingRoute } from "./pingRoute";
-import {
-  SYNC_APPLY_PATH,
-  SYNC_STATUS_PATH,
-  SYNC_USERS_PATH,
-  syncApplyRoute,
-  syncStatusRoute,
-  syncUsersRoute,
-} from "./syncRoutes";
-import {
-  SYNC_ORGS_APPLY_PATH,
-  SYNC_ORGS_PAGE_PATH,
-  syncOrgsApplyRoute,
-  syncOrgsPageRoute,
-} from "./orgSyncRoutes";
+import { registerRoutes } from "../server/index";
 
 const http = httpRouter();
-
-http.route({ path: UPSERT_USER_PATH, method: "POST", handler: upsertUserRoute });
-http.route({ path: PING_PATH, method: "POST", handler: pingRoute });
-http.route({ path: EVENTS_PATH, method: "POST", handler: auth0EventsRoute });
-http.route({ path: SYNC_STATUS_PATH, method: "POST", handler: syncStatusRoute });
-http.route({ path: SYNC_USERS_PATH, method: "POST", handler: syncUsersRoute });
-http.route({ path: SYNC_APPLY_PATH, method: "POST", handler: syncApplyRoute });
-http.route({ path: SYNC_ORGS_PAGE_PATH, method: "POST", handler: syncOrgsPageRoute });
-http.route({ path: SYNC_ORGS_APPLY_PATH, method: "POST", handler: syncOrgsApplyRoute });
+registerRoutes(http);
 
 export default http;

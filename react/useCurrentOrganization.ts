@@ -1,9 +1,11 @@
 import { useConvexAuth, useQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
-import { api } from "../convex/_generated/api";
+import { api } from "../server/api";
 
-/** The organization of the current token, as `organizations.current` returns it. */
-export type CurrentOrganization = NonNullable<FunctionReturnType<typeof api.organizations.current>>;
+/** The organization of the current token, as `auth0.currentOrganization` returns it. */
+export type CurrentOrganization = NonNullable<
+  FunctionReturnType<typeof api.auth0.currentOrganization>
+>;
 
 /** What {@link useCurrentOrganization} reports. */
 export interface CurrentOrganizationState {
@@ -21,7 +23,7 @@ export interface CurrentOrganizationState {
 /**
  * The organization of the current Auth0 login and the user's roles in it, live from the Convex
  * cache (no Management API call). The server-side check is `requireOrgRole` in
- * convex/organizations.ts; this hook is for what the UI shows.
+ * server/organizations.ts; this hook is for what the UI shows.
  *
  * @example
  * ```tsx
@@ -35,7 +37,7 @@ export interface CurrentOrganizationState {
  */
 export function useCurrentOrganization(): CurrentOrganizationState {
   const { isLoading: authLoading, isAuthenticated } = useConvexAuth();
-  const current = useQuery(api.organizations.current, isAuthenticated ? {} : "skip");
+  const current = useQuery(api.auth0.currentOrganization, isAuthenticated ? {} : "skip");
   const organization = isAuthenticated ? (current ?? null) : null;
   const roles = organization?.roles ?? [];
   return {

@@ -1,9 +1,9 @@
 import { useConvexAuth, useQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
-import { api } from "../convex/_generated/api";
+import { api } from "../server/api";
 
-/** A `users` row as `users.current` returns it. */
-export type CurrentUser = NonNullable<FunctionReturnType<typeof api.users.current>>;
+/** A `users` row as `auth0.current` returns it. */
+export type CurrentUser = NonNullable<FunctionReturnType<typeof api.auth0.current>>;
 
 /** What {@link useCurrentUser} reports. */
 export interface CurrentUserState {
@@ -36,7 +36,7 @@ export interface CurrentUserState {
 export function useCurrentUser(): CurrentUserState {
   const { isLoading: authLoading, isAuthenticated } = useConvexAuth();
   // Skipped when signed out: there is nothing to read, and no row of a previous identity lingers.
-  const user = useQuery(api.users.current, isAuthenticated ? {} : "skip");
+  const user = useQuery(api.auth0.current, isAuthenticated ? {} : "skip");
   return {
     isLoading: authLoading || (isAuthenticated && (user === undefined || user === null)),
     isAuthenticated,

@@ -1,9 +1,9 @@
 import { useAuth0 } from "@auth0/auth0-react";
 import { useConvexAuth, useMutation } from "convex/react";
 import { useEffect, useRef, useState } from "react";
-import { api } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { tokenIdentifier } from "../convex/tokenIdentifier";
+import { api } from "../server/api";
+import type { Id } from "../server/builders";
+import { tokenIdentifier } from "../server/tokenIdentifier";
 
 /** What {@link useStoreUserEffect} reports about the signed-in user's `users` row. */
 export interface StoreUserState {
@@ -11,7 +11,7 @@ export interface StoreUserState {
   isLoading: boolean;
   /** Convex has accepted the Auth0 ID token (`useConvexAuth().isAuthenticated`). */
   isAuthenticated: boolean;
-  /** The signed-in user's row, once `users.store` returned it; null otherwise. */
+  /** The signed-in user's row, once `auth0.store` returned it; null otherwise. */
   userId: Id<"users"> | null;
   /** The identity key the row was stored under (`${iss}|${sub}`, as Convex computes it). */
   tokenIdentifier: string | null;
@@ -28,10 +28,10 @@ interface Outcome {
 }
 
 /**
- * Stores the signed-in user in Convex (`users.store`) once per identity, and returns the row's id.
+ * Stores the signed-in user in Convex (`auth0.store`) once per identity, and returns the row's id.
  *
  * The browser's backstop for a login the Post-Login Action could not report. It waits for Convex to
- * accept the Auth0 token, calls `users.store` once for that identity (re-renders, React StrictMode
+ * accept the Auth0 token, calls `auth0.store` once for that identity (re-renders, React StrictMode
  * and unrelated state changes do not call it again), calls it again when another user signs in,
  * and resets to `userId: null` on sign-out. A result that arrives for a previous identity is
  * dropped. A failed store is reported in `error` and is not retried in a loop; signing in again
@@ -56,7 +56,7 @@ export function useStoreUserEffect(): StoreUserState {
   // `user.sub` is available synchronously and changes as soon as Auth0 switches users, so it is the
   // trigger; the key itself needs `iss`, which Auth0 strips from `user`.
   const subject = isAuthenticated ? (user?.sub ?? null) : null;
-  const store = useMutation(api.users.store);
+  const store = useMutation(api.auth0.store);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   // The store started for a key. Effects that re-run for the same key (StrictMode, unstable
   // dependencies) share it instead of calling the mutation again, and a failure stays a failure.

@@ -78,7 +78,7 @@ const steps: Step[] = [
         `Login: ${login.denied.length === 0 && !login.error ? "continues" : "FAILED"}`,
       ];
       const id = await s.browserStore(login.idToken);
-      lines.push(`Browser: ID token verified against the tenant's JWKS; users.store -> ${id}`);
+      lines.push(`Browser: ID token verified against the tenant's JWKS; auth0.store -> ${id}`);
       return lines;
     },
     expect: (rows) => (byId(rows, GRACE) ? undefined : "no row for Grace"),

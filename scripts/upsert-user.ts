@@ -10,10 +10,10 @@
  *
  * Exit codes: 0 stored, 1 Convex refused it (the answer says why), 2 bad usage or configuration.
  */
-import { profileFromAuth0User } from "../convex/auth0Profile";
-import { convexSiteOrigin } from "../convex/siteUrl";
-import { UPSERT_USER_PATH } from "../convex/signedRequest";
-import { tokenIdentifier, TokenIdentifierError } from "../convex/tokenIdentifier";
+import { profileFromAuth0User } from "../server/auth0Profile";
+import { convexSiteOrigin } from "../server/siteUrl";
+import { UPSERT_USER_PATH } from "../server/signedRequest";
+import { tokenIdentifier, TokenIdentifierError } from "../server/tokenIdentifier";
 import { COMMANDS } from "./lib/cli/commands";
 import { parseCommandFlags } from "./lib/cli/spec";
 import { loadEnvFile } from "./lib/deployCli";

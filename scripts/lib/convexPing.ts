@@ -4,9 +4,9 @@
  * ends with it and `npm run doctor` prints it, so each misconfiguration is named by the one check
  * it breaks, with what to do.
  */
-import type { PingAnswer } from "../../convex/pingRoute";
-import { PING_PATH } from "../../convex/pingRoute";
-import { normalizeIssuer, tokenIdentifier } from "../../convex/tokenIdentifier";
+import type { PingAnswer } from "../../server/pingRoute";
+import { PING_PATH } from "../../server/pingRoute";
+import { normalizeIssuer, tokenIdentifier } from "../../server/tokenIdentifier";
 import { signedPost, SignedPostError } from "./signedPost";
 
 /** One line of a check report. A skipped check never counts as passed. */
@@ -173,7 +173,7 @@ export async function checkConvexSide(opts: {
       : fail(
           "clientId",
           TITLES.clientId,
-          "AUTH0_CLIENT_ID is not set in the Convex deployment: users.store and users.current cannot verify ID tokens (npx convex env set AUTH0_CLIENT_ID <your app's Client ID>)",
+          "AUTH0_CLIENT_ID is not set in the Convex deployment: auth0.store and auth0.current cannot verify ID tokens (npx convex env set AUTH0_CLIENT_ID <your app's Client ID>)",
         ),
   );
   const trusted = answer.sample?.issuerTrusted === true;
@@ -193,7 +193,7 @@ export async function checkConvexSide(opts: {
       : fail(
           "key",
           TITLES.key,
-          `Convex computes ${answer.sample?.tokenIdentifier ?? "(nothing)"} where this checkout computes ${local}: deploy Convex and the Action from the same version of convex/tokenIdentifier.ts`,
+          `Convex computes ${answer.sample?.tokenIdentifier ?? "(nothing)"} where this checkout computes ${local}: deploy Convex and the Action from the same version of server/tokenIdentifier.ts`,
         ),
   );
   return { checks, answer };

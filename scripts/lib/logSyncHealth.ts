@@ -1,9 +1,9 @@
 /**
- * Reads the log sync's health (`logSync.health`, sent by the sync status route as `logSync`) for
+ * Reads the log sync's health (`auth0.logSyncHealth`, sent by the sync status route as `logSync`) for
  * people: check-sync's summary prints it and the doctor turns it into a check. One wording for both.
  */
 
-/** `logSync.health` as the status route sends it (see convex/logSync.ts). */
+/** `auth0.logSyncHealth` as the status route sends it (see server/logSync.ts). */
 export interface LogSyncHealth {
   configured: boolean;
   running: boolean;

@@ -67,7 +67,7 @@ export interface Sandbox {
   ): Promise<LoginResult>;
   /**
    * What the browser's `useStoreUserEffect` does with an ID token: Convex verifies it against the
-   * issuer's JWKS (fetched over HTTPS from its discovery document) and `users.store` runs.
+   * issuer's JWKS (fetched over HTTPS from its discovery document) and `auth0.store` runs.
    */
   browserStore(idToken: string): Promise<Id<"users">>;
   /** An admin changes the user in the Dashboard: Auth0 updates it and streams `user.updated`. */
@@ -301,7 +301,7 @@ export async function startSandbox(opts: { seed?: boolean } = {}): Promise<Sandb
         audience: SANDBOX_APP_CLIENT_ID,
         algorithms: ["RS256"],
       });
-      return convex.t.withIdentity(identityFromClaims(payload)).mutation(api.users.store, {});
+      return convex.t.withIdentity(identityFromClaims(payload)).mutation(api.auth0.store, {});
     },
     async adminUpdate(userId, patch) {
       const user = emulator.updateUser(userId, patch);

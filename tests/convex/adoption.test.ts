@@ -1,17 +1,18 @@
 /**
  * Adopting an app's existing `users` table (the Convex docs' shape `{ name, tokenIdentifier }`):
  * the adoption schema accepts the old rows, logins complete their own row meanwhile, and
- * `adoption:adoptExistingRows` completes the rest page by page without a second row per user.
+ * `auth0:adoptExistingRows` completes the rest page by page without a second row per user.
  */
 import { convexTest } from "convex-test";
 import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
-import { ADOPTION_PAGE_SIZE } from "../../convex/adoption";
-import schema, { adoptionUserFields } from "../../convex/schema";
-import { CONVEX_LIMITS, PLANNED_SHARE } from "../../convex/limits";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
+import { ADOPTION_PAGE_SIZE } from "../../server/adoption";
+import schema from "../../convex/schema";
+import { adoptionUserFields } from "../../server/tables";
+import { CONVEX_LIMITS, PLANNED_SHARE } from "../../server/limits";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { peakUsage, resetPeakUsage } from "../../scripts/lib/productionLimits";
 
 const modules = import.meta.glob("../../convex/**/*.*s");
@@ -55,7 +56,7 @@ const insertOld = (t: T, rows: { tokenIdentifier: string; name: string; plan?: s
 const allUsers = (t: T) => t.run((ctx) => ctx.db.query("users").collect());
 
 async function adopt(t: T, dryRun?: boolean) {
-  const first = await t.mutation(internal.adoption.adoptExistingRows, dryRun ? { dryRun } : {});
+  const first = await t.mutation(internal.auth0.adoptExistingRows, dryRun ? { dryRun } : {});
   await t.finishAllScheduledFunctions(vi.runAllTimers, 100);
   return first;
 }
@@ -74,7 +75,7 @@ function expectWithinPlan() {
 /** The totals the last step logs. */
 const loggedTotals = () => {
   const lines = vi.mocked(console.log).mock.calls.map((c) => String(c[0]));
-  const last = lines.filter((l) => l.startsWith("adoption:adoptExistingRows")).at(-1)!;
+  const last = lines.filter((l) => l.startsWith("auth0:adoptExistingRows")).at(-1)!;
   return JSON.parse(last.slice(last.indexOf("{"))) as Record<string, number>;
 };
 
@@ -104,8 +105,8 @@ describe("logins before the migration", () => {
       email: "ada@example.com",
     });
     // Not adopted yet: current() says "not stored yet" rather than failing its validator.
-    expect(await signedIn.query(api.users.current, {})).toBeNull();
-    expect(await signedIn.mutation(api.users.store, {})).toBe(id);
+    expect(await signedIn.query(api.auth0.current, {})).toBeNull();
+    expect(await signedIn.mutation(api.auth0.store, {})).toBe(id);
     const rows = await allUsers(t);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
@@ -125,7 +126,7 @@ describe("logins before the migration", () => {
     const [id] = await insertOld(t, [
       { tokenIdentifier: tokenIdentifier(DOMAIN, "google-oauth2|77"), name: "Grace" },
     ]);
-    const viaCustom = await t.mutation(internal.users.upsertFromAuth0, {
+    const viaCustom = await t.mutation(internal.auth0.upsertFromAuth0, {
       tokenIdentifier: tokenIdentifier(CUSTOM, "google-oauth2|77"),
       name: "Grace Hopper",
       auth0UpdatedAt: NOW - 60_000,
@@ -138,7 +139,7 @@ describe("logins before the migration", () => {
   });
 });
 
-describe("adoption:adoptExistingRows", () => {
+describe("auth0:adoptExistingRows", () => {
   const rowsOf = (n: number) => {
     const rows = [];
     for (let i = 0; i < n; i++) {
@@ -154,7 +155,7 @@ describe("adoption:adoptExistingRows", () => {
     const t = newT();
     await insertOld(t, rowsOf(n));
     // One user logged in meanwhile: the migration must not count or touch it as new.
-    await t.mutation(internal.users.upsertFromAuth0, {
+    await t.mutation(internal.auth0.upsertFromAuth0, {
       tokenIdentifier: tokenIdentifier(DOMAIN, "auth0|user1"),
       name: "Logged In",
       login: true,
@@ -208,7 +209,7 @@ describe("adoption:adoptExistingRows", () => {
     for (const i of [2, 3, 4]) {
       const sub = i % 3 === 0 ? `google-oauth2|${i}` : `auth0|user${i}`;
       for (const issuer of [DOMAIN, CUSTOM]) {
-        const r = await t.mutation(internal.users.upsertFromAuth0, {
+        const r = await t.mutation(internal.auth0.upsertFromAuth0, {
           tokenIdentifier: tokenIdentifier(issuer, sub),
           login: true,
         });
@@ -270,7 +271,7 @@ describe("adoption:adoptExistingRows", () => {
       { tokenIdentifier: tokenIdentifier(DOMAIN, "auth0|kept"), name: "Kept" },
     ]);
     // The deletion arrives first: no adopted row to find, only the tombstone is written.
-    await t.mutation(internal.users.deleteFromAuth0, {
+    await t.mutation(internal.auth0.deleteFromAuth0, {
       auth0UserId: "auth0|gone",
       deletedAt: NOW - 60_000,
     });

@@ -1,10 +1,10 @@
 import { convexTest } from "convex-test";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
-import { MAX_EVENT_BODY_BYTES, RETENTION_MS } from "../../convex/events";
+import { MAX_EVENT_BODY_BYTES, RETENTION_MS } from "../../server/events";
 import schema from "../../convex/schema";
-import { signRequest, audienceFor, UPSERT_USER_PATH } from "../../convex/signedRequest";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
+import { signRequest, audienceFor, UPSERT_USER_PATH } from "../../server/signedRequest";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
 import {
   cloudEvent,
   CUSTOM_DOMAIN,
@@ -216,7 +216,7 @@ describe("POST /auth0/events: unknown and test events are acknowledged and ignor
 
   test("a test event shaped like user.created / user.deleted changes no user", async () => {
     const t = newT();
-    await t.mutation(internal.users.upsertFromAuth0, {
+    await t.mutation(internal.auth0.upsertFromAuth0, {
       tokenIdentifier: CANONICAL_ID,
       email: "ada@example.com",
       auth0UpdatedAt: minutesAgo(10),
@@ -301,7 +301,7 @@ describe("POST /auth0/events: user.created and user.updated", () => {
     const t = newT();
     process.env.AUTH0_CUSTOM_DOMAIN = CUSTOM_DOMAIN;
     const customId = tokenIdentifier(CUSTOM_DOMAIN, SUB);
-    await t.mutation(internal.users.upsertFromAuth0, {
+    await t.mutation(internal.auth0.upsertFromAuth0, {
       tokenIdentifier: customId,
       name: "Before",
       auth0UpdatedAt: minutesAgo(10),
@@ -392,12 +392,12 @@ describe("POST /auth0/events: user.deleted and tombstones", () => {
     };
 
     // The reconcile path (and the Action's path) both run upsertFromAuth0.
-    await expect(t.mutation(internal.users.upsertFromAuth0, readBefore)).rejects.toThrow(/deleted/);
+    await expect(t.mutation(internal.auth0.upsertFromAuth0, readBefore)).rejects.toThrow(/deleted/);
     // A profile without updated_at cannot prove it is newer either.
     await expect(
-      t.mutation(internal.users.upsertFromAuth0, { tokenIdentifier: CANONICAL_ID, name: "x" }),
+      t.mutation(internal.auth0.upsertFromAuth0, { tokenIdentifier: CANONICAL_ID, name: "x" }),
     ).rejects.toThrow(/deleted/);
-    // users.store with an ID token issued before the deletion.
+    // auth0.store with an ID token issued before the deletion.
     await expect(
       t
         .withIdentity({
@@ -405,7 +405,7 @@ describe("POST /auth0/events: user.deleted and tombstones", () => {
           subject: SUB,
           updatedAt: new Date(minutesAgo(6)).toISOString(),
         })
-        .mutation(api.users.store, {}),
+        .mutation(api.auth0.store, {}),
     ).rejects.toThrow(/deleted/);
     // The Action's signed route answers 409 instead of failing with a 500.
     const body = JSON.stringify(readBefore);
@@ -428,7 +428,7 @@ describe("POST /auth0/events: user.deleted and tombstones", () => {
   test("deleting a user who signed in through the custom domain removes that row", async () => {
     const t = newT();
     process.env.AUTH0_CUSTOM_DOMAIN = CUSTOM_DOMAIN;
-    await t.mutation(internal.users.upsertFromAuth0, {
+    await t.mutation(internal.auth0.upsertFromAuth0, {
       tokenIdentifier: tokenIdentifier(CUSTOM_DOMAIN, SUB),
       auth0UpdatedAt: minutesAgo(10),
     });
@@ -479,7 +479,7 @@ describe("POST /auth0/events: permanent and transient failures", () => {
       expect(all.events).toHaveLength(1);
       expect(all.events[0].detail).toMatch(c.detail);
 
-      const failures = await t.query(internal.events.failures, {});
+      const failures = await t.query(internal.auth0.eventFailures, {});
       expect(failures).toMatchObject([
         { eventId: event.id, detail: expect.stringMatching(c.detail) },
       ]);
@@ -503,10 +503,10 @@ describe("POST /auth0/events: permanent and transient failures", () => {
   });
 });
 
-describe("events.health", () => {
+describe("auth0.eventsHealth", () => {
   test("null before any event; then the last receipt time and the failures of the last 24 h", async () => {
     const t = newT();
-    expect(await t.query(internal.events.health, {})).toMatchObject({
+    expect(await t.query(internal.auth0.eventsHealth, {})).toMatchObject({
       lastEventReceivedAt: null,
       lastEventType: null,
       failuresLast24h: 0,
@@ -520,7 +520,7 @@ describe("events.health", () => {
       t,
       cloudEvent({ type: "user.updated", time: minutesAgo(1), extra: { a0purpose: "test" } }),
     );
-    const health = await t.query(internal.events.health, {});
+    const health = await t.query(internal.auth0.eventsHealth, {});
     expect(health.lastEventReceivedAt).toBeGreaterThanOrEqual(before);
     expect(health.lastEventReceivedAt).toBeLessThanOrEqual(Date.now());
     expect(health.lastEventType).toBe("user.updated");
@@ -528,13 +528,13 @@ describe("events.health", () => {
     expect(health.lastFailure).toMatchObject({ eventId: bad.id, auth0UserId: SUB });
     // Rejected requests are not "events received".
     await deliver(t, userEvent("user.created", "auth0|other", minutesAgo(1)), { token: "wrong" });
-    expect((await t.query(internal.events.health, {})).lastEventReceivedAt).toBe(
+    expect((await t.query(internal.auth0.eventsHealth, {})).lastEventReceivedAt).toBe(
       health.lastEventReceivedAt,
     );
   });
 });
 
-describe("events.prune", () => {
+describe("auth0.pruneEvents", () => {
   test("deletes records and tombstones past the retention in bounded batches, keeps the rest", async () => {
     vi.useFakeTimers();
     const t = newT();
@@ -561,16 +561,18 @@ describe("events.prune", () => {
       await ctx.db.insert("userTombstones", { auth0UserId: "auth0|recent", deletedAt: now - 1000 });
     });
     // batchSize bounds what a run deletes across all its tables, not per table.
-    const first = await t.mutation(internal.events.prune, { batchSize: 2 });
+    const first = await t.mutation(internal.auth0.pruneEvents, { batchSize: 2 });
     expect(first).toEqual({ events: 2, tombstones: 0, more: true });
-    const second = await t.mutation(internal.events.prune, { batchSize: 4 });
+    const second = await t.mutation(internal.auth0.pruneEvents, { batchSize: 4 });
     expect(second).toEqual({ events: 3, tombstones: 1, more: true });
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     const all = await tables(t);
     expect(all.events.map((e) => e.eventId)).toEqual(["evt_recent"]);
     expect(all.tombstones.map((e) => e.auth0UserId)).toEqual(["auth0|recent"]);
-    await expect(t.mutation(internal.events.prune, { batchSize: 0 })).rejects.toThrow(/batchSize/);
-    await expect(t.mutation(internal.events.prune, { batchSize: 4000 })).rejects.toThrow(
+    await expect(t.mutation(internal.auth0.pruneEvents, { batchSize: 0 })).rejects.toThrow(
+      /batchSize/,
+    );
+    await expect(t.mutation(internal.auth0.pruneEvents, { batchSize: 4000 })).rejects.toThrow(
       /batchSize must be an integer 1\.\.1000/,
     );
   });
@@ -578,18 +580,18 @@ describe("events.prune", () => {
   test("convex/crons.ts runs it every hour", async () => {
     const { default: crons } = await import("../../convex/crons");
     expect(Object.values(crons.crons)).toContainEqual({
-      name: "events:prune",
+      name: "auth0:pruneEvents",
       args: [{}],
       schedule: { type: "hourly", minuteUTC: 17 },
     });
   });
 });
 
-describe("users.deleteFromAuth0 (for server-side paths such as reconcile)", () => {
+describe("auth0.deleteFromAuth0 (for server-side paths such as reconcile)", () => {
   test("removes the row and leaves a tombstone like user.deleted does", async () => {
     const t = newT();
     await deliver(t, userEvent("user.created", SUB, minutesAgo(10)));
-    const result = await t.mutation(internal.users.deleteFromAuth0, {
+    const result = await t.mutation(internal.auth0.deleteFromAuth0, {
       auth0UserId: SUB,
       deletedAt: minutesAgo(1),
     });
@@ -598,7 +600,7 @@ describe("users.deleteFromAuth0 (for server-side paths such as reconcile)", () =
     expect(all.users).toEqual([]);
     expect(all.tombstones).toMatchObject([{ auth0UserId: SUB, deletedAt: minutesAgo(1) }]);
     await expect(
-      t.mutation(internal.users.deleteFromAuth0, { auth0UserId: "", deletedAt: minutesAgo(1) }),
+      t.mutation(internal.auth0.deleteFromAuth0, { auth0UserId: "", deletedAt: minutesAgo(1) }),
     ).rejects.toThrow(/auth0UserId/);
   });
 });

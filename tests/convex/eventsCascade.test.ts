@@ -10,7 +10,8 @@ const hook = vi.hoisted(() => ({
   calls: [] as Array<{ auth0UserId: string; rowStillThere: boolean }>,
   fail: false,
 }));
-vi.mock("../../convex/userHooks", () => ({
+vi.mock("../../server/userHooks", async (importOriginal) => ({
+  ...(await importOriginal<typeof import("../../server/userHooks")>()),
   onUserDeleted: async (ctx: MutationCtx, user: Doc<"users">) => {
     const row = await ctx.db.get("users", user._id);
     hook.calls.push({ auth0UserId: user.auth0UserId, rowStillThere: row !== null });
@@ -31,7 +32,7 @@ beforeEach(() => {
 });
 afterEach(() => vi.restoreAllMocks());
 
-describe("onUserDeleted (convex/userHooks.ts)", () => {
+describe("onUserDeleted (server/userHooks.ts)", () => {
   test("is called exactly once per deleted user, before the row goes, whatever Auth0 redelivers", async () => {
     const t: T = convexTest({ schema, modules, transactionLimits: true });
     const ids = ["auth0|a1", "google-oauth2|b2", "samlp|acme|c3"];

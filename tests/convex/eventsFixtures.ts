@@ -3,7 +3,7 @@
  * `convex/http.ts` router (`t.fetch`), and a snapshot of every table the receiver may write.
  */
 import type { convexTest } from "convex-test";
-import { EVENTS_PATH } from "../../convex/events";
+import { EVENTS_PATH } from "../../server/events";
 
 export type T = ReturnType<typeof convexTest>;
 

@@ -16,8 +16,8 @@ import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { internal } from "../../convex/_generated/api";
 import type { Doc } from "../../convex/_generated/dataModel";
 import schema from "../../convex/schema";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
-import { PROFILE_KEYS } from "../../convex/users";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
+import { PROFILE_KEYS } from "../../server/users";
 import { cloudEvent, deliver, DOMAIN, prng, setEventsEnv, tables, type T } from "./eventsFixtures";
 
 const modules = import.meta.glob("../../convex/**/*.*s");
@@ -87,7 +87,7 @@ interface Expected {
   auth0UpdatedAt: number;
 }
 
-/** What a row must hold for a profile, written independently of convex/auth0Profile.ts. */
+/** What a row must hold for a profile, written independently of server/auth0Profile.ts. */
 function expectedRow(p: Profile, updatedAt: number): Expected {
   const s = (x: string | null | undefined) => (typeof x === "string" && x !== "" ? x : undefined);
   const row: Expected = { auth0UpdatedAt: updatedAt };
@@ -232,7 +232,7 @@ async function run(t: T, order: Delivery[]) {
     const nul = <V>(x: V | undefined) => (x === undefined ? null : x);
     const nonEmpty = (x: string | null | undefined) => (x ? x : null);
     try {
-      await t.mutation(internal.users.upsertFromAuth0, {
+      await t.mutation(internal.auth0.upsertFromAuth0, {
         tokenIdentifier: tokenIdentifier(DOMAIN, d.auth0UserId),
         email: nonEmpty(p.email),
         emailVerified: nul(p.email_verified),

@@ -1,5 +1,5 @@
 /**
- * A host `onUserDeleted` hook whose cost this module cannot know: `sync.applyBatch` checks the
+ * A host `onUserDeleted` hook whose cost this module cannot know: `auth0.applyBatch` checks the
  * transaction's metrics before each user and stops within its plan, returning the users it
  * applied; the caller sends the rest again. Limits on, ranges counted as a deployment does.
  */
@@ -7,16 +7,17 @@ import { convexTest } from "convex-test";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import type { Doc } from "../../convex/_generated/dataModel";
 import type { MutationCtx } from "../../convex/_generated/server";
-import { CONVEX_LIMITS } from "../../convex/limits";
+import { CONVEX_LIMITS } from "../../server/limits";
 import schema from "../../convex/schema";
-import { audienceFor, signRequest } from "../../convex/signedRequest";
-import { SYNC_APPLY_PATH } from "../../convex/syncRoutes";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
+import { audienceFor, signRequest } from "../../server/signedRequest";
+import { SYNC_APPLY_PATH } from "../../server/syncRoutes";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { peakUsage, resetPeakUsage } from "../../scripts/lib/productionLimits";
 import { DOMAIN, setEventsEnv, type T } from "./eventsFixtures";
 
 // Each call reads 100 documents one by one (100 index ranges): 100 users would need 10,000.
-vi.mock("../../convex/userHooks", () => ({
+vi.mock("../../server/userHooks", async (importOriginal) => ({
+  ...(await importOriginal<typeof import("../../server/userHooks")>()),
   onUserDeleted: async (ctx: MutationCtx, user: Doc<"users">) => {
     for (let i = 0; i < 100; i++) await ctx.db.get("users", user._id);
   },

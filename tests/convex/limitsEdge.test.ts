@@ -2,20 +2,20 @@
  * Work at the edge of Convex's per-transaction limits, with the limits on and index ranges
  * counted as a deployment counts them (patch/replace/delete included: scripts/lib/
  * productionLimits.ts). Each case shows the work completing, in as many transactions as it
- * takes, with every transaction under the planned share of each limit (convex/limits.ts).
+ * takes, with every transaction under the planned share of each limit (server/limits.ts).
  * Rows are seeded directly, in chunks, to keep the run short.
  */
 import { convexTest } from "convex-test";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
-import { CONVEX_LIMITS, INLINE_PURGE, MAX_PAGE_BYTES, PLANNED_SHARE } from "../../convex/limits";
-import { SYNC_ORGS_APPLY_PATH } from "../../convex/orgSyncRoutes";
+import { CONVEX_LIMITS, INLINE_PURGE, MAX_PAGE_BYTES, PLANNED_SHARE } from "../../server/limits";
+import { SYNC_ORGS_APPLY_PATH } from "../../server/orgSyncRoutes";
 import schema from "../../convex/schema";
 import type { DatabaseReader } from "../../convex/_generated/server";
-import { audienceFor, signRequest } from "../../convex/signedRequest";
-import { RETENTION_MS } from "../../convex/events";
-import { SYNC_STATUS_PATH, SYNC_USERS_PATH } from "../../convex/syncRoutes";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
+import { audienceFor, signRequest } from "../../server/signedRequest";
+import { RETENTION_MS } from "../../server/events";
+import { SYNC_STATUS_PATH, SYNC_USERS_PATH } from "../../server/syncRoutes";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { peakUsage, resetPeakUsage } from "../../scripts/lib/productionLimits";
 import { cloudEvent, deliver, DOMAIN, setEventsEnv, userEvent, type T } from "./eventsFixtures";
 
@@ -194,11 +194,11 @@ describe("deleting an organization of 50,000 members", () => {
     expectWithinPlan();
   }, 600_000);
 
-  test("by a host purge (orgSync:purgeOrganization), chunk after chunk", async () => {
+  test("by a host purge (auth0:purgeOrganization), chunk after chunk", async () => {
     const t = newT();
     await seedMembers(t, "org_host", 50_000);
     resetPeakUsage();
-    const first = await t.mutation(internal.orgSync.purgeOrganization, { auth0OrgId: "org_host" });
+    const first = await t.mutation(internal.auth0.purgeOrganization, { auth0OrgId: "org_host" });
     expect(first).toBe(1000);
     await drainScheduler(t);
     expect(await countMemberships(t)).toBe(0);
@@ -285,7 +285,7 @@ describe("reading and deleting at the edge", () => {
     expect(healthPeak.documentsRead).toBeLessThan(3500);
 
     resetPeakUsage();
-    await t.mutation(internal.events.prune, {});
+    await t.mutation(internal.auth0.pruneEvents, {});
     await drainScheduler(t);
     const left = await t.run(async (ctx) => ({
       events: (await ctx.db.query("auth0Events").collect()).length,
@@ -322,7 +322,7 @@ describe("reading and deleting at the edge", () => {
     expectWithinPlan();
   }, 120_000);
 
-  test("organizations.mine for a member of 1,000 organizations", async () => {
+  test("auth0.myOrganizations for a member of 1,000 organizations", async () => {
     const t = newT();
     const user = "auth0|busy";
     await deliver(t, userEvent("user.created", user, minutesAgo(90)));
@@ -356,7 +356,7 @@ describe("reading and deleting at the edge", () => {
     resetPeakUsage();
     const mine = await t
       .withIdentity({ issuer: `https://${DOMAIN}/`, subject: user })
-      .query(api.organizations.mine, {});
+      .query(api.auth0.myOrganizations, {});
     expect(mine).toHaveLength(1000);
     expect(mine[999]).toMatchObject({ auth0OrgId: "org_0999", roles: ["admin"] });
     expectWithinPlan();
@@ -412,7 +412,7 @@ describe("organization metadata keys Convex cannot use as field names", () => {
     expect(res.json.results).toEqual([
       { kind: "organization", auth0OrgId: "org_fr", outcome: "applied" },
     ]);
-    expect(await t.mutation(internal.orgSync.migrateOrganizationMetadata, {})).toEqual({
+    expect(await t.mutation(internal.auth0.migrateOrganizationMetadata, {})).toEqual({
       rewritten: 1,
       isDone: true,
     });
@@ -474,7 +474,7 @@ describe("ids and strings from outside are capped before storage", () => {
     expect(await t.run(async (ctx) => ctx.db.query("users").collect())).toEqual([]);
   });
 
-  test("users.store refuses an identity with an over-long claim", async () => {
+  test("auth0.store refuses an identity with an over-long claim", async () => {
     const t = newT();
     await expect(
       t
@@ -483,7 +483,7 @@ describe("ids and strings from outside are capped before storage", () => {
           subject: "auth0|store",
           name: "n".repeat(10_000),
         })
-        .mutation(api.users.store, {}),
+        .mutation(api.auth0.store, {}),
     ).rejects.toThrow(/at most 512/);
   });
 });

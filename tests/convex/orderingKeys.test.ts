@@ -1,15 +1,15 @@
 /**
  * The ordering rules under attack: ordering keys from the future, and profiles without a date, on
- * every path that writes users (the upsert route, users.store, events, upsertFromAuth0), and state
+ * every path that writes users (the upsert route, auth0.store, events, upsertFromAuth0), and state
  * already poisoned before these rules existed.
  */
 import { convexTest } from "convex-test";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import schema from "../../convex/schema";
-import { audienceFor, signRequest, UPSERT_USER_PATH } from "../../convex/signedRequest";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
-import { MAX_CLOCK_SKEW_MS } from "../../convex/users";
+import { audienceFor, signRequest, UPSERT_USER_PATH } from "../../server/signedRequest";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
+import { MAX_CLOCK_SKEW_MS } from "../../server/users";
 import { deliver, DOMAIN, setEventsEnv, tables, userEvent, type T } from "./eventsFixtures";
 
 const modules = import.meta.glob("../../convex/**/*.*s");
@@ -63,7 +63,7 @@ describe("ordering keys from the future", () => {
   test("upsertFromAuth0 refuses an updated_at past the skew (an hour, year 9999) and writes nothing", async () => {
     const t = newT();
     for (const when of [NOW + HOUR, YEAR_9999, NOW + MAX_CLOCK_SKEW_MS + 1]) {
-      await expect(t.mutation(internal.users.upsertFromAuth0, dated(when))).rejects.toThrow(
+      await expect(t.mutation(internal.auth0.upsertFromAuth0, dated(when))).rejects.toThrow(
         /future/,
       );
     }
@@ -72,7 +72,7 @@ describe("ordering keys from the future", () => {
 
   test("an updated_at within the documented skew is accepted (clocks differ a little)", async () => {
     const t = newT();
-    await t.mutation(internal.users.upsertFromAuth0, dated(NOW + MAX_CLOCK_SKEW_MS));
+    await t.mutation(internal.auth0.upsertFromAuth0, dated(NOW + MAX_CLOCK_SKEW_MS));
     expect((await users(t))[0].auth0UpdatedAt).toBe(NOW + MAX_CLOCK_SKEW_MS);
   });
 
@@ -85,7 +85,7 @@ describe("ordering keys from the future", () => {
     expect(await users(t)).toEqual([]);
   });
 
-  test("users.store ignores a future updated_at as an ordering key; later real updates still apply", async () => {
+  test("auth0.store ignores a future updated_at as an ordering key; later real updates still apply", async () => {
     const t = newT();
     await t
       .withIdentity({
@@ -94,12 +94,12 @@ describe("ordering keys from the future", () => {
         name: "Ada",
         updatedAt: new Date(YEAR_9999).toISOString(),
       })
-      .mutation(api.users.store, {});
+      .mutation(api.auth0.store, {});
     const [row] = await users(t);
     expect(row.name).toBe("Ada");
     expect(row.auth0UpdatedAt).toBeUndefined();
     // A real update (dated now) is not superseded by the poisoned token.
-    await t.mutation(internal.users.upsertFromAuth0, dated(NOW - 1000, { name: "Ada King" }));
+    await t.mutation(internal.auth0.upsertFromAuth0, dated(NOW - 1000, { name: "Ada King" }));
     expect((await users(t))[0].name).toBe("Ada King");
   });
 
@@ -114,7 +114,7 @@ describe("ordering keys from the future", () => {
     const { users: rows, events } = await tables(t);
     expect(rows).toEqual([]);
     expect(events[0].detail).toMatch(/future/);
-    expect((await t.query(internal.events.health, {})).failuresLast24h).toBe(1);
+    expect((await t.query(internal.auth0.eventsHealth, {})).failuresLast24h).toBe(1);
   });
 
   test("a deletion dated in the future is clamped to now, so the user can sign up again later", async () => {
@@ -147,7 +147,7 @@ describe("ordering keys from the future", () => {
 
   test("deleteFromAuth0 clamps a future deletedAt to now", async () => {
     const t = newT();
-    await t.mutation(internal.users.deleteFromAuth0, { auth0UserId: SUB, deletedAt: YEAR_9999 });
+    await t.mutation(internal.auth0.deleteFromAuth0, { auth0UserId: SUB, deletedAt: YEAR_9999 });
     expect((await tables(t)).tombstones[0].deletedAt).toBe(NOW);
   });
 });
@@ -173,7 +173,7 @@ describe("state poisoned before these rules: visible, and healed by real updates
   test("health lists rows and tombstones dated in the future", async () => {
     const t = newT();
     await poison(t);
-    const health = await t.query(internal.events.health, {});
+    const health = await t.query(internal.auth0.eventsHealth, {});
     expect(health.futureDatedUsers).toEqual({ count: 1, more: false, auth0UserIds: [SUB] });
     expect(health.futureDatedTombstones).toEqual({
       count: 1,
@@ -185,10 +185,10 @@ describe("state poisoned before these rules: visible, and healed by real updates
   test("a real update replaces a row dated in the future instead of being superseded", async () => {
     const t = newT();
     await poison(t);
-    await t.mutation(internal.users.upsertFromAuth0, dated(NOW - 1000, { name: "Real Name" }));
+    await t.mutation(internal.auth0.upsertFromAuth0, dated(NOW - 1000, { name: "Real Name" }));
     const [row] = await users(t);
     expect(row).toMatchObject({ name: "Real Name", auth0UpdatedAt: NOW - 1000 });
-    expect((await t.query(internal.events.health, {})).futureDatedUsers.count).toBe(0);
+    expect((await t.query(internal.auth0.eventsHealth, {})).futureDatedUsers.count).toBe(0);
   });
 
   test("a user.deleted removes a row dated in the future (it does not survive its deletion)", async () => {
@@ -209,22 +209,22 @@ describe("state poisoned before these rules: visible, and healed by real updates
 });
 
 describe("profiles without a date", () => {
-  test("users.store with an older dateless token never rewrites a dated row's facts", async () => {
+  test("auth0.store with an older dateless token never rewrites a dated row's facts", async () => {
     const t = newT();
     await t.mutation(
-      internal.users.upsertFromAuth0,
+      internal.auth0.upsertFromAuth0,
       dated(NOW - HOUR, { email: "new@example.com", emailVerified: true }),
     );
     await t
       .withIdentity({ issuer: ISS, subject: SUB, email: "old@example.com", emailVerified: false })
-      .mutation(api.users.store, {});
+      .mutation(api.auth0.store, {});
     expect((await users(t))[0]).toMatchObject({ email: "new@example.com", emailVerified: true });
   });
 
   test("a dateless profile fills fields the dated row lacks, and clears nothing", async () => {
     const t = newT();
-    await t.mutation(internal.users.upsertFromAuth0, dated(NOW - HOUR));
-    await t.mutation(internal.users.upsertFromAuth0, {
+    await t.mutation(internal.auth0.upsertFromAuth0, dated(NOW - HOUR));
+    await t.mutation(internal.auth0.upsertFromAuth0, {
       tokenIdentifier: ID,
       givenName: "Ada",
       email: null,
@@ -243,7 +243,7 @@ describe("profiles without a date", () => {
     const stale = { tokenIdentifier: ID, email: "old@example.com", emailVerified: false };
     expect((await postUpsert(t, stale)).status).toBe(200);
     await t.mutation(
-      internal.users.upsertFromAuth0,
+      internal.auth0.upsertFromAuth0,
       dated(NOW - 1000, { email: "new@example.com", emailVerified: true }),
     );
     expect((await postUpsert(t, stale)).status).toBe(200);
@@ -252,10 +252,10 @@ describe("profiles without a date", () => {
 
   test("between dateless profiles the latest still wins, and a dated one then takes over", async () => {
     const t = newT();
-    await t.mutation(internal.users.upsertFromAuth0, { tokenIdentifier: ID, name: "First" });
-    await t.mutation(internal.users.upsertFromAuth0, { tokenIdentifier: ID, name: "Second" });
+    await t.mutation(internal.auth0.upsertFromAuth0, { tokenIdentifier: ID, name: "First" });
+    await t.mutation(internal.auth0.upsertFromAuth0, { tokenIdentifier: ID, name: "Second" });
     expect((await users(t))[0].name).toBe("Second");
-    await t.mutation(internal.users.upsertFromAuth0, dated(NOW - HOUR, { name: "Dated" }));
+    await t.mutation(internal.auth0.upsertFromAuth0, dated(NOW - HOUR, { name: "Dated" }));
     expect((await users(t))[0]).toMatchObject({ name: "Dated", auth0UpdatedAt: NOW - HOUR });
   });
 });

@@ -1,13 +1,13 @@
 /**
  * The reconcile's organization routes: signed with the sync secret only, bounded, and writing
- * only through convex/orgWrites.ts with the listing's time.
+ * only through server/orgWrites.ts with the listing's time.
  */
 import { convexTest } from "convex-test";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { SYNC_ORGS_APPLY_PATH, SYNC_ORGS_PAGE_PATH } from "../../convex/orgSyncRoutes";
+import { SYNC_ORGS_APPLY_PATH, SYNC_ORGS_PAGE_PATH } from "../../server/orgSyncRoutes";
 import schema from "../../convex/schema";
-import { audienceFor, signRequest } from "../../convex/signedRequest";
-import { MAX_BATCH_ITEMS } from "../../convex/sync";
+import { audienceFor, signRequest } from "../../server/signedRequest";
+import { MAX_BATCH_ITEMS } from "../../server/sync";
 import { cloudEvent, deliver, setEventsEnv, type T } from "./eventsFixtures";
 
 const modules = import.meta.glob("../../convex/**/*.*s");

@@ -6,11 +6,11 @@
 import { convexTest } from "convex-test";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
-import { requireOrgRole } from "../../convex/organizations";
-import { INLINE_PURGE, PURGE_CHUNK } from "../../convex/limits";
+import { requireOrgRole } from "../../server/organizations";
+import { INLINE_PURGE, PURGE_CHUNK } from "../../server/limits";
 import schema from "../../convex/schema";
-import { audienceFor, signRequest, UPSERT_USER_PATH } from "../../convex/signedRequest";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
+import { audienceFor, signRequest, UPSERT_USER_PATH } from "../../server/signedRequest";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { cloudEvent, deliver, DOMAIN, setEventsEnv, type T } from "./eventsFixtures";
 
 const modules = import.meta.glob("../../convex/**/*.*s");
@@ -244,7 +244,7 @@ describe("organization events", () => {
       orgEvent("organization.member.role.assigned", minutesAgo(5), member("org_1", ADA, "viewer")),
     );
     expect((await orgTables(t)).memberships[0]).not.toHaveProperty("userId");
-    const { userId } = await t.mutation(internal.users.upsertFromAuth0, {
+    const { userId } = await t.mutation(internal.auth0.upsertFromAuth0, {
       tokenIdentifier: ADA_KEY,
       auth0UpdatedAt: minutesAgo(60),
     });
@@ -280,7 +280,7 @@ describe("organization events", () => {
     await login(t, { id: "org_1", name: "acme", roles: ["admin"] });
     await login(t, { id: "org_2", name: "globex", roles: [] });
     expect((await orgTables(t)).memberships).toHaveLength(2);
-    await t.mutation(internal.users.deleteFromAuth0, { auth0UserId: ADA, deletedAt: Date.now() });
+    await t.mutation(internal.auth0.deleteFromAuth0, { auth0UserId: ADA, deletedAt: Date.now() });
     expect((await orgTables(t)).memberships).toEqual([]);
     const late = orgEvent("organization.member.added", minutesAgo(1), member("org_1", ADA));
     expect((await deliver(t, late)).json.outcome).toBe("superseded");
@@ -301,13 +301,13 @@ describe("helpers for the host app", () => {
     await login(t, { id: "org_1", name: "acme", displayName: "Acme Inc.", roles: ["admin"] });
     await login(t, { id: "org_2", name: "globex", roles: ["viewer"] });
     const asAda = t.withIdentity(identity({ org_id: "org_1" }));
-    expect(await asAda.query(api.organizations.mine, {})).toEqual(
+    expect(await asAda.query(api.auth0.myOrganizations, {})).toEqual(
       expect.arrayContaining([
         { auth0OrgId: "org_1", name: "acme", displayName: "Acme Inc.", roles: ["admin"] },
         { auth0OrgId: "org_2", name: "globex", roles: ["viewer"] },
       ]),
     );
-    expect(await asAda.query(api.organizations.current, {})).toEqual({
+    expect(await asAda.query(api.auth0.currentOrganization, {})).toEqual({
       auth0OrgId: "org_1",
       name: "acme",
       displayName: "Acme Inc.",
@@ -315,7 +315,7 @@ describe("helpers for the host app", () => {
     });
     // The namespaced claim set by the Action works as well.
     const namespaced = t.withIdentity(identity({ "https://myapp.example.com/org_id": "org_2" }));
-    expect(await namespaced.query(api.organizations.current, {})).toMatchObject({
+    expect(await namespaced.query(api.auth0.currentOrganization, {})).toMatchObject({
       roles: ["viewer"],
     });
 

@@ -4,10 +4,10 @@
  */
 import { convexTest } from "convex-test";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { PING_PATH, type PingAnswer } from "../../convex/pingRoute";
+import { PING_PATH, type PingAnswer } from "../../server/pingRoute";
 import schema from "../../convex/schema";
-import { audienceFor, signRequest, UPSERT_USER_PATH } from "../../convex/signedRequest";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
+import { audienceFor, signRequest, UPSERT_USER_PATH } from "../../server/signedRequest";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
 import {
   CUSTOM_DOMAIN,
   DOMAIN,

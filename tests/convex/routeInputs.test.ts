@@ -15,8 +15,8 @@ import {
   signRequest,
   SIGNER_ISSUER,
   UPSERT_USER_PATH,
-} from "../../convex/signedRequest";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
+} from "../../server/signedRequest";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { deliver, DOMAIN, setEventsEnv, tables, userEvent, type T } from "./eventsFixtures";
 
 const modules = import.meta.glob("../../convex/**/*.*s");
@@ -137,14 +137,14 @@ describe("log lines", () => {
   });
 });
 
-describe("events.health table sizes", () => {
+describe("auth0.eventsHealth table sizes", () => {
   test("counts event records and tombstones, so a flood shows", async () => {
     const t = newT();
     for (let i = 0; i < 3; i++) {
       await deliver(t, userEvent("user.deleted", `auth0|gone${i}`, Date.now() - 1000));
     }
     await deliver(t, userEvent("user.created", "auth0|here", Date.now() - 1000));
-    const health = await t.query(internal.events.health, {});
+    const health = await t.query(internal.auth0.eventsHealth, {});
     expect(health.eventRecords).toEqual({ count: 4, more: false });
     expect(health.tombstones).toEqual({ count: 3, more: false });
   });

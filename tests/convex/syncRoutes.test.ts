@@ -5,10 +5,10 @@
 import { convexTest } from "convex-test";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import schema from "../../convex/schema";
-import { audienceFor, signRequest } from "../../convex/signedRequest";
-import { MAX_BATCH_ITEMS } from "../../convex/sync";
-import { SYNC_APPLY_PATH, SYNC_STATUS_PATH, SYNC_USERS_PATH } from "../../convex/syncRoutes";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
+import { audienceFor, signRequest } from "../../server/signedRequest";
+import { MAX_BATCH_ITEMS } from "../../server/sync";
+import { SYNC_APPLY_PATH, SYNC_STATUS_PATH, SYNC_USERS_PATH } from "../../server/syncRoutes";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { CUSTOM_DOMAIN, DOMAIN, setEventsEnv, tables, type T } from "./eventsFixtures";
 
 const modules = import.meta.glob("../../convex/**/*.*s");

@@ -9,7 +9,7 @@ import {
   parseTokenIdentifier,
   tokenIdentifier,
   TokenIdentifierError,
-} from "../../convex/tokenIdentifier";
+} from "../../server/tokenIdentifier";
 
 const modules = import.meta.glob("../../convex/**/*.*s");
 
@@ -131,7 +131,7 @@ describe("equivalence with the identifier Convex derives from a real Auth0 ID to
     });
   }
 
-  test("users.store keys the row exactly as the identity Convex builds from the token", async () => {
+  test("auth0.store keys the row exactly as the identity Convex builds from the token", async () => {
     process.env.AUTH0_DOMAIN = "tenant.us.auth0.com";
     const { token, jwks } = await mintAuth0IdToken("tenant.us.auth0.com", "google-oauth2|1234");
     const { payload } = await jwtVerify(token, jwks, { algorithms: ["RS256"] });
@@ -142,7 +142,7 @@ describe("equivalence with the identifier Convex derives from a real Auth0 ID to
       subject: payload.sub!,
       name: payload.name as string,
     });
-    const userId = await asUser.mutation(api.users.store, {});
+    const userId = await asUser.mutation(api.auth0.store, {});
     const row = await t.run((ctx) => ctx.db.get("users", userId));
     expect(row?.tokenIdentifier).toBe(`${payload.iss}|${payload.sub}`);
     expect(row?.tokenIdentifier).toBe(tokenIdentifier("tenant.us.auth0.com", "google-oauth2|1234"));

@@ -1,7 +1,7 @@
 import { convexTest } from "convex-test";
 import { SignJWT } from "jose";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { MAX_UPSERT_BODY_BYTES } from "../../convex/upsertUserRoute";
+import { MAX_UPSERT_BODY_BYTES } from "../../server/upsertUserRoute";
 import schema from "../../convex/schema";
 import {
   audienceFor,
@@ -9,8 +9,8 @@ import {
   signRequest,
   SIGNER_ISSUER,
   UPSERT_USER_PATH,
-} from "../../convex/signedRequest";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
+} from "../../server/signedRequest";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
 
 const modules = import.meta.glob("../../convex/**/*.*s");
 

@@ -10,18 +10,20 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api } from "../../convex/_generated/api";
 import type { Doc } from "../../convex/_generated/dataModel";
 import type { MutationCtx } from "../../convex/_generated/server";
-import schema, { userFields } from "../../convex/schema";
-import { audienceFor, signRequest } from "../../convex/signedRequest";
-import { SYNC_APPLY_PATH } from "../../convex/syncRoutes";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
-import { getCurrentUser, getCurrentUserOrThrow } from "../../convex/users";
-import { userDeletionMode } from "../../convex/userRowState";
+import schema from "../../convex/schema";
+import { auth0UsersTable } from "../../server/index";
+import { audienceFor, signRequest } from "../../server/signedRequest";
+import { SYNC_APPLY_PATH } from "../../server/syncRoutes";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
+import { getCurrentUser, getCurrentUserOrThrow } from "../../server/users";
+import { userDeletionMode } from "../../server/userRowState";
 import { buildPlan, summarizeRow } from "../../scripts/lib/reconcile/plan";
 import { DOMAIN, deliver, nextEventId, setEventsEnv, userEvent } from "./eventsFixtures";
 
 // Stands in for a host app's hook: records each call and what the row held when it ran.
 const hook = vi.hoisted(() => ({ calls: [] as Array<{ auth0UserId: string; email?: string }> }));
-vi.mock("../../convex/userHooks", () => ({
+vi.mock("../../server/userHooks", async (importOriginal) => ({
+  ...(await importOriginal<typeof import("../../server/userHooks")>()),
   onUserDeleted: async (_ctx: MutationCtx, user: Doc<"users">) => {
     hook.calls.push({ auth0UserId: user.auth0UserId, email: user.email });
   },
@@ -38,11 +40,7 @@ const minutesAgo = (m: number) => NOW - m * 60_000;
 /** An app's schema: its own field on users, and a table referencing them. */
 const hostSchema = defineSchema({
   ...schema.tables,
-  users: defineTable({ ...userFields, plan: v.optional(v.string()) })
-    .index("by_token", ["tokenIdentifier"])
-    .index("by_auth0_user_id", ["auth0UserId"])
-    .index("by_email", ["email"])
-    .index("by_auth0_updated_at", ["auth0UpdatedAt"]),
+  users: auth0UsersTable({ plan: v.optional(v.string()) }),
   messages: defineTable({ author: v.id("users"), body: v.string() }),
 });
 const newT = () => convexTest({ schema: hostSchema, modules, transactionLimits: true });
@@ -95,6 +93,20 @@ const authorOf = (t: HostT, messageId: GenericId<"messages">) =>
   });
 
 const signedIn = (t: HostT) => t.withIdentity({ issuer: ISS, subject: SUB, name: "Ada" });
+
+test("api.auth0.current answers for a row holding the app's own fields (their values stay the app's)", async () => {
+  const t = newT();
+  await userWithMessage(t);
+  const current = await signedIn(t).query(api.auth0.current, {});
+  expect(current).toMatchObject({ auth0UserId: SUB, tokenIdentifier: tokenIdentifier(ISS, SUB) });
+  expect(current).not.toHaveProperty("plan");
+  const row = await t.run(async (ctx) => await ctx.db.query("users").first());
+  expect(row!.plan).toBe("pro");
+});
+
+test("auth0UsersTable refuses an app field the module owns", () => {
+  expect(() => auth0UsersTable({ email: v.string() })).toThrow(/email belongs to the module/);
+});
 
 const deletions = {
   event: async (t: HostT) => {
@@ -160,18 +172,18 @@ describe.each(Object.keys(deletions) as (keyof typeof deletions)[])(
       process.env.AUTH0_USER_DELETION = "anonymize";
       const t = newT();
       await userWithMessage(t);
-      // (users.current's return validator knows only the module's fields: the app's `plan` would
+      // (auth0.current's return validator knows only the module's fields: the app's `plan` would
       // fail it, so the live row is read through getCurrentUser.)
       expect(await signedIn(t).run((ctx) => getCurrentUser(ctx))).not.toBeNull();
       await deleteThroughPath(t);
 
-      expect(await signedIn(t).query(api.users.current, {})).toBeNull();
+      expect(await signedIn(t).query(api.auth0.current, {})).toBeNull();
       expect(await signedIn(t).run((ctx) => getCurrentUser(ctx))).toBeNull();
       await expect(signedIn(t).run((ctx) => getCurrentUserOrThrow(ctx))).rejects.toThrow(
         /No users row/,
       );
-      // users.store is the login backstop: the tombstone refuses it, the row stays anonymized.
-      await expect(signedIn(t).mutation(api.users.store, {})).rejects.toThrow(/was deleted/);
+      // auth0.store is the login backstop: the tombstone refuses it, the row stays anonymized.
+      await expect(signedIn(t).mutation(api.auth0.store, {})).rejects.toThrow(/was deleted/);
       const rows = await t.run((ctx) => ctx.db.query("users").collect());
       expect(rows).toHaveLength(1);
       expect(rows[0]).not.toHaveProperty("name");
@@ -217,9 +229,9 @@ describe("anonymize: the same Auth0 user id after the deletion", () => {
     const author = await authorOf(t, messageId);
     expect(author).toMatchObject({ _id: userId, deletedAt: minutesAgo(10) });
     expect(author).not.toHaveProperty("name");
-    expect((await signedIn(t).query(api.users.current, {}))?._id).toBe(fresh._id);
+    expect((await signedIn(t).query(api.auth0.current, {}))?._id).toBe(fresh._id);
     // Further logins keep finding the new row: no third row.
-    await signedIn(t).mutation(api.users.store, {});
+    await signedIn(t).mutation(api.auth0.store, {});
     expect(await t.run((ctx) => ctx.db.query("users").collect())).toHaveLength(2);
   });
 

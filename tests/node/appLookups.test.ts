@@ -2,7 +2,7 @@
  * The doctor's search of the app's Convex code for lookups by identity.tokenIdentifier: fixture
  * files in a temporary folder, each shape found at its line, correct and unrelated code left alone.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -12,7 +12,6 @@ import {
   findAppLookups,
   LOOKUP_FIX,
 } from "../../scripts/lib/doctor/appLookups";
-import { MODULE_CONVEX_FILES } from "../../scripts/lib/moduleFiles";
 
 const root = mkdtempSync(join(tmpdir(), "app-lookups-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -157,28 +156,25 @@ export function compare(a: { tokenIdentifier: string }, identity: { tokenIdentif
     expect(found(dir)).toEqual([]);
   });
 
-  test("the module's own files, _generated, tests and declaration files are not scanned", () => {
-    expect(MODULE_CONVEX_FILES).toContain("users.ts");
+  test("_generated, tests, declaration files and other files are not scanned", () => {
     const dir = app({
       "users.ts": DOCS_LOOKUP,
-      "userHooks.ts": DOCS_LOOKUP,
       "_generated/server.ts": DOCS_LOOKUP,
       "lib/_generated/x.ts": DOCS_LOOKUP,
       "me.test.ts": DOCS_LOOKUP,
       "types.d.ts": DOCS_LOOKUP,
       "notes.md": DOCS_LOOKUP,
-      // Only a top-level module file is the module's: the same name deeper is the app's.
       "app/users.ts": DOCS_LOOKUP,
     });
-    expect(appSourceFiles(dir)).toEqual(["app/users.ts"]);
-    expect(found(dir)).toEqual(["app/users.ts:9"]);
+    expect(appSourceFiles(dir)).toEqual(["app/users.ts", "users.ts"]);
+    expect(found(dir)).toEqual(["app/users.ts:9", "users.ts:9"]);
   });
 
-  test("the list names exactly this repository's convex/ files (the module today)", () => {
+  test("this repository's own convex/ (an app as init writes it) has no such lookup", () => {
     const convex = join(import.meta.dirname, "../../convex");
-    // None of its files is the app's, and every listed file exists.
-    expect(appSourceFiles(convex)).toEqual([]);
-    for (const file of MODULE_CONVEX_FILES) expect(existsSync(join(convex, file)), file).toBe(true);
+    // auth.config.ts has two dots: Convex does not push it as a function module.
+    expect(appSourceFiles(convex)).toEqual(["auth0.ts", "crons.ts", "http.ts", "schema.ts"]);
+    expect(found(convex)).toEqual([]);
   });
 });
 

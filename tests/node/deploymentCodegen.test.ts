@@ -99,6 +99,8 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "deployment-codegen-"));
   symlinkSync(join(ROOT, "node_modules"), join(work, "node_modules"), "dir");
   cpSync(CONVEX, join(work, "convex"), { recursive: true });
+  // The module's source, which convex/ imports as an app imports the installed package.
+  cpSync(join(ROOT, "server"), join(work, "server"), { recursive: true });
   const { tsconfigCodegen } = await template<{ tsconfigCodegen(): string }>("tsconfig.js");
   writeFileSync(join(work, "convex/tsconfig.json"), tsconfigCodegen());
   for (const [name, contents] of Object.entries(await deploymentGenerated())) {
@@ -180,20 +182,26 @@ test("and that typecheck catches a read through the generated `env`", async () =
   expect(output.trim().split("\n")).toHaveLength(1);
 }, 180_000);
 
-test("every variable is read through convex/deploymentVariables.ts", () => {
+test("every variable is read through server/deploymentVariables.ts", () => {
   // The lint rule cannot enforce this (it does not see the globalThis form), so this test does:
   // a read through `env` fails a deployment's typecheck, a stray process.env bypasses the one
   // reader.
-  const offenders = modulePaths()
-    .concat("auth.config.ts")
-    .filter((file) => file !== "deploymentVariables.ts")
+  const SERVER = join(ROOT, "server");
+  const files = [
+    ...modulePaths()
+      .concat("auth.config.ts")
+      .map((file) => join(CONVEX, file)),
+    ...readdirSync(SERVER).map((file) => join(SERVER, file)),
+  ];
+  const offenders = files
+    .filter((file) => file !== join(SERVER, "deploymentVariables.ts"))
     .filter((file) => {
-      const source = readFileSync(join(CONVEX, file), "utf8");
+      const source = readFileSync(file, "utf8");
       return (
         /\bprocess\s*\.\s*env\b/.test(source) ||
         /import\s*\{[^}]*\benv\b[^}]*\}\s*from\s*"\.\/_generated\/server"/.test(source)
       );
     });
-  expect(modulePaths()).toContain("deploymentVariables.ts");
+  expect(files).toContain(join(SERVER, "deploymentVariables.ts"));
   expect(offenders).toEqual([]);
 });

@@ -14,8 +14,12 @@ import ts from "typescript";
 import { expect, test } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const SOURCE_DIRS = ["convex", "scripts", "react", "auth0-actions"];
+const SOURCE_DIRS = ["convex", "server", "scripts", "react", "auth0-actions"];
 const SKIPPED = new Set(["convex/_generated", "auth0-actions/dist", "node_modules"]);
+// Like convex/_generated/api.d.ts for an app, server/api.ts names the module's functions by type
+// (`import type * as functions`) to type the references the functions themselves use; at run
+// time it imports only convex's anyApi.
+const DESCRIBES_BY_TYPE = new Set(["server/api.ts"]);
 const SCRIPT = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/;
 
 function sourceFiles(dir: string): string[] {
@@ -76,6 +80,10 @@ function importGraph(files: string[]): Map<string, string[]> {
   const known = new Set(files);
   const graph = new Map<string, string[]>();
   for (const file of files) {
+    if (DESCRIBES_BY_TYPE.has(file)) {
+      graph.set(file, []);
+      continue;
+    }
     const full = join(ROOT, file);
     const source = ts.createSourceFile(full, ts.sys.readFile(full)!, ts.ScriptTarget.Latest, true);
     const targets = new Set<string>();
@@ -174,11 +182,11 @@ test("the specifier reader sees every kind of import", () => {
 
 test("no import cycle among the project's own source files", () => {
   const files = SOURCE_DIRS.flatMap((dir) => sourceFiles(dir));
-  expect(files).toContain("convex/users.ts");
+  expect(files).toContain("server/users.ts");
   expect(files).toContain("scripts/lib/reconcile/plan.ts");
   const graph = importGraph(files);
   // The graph is real: the resolver follows relative imports across folders.
-  expect(graph.get("convex/users.ts")).toContain("convex/tokenIdentifier.ts");
-  expect(graph.get("scripts/lib/reconcile/plan.ts")).toContain("convex/users.ts");
+  expect(graph.get("server/users.ts")).toContain("server/tokenIdentifier.ts");
+  expect(graph.get("scripts/lib/reconcile/plan.ts")).toContain("server/users.ts");
   expect(cycles(graph)).toEqual([]);
 });

@@ -1,5 +1,5 @@
 /**
- * The tenant-log sync (convex/logSync.ts) end to end: the action runs in convex-test with
+ * The tenant-log sync (server/logSync.ts) end to end: the action runs in convex-test with
  * transaction limits on and calls the Management API emulator over real HTTPS (trusting the test
  * CA through an undici dispatcher, since Node reads NODE_EXTRA_CA_CERTS only at start-up). Changes
  * are made the way Auth0 makes them (admin API writes, which log `sapi`; users' own events) and
@@ -15,8 +15,8 @@ import { convexTest } from "convex-test";
 import { decodeJwt, UnsecuredJWT } from "jose";
 import schema from "../../convex/schema";
 import { internal } from "../../convex/_generated/api";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
-import { profileFromAuth0User } from "../../convex/auth0Profile";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
+import { profileFromAuth0User } from "../../server/auth0Profile";
 import { convexModules } from "../../scripts/lib/localConvex";
 import {
   startManagementApiEmulator,
@@ -125,7 +125,7 @@ async function seedInSync(t: T, id: string, extra: Partial<StoredUser> = {}): Pr
 }
 
 const run = (t: T, budgetMs?: number) =>
-  t.action(internal.logSync.run, budgetMs !== undefined ? { budgetMs } : {});
+  t.action(internal.auth0.logSyncRun, budgetMs !== undefined ? { budgetMs } : {});
 const rowOf = (t: T, id: string) =>
   t.run((ctx) =>
     ctx.db
@@ -133,7 +133,7 @@ const rowOf = (t: T, id: string) =>
       .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", id))
       .first(),
   );
-const health = (t: T) => t.query(internal.logSync.health, {});
+const health = (t: T) => t.query(internal.auth0.logSyncHealth, {});
 
 /** A Convex deployment whose log sync has made its first run (checkpoint = newest event). */
 async function started(): Promise<T> {
@@ -147,7 +147,7 @@ describe("turning it on", () => {
   test("convex/crons.ts runs it every minute", async () => {
     const { default: crons } = await import("../../convex/crons");
     expect(Object.values(crons.crons)).toContainEqual({
-      name: "logSync:run",
+      name: "auth0:logSyncRun",
       args: [{}],
       schedule: { type: "interval", minutes: 1 },
     });
@@ -193,7 +193,7 @@ describe("turning it on", () => {
     expect((await rowOf(t, "auth0|before-start"))?.name).not.toBe("Changed Before Start");
     expect((await run(t)).status).toBe("caught_up");
     expect((await rowOf(t, "auth0|before-start"))?.name).not.toBe("Changed Before Start");
-    await t.mutation(internal.logSync.reconciled, {});
+    await t.mutation(internal.auth0.logSyncReconciled, {});
     expect((await health(t)).fullReconcileNeeded).toBeNull();
   });
 });
@@ -359,9 +359,11 @@ describe("the checkpoint", () => {
     // It stays stopped: no later run reads past the gap.
     expect((await run(t)).status).toBe("stopped");
     expect(await snapshot()).toEqual(before);
-    await expect(t.mutation(internal.logSync.reconciled, {})).rejects.toThrow(/restart/);
+    await expect(t.mutation(internal.auth0.logSyncReconciled, {})).rejects.toThrow(
+      /logSyncRestart/,
+    );
 
-    await t.mutation(internal.logSync.restart, {});
+    await t.mutation(internal.auth0.logSyncRestart, {});
     expect((await run(t)).status).toBe("started");
     expect((await health(t)).stopped).toBeNull();
   });
@@ -456,7 +458,7 @@ describe("the checkpoint", () => {
 
   test("a bulk import, which names no user, asks for a full reconcile", async () => {
     const t = await started();
-    await t.mutation(internal.logSync.reconciled, {});
+    await t.mutation(internal.auth0.logSyncReconciled, {});
     emulator.logs.append({ type: "sui", description: "Success bulk import" });
     await run(t);
     expect((await health(t)).fullReconcileNeeded?.reason).toMatch(/bulk user import/);

@@ -1,10 +1,10 @@
 /**
  * How the log sync's health reads for people (check-sync's summary, the doctor's check), and what
- * the log events name (convex/logSyncEvents.ts) for the shapes the end-to-end tests do not reach.
+ * the log events name (server/logSyncEvents.ts) for the shapes the end-to-end tests do not reach.
  */
 import { describe, expect, test } from "vitest";
 import { judgeLogSync, logSyncLines, type LogSyncHealth } from "../../scripts/lib/logSyncHealth";
-import { emptyHints, readLogEvent } from "../../convex/logSyncEvents";
+import { emptyHints, readLogEvent } from "../../server/logSyncEvents";
 
 const NOW = Date.parse("2026-05-01T12:00:00Z");
 const healthy: LogSyncHealth = {

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import type { Id } from "../../convex/_generated/dataModel";
 import { internal } from "../../convex/_generated/api";
-import { SYNC_ORGS_PAGE_PATH } from "../../convex/orgSyncRoutes";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
+import { SYNC_ORGS_PAGE_PATH } from "../../server/orgSyncRoutes";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { CLI, start, TSX } from "../../scripts/lib/childProcess";
 import { startTenant, type Tenant } from "../../bench/lib/reconcileHarness";
 import { comparable, readBackup, restoreBackup } from "../../bench/lib/restoreBackup";
@@ -167,7 +167,7 @@ describe("a deletion is dated with the 404 that proved it", () => {
         resignedUp = true;
         const at = new Date().toISOString();
         const user = tenant.emulator.seedUser({ user_id: "auth0|back", updated_at: at });
-        await tenant.convex.t.mutation(internal.users.upsertFromAuth0, {
+        await tenant.convex.t.mutation(internal.auth0.upsertFromAuth0, {
           tokenIdentifier: tokenIdentifier(tenant.emulator.domain, user.user_id),
           email: user.email,
           auth0UpdatedAt: Date.parse(at),

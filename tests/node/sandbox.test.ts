@@ -8,7 +8,7 @@ import { get } from "node:https";
 import { parseEnv } from "node:util";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { SANDBOX_APP_CLIENT_ID, startSandbox, type Sandbox } from "../../scripts/lib/sandbox";
 import { CLI, ROOT, runScript, start, TSX } from "../../scripts/lib/childProcess";
 
@@ -131,7 +131,7 @@ describe("npm run demo", () => {
     expect(out).toMatch(/== 2\.[^]*?ID token iss: https:\/\/localhost:\d+\/[^]*?\(existing\)/);
     expect(out).toContain("Login: continues");
     expect(out).toMatch(/memberships: org_acme \S+ \[admin, billing\]/);
-    expect(out).toMatch(/Browser: ID token verified against the tenant's JWKS; users\.store/);
+    expect(out).toMatch(/Browser: ID token verified against the tenant's JWKS; auth0\.store/);
     expect(out).toMatch(/check-sync \(exit 1\): missing auth0\|imported-lin; drift \S+ \[email\]/);
     expect(out).toContain("check-sync again: exit 0 (in sync)");
     expect(out).toMatch(/doctor \(exit 1\): FAIL {2}AUTH0_ACTION_SECRET is the same/);

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { startLocalConvex, type LocalConvex } from "../../scripts/lib/localConvex";
 import { runScript } from "../../scripts/lib/childProcess";
 

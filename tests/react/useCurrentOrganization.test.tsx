@@ -1,7 +1,7 @@
 import { act, waitFor } from "@testing-library/react";
 import { describe, expect, test, vi } from "vitest";
 import { internal } from "../../convex/_generated/api";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { useCurrentOrganization } from "../../react";
 import { auth0, type TestClaims } from "./helpers/fakeAuth0";
 import { installReactTestGuards, ISS, renderWithConvex, settle } from "./helpers/harness";
@@ -17,7 +17,7 @@ describe("useCurrentOrganization", () => {
   test("the organization of the token and the user's roles, live from the cache", async () => {
     const { t, client, result } = renderWithConvex(() => useCurrentOrganization());
     // What the Action's upsert does for a login through an organization.
-    await t.mutation(internal.users.upsertFromAuth0, {
+    await t.mutation(internal.auth0.upsertFromAuth0, {
       tokenIdentifier: aliceKey,
       login: true,
       organization: { id: "org_acme", name: "acme", displayName: "Acme Inc.", roles: ["admin"] },
@@ -35,7 +35,7 @@ describe("useCurrentOrganization", () => {
     expect(result.current.hasRole("billing")).toBe(false);
 
     // A role assigned in Auth0 reaches the UI without a new login (the cache updates).
-    await t.mutation(internal.users.upsertFromAuth0, {
+    await t.mutation(internal.auth0.upsertFromAuth0, {
       tokenIdentifier: aliceKey,
       organization: { id: "org_acme", name: "acme", roles: ["admin", "billing"] },
     });

@@ -1,7 +1,7 @@
 import { act, waitFor } from "@testing-library/react";
 import { describe, expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { useCurrentUser, useStoreUserEffect, type CurrentUserState } from "../../react";
 import { auth0, type TestClaims } from "./helpers/fakeAuth0";
 import { installReactTestGuards, ISS, renderWithConvex, settle } from "./helpers/harness";
@@ -47,7 +47,7 @@ describe("useCurrentUser", () => {
     expect(result.current).toEqual({ isLoading: true, isAuthenticated: true, user: null });
 
     // What useStoreUserEffect (or the Post-Login Action) does; the subscription updates by itself.
-    await act(() => client.mutation(api.users.store, {}));
+    await act(() => client.mutation(api.auth0.store, {}));
     await waitFor(() => expect(result.current.user).not.toBeNull());
     expect(result.current.isLoading).toBe(false);
     expect(result.current.user).toMatchObject({
@@ -61,7 +61,7 @@ describe("useCurrentUser", () => {
 
   test("a row the Post-Login Action already wrote is returned at once", async () => {
     const { t, client, result } = renderWithConvex(() => useCurrentUser());
-    const { userId } = await t.mutation(internal.users.upsertFromAuth0, {
+    const { userId } = await t.mutation(internal.auth0.upsertFromAuth0, {
       tokenIdentifier: aliceKey,
       email: "alice@action.example",
       login: true,

@@ -1,6 +1,6 @@
 import { act, waitFor } from "@testing-library/react";
 import { describe, expect, test, vi } from "vitest";
-import { tokenIdentifier } from "../../convex/tokenIdentifier";
+import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { useStoreUserEffect, type StoreUserState } from "../../react";
 import { auth0, useAuth0, type TestClaims } from "./helpers/fakeAuth0";
 import { installReactTestGuards, ISS, renderWithConvex, settle } from "./helpers/harness";
@@ -17,13 +17,13 @@ const alice: TestClaims = {
 };
 const bob: TestClaims = { iss: ISS, sub: "auth0|65f0b0b", email: "bob@example.com" };
 
-const STORE = "users:store";
+const STORE = "auth0:store";
 
 function render(options: { strict?: boolean; signedInOnly?: boolean } = {}) {
   return renderWithConvex(() => useStoreUserEffect(), options);
 }
 
-/** The row `users.store` wrote for these claims, looked up by the key Convex computed. */
+/** The row `auth0.store` wrote for these claims, looked up by the key Convex computed. */
 async function rowFor(t: ReturnType<typeof render>["t"], claims: TestClaims) {
   const key = tokenIdentifier(claims.iss, claims.sub);
   return await t.run((ctx) =>

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseEnv } from "node:util";
-import { normalizeIssuer, TokenIdentifierError } from "../../../convex/tokenIdentifier";
+import { normalizeIssuer, TokenIdentifierError } from "../../../server/tokenIdentifier";
 import type { ManagementCredentials } from "../managementApi";
 
 export const TENANT_VARIABLES = [

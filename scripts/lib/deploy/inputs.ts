@@ -9,7 +9,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { convexSiteOrigin } from "../../../convex/siteUrl";
+import { convexSiteOrigin } from "../../../server/siteUrl";
 import { ManagementApiError } from "../managementApi";
 import { DeployInputError, type TenantSpec } from "./spec";
 

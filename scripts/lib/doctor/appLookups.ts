@@ -10,7 +10,6 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import ts from "typescript";
 import type { CheckResult } from "../convexPing";
-import { MODULE_CONVEX_FILES } from "../moduleFiles";
 
 export interface AppLookup {
   /** Path as given (the Convex folder joined with the file's path inside it). */
@@ -23,7 +22,7 @@ export interface AppLookup {
 
 /** What to do instead, printed with the places. */
 export const LOOKUP_FIX =
-  "use getCurrentUser(ctx) (or getCurrentUserOrThrow(ctx)) from the module's convex/users.ts: it finds the row under every configured issuer (an Auth0 custom domain gives the same person another tokenIdentifier). To reference a user from other tables, store the row's _id, not the tokenIdentifier";
+  "use getCurrentUser(ctx) (or getCurrentUserOrThrow(ctx)) from convex-auth0-users/server: it finds the row under every configured issuer (an Auth0 custom domain gives the same person another tokenIdentifier). To reference a user from other tables, store the row's _id, not the tokenIdentifier";
 
 /** Helpers (convex-helpers relationships) that look a row up by a value. */
 const LOOKUP_HELPERS = new Set(["getOneFrom", "getOneFromOrThrow", "getManyFrom", "getManyVia"]);
@@ -35,9 +34,8 @@ const COMPARISONS = new Set([
 ]);
 
 /** The app's Convex source files: `.ts`/`.tsx` under `dir`, without `_generated`, declaration
- * files, tests and the module's own files. Paths relative to `dir`, with `/`, sorted. */
+ * files and tests (the module itself is in node_modules). Paths relative to `dir`, with `/`, sorted. */
 export function appSourceFiles(dir: string): string[] {
-  const own = new Set(MODULE_CONVEX_FILES);
   const out: string[] = [];
   const walk = (sub: string) => {
     for (const entry of readdirSync(join(dir, sub), { withFileTypes: true })) {
@@ -49,8 +47,7 @@ export function appSourceFiles(dir: string): string[] {
         /\.tsx?$/.test(entry.name) &&
         !entry.name.endsWith(".d.ts") &&
         // Convex ignores files with more than one dot (tests): they are not functions.
-        entry.name.split(".").length === 2 &&
-        !own.has(rel)
+        entry.name.split(".").length === 2
       ) {
         out.push(rel);
       }

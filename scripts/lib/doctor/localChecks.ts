@@ -2,8 +2,8 @@
  * The doctor's checks that need no network: which variables each part of the setup needs, and
  * whether CONVEX_HTTP_URL is a URL the Action can call.
  */
-import { convexSiteOrigin, isConvexCloudSite } from "../../../convex/siteUrl";
-import { normalizeIssuer, TokenIdentifierError } from "../../../convex/tokenIdentifier";
+import { convexSiteOrigin, isConvexCloudSite } from "../../../server/siteUrl";
+import { normalizeIssuer, TokenIdentifierError } from "../../../server/tokenIdentifier";
 import type { CheckResult } from "../convexPing";
 
 /** Each part of the setup and the variables it needs in `.env.local` or the environment. */

@@ -4,7 +4,7 @@
  * the rule it breaks), the Auth0 tenant is the one Convex trusts (configured domain, then the
  * token's issuer), and the reconcile's application may read users.
  */
-import { SYNC_STATUS_PATH } from "../../../convex/syncRoutes";
+import { SYNC_STATUS_PATH } from "../../../server/syncRoutes";
 import type { CheckResult } from "../convexPing";
 import { createManagementClient, fetchRetryingToken } from "../managementApi";
 import { managementFailure, ReconcileError } from "../reconcile/errors";

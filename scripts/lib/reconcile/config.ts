@@ -3,7 +3,7 @@
  * loaded by the caller) and checked before any call: every missing or malformed variable is named
  * at once, and no value is ever echoed.
  */
-import { normalizeIssuer, TokenIdentifierError } from "../../../convex/tokenIdentifier";
+import { normalizeIssuer, TokenIdentifierError } from "../../../server/tokenIdentifier";
 import type { ManagementCredentials } from "../managementApi";
 import { convexSiteOrigin } from "../signedPost";
 

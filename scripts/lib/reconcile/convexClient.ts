@@ -1,13 +1,13 @@
 /**
  * The reconcile's calls to the Convex deployment: its routes under `/auth0/sync/`, each request
- * signed with AUTH0_SYNC_SECRET (convex/syncRoutes.ts).
+ * signed with AUTH0_SYNC_SECRET (server/syncRoutes.ts).
  */
 import type { Doc } from "../../../convex/_generated/dataModel";
-import type { Auth0Profile } from "../../../convex/auth0Profile";
-import type { ApplyResult } from "../../../convex/sync";
-import { SYNC_APPLY_PATH, SYNC_STATUS_PATH, SYNC_USERS_PATH } from "../../../convex/syncRoutes";
-import type { OrgApplyResult } from "../../../convex/orgSync";
-import { SYNC_ORGS_APPLY_PATH, SYNC_ORGS_PAGE_PATH } from "../../../convex/orgSyncRoutes";
+import type { Auth0Profile } from "../../../server/auth0Profile";
+import type { ApplyResult } from "../../../server/sync";
+import { SYNC_APPLY_PATH, SYNC_STATUS_PATH, SYNC_USERS_PATH } from "../../../server/syncRoutes";
+import type { OrgApplyResult } from "../../../server/orgSync";
+import { SYNC_ORGS_APPLY_PATH, SYNC_ORGS_PAGE_PATH } from "../../../server/orgSyncRoutes";
 import { signedPost, SignedPostError } from "../signedPost";
 import { ReconcileError } from "./errors";
 
@@ -16,9 +16,9 @@ export interface ConvexStatus {
   /** Normalized issuers this deployment trusts. */
   issuers: string[];
   canonicalIssuer: string;
-  /** `events.health` (see convex/events.ts). */
+  /** `auth0.eventsHealth` (see server/events.ts). */
   health: Record<string, unknown>;
-  /** `logSync.health` (see convex/logSync.ts); absent on a deployment without the log sync. */
+  /** `auth0.logSyncHealth` (see server/logSync.ts); absent on a deployment without the log sync. */
   logSync?: unknown;
 }
 
@@ -29,7 +29,7 @@ export interface Batch {
   deletions: { auth0UserId: string; deletedAt: number }[];
 }
 
-/** A batch of organization changes, dated `at` (convex/orgSync.ts `orgBatchArgs`). */
+/** A batch of organization changes, dated `at` (server/orgSync.ts `orgBatchArgs`). */
 export interface OrgBatch {
   at: number;
   organizations: {
@@ -131,7 +131,7 @@ export class ConvexSyncClient {
   }
 
   /**
-   * Applies one batch of organization changes (convex/orgSync.ts). Convex may apply a batch in
+   * Applies one batch of organization changes (server/orgSync.ts). Convex may apply a batch in
    * part, in order (`applyOrgBatch` stops at its planned budget): the rest is sent again.
    */
   async applyOrgs(batch: OrgBatch): Promise<OrgApplyResult[]> {
@@ -166,7 +166,7 @@ export class ConvexSyncClient {
 
   /**
    * Applies one batch (at most {@link BATCH_SIZE} items is what callers send). Convex may apply
-   * a batch in part (convex/sync.ts `applyBatch` stops at its planned budget): the items without
+   * a batch in part (server/sync.ts `applyBatch` stops at its planned budget): the items without
    * a result are sent again until each has one.
    */
   async apply(batch: Batch): Promise<ApplyResult[]> {

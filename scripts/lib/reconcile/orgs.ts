@@ -9,7 +9,7 @@ import type { ManagementClient } from "auth0";
 import type { ConvexSyncClient, OrgBatch } from "./convexClient";
 import { managementFailure } from "./errors";
 import type { Progress } from "./progress";
-import { sameMetadata, type StoredMetadata } from "../../../convex/orgMetadata";
+import { sameMetadata, type StoredMetadata } from "../../../server/orgMetadata";
 
 interface Auth0Org {
   name: string;

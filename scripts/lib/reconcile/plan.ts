@@ -2,9 +2,9 @@
  * The comparison at the heart of check-sync and sync: every Auth0 user against every Convex row,
  * in memory proportional to the users and time linear in them. Pure: no I/O.
  */
-import type { Auth0Profile } from "../../../convex/auth0Profile";
-import { parseTokenIdentifier } from "../../../convex/tokenIdentifier";
-import { isFromTheFuture, PROFILE_KEYS } from "../../../convex/users";
+import type { Auth0Profile } from "../../../server/auth0Profile";
+import { parseTokenIdentifier } from "../../../server/tokenIdentifier";
+import { isFromTheFuture, PROFILE_KEYS } from "../../../server/users";
 import type { UserRow } from "./convexClient";
 
 export type ProfileKey = (typeof PROFILE_KEYS)[number];

@@ -59,7 +59,7 @@ function listLines(title: string, items: string[]): string[] {
   return [`  ${title} (${items.length}):`, ...shown];
 }
 
-/** Warnings about the event stream and dates from the future, from `events.health`. */
+/** Warnings about the event stream and dates from the future, from `auth0.eventsHealth`. */
 function healthLines(health: Record<string, unknown>): string[] {
   const lines: string[] = [];
   const last = health.lastEventReceivedAt;

@@ -10,7 +10,7 @@
  * issuer was checked: a renewed token is checked again.
  */
 import { decodeJwt } from "jose";
-import { normalizeIssuer, TokenIdentifierError } from "../../../convex/tokenIdentifier";
+import { normalizeIssuer, TokenIdentifierError } from "../../../server/tokenIdentifier";
 import type { ManagementCredentials } from "../managementApi";
 import { managementFailure, ReconcileError } from "./errors";
 

@@ -14,7 +14,7 @@ import { TestConvexClient } from "./testConvexClient";
 
 const modules = import.meta.glob("../../../convex/**/*.*s");
 
-/** The deployment's Auth0 tenant: `users.store` only merges identities of configured issuers. */
+/** The deployment's Auth0 tenant: `auth0.store` only merges identities of configured issuers. */
 export const DOMAIN = "tenant.us.auth0.com";
 export const ISS = `https://${DOMAIN}/`;
 

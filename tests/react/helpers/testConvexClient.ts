@@ -1,6 +1,6 @@
 /**
  * A Convex client for `ConvexProviderWithAuth0` whose "deployment" is convex-test: the real
- * `users.store` and `users.current` run against a real (in-memory) `users` table.
+ * `auth0.store` and `auth0.current` run against a real (in-memory) `users` table.
  *
  * It implements the part of `ConvexReactClient` that the provider, `useMutation` and `useQuery`
  * use (`setAuth`, `clearAuth`, `mutation`, `watchQuery`). Like the real client it authenticates

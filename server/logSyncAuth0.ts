@@ -1,5 +1,5 @@
 /**
- * The log sync's Management API client (see convex/logSync.ts): a client-credentials token, and
+ * The log sync's Management API client (see server/logSync.ts): a client-credentials token, and
  * GET calls that keep within Auth0's rate limits (a 429 waits until `x-ratelimit-reset`; a call
  * seen with no requests left waits before the next one) and within the run's time budget. Plain
  * code on `fetch`; nothing here logs or returns the token or the client secret.

@@ -8,8 +8,8 @@
  * The answer names variables and issuers, and when the last event arrived: nothing secret.
  */
 import { v } from "convex/values";
-import { internal } from "./_generated/api";
-import { httpAction } from "./_generated/server";
+import { internal } from "./api";
+import { httpAction } from "./builders";
 import { deploymentVariable } from "./deploymentVariables";
 import { jsonError, readSignedJson, validateBody } from "./httpCommon";
 import { audienceFor, UPSERT_USER_PATH } from "./signedRequest";
@@ -40,7 +40,7 @@ export interface PingAnswer {
   /** With `issuer` and `subject` in the body: the key this deployment computes, and whether it
    * trusts the issuer. */
   sample?: { tokenIdentifier: string; issuerTrusted: boolean };
-  /** The event stream as this deployment sees it (see `events.health`). */
+  /** The event stream as this deployment sees it (see `auth0.eventsHealth`). */
   events: { lastEventReceivedAt: number | null; failuresLast24h: number };
 }
 
@@ -74,7 +74,7 @@ export const pingRoute = httpAction(async (ctx, request) => {
       return jsonError(400, "invalid_body", err.message);
     }
   }
-  const health = await ctx.runQuery(internal.events.health, {});
+  const health = await ctx.runQuery(internal.auth0.eventsHealth, {});
   const answer: PingAnswer = {
     ok: true,
     secret: signed.usedPreviousSecret ? "previous" : "current",

@@ -9,15 +9,15 @@
  *   undo a newer `role.deleted`.
  * - **Deletions stick.** Deleting an organization or removing a member leaves a tombstone: a late
  *   `member.added` (or any older change) never brings them back. A deleted user's tombstone
- *   (convex/users.ts) keeps their memberships from coming back too.
+ *   (server/users.ts) keeps their memberships from coming back too.
  * - **No time from the future**: a change dated more than `MAX_CLOCK_SKEW_MS` ahead throws
  *   `timestamp_in_future`; a deletion time in the future is clamped to now.
  * - Idempotent: applying the same change twice writes nothing the second time.
  */
 import { ConvexError } from "convex/values";
-import type { Doc, Id } from "./_generated/dataModel";
-import { internal } from "./_generated/api";
-import type { MutationCtx } from "./_generated/server";
+import type { Doc, Id } from "./builders";
+import { internal } from "./api";
+import type { MutationCtx } from "./builders";
 import {
   isFromTheFuture,
   MAX_CLOCK_SKEW_MS,
@@ -47,7 +47,7 @@ export interface OrganizationFacts {
   auth0OrgId: string;
   name: string;
   displayName?: string | null;
-  /** Sorted entries (see convex/orgMetadata.ts). */
+  /** Sorted entries (see server/orgMetadata.ts). */
   metadata?: MetadataEntries | null;
 }
 
@@ -203,7 +203,7 @@ function membershipsOf(ctx: MutationCtx, target: PurgeTarget) {
 /**
  * Removes up to `max` memberships of a deleted organization or user, seen no later than
  * `deletedAt` (a membership shown since, after the organization or user was re-created, stays),
- * and schedules `orgSync.purgeMemberships` for the rest. Returns how many this call removed and
+ * and schedules `auth0.purgeMemberships` for the rest. Returns how many this call removed and
  * whether more were scheduled.
  */
 export async function purgeMembershipsNow(
@@ -224,7 +224,7 @@ export async function purgeMembershipsNow(
   // Rows this call could not reach (or skipped as newer) are looked at again from the start.
   const scheduled = max <= 0 ? rows.length > 0 : rows.length === max;
   if (scheduled) {
-    await ctx.scheduler.runAfter(0, internal.orgSync.purgeMemberships, {
+    await ctx.scheduler.runAfter(0, internal.auth0.purgeMemberships, {
       ...target,
       deletedAt,
       cursor: null,
@@ -257,7 +257,7 @@ export async function purgeMembershipsPage(
     }
   }
   if (!page.isDone) {
-    await ctx.scheduler.runAfter(0, internal.orgSync.purgeMemberships, {
+    await ctx.scheduler.runAfter(0, internal.auth0.purgeMemberships, {
       ...target,
       deletedAt,
       cursor: page.continueCursor,
@@ -452,7 +452,7 @@ export async function linkMemberships(
     if (!row.userId) await ctx.db.patch("memberships", row._id, { userId });
   }
   if (rows.length === INLINE_USER_MEMBERSHIPS) {
-    await ctx.scheduler.runAfter(0, internal.orgSync.linkMemberships, {
+    await ctx.scheduler.runAfter(0, internal.auth0.linkMemberships, {
       auth0UserId,
       userId,
       cursor: null,
@@ -477,7 +477,7 @@ export async function linkMembershipsPage(
     if (!row.userId) await ctx.db.patch("memberships", row._id, { userId });
   }
   if (!page.isDone) {
-    await ctx.scheduler.runAfter(0, internal.orgSync.linkMemberships, {
+    await ctx.scheduler.runAfter(0, internal.auth0.linkMemberships, {
       auth0UserId,
       userId,
       cursor: page.continueCursor,

@@ -1,14 +1,14 @@
 /**
  * The `users` table's functions. `upsertUser` below is the one place a user row is written; every
- * path (the Post-Login Action through HTTP, `users.store` from the browser, and later events and
- * reconcile) funnels into it through `users.upsertFromAuth0` or `users.store`.
+ * path (the Post-Login Action through HTTP, `auth0.store` from the browser, and later events and
+ * reconcile) funnels into it through `auth0.upsertFromAuth0` or `auth0.store`.
  */
 import { ConvexError, v, type Infer } from "convex/values";
 import type { UserIdentity } from "convex/server";
-import { internalMutation, mutation, query } from "./_generated/server";
-import type { DatabaseReader, MutationCtx, QueryCtx } from "./_generated/server";
-import type { Doc, Id } from "./_generated/dataModel";
-import schema from "./schema";
+import { internalMutation, mutation, query } from "./builders";
+import type { DatabaseReader, MutationCtx, QueryCtx } from "./builders";
+import type { Doc, Id } from "./builders";
+import { userFields } from "./tables";
 import {
   parseTokenIdentifier,
   tokenIdentifier as buildTokenIdentifier,
@@ -28,7 +28,7 @@ import {
   trustedRowsOf,
   USER_DELETED,
 } from "./userRules";
-import { internal } from "./_generated/api";
+import { internal } from "./api";
 import {
   checkLength,
   INLINE_USER_MEMBERSHIPS,
@@ -103,8 +103,9 @@ export const LAST_ACTIVE_RESOLUTION_MS = 60_000;
 const describeTime = (ms: number) =>
   Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms);
 
+/** What `current` returns: the module's fields of the row (an app's own fields are its own). */
 const userDoc = v.object({
-  ...schema.tables.users.validator.fields,
+  ...userFields,
   _id: v.id("users"),
   _creationTime: v.number(),
 });
@@ -161,7 +162,7 @@ async function unadoptedRowOf(
 }
 
 /**
- * Refuses (ConvexError `value_too_long`, see convex/limits.ts) an identifier or a profile fact
+ * Refuses (ConvexError `value_too_long`, see server/limits.ts) an identifier or a profile fact
  * longer than this module stores, whatever path it came from.
  */
 export function checkProfileLengths(args: UpsertArgs): void {
@@ -187,7 +188,7 @@ export function checkProfileLengths(args: UpsertArgs): void {
  * - A call that changes nothing writes nothing, except `lastActiveAt` on a login (once a minute).
  * - Tombstones: when the user was deleted in Auth0 (see {@link deleteUser}), a profile that is not
  *   newer than the deletion (or has no `auth0UpdatedAt`) throws a ConvexError with code
- *   `user_deleted` and writes nothing, whichever path it came from (Action, `users.store`, event,
+ *   `user_deleted` and writes nothing, whichever path it came from (Action, `auth0.store`, event,
  *   reconcile). A newer profile (the same user_id re-created) goes through and clears the tombstone.
  */
 export async function upsertUser(
@@ -270,7 +271,7 @@ export async function upsertUser(
     }
   }
   if (!isAdopted(existing)) {
-    // An app's row from before this module (see convex/adoption.ts): completed here.
+    // An app's row from before this module (see server/adoption.ts): completed here.
     const r = existing as Partial<Doc<"users">>;
     patch.auth0UserId = subject;
     if (r.createdAt === undefined) patch.createdAt = existing._creationTime;
@@ -292,7 +293,7 @@ export async function upsertUser(
 /**
  * Removes a user deleted in Auth0: the one place a `users` row is removed. For every row of
  * `auth0UserId` under a configured issuer it calls the host app's `onUserDeleted` hook
- * (convex/userHooks.ts, which also sees the user's memberships) and deletes the row and the
+ * (server/userHooks.ts, which also sees the user's memberships) and deletes the row and the
  * user's memberships, all in the caller's transaction, and keeps a tombstone
  * (`deletedAt`, `eventId`) so that no older profile brings the user back (see {@link upsertUser}).
  *
@@ -348,7 +349,7 @@ export async function deleteUser(
     if (m.auth0At <= deletedAt) await ctx.db.delete("memberships", m._id);
   }
   if (memberships.length === INLINE_USER_MEMBERSHIPS) {
-    await ctx.scheduler.runAfter(0, internal.orgSync.purgeMemberships, {
+    await ctx.scheduler.runAfter(0, internal.auth0.purgeMemberships, {
       auth0UserId: args.auth0UserId,
       deletedAt,
       cursor: null,
@@ -472,7 +473,7 @@ export const store = mutation({
       throw new ConvexError({
         code: "unauthenticated",
         message:
-          "users.store was called without a signed-in user: call it once useConvexAuth() reports isAuthenticated",
+          "auth0.store was called without a signed-in user: call it once useConvexAuth() reports isAuthenticated",
       });
     }
     const { userId } = await upsertUser(ctx, { ...profileFromIdentity(identity), login: true });
@@ -496,7 +497,7 @@ export async function getCurrentUserOrThrow(ctx: QueryCtx): Promise<Doc<"users">
     throw new ConvexError({
       code: "user_not_found",
       message:
-        "No users row for the signed-in user: make sure users.store ran (useStoreUserEffect) or the Post-Login Action is deployed",
+        "No users row for the signed-in user: make sure auth0.store ran (useStoreUserEffect) or the Post-Login Action is deployed",
     });
   }
   return user;
@@ -508,7 +509,16 @@ export const current = query({
   returns: v.union(v.null(), userDoc),
   handler: async (ctx) => {
     const user = await getCurrentUser(ctx);
-    // A row not adopted yet is "not stored yet": users.store (useStoreUserEffect) completes it.
-    return user && isAdopted(user) ? user : null;
+    // A row not adopted yet is "not stored yet": auth0.store (useStoreUserEffect) completes it.
+    return user && isAdopted(user) ? moduleFieldsOf(user) : null;
   },
 });
+
+function moduleFieldsOf(user: Doc<"users">): Infer<typeof userDoc> {
+  const picked: Record<string, unknown> = { _id: user._id, _creationTime: user._creationTime };
+  for (const key of Object.keys(userFields)) {
+    const value = (user as Record<string, unknown>)[key];
+    if (value !== undefined) picked[key] = value;
+  }
+  return picked as Infer<typeof userDoc>;
+}

@@ -153,11 +153,11 @@ export const MAX_PAGE_BYTES = 4 * MiB;
 /** Bytes one scheduled purge page reads at most (memberships). */
 export const PURGE_PAGE_BYTES = 4 * MiB;
 
-/** Rows `events.prune` deletes per run across its three tables (one range each, plus three
+/** Rows `auth0.pruneEvents` deletes per run across its three tables (one range each, plus three
  * queries): well inside the range and write budgets. */
 export const MAX_PRUNE_BATCH = 1000;
 
-/** Memberships `organizations.mine` reads for one user (with one organization read each):
+/** Memberships `auth0.myOrganizations` reads for one user (with one organization read each):
  * 2 x 1,000 ranges, ~1,000 x (0.8 + 7) KB read for real rows; it also stops at the planned
  * bytes ({@link takeWithinBudget}). A user in more organizations sees the first ones by
  * organization id. */
@@ -185,7 +185,7 @@ export async function budgetLeft(
 /**
  * Reads up to `max` rows of `query`, stopping early when the transaction's planned budget
  * could not hold `reservePerRow` more bytes (rows of unknown size: host fields). `more` says
- * rows were left unread. The bounded, documented sample `events.health` counts with.
+ * rows were left unread. The bounded, documented sample `auth0.eventsHealth` counts with.
  */
 export async function takeWithinBudget<T>(
   ctx: { meta: QueryMeta },

@@ -1,12 +1,12 @@
 /**
  * The reconcile's access to `organizations` and `memberships` (see scripts/lib/reconcile/orgs.ts):
- * pages of rows, and a batch of changes applied through convex/orgWrites.ts, dated with the time
+ * pages of rows, and a batch of changes applied through server/orgWrites.ts, dated with the time
  * the reconcile started reading Auth0, so that a newer login or event always wins. Reached over
- * HTTP by convex/orgSyncRoutes.ts, signed with AUTH0_SYNC_SECRET.
+ * HTTP by server/orgSyncRoutes.ts, signed with AUTH0_SYNC_SECRET.
  */
 import { v, type GenericValidator, type Infer } from "convex/values";
-import { internal } from "./_generated/api";
-import { internalMutation, internalQuery } from "./_generated/server";
+import { internal } from "./api";
+import { internalMutation, internalQuery } from "./builders";
 import {
   deleteOrganization,
   linkMembershipsPage,
@@ -105,10 +105,10 @@ export type OrgApplyResult = Infer<typeof orgResult>;
 
 /**
  * Applies a batch of organization changes in one transaction, possibly in part (like
- * `sync.applyBatch`: an item starts only while the plan holds its worst case; the results then
+ * `auth0.applyBatch`: an item starts only while the plan holds its worst case; the results then
  * list the items applied, in order, and the caller sends the rest again). Deleted organizations share
- * what `orgBatchPurgeBudget` (convex/limits.ts) allows membership deletions; the rest of each purge is scheduled, so a
- * batch of any number of large organizations stays within the limits (see convex/limits.ts).
+ * what `orgBatchPurgeBudget` (server/limits.ts) allows membership deletions; the rest of each purge is scheduled, so a
+ * batch of any number of large organizations stays within the limits (see server/limits.ts).
  */
 export const applyOrgBatch = internalMutation({
   args: orgBatchArgs,
@@ -177,9 +177,9 @@ const pick = (m: { auth0OrgId: string; auth0UserId: string }) => ({
 const cursorArg = v.union(v.string(), v.null());
 
 /**
- * Removes a deleted organization's memberships, `PURGE_CHUNK` (convex/limits.ts) per mutation, scheduling
+ * Removes a deleted organization's memberships, `PURGE_CHUNK` (server/limits.ts) per mutation, scheduling
  * itself until none is left. A host app may run it itself (`npx convex run
- * orgSync:purgeOrganization '{"auth0OrgId": "org_..."}'`); `deletedAt` (default now) spares
+ * auth0:purgeOrganization '{"auth0OrgId": "org_..."}'`); `deletedAt` (default now) spares
  * memberships seen after it. Kept under this name for purges scheduled by earlier versions.
  */
 export const purgeOrganization = internalMutation({
@@ -230,7 +230,7 @@ const MIGRATION_PAGE = 500;
  * Migration for rows written before metadata was stored as entries: rewrites each
  * `organizations` row whose `metadata` is an object as `{ key, value }` entries, a page of
  * {@link MIGRATION_PAGE} (bounded in bytes too) per mutation, scheduling itself to the end.
- * Run once after upgrading: `npx convex run orgSync:migrateOrganizationMetadata`. Idempotent;
+ * Run once after upgrading: `npx convex run auth0:migrateOrganizationMetadata`. Idempotent;
  * rows in the new form are left alone, and every write path also rewrites the rows it touches.
  */
 export const migrateOrganizationMetadata = internalMutation({
@@ -250,7 +250,7 @@ export const migrateOrganizationMetadata = internalMutation({
       }
     }
     if (!page.isDone) {
-      await ctx.scheduler.runAfter(0, internal.orgSync.migrateOrganizationMetadata, {
+      await ctx.scheduler.runAfter(0, internal.auth0.migrateOrganizationMetadata, {
         cursor: page.continueCursor,
       });
     }

@@ -1,7 +1,7 @@
 /**
  * What every HTTP route of this module shares: JSON errors, capped body reads, media-type and
  * JSON checks, the `not_configured` answer, and the signed-request check used by every route a
- * script or the Action calls (see convex/signedRequest.ts). Routes are registered in convex/http.ts.
+ * script or the Action calls (see server/signedRequest.ts). Routes are registered in convex/http.ts.
  */
 import type { GenericValidator, Infer } from "convex/values";
 import { validate, ValidationError } from "convex-helpers/validators";

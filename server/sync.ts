@@ -2,12 +2,11 @@
  * Reconcile's access to the `users` table (see scripts/check-sync.ts and scripts/sync.ts): one
  * page of rows at a time, and a batch of upserts and deletions applied through `upsertUser` and
  * `deleteUser`, the same functions every other path uses. Reached over HTTP by the routes in
- * convex/syncRoutes.ts, which are signed with AUTH0_SYNC_SECRET.
+ * server/syncRoutes.ts, which are signed with AUTH0_SYNC_SECRET.
  */
 import { v, type Infer } from "convex/values";
-import { internalMutation, internalQuery } from "./_generated/server";
+import { internalMutation, internalQuery } from "./builders";
 import { deploymentVariable } from "./deploymentVariables";
-import schema from "./schema";
 import {
   budgetLeft,
   BYTES_PER_BATCH_ITEM,
@@ -19,14 +18,12 @@ import { tokenIdentifier } from "./tokenIdentifier";
 import { auth0ProfileFields, deleteUser, upsertUser } from "./users";
 import { convexErrorCode, TIMESTAMP_IN_FUTURE, USER_DELETED } from "./userRules";
 
-/** Most rows one page may ask for, and most items in one batch (see convex/limits.ts). */
+/** Most rows one page may ask for, and most items in one batch (see server/limits.ts). */
 export { MAX_BATCH_ITEMS, MAX_PAGE_SIZE } from "./limits";
 
-const userDoc = v.object({
-  ...schema.tables.users.validator.fields,
-  _id: v.id("users"),
-  _creationTime: v.number(),
-});
+// Whole documents with the app's own fields, which only the app's schema knows: validated by the
+// app's schema when written, not again here.
+const userDoc = v.any();
 
 /** One page of the `users` table, whole documents (host fields included, for backups). */
 export const usersPage = internalQuery({
@@ -48,7 +45,7 @@ export const usersPage = internalQuery({
 
 export const upsertItem = v.object({
   auth0UserId: v.string(),
-  /** The Auth0 profile mapped by convex/auth0Profile.ts `profileFromAuth0User`. */
+  /** The Auth0 profile mapped by server/auth0Profile.ts `profileFromAuth0User`. */
   profile: v.object(auth0ProfileFields),
 });
 export const deletionItem = v.object({
@@ -74,7 +71,7 @@ const itemResult = v.object({
     /** Upsert refused: the user was deleted after this profile was read. */
     v.literal("user_deleted"),
     /** Refused: the profile's date lies in the future, or a value is over its cap
-     * (convex/limits.ts). */
+     * (server/limits.ts). */
     v.literal("refused"),
     /** Delete: rows removed (possibly none) and a tombstone kept. */
     v.literal("removed"),
@@ -87,7 +84,7 @@ export type ApplyResult = Infer<typeof itemResult>;
 
 /**
  * Applies a batch in one transaction, possibly in part: an item starts only while the planned
- * budget (convex/limits.ts) still holds its worst case, which the host's `onUserDeleted` hook
+ * budget (server/limits.ts) still holds its worst case, which the host's `onUserDeleted` hook
  * may have eaten. The results then list the items applied, in order, and the caller sends the
  * rest again (the reconcile's client does). The first item always runs. Rows are keyed with the canonical issuer (`AUTH0_DOMAIN`),
  * as the events receiver keys them; `upsertUser` finds a row made through the custom domain.

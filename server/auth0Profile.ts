@@ -1,6 +1,6 @@
 /**
  * Maps an Auth0 user object (the shape of `event.user` in an Action and of `data.object` in an
- * Event Stream event) to the profile fields `users.upsertFromAuth0` takes.
+ * Event Stream event) to the profile fields `auth0.upsertFromAuth0` takes.
  *
  * Such an object is the user's whole profile, so a fact it lacks is sent as `null` (clear it),
  * not left out (keep it). No Convex or Node imports: the Action bundle imports this file.
@@ -19,7 +19,7 @@ export interface Auth0UserLike {
   updated_at?: string | Date | null;
 }
 
-/** Profile facts as `users.upsertFromAuth0` takes them: absent keeps, `null` clears. */
+/** Profile facts as `auth0.upsertFromAuth0` takes them: absent keeps, `null` clears. */
 export interface Auth0Profile {
   email?: string | null;
   emailVerified?: boolean | null;

@@ -1,15 +1,15 @@
 /**
  * `POST /auth0/events`: the Auth0 Event Stream webhook (parsing and applying are in
- * convex/events.ts).
+ * server/events.ts).
  *
  * Authenticated by `Authorization: Bearer <AUTH0_EVENTS_TOKEN>` (or `AUTH0_EVENTS_TOKEN_PREVIOUS`
  * while rotating), compared in constant time. Status codes follow Auth0's delivery rules: 401/413/
  * 415/400 fail the delivery at once and write nothing; 200 acknowledges (applied, duplicate,
  * superseded, ignored, or recorded as failed for good); 500 makes Auth0 retry.
  */
-import { httpAction } from "./_generated/server";
+import { httpAction } from "./builders";
 import { deploymentVariable } from "./deploymentVariables";
-import { internal } from "./_generated/api";
+import { internal } from "./api";
 import { constantTimeEqual } from "./signedRequest";
 import { MAX_EVENT_BODY_BYTES, parseAuth0Event } from "./events";
 import {
@@ -75,7 +75,7 @@ export const auth0EventsRoute = httpAction(async (ctx, request) => {
   const { event } = parsed;
   let result;
   try {
-    result = await ctx.runMutation(internal.events.ingest, event);
+    result = await ctx.runMutation(internal.auth0.ingestEvent, event);
   } catch (err) {
     // Transient (or a bug, or the host app's onUserDeleted hook failing): Auth0 retries on 5xx.
     const reason = err instanceof Error ? err.message.split("\n")[0] : "unknown";
@@ -90,7 +90,7 @@ export const auth0EventsRoute = httpAction(async (ctx, request) => {
   }
   if (result.outcome === "failed" && !result.duplicate) {
     console.warn(
-      `auth0/events: event ${logSafe(event.eventId)} (${logSafe(event.type, 64)}) recorded as failed; see npx convex run events:failures`,
+      `auth0/events: event ${logSafe(event.eventId)} (${logSafe(event.type, 64)}) recorded as failed; see npx convex run auth0:eventFailures`,
     );
   }
   return Response.json({ eventId: event.eventId, ...result }, { status: 200 });

@@ -1,5 +1,5 @@
 /**
- * Reads Auth0 tenant log events as hints of what may have changed (see convex/logSync.ts). A log
+ * Reads Auth0 tenant log events as hints of what may have changed (see server/logSync.ts). A log
  * event is never the profile: it only names users (and organizations) to refetch from the
  * Management API, so an unknown or changed shape costs a refetch or is ignored, never a wrong row.
  * Plain code, no Convex imports.

@@ -1,14 +1,14 @@
 /**
  * Organization events from Auth0 Event Streams, as `POST /auth0/events` receives them (the
- * envelope, deduplication and recording are convex/events.ts's): `organization.created`,
+ * envelope, deduplication and recording are server/events.ts's): `organization.created`,
  * `.updated`, `.deleted`, `organization.member.added`, `.deleted`, and
  * `organization.member.role.assigned`, `.deleted`. None carries an `updated_at`, so each is
- * ordered by the event's `time` and applied through convex/orgWrites.ts.
+ * ordered by the event's `time` and applied through server/orgWrites.ts.
  */
 import { v, type Infer } from "convex/values";
 import { validate } from "convex-helpers/validators";
 import { describeValidationError } from "./httpCommon";
-import type { MutationCtx } from "./_generated/server";
+import type { MutationCtx } from "./builders";
 import {
   deleteOrganization,
   removeMembership,
@@ -38,14 +38,14 @@ export const ORGANIZATION_EVENT_TYPES = [
 const MAX_LENGTH = 256;
 const short = v.string();
 
-/** What `events.ingest` does with an organization event. */
+/** What `auth0.ingestEvent` does with an organization event. */
 export const organizationAction = v.union(
   v.object({
     kind: v.literal("organization"),
     auth0OrgId: short,
     name: short,
     displayName: v.optional(v.union(v.string(), v.null())),
-    /** Entries (see convex/orgMetadata.ts): Auth0 keys may not be Convex field names. */
+    /** Entries (see server/orgMetadata.ts): Auth0 keys may not be Convex field names. */
     metadata: v.optional(v.union(v.array(metadataEntry), v.null())),
   }),
   v.object({ kind: v.literal("organizationDeleted"), auth0OrgId: short }),
@@ -181,7 +181,7 @@ export async function applyOrganizationAction(
       if (result !== "superseded") {
         return {
           outcome: "applied",
-          detail: `removed ${deleted.removedMemberships} membership(s)${deleted.purgeScheduled ? "; the rest are removed by scheduled orgSync:purgeMemberships" : ""}`,
+          detail: `removed ${deleted.removedMemberships} membership(s)${deleted.purgeScheduled ? "; the rest are removed by scheduled auth0:purgeMemberships" : ""}`,
         };
       }
     } else {

@@ -1,16 +1,11 @@
 /**
- * The log sync's state in Convex (see convex/logSync.ts): the checkpoint, the run lease, the
+ * The log sync's state in Convex (see server/logSync.ts): the checkpoint, the run lease, the
  * health figures, the cached Management API token, and the one write the sync makes besides the
  * users batch: a user's organizations as Auth0 lists them. Every function is internal, small,
  * and reads or writes a handful of documents.
  */
 import { ConvexError, v } from "convex/values";
-import {
-  internalMutation,
-  internalQuery,
-  type MutationCtx,
-  type QueryCtx,
-} from "./_generated/server";
+import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from "./builders";
 import { metadataEntry } from "./orgMetadata";
 import { removeMembership, setMembership, upsertOrganization } from "./orgWrites";
 
@@ -195,7 +190,7 @@ export const MAX_USER_ORGANIZATIONS = 100;
 /**
  * Makes a user's memberships what Auth0 listed at `at`: each listed organization and membership
  * (with its roles) is written, and a membership Convex holds in an organization the listing lacks
- * is removed, all through convex/orgWrites.ts, so a newer login or event still wins.
+ * is removed, all through server/orgWrites.ts, so a newer login or event still wins.
  */
 export const applyUserOrganizations = internalMutation({
   args: {

@@ -1,12 +1,12 @@
 /**
  * Auth0 Event Streams: `user.created`, `user.updated` and `user.deleted` as they reach
- * `POST /auth0/events` (the route is in convex/eventsRoute.ts; this file parses and applies).
- * Organization events are parsed and applied by convex/orgEvents.ts, recorded here the same way.
+ * `POST /auth0/events` (the route is in server/eventsRoute.ts; this file parses and applies).
+ * Organization events are parsed and applied by server/orgEvents.ts, recorded here the same way.
  *
  * Auth0 delivers at least once and in no guaranteed order, so:
  * - every event id is recorded in `auth0Events`, and `ingest` checks, applies and records in ONE
  *   mutation: a redelivery, even a concurrent one, is acknowledged and changes nothing;
- * - created/updated go through `upsertUser` (convex/users.ts) ordered by `data.object.updated_at`:
+ * - created/updated go through `upsertUser` (server/users.ts) ordered by `data.object.updated_at`:
  *   an event older than the stored profile changes nothing. A `user.updated` for a user without a
  *   row creates it: the event carries the whole profile, and its `user.created` may come later;
  * - deleted goes through `deleteUser`, which removes the row and keeps a tombstone, and
@@ -23,10 +23,10 @@
 import { ConvexError, v, type Infer } from "convex/values";
 import { validate } from "convex-helpers/validators";
 import { describeValidationError } from "./httpCommon";
-import { internalMutation, internalQuery } from "./_generated/server";
+import { internalMutation, internalQuery } from "./builders";
 import { deploymentVariable } from "./deploymentVariables";
-import { internal } from "./_generated/api";
-import { eventOutcome } from "./schema";
+import { internal } from "./api";
+import { eventOutcome } from "./tables";
 import { parseAuth0Time, profileFromAuth0User } from "./auth0Profile";
 import { tokenIdentifier } from "./tokenIdentifier";
 import {
@@ -74,7 +74,7 @@ const MAX_TYPE_LENGTH = 128;
 /** Most failures counted by `health`: enough to alarm, bounded to keep the query cheap. */
 const FAILURE_COUNT_CAP = 1000;
 /** Most rows counted per table by `health`: a bounded sample (a flood shows as `more: true`).
- * With every stored string capped (convex/limits.ts) an event record is at most ~2 KB, so the
+ * With every stored string capped (server/limits.ts) an event record is at most ~2 KB, so the
  * whole query reads at most ~3,200 documents and ~6 MB (see the README's limits table). */
 export const TABLE_COUNT_CAP = 1000;
 /** Most future-dated rows counted by `health`, and user ids listed as examples. */
@@ -132,7 +132,7 @@ export type ParsedEvent =
   { ok: true; event: IngestArgs } | { ok: false; error: "invalid_event"; message: string };
 
 /**
- * Turns a parsed JSON body into the arguments of `events.ingest`. A malformed envelope (what
+ * Turns a parsed JSON body into the arguments of `auth0.ingestEvent`. A malformed envelope (what
  * identifies and dates the event) is refused; a well-formed event whose user payload cannot apply
  * becomes a `fail` action, so it is recorded and acknowledged instead of retried forever.
  */
@@ -351,11 +351,11 @@ const failureRecord = v.object({
 });
 
 /**
- * The receiver's health, for `check-sync` and `npx convex run events:health`:
+ * The receiver's health, for `check-sync` and `npx convex run auth0:eventsHealth`:
  * - `lastEventReceivedAt` (ms, or null): when the newest event was received. A stream that
  *   stopped delivering shows as a figure that stops moving while users change in Auth0.
  * - `failuresLast24h`: events recorded as failed in the last 24 h (capped at 1000), and the
- *   latest of them; list them with `npx convex run events:failures`.
+ *   latest of them; list them with `npx convex run auth0:eventFailures`.
  * - `futureDatedUsers` / `futureDatedTombstones`: rows whose ordering key lies in the future
  *   (written before the skew rule, or by a bad clock), with example user ids. Such a row gives
  *   way to the next real update or deletion; a reconcile repairs it at once.
@@ -379,7 +379,7 @@ export const health = internalQuery({
     const now = Date.now();
     const horizon = now + MAX_CLOCK_SKEW_MS;
     // Bounded samples: each list stops at its cap or when the planned read budget
-    // (convex/limits.ts) is spent; `more: true` then says the real number is larger. A user row
+    // (server/limits.ts) is spent; `more: true` then says the real number is larger. A user row
     // may carry host fields of any size, hence the budget check rather than a fixed count.
     const futureUsers = await takeWithinBudget(
       ctx,
@@ -441,7 +441,7 @@ export const health = internalQuery({
   },
 });
 
-/** Events recorded as failed, newest first (`npx convex run events:failures '{"limit": 20}'`). */
+/** Events recorded as failed, newest first (`npx convex run auth0:eventFailures '{"limit": 20}'`). */
 export const failures = internalQuery({
   args: { limit: v.optional(v.number()) },
   returns: v.array(failureRecord),
@@ -511,7 +511,7 @@ export const prune = internalMutation({
     left -= orgTombstones.length;
     // A full run may have left rows behind; an empty next run costs three small queries.
     const more = left === 0;
-    if (more) await ctx.scheduler.runAfter(0, internal.events.prune, { batchSize });
+    if (more) await ctx.scheduler.runAfter(0, internal.auth0.pruneEvents, { batchSize });
     return { events: events.length, tombstones: tombstones.length + orgTombstones.length, more };
   },
 });

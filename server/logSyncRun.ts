@@ -1,10 +1,10 @@
 /**
- * How a log sync run reads the tenant log (see convex/logSync.ts, which starts runs): the first
+ * How a log sync run reads the tenant log (see server/logSync.ts, which starts runs): the first
  * checkpoint, the pages after it, the users and organizations the events name refetched and
  * applied in small batches, and the checkpoint moved after them. No Convex functions here.
  */
-import { internal } from "./_generated/api";
-import type { ActionCtx } from "./_generated/server";
+import { internal } from "./api";
+import type { ActionCtx } from "./builders";
 import { profileFromAuth0User } from "./auth0Profile";
 import { emptyHints, readLogEvent } from "./logSyncEvents";
 import { metadataEntries } from "./orgMetadata";
@@ -64,7 +64,7 @@ async function applyUsers(ctx: ActionCtx, upserts: Upsert[], deletions: Deletion
     batches.push({ upserts: [], deletions: deletions.slice(i, i + APPLY_BATCH) });
   }
   for (const batch of batches) {
-    const results = await ctx.runMutation(internal.sync.applyBatch, batch);
+    const results = await ctx.runMutation(internal.auth0.applyBatch, batch);
     const sent = new Set([...batch.upserts, ...batch.deletions].map((x) => x.auth0UserId));
     const answered = new Set(results.map((r) => r.auth0UserId));
     if ([...sent].some((id) => !answered.has(id))) {
@@ -133,7 +133,7 @@ async function refetchUserOrganizations(ctx: ActionCtx, reader: ManagementReader
       `${id} belongs to more than ${MAX_USER_ORGANIZATIONS} organizations: run the reconcile with --orgs`,
     );
   }
-  await ctx.runMutation(internal.logSyncState.applyUserOrganizations, {
+  await ctx.runMutation(internal.auth0.logSyncApplyUserOrganizations, {
     auth0UserId: id,
     at,
     organizations,
@@ -165,9 +165,9 @@ export async function readLog(
 ): Promise<"caught_up" | "partial" | "stopped"> {
   const held = await reader.get(`/api/v2/logs/${encodeURIComponent(checkpoint)}`);
   if (held.status === 404) {
-    await ctx.runMutation(internal.logSyncState.stop, {
+    await ctx.runMutation(internal.auth0.logSyncStop, {
       reason:
-        "the checkpoint is past the tenant's log retention: events since may be lost. Run `npx convex run logSync:restart`, then a full reconcile (npm run sync)",
+        "the checkpoint is past the tenant's log retention: events since may be lost. Run `npx convex run auth0:logSyncRestart`, then a full reconcile (npm run sync)",
     });
     return "stopped";
   }
@@ -179,8 +179,8 @@ export async function readLog(
       answer = await reader.get("/api/v2/logs", { from: cp, take: String(LOG_PAGE) });
     } catch (err) {
       if (err instanceof Auth0CallError && err.status === 400) {
-        await ctx.runMutation(internal.logSyncState.stop, {
-          reason: `Auth0 refused the checkpoint (${err.message}). Run \`npx convex run logSync:restart\`, then a full reconcile (npm run sync)`,
+        await ctx.runMutation(internal.auth0.logSyncStop, {
+          reason: `Auth0 refused the checkpoint (${err.message}). Run \`npx convex run auth0:logSyncRestart\`, then a full reconcile (npm run sync)`,
         });
         return "stopped";
       }
@@ -203,7 +203,7 @@ export async function readLog(
       await applyUsers(ctx, upserts, deletions);
       const refetched = upserts.length + deletions.length;
       if (complete && complete.id > cp) {
-        await ctx.runMutation(internal.logSyncState.advance, {
+        await ctx.runMutation(internal.auth0.logSyncAdvance, {
           from: cp,
           to: complete.id,
           toDate: complete.date,
@@ -270,11 +270,11 @@ export async function start(ctx: ActionCtx, reader: ManagementReader, progress: 
   const newest = await reader.get("/api/v2/logs", { sort: "date:-1", per_page: "1", page: "0" });
   const first = Array.isArray(newest.json) ? position(newest.json[0]) : undefined;
   if (!first) return "waiting" as const;
-  await ctx.runMutation(internal.logSyncState.initialize, {
+  await ctx.runMutation(internal.auth0.logSyncInitialize, {
     checkpoint: first.id,
     checkpointDate: first.date,
     reason:
-      "the log sync started from now: run one full reconcile (npm run sync) to cover what came before, then `npx convex run logSync:reconciled`",
+      "the log sync started from now: run one full reconcile (npm run sync) to cover what came before, then `npx convex run auth0:logSyncReconciled`",
   });
   progress.newestLogDate = first.date;
   return "started" as const;

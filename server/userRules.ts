@@ -1,18 +1,18 @@
 /**
  * What this deployment trusts in stored users and incoming dates, shared by the user writes
- * (convex/users.ts) and the organization writes (convex/orgWrites.ts) so that both import it and
+ * (server/users.ts) and the organization writes (server/orgWrites.ts) so that both import it and
  * neither imports the other: the clock-skew rule for ordering keys, the error codes the writes
  * throw, the issuers configured on the deployment and the rows keyed under them.
  */
 import { ConvexError } from "convex/values";
-import type { DatabaseReader } from "./_generated/server";
-import type { Doc } from "./_generated/dataModel";
+import type { DatabaseReader } from "./builders";
+import type { Doc } from "./builders";
 import { configuredIssuers, parseTokenIdentifier } from "./tokenIdentifier";
 import { deploymentVariable } from "./deploymentVariables";
 
-/** ConvexError code thrown by `upsertUser` (convex/users.ts) for a profile older than the user's deletion. */
+/** ConvexError code thrown by `upsertUser` (server/users.ts) for a profile older than the user's deletion. */
 export const USER_DELETED = "user_deleted";
-/** ConvexError code thrown by `upsertUser` (convex/users.ts) for an ordering key beyond the allowed skew. */
+/** ConvexError code thrown by `upsertUser` (server/users.ts) for an ordering key beyond the allowed skew. */
 export const TIMESTAMP_IN_FUTURE = "timestamp_in_future";
 
 /**

@@ -2,7 +2,7 @@
  * Organizations for the host app: which organizations the signed-in user belongs to and with which
  * roles, the organization of the current token, and a guard for organization roles. Everything
  * here reads the `organizations` and `memberships` cache (kept in step with Auth0 by logins, events
- * and the reconcile, see convex/orgWrites.ts): no Management API call at request time.
+ * and the reconcile, see server/orgWrites.ts): no Management API call at request time.
  *
  * @example
  * export const deleteProject = mutation({
@@ -17,8 +17,8 @@
  */
 import type { UserIdentity } from "convex/server";
 import { ConvexError, v } from "convex/values";
-import type { Doc } from "./_generated/dataModel";
-import { query, type QueryCtx } from "./_generated/server";
+import type { Doc } from "./builders";
+import { query, type QueryCtx } from "./builders";
 import { getCurrentUser } from "./users";
 import {
   budgetLeft,
@@ -143,7 +143,7 @@ export async function requireOrgRole(ctx: QueryCtx, role: string) {
 }
 
 /** The signed-in user's organizations and roles (empty when signed out or not stored yet), at
- * most the first 1,000 by organization id (`MAX_MINE` in convex/limits.ts). */
+ * most the first 1,000 by organization id (`MAX_MINE` in server/limits.ts). */
 export const mine = query({
   args: {},
   returns: v.array(membershipView),

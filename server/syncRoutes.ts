@@ -1,16 +1,16 @@
 /**
- * The reconcile's HTTP routes, all signed like the Action's upsert (convex/signedRequest.ts) but
+ * The reconcile's HTTP routes, all signed like the Action's upsert (server/signedRequest.ts) but
  * with their own secret, AUTH0_SYNC_SECRET: these routes read every user and delete users, which
  * the Action's secret must never be able to do.
  *
  * - `POST /auth0/sync/status`: the issuers this deployment trusts and the event stream's health.
  * - `POST /auth0/sync/users`: one page of `users` rows, `{ cursor, numItems }` in.
- * - `POST /auth0/sync/apply`: a batch of upserts and deletions (convex/sync.ts `applyBatch`).
+ * - `POST /auth0/sync/apply`: a batch of upserts and deletions (server/sync.ts `applyBatch`).
  */
 import { ConvexError, v } from "convex/values";
-import { httpAction } from "./_generated/server";
+import { httpAction } from "./builders";
 import { deploymentVariable } from "./deploymentVariables";
-import { internal } from "./_generated/api";
+import { internal } from "./api";
 import { jsonError, readSignedJson, validateBody, type SignedRouteOptions } from "./httpCommon";
 import { applyBatchArgs, MAX_BATCH_ITEMS, MAX_PAGE_SIZE } from "./sync";
 import { normalizeIssuer } from "./tokenIdentifier";
@@ -47,12 +47,12 @@ export const syncStatusRoute = httpAction(async (ctx, request) => {
   if (signed instanceof Response) return signed;
   const checked = validateBody(v.object({}), signed.json, "status request");
   if (checked instanceof Response) return checked;
-  const health = await ctx.runQuery(internal.events.health, {});
+  const health = await ctx.runQuery(internal.auth0.eventsHealth, {});
   return Response.json({
     issuers: deploymentIssuers(),
     canonicalIssuer: normalizeIssuer(deploymentVariable("AUTH0_DOMAIN")!),
     health,
-    logSync: await ctx.runQuery(internal.logSync.health, {}),
+    logSync: await ctx.runQuery(internal.auth0.logSyncHealth, {}),
   });
 });
 
@@ -93,7 +93,7 @@ export const syncUsersRoute = httpAction(async (ctx, request) => {
   const checked = validateBody(pageRequest, signed.json, "page request");
   if (checked instanceof Response) return checked;
   const page = checked.value;
-  return pageResponse(page, () => ctx.runQuery(internal.sync.usersPage, page));
+  return pageResponse(page, () => ctx.runQuery(internal.auth0.usersPage, page));
 });
 
 const applyRequest = v.object(applyBatchArgs);
@@ -120,7 +120,7 @@ export const syncApplyRoute = httpAction(async (ctx, request) => {
   }
   let results;
   try {
-    results = await ctx.runMutation(internal.sync.applyBatch, { upserts, deletions });
+    results = await ctx.runMutation(internal.auth0.applyBatch, { upserts, deletions });
   } catch (err) {
     // A Convex variable with a bad value (AUTH0_USER_DELETION): the batch wrote nothing; say why.
     if (convexErrorCode(err) !== INVALID_CONFIGURATION) throw err;

@@ -1,12 +1,12 @@
 /**
  * The reconcile's organization routes (`--orgs`), signed like the other sync routes with
- * AUTH0_SYNC_SECRET (see convex/syncRoutes.ts):
+ * AUTH0_SYNC_SECRET (see server/syncRoutes.ts):
  * - `POST /auth0/sync/orgs/page`: `{ table: "organizations" | "memberships", cursor, numItems }`;
- * - `POST /auth0/sync/orgs/apply`: a batch (convex/orgSync.ts `applyOrgBatch`).
+ * - `POST /auth0/sync/orgs/apply`: a batch (server/orgSync.ts `applyOrgBatch`).
  */
 import { v } from "convex/values";
-import { httpAction } from "./_generated/server";
-import { internal } from "./_generated/api";
+import { httpAction } from "./builders";
+import { internal } from "./api";
 import { jsonError, readSignedJson, validateBody } from "./httpCommon";
 import { MAX_BATCH_ITEMS } from "./sync";
 import { orgBatchWireArgs, toOrgBatch } from "./orgSync";
@@ -30,7 +30,7 @@ export const syncOrgsPageRoute = httpAction(async (ctx, request) => {
   const checked = validateBody(pageRequest, signed.json, "page request");
   if (checked instanceof Response) return checked;
   const page = checked.value;
-  return pageResponse(page, () => ctx.runQuery(internal.orgSync.orgPage, page));
+  return pageResponse(page, () => ctx.runQuery(internal.auth0.orgPage, page));
 });
 
 const applyRequest = v.object(orgBatchWireArgs);
@@ -67,5 +67,5 @@ export const syncOrgsApplyRoute = httpAction(async (ctx, request) => {
   }
   // Metadata travels as Auth0's object and is stored as entries (any key Auth0 accepts).
   const batch = toOrgBatch(b);
-  return Response.json({ results: await ctx.runMutation(internal.orgSync.applyOrgBatch, batch) });
+  return Response.json({ results: await ctx.runMutation(internal.auth0.applyOrgBatch, batch) });
 });

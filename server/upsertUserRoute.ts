@@ -1,10 +1,10 @@
 /**
  * `POST /auth0/upsert-user`: the Post-Login Action's upsert, authenticated by a signed request
- * (see convex/signedRequest.ts). A rejected request writes nothing.
+ * (see server/signedRequest.ts). A rejected request writes nothing.
  */
 import { v } from "convex/values";
-import { httpAction } from "./_generated/server";
-import { internal } from "./_generated/api";
+import { httpAction } from "./builders";
+import { internal } from "./api";
 import { UPSERT_USER_PATH } from "./signedRequest";
 import { parseTokenIdentifier, TokenIdentifierError } from "./tokenIdentifier";
 import { upsertBodyFields } from "./users";
@@ -78,7 +78,7 @@ export const upsertUserRoute = httpAction(async (ctx, request) => {
 
   let result;
   try {
-    result = await ctx.runMutation(internal.users.upsertFromAuth0, {
+    result = await ctx.runMutation(internal.auth0.upsertFromAuth0, {
       ...args,
       login: true,
       // The token's iat has second resolution; the login read Auth0 at or after it.

@@ -4,12 +4,12 @@
  * the app's schema can go back from `adoptionUserFields` to `userFields`. Logins meanwhile find
  * and complete their own row (users.upsertUser), so nobody gets a second one.
  *
- * Run: `npx convex run adoption:adoptExistingRows '{"dryRun": true}'`, then without `dryRun`.
+ * Run: `npx convex run auth0:adoptExistingRows '{"dryRun": true}'`, then without `dryRun`.
  */
 import { v } from "convex/values";
-import { internalMutation, type MutationCtx } from "./_generated/server";
-import type { Doc, Id } from "./_generated/dataModel";
-import { internal } from "./_generated/api";
+import { internalMutation, type MutationCtx } from "./builders";
+import type { Doc, Id } from "./builders";
+import { internal } from "./api";
 import { parseTokenIdentifier } from "./tokenIdentifier";
 import { deploymentIssuers, trustedDeletionTime } from "./userRules";
 import { isAdopted } from "./userRowState";
@@ -93,7 +93,7 @@ async function adoptRow(
     .first();
   if (tombstone) {
     // Scheduled, not inline: the app's hook has a cost this page cannot plan for.
-    await ctx.scheduler.runAfter(0, internal.users.deleteFromAuth0, {
+    await ctx.scheduler.runAfter(0, internal.auth0.deleteFromAuth0, {
       auth0UserId,
       deletedAt: trustedDeletionTime(tombstone, now),
     });
@@ -145,21 +145,21 @@ export const adoptExistingRows = internalMutation({
     }
     const isDone = page.isDone && !stoppedEarly;
     if (stoppedEarly) {
-      await ctx.scheduler.runAfter(0, internal.adoption.adoptExistingRows, {
+      await ctx.scheduler.runAfter(0, internal.auth0.adoptExistingRows, {
         dryRun,
         cursor: args.cursor ?? null,
         totals,
         done: handled,
       });
     } else if (!isDone) {
-      await ctx.scheduler.runAfter(0, internal.adoption.adoptExistingRows, {
+      await ctx.scheduler.runAfter(0, internal.auth0.adoptExistingRows, {
         dryRun,
         cursor: page.continueCursor,
         totals,
       });
     } else {
       console.log(
-        `adoption:adoptExistingRows ${dryRun ? "(dry run) " : ""}done: ${JSON.stringify(totals)}`,
+        `auth0:adoptExistingRows ${dryRun ? "(dry run) " : ""}done: ${JSON.stringify(totals)}`,
       );
     }
     return { counts: totals, isDone };

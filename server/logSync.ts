@@ -1,8 +1,8 @@
 /**
  * Incremental sync from the Auth0 tenant log, inside the deployment: every minute (convex/crons.ts)
  * `run` reads `GET /api/v2/logs?from=<checkpoint>&take=100`, collects the users the events name
- * (convex/logSyncEvents.ts), refetches each with `GET /api/v2/users/{id}` and applies the profiles
- * through the reconcile's batch (convex/sync.ts `applyBatch`, so through `upsertUser` /
+ * (server/logSyncEvents.ts), refetches each with `GET /api/v2/users/{id}` and applies the profiles
+ * through the reconcile's batch (server/sync.ts `applyBatch`, so through `upsertUser` /
  * `deleteUser`, keyed with the canonical issuer). The log is only a hint: every profile comes
  * from the Management API.
  *
@@ -15,18 +15,13 @@
  *   repeats work, never skips it (the upsert is idempotent and ordered by `updated_at`).
  * - First run: starts at the newest event and asks for one full reconcile. A checkpoint Auth0 no
  *   longer holds (past the plan's retention) or refuses stops the sync and writes nothing: run
- *   `logSync:restart`, then a full reconcile.
+ *   `auth0:logSyncRestart`, then a full reconcile.
  * - Bounded: a run stops after RUN_BUDGET_MS (rate-limit waits included) and applies small
  *   batches; the next run goes on from the checkpoint.
  */
 import { ConvexError, v } from "convex/values";
-import { internal } from "./_generated/api";
-import {
-  internalAction,
-  internalMutation,
-  internalQuery,
-  type ActionCtx,
-} from "./_generated/server";
+import { internal } from "./api";
+import { internalAction, internalMutation, internalQuery, type ActionCtx } from "./builders";
 import { normalizeIssuer } from "./tokenIdentifier";
 import { deploymentVariable } from "./deploymentVariables";
 import {
@@ -91,7 +86,7 @@ async function tokenFor(
   config: LogSyncConfig,
   deadline: number,
 ): Promise<LogSyncToken> {
-  let token: LogSyncToken | null = await ctx.runQuery(internal.logSyncState.cachedToken, {
+  let token: LogSyncToken | null = await ctx.runQuery(internal.auth0.logSyncCachedToken, {
     clientId: config.clientId,
   });
   const expected = normalizeIssuer(config.domain);
@@ -103,7 +98,7 @@ async function tokenFor(
         `the Management API token was issued by ${iss === undefined ? "an unreadable issuer" : JSON.stringify(iss.slice(0, 100))}, not ${expected}: AUTH0_DOMAIN must be the tenant's own domain; nothing is applied without proof of the tenant`,
       );
     }
-    await ctx.runMutation(internal.logSyncState.saveToken, { clientId: config.clientId, token });
+    await ctx.runMutation(internal.auth0.logSyncSaveToken, { clientId: config.clientId, token });
   }
   return token;
 }
@@ -124,7 +119,7 @@ export const run = internalAction({
     if (!config) return result("off");
     const budget = Math.min(Math.max(budgetMs, 1_000), RUN_BUDGET_MS);
     const deadline = Date.now() + budget;
-    const state = await ctx.runMutation(internal.logSyncState.begin, {
+    const state = await ctx.runMutation(internal.auth0.logSyncBegin, {
       leaseMs: budget + LEASE_MARGIN_MS,
     });
     if (!state) return result("busy");
@@ -149,7 +144,7 @@ export const run = internalAction({
         status = "error";
         error = safeMessage(err);
         if (err instanceof Auth0CallError && err.status === 401) {
-          await ctx.runMutation(internal.logSyncState.saveToken, {
+          await ctx.runMutation(internal.auth0.logSyncSaveToken, {
             clientId: config.clientId,
             token: null,
           });
@@ -165,7 +160,7 @@ export const run = internalAction({
         newest && Array.isArray(newest.json) ? position(newest.json[0])?.date : undefined;
       if (date !== undefined) progress.newestLogDate = date;
     }
-    await ctx.runMutation(internal.logSyncState.finish, {
+    await ctx.runMutation(internal.auth0.logSyncFinish, {
       succeeded: error === undefined && status !== "stopped",
       usersRefetched: progress.usersRefetched,
       logEvents: progress.logEvents,
@@ -197,7 +192,7 @@ const healthShape = v.object({
 
 /**
  * The log sync's health, for the sync status route (check-sync prints it), the doctor and
- * `npx convex run logSync:health`.
+ * `npx convex run auth0:logSyncHealth`.
  */
 export const health = internalQuery({
   args: {},
@@ -229,7 +224,7 @@ export const health = internalQuery({
 
 /**
  * Starts the log sync again from the newest event (after it stopped, or to skip a backlog) and
- * asks for a full reconcile: `npx convex run logSync:restart`, then `npm run sync`.
+ * asks for a full reconcile: `npx convex run auth0:logSyncRestart`, then `npm run sync`.
  */
 export const restart = internalMutation({
   args: {},
@@ -248,7 +243,7 @@ export const restart = internalMutation({
 });
 
 /** Clears the request for a full reconcile once one ran after the sync (re)started:
- * `npx convex run logSync:reconciled`. */
+ * `npx convex run auth0:logSyncReconciled`. */
 export const reconciled = internalMutation({
   args: {},
   returns: v.null(),
@@ -258,7 +253,7 @@ export const reconciled = internalMutation({
       throw new ConvexError({
         code: "log_sync_stopped",
         message:
-          "the log sync is stopped: run `npx convex run logSync:restart` first, then the full reconcile, then this",
+          "the log sync is stopped: run `npx convex run auth0:logSyncRestart` first, then the full reconcile, then this",
       });
     }
     if (row) await ctx.db.patch("logSyncState", row._id, { fullReconcileNeeded: undefined });

@@ -1,15 +1,15 @@
 /**
  * States of a `users` row besides "live": an app's row from before this module (not adopted
- * yet, see convex/adoption.ts) and a deleted user's row kept by `AUTH0_USER_DELETION=anonymize`
+ * yet, see server/adoption.ts) and a deleted user's row kept by `AUTH0_USER_DELETION=anonymize`
  * (see `users.deleteUser`). Pure helpers, no Convex functions.
  */
 import { ConvexError } from "convex/values";
-import type { Doc } from "./_generated/dataModel";
+import type { Doc } from "./builders";
 import { deploymentVariable } from "./deploymentVariables";
 
 /**
  * Whether a row has every field this module requires. Rows it writes always do; an app's rows
- * from before it (see convex/adoption.ts) may not, until adopted or completed by a login.
+ * from before it (see server/adoption.ts) may not, until adopted or completed by a login.
  */
 export function isAdopted(row: Doc<"users">): boolean {
   const r = row as Partial<Doc<"users">>;

@@ -2,7 +2,7 @@
  * Organization metadata as it is stored: an array of `{ key, value }` sorted by key. Auth0
  * accepts keys Convex refuses as field names (non-ASCII such as `région`, a leading `$`, over
  * 1,024 characters), so a metadata object is never stored as a Convex object. Rows written
- * before this form hold a plain object; `orgSync.migrateOrganizationMetadata` rewrites them and
+ * before this form hold a plain object; `auth0.migrateOrganizationMetadata` rewrites them and
  * every reader here accepts both. No Convex server imports: the reconcile scripts import it.
  */
 import { v, type Infer } from "convex/values";

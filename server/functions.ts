@@ -1,0 +1,40 @@
+/**
+ * Every Convex function of the module, flat, under the names an app serves them as. The app's
+ * `convex/auth0.ts` re-exports this file (`export * from "convex-auth0-users/functions"`), so
+ * each one is `api.auth0.<name>` / `internal.auth0.<name>` there and `auth0:<name>` on the
+ * command line. server/api.ts refers to them by those paths.
+ */
+export { store, current, upsertFromAuth0, deleteFromAuth0 } from "./users";
+export { mine as myOrganizations, current as currentOrganization } from "./organizations";
+export {
+  ingest as ingestEvent,
+  health as eventsHealth,
+  failures as eventFailures,
+  prune as pruneEvents,
+} from "./events";
+export {
+  run as logSyncRun,
+  health as logSyncHealth,
+  restart as logSyncRestart,
+  reconciled as logSyncReconciled,
+} from "./logSync";
+export {
+  begin as logSyncBegin,
+  initialize as logSyncInitialize,
+  advance as logSyncAdvance,
+  stop as logSyncStop,
+  finish as logSyncFinish,
+  cachedToken as logSyncCachedToken,
+  saveToken as logSyncSaveToken,
+  applyUserOrganizations as logSyncApplyUserOrganizations,
+} from "./logSyncState";
+export { usersPage, applyBatch } from "./sync";
+export {
+  orgPage,
+  applyOrgBatch,
+  purgeOrganization,
+  purgeMemberships,
+  linkMemberships,
+  migrateOrganizationMetadata,
+} from "./orgSync";
+export { adoptExistingRows } from "./adoption";
