@@ -175,10 +175,16 @@ import { mutation, query } from "./_generated/server";\n`,
     after: null,
   },
   {
+    file: "src/App.tsx",
+    why: "(the same edit: the README's useStoreUserEffect from convex-auth0-users/react calls it)",
+    before: `import { useStoreUserEffect } from "./useStoreUserEffect";\n`,
+    after: `import { useStoreUserEffect } from "convex-auth0-users/react";\n`,
+  },
+  {
     file: "src/useStoreUserEffect.ts",
-    why: "(the same edit: the React side calls the module's store)",
-    before: "useMutation(api.users.store)",
-    after: "useMutation(api.auth0.store)",
+    why: "(the same edit: the app's copy of the docs' hook goes)",
+    before: "export function useStoreUserEffect() {",
+    after: null,
   },
   {
     file: "convex/auth.config.ts",
@@ -338,8 +344,14 @@ describe.runIf(PACKAGE_READY)("adopting the package into the example app", () =>
     cpSync(EXAMPLE, app, { recursive: true });
   });
   afterAll(async () => {
+    const edits = HAND_EDITS.filter((e) => !e.why.startsWith("("));
+    const files = [...new Set(HAND_EDITS.map((e) => e.file))];
     console.log(
-      `example app: ${commands.length} commands from a clean app to a first login (${commands.join("; ")}); ${HAND_EDITS.filter((e) => !e.why.startsWith("(")).length} hand edits named by the doctor or the README in ${new Set(HAND_EDITS.map((e) => e.file)).size} files, none for the module's own wiring`,
+      [
+        `example app: ${commands.length} commands from a clean app to a first login: ${commands.join("; ")}`,
+        `${edits.length} edits by hand in ${files.length} files (${files.join(", ")}), none for the module's own wiring:`,
+        ...edits.map((e) => `  ${e.file}: ${e.why}`),
+      ].join("\n"),
     );
     await rm(work, { recursive: true, force: true });
   }, 120_000);
