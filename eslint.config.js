@@ -5,6 +5,8 @@ import prettier from "eslint-config-prettier";
 
 export default tseslint.config(
   { ignores: ["node_modules/", "auth0-actions/dist/", "convex/_generated/", "dist/"] },
+  // The example app's generated code, as convex codegen writes it.
+  { ignores: ["examples/*/convex/_generated/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...convexPlugin.configs.recommended,

@@ -1,0 +1,10 @@
+import { AuthConfig } from "convex/server";
+
+export default {
+  providers: [
+    {
+      domain: "chat-example.us.auth0.com",
+      applicationID: "chatExampleClientId",
+    },
+  ],
+} satisfies AuthConfig;
