@@ -200,9 +200,9 @@ import { mutation, query } from "./_generated/server";\n`,
     file: "convex/auth0.ts",
     why: "messages reference users: with AUTH0_USER_DELETION=remove (the default) they go with the row",
     before: "  onUserDeleted: async (_ctx, _user, _related) => {},\n",
-    after: `  onUserDeleted: async (ctx, user) => {
+    after: `  onUserDeleted: async (ctx, user, { mode }) => {
     // anonymize keeps the row, and with it the user's messages; remove deletes both.
-    if (process.env.AUTH0_USER_DELETION === "anonymize") return;
+    if (mode === "anonymize") return;
     const messages = await ctx.db
       .query("messages")
       .withIndex("by_author", (q) => q.eq("author", user._id))
