@@ -1,16 +1,8 @@
 /**
  * convex/ typechecks against what `npx convex dev` / `npx convex deploy` generate, not only against
- * the offline codegen committed here (`npm run codegen`, `--system-udfs`).
- *
- * Connected to a deployment, the CLI (convex 1.48, cli/lib/codegen.js `doFinalComponentCodegen`)
- * writes `_generated/server.{js,d.ts}` with `serverCodegen({ envVars })`, where `envVars` are the
- * variables convex/convex.config.ts declares ([] when there is none), so `env` is typed as an `Env`
- * holding only CONVEX_CLOUD_URL and CONVEX_SITE_URL; and `_generated/api.d.ts` with
- * `componentApiDTS`, which adds a `components` export. `dataModel.d.ts` is the same dynamic one.
- * It then runs `tsc --project convex` (cli/lib/typecheck.js) with the `convex/tsconfig.json` that
- * `npx convex dev` creates when missing (codegen_templates/tsconfig.js). This test does the same
- * in a temporary copy of convex/, calling convex's own templates where they load without the
- * CLI's bundled dependencies.
+ * the offline codegen committed here (`npm run codegen`, `--system-udfs`): the reproduction in
+ * tests/node/helpers/deploymentCodegen.ts (held to convex's sources below) is written into a
+ * temporary copy of convex/, then `tsc --project convex` runs as the CLI runs it.
  */
 import { execFile } from "node:child_process";
 import {
@@ -23,64 +15,30 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { format } from "prettier";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import {
+  convexDevTsconfig,
+  convexModulePaths,
+  deploymentGenerated,
+  formatted,
+  template,
+  templatesOf,
+  writeDeploymentCodegen,
+} from "./helpers/deploymentCodegen";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const CONVEX = join(ROOT, "convex");
-const TEMPLATES = join(ROOT, "node_modules/convex/dist/esm/cli/codegen_templates");
+const TEMPLATES = templatesOf();
 const TSC = join(ROOT, "node_modules/typescript/bin/tsc");
+const modulePaths = () => convexModulePaths(CONVEX);
 
 interface ServerTemplate {
   serverCodegen(opts: { useTypeScript: false; envVars?: unknown[] }): { JS: string; DTS: string };
 }
-const template = async <T>(file: string): Promise<T> =>
-  (await import(pathToFileURL(join(TEMPLATES, file)).href)) as T;
-
-/** What the CLI's `writeFormattedFile` does to every generated file. */
-const formatted = (contents: string) => format(contents, { parser: "typescript" });
-
-/** The module paths the CLI's `entryPoints` lists (bundler/index.js): script files under
- * convex/ except _generated, schema, dotfiles and names with more than one dot. */
-function modulePaths(dir = CONVEX): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) => {
-      const full = join(dir, entry.name);
-      if (entry.isDirectory()) return entry.name === "_generated" ? [] : modulePaths(full);
-      const base = entry.name;
-      if (!/\.(js|mjs|cjs|ts|tsx|mts|cts|jsx)$/.test(base)) return [];
-      if (base.startsWith(".") || base.startsWith("#") || /^schema\.(ts|js)$/.test(base)) return [];
-      if ((base.match(/\./g) ?? []).length > 1) return [];
-      return [relative(CONVEX, full)];
-    })
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
 
 let work: string;
-
-/** The three files a deployment-connected codegen writes differently, for an app that declares
- * no variables. */
-async function deploymentGenerated(): Promise<Record<string, string>> {
-  const { serverCodegen } = await template<ServerTemplate>("server.js");
-  const { apiCodegen } = await template<{
-    apiCodegen(paths: string[], opts: { useTypeScript: false }): { DTS: string };
-  }>("api.js");
-  const server = serverCodegen({ useTypeScript: false, envVars: [] });
-  // componentApiDTS (not loadable outside the CLI bundle: it imports @babel/parser) = the same
-  // imports, `fullApi`, `api` and `internal` as the offline template, plus the components of
-  // the root, none here. The template-source test below holds this reproduction to it.
-  const api = `${apiCodegen(modulePaths(), { useTypeScript: false }).DTS}
-  export declare const components: {
-};`;
-  return {
-    "server.d.ts": await formatted(server.DTS),
-    "server.js": await formatted(server.JS),
-    "api.d.ts": await formatted(api),
-  };
-}
 
 async function typecheck(dir: string): Promise<{ code: number; output: string }> {
   try {
@@ -101,11 +59,8 @@ beforeAll(async () => {
   cpSync(CONVEX, join(work, "convex"), { recursive: true });
   // The module's source, which convex/ imports as an app imports the installed package.
   cpSync(join(ROOT, "server"), join(work, "server"), { recursive: true });
-  const { tsconfigCodegen } = await template<{ tsconfigCodegen(): string }>("tsconfig.js");
-  writeFileSync(join(work, "convex/tsconfig.json"), tsconfigCodegen());
-  for (const [name, contents] of Object.entries(await deploymentGenerated())) {
-    writeFileSync(join(work, "convex/_generated", name), contents);
-  }
+  writeFileSync(join(work, "convex/tsconfig.json"), await convexDevTsconfig());
+  await writeDeploymentCodegen(join(work, "convex"));
 });
 
 afterAll(() => {
@@ -139,12 +94,14 @@ test("the reproduction follows convex's templates: offline output matches the co
   const codegen = readFileSync(join(TEMPLATES, "../lib/codegen.js"), "utf8");
   expect(codegen).toMatch(/const envVars = analysis\?\.definition\.envVars/);
 
-  const generated = await deploymentGenerated();
+  const generated = await deploymentGenerated(CONVEX);
   expect(generated["server.d.ts"]).toMatch(
     /type Env = \{\s*readonly CONVEX_CLOUD_URL: string;\s*readonly CONVEX_SITE_URL: string;\s*\};/,
   );
   expect(generated["server.d.ts"]).toContain("export declare const env: Env;");
   expect(generated["api.d.ts"]).toContain("export declare const components: {};");
+  // api.js is the offline one: a deployment writes the same.
+  expect(generated["api.js"]).toBe(committed("api.js"));
 });
 
 test("convex/ passes `tsc --project convex` against a deployment's codegen", async () => {

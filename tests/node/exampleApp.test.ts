@@ -20,7 +20,6 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -29,10 +28,14 @@ import {
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { format } from "prettier";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import {
+  convexDevTsconfig,
+  formatted,
+  templatesOf,
+  writeDeploymentCodegen,
+} from "./helpers/deploymentCodegen";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const EXAMPLE = join(ROOT, "examples/chat");
@@ -227,48 +230,15 @@ function applyHandEdit(app: string, edit: HandEdit): void {
     );
 }
 
-/** The three generated files a deployment-connected codegen writes differently from the offline
- * one (no variables declared; see tests/node/deploymentCodegen.test.ts), with the app's own
- * convex templates and the CLI's formatting. */
+/** convex/_generated as a deployment-connected codegen writes it, with the app's own convex
+ * templates (tests/node/helpers/deploymentCodegen.ts). */
 async function deploymentCodegen(app: string): Promise<void> {
-  const templates = join(app, "node_modules/convex/dist/esm/cli/codegen_templates");
-  const load = async <T>(file: string) =>
-    (await import(pathToFileURL(join(templates, file)).href)) as T;
-  const { serverCodegen } = await load<{
-    serverCodegen(o: { useTypeScript: false; envVars?: unknown[] }): { JS: string; DTS: string };
-  }>("server.js");
-  const { apiCodegen } = await load<{
-    apiCodegen(paths: string[], o: { useTypeScript: false }): { DTS: string };
-  }>("api.js");
-  const { tsconfigCodegen } = await load<{ tsconfigCodegen(): string }>("tsconfig.js");
-  const generated = join(app, "convex/_generated");
-  const server = serverCodegen({ useTypeScript: false, envVars: [] });
-  const api = `${apiCodegen(convexModules(join(app, "convex")), { useTypeScript: false }).DTS}
-  export declare const components: {
-};`;
-  writeFileSync(join(generated, "server.d.ts"), await format(server.DTS, { parser: "typescript" }));
-  writeFileSync(join(generated, "server.js"), await format(server.JS, { parser: "typescript" }));
-  writeFileSync(join(generated, "api.d.ts"), await format(api, { parser: "typescript" }));
+  const templates = templatesOf(app);
+  await writeDeploymentCodegen(join(app, "convex"), templates);
   // `npx convex dev` writes convex/tsconfig.json only when missing: the app's own stays.
   expect(readFileSync(join(app, "convex/tsconfig.json"), "utf8")).toBe(
-    await format(tsconfigCodegen(), { parser: "json" }),
+    await formatted(await convexDevTsconfig(templates), "json"),
   );
-}
-
-/** The module paths the CLI bundles: script files under convex/ except _generated, schema,
- * auth.config, dotfiles and names with more than one dot. */
-function convexModules(dir: string, sub = ""): string[] {
-  return readdirSync(join(dir, sub), { withFileTypes: true })
-    .flatMap((entry) => {
-      const rel = sub ? `${sub}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) return entry.name === "_generated" ? [] : convexModules(dir, rel);
-      const base = entry.name;
-      if (!/\.(js|mjs|cjs|ts|tsx|mts|cts|jsx)$/.test(base)) return [];
-      if (base.startsWith(".") || base.startsWith("#") || /^schema\.(ts|js)$/.test(base)) return [];
-      if ((base.match(/\./g) ?? []).length > 1) return [];
-      return [rel];
-    })
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 interface VitestReport {

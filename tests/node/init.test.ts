@@ -18,15 +18,14 @@ import {
 import { execFile } from "node:child_process";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
-import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { format } from "prettier";
 import ts from "typescript";
 import { afterAll, describe, expect, test } from "vitest";
 import { CLI, ROOT, runScript, start, TSX, type Run } from "../../scripts/lib/childProcess";
 import { applyPlan } from "../../scripts/lib/init/apply";
 import { definedNames, envAppendix } from "../../scripts/lib/init/envExample";
 import { PACKAGE_SPECIFIERS, planInit } from "../../scripts/lib/init/plan";
+import { convexDevTsconfig, writeDeploymentCodegen } from "./helpers/deploymentCodegen";
 
 const work = mkdtempSync(join(tmpdir(), "init-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -551,8 +550,7 @@ export default defineSchema(tables);
     await writeDeploymentCodegen(convex);
     // convex/tsconfig.json as `npx convex dev` writes it, with the package's entries mapped to
     // this repository's sources (an installed app resolves them from node_modules instead).
-    const { tsconfigCodegen } = await template<{ tsconfigCodegen(): string }>("tsconfig.js");
-    const config = ts.parseConfigFileTextToJson("tsconfig.json", tsconfigCodegen()).config;
+    const config = ts.parseConfigFileTextToJson("tsconfig.json", await convexDevTsconfig()).config;
     config.compilerOptions.paths = {
       "convex-auth0-users/server": [relative(convex, SERVER_ENTRY)],
       "convex-auth0-users/functions": [relative(convex, FUNCTIONS_ENTRY)],
@@ -573,35 +571,3 @@ export default defineSchema(tables);
     expect(tsc.code).toBe(0);
   }, 60_000);
 });
-
-const TEMPLATES = join(ROOT, "node_modules/convex/dist/esm/cli/codegen_templates");
-const template = async <T>(file: string): Promise<T> =>
-  (await import(pathToFileURL(join(TEMPLATES, file)).href)) as T;
-
-/** convex/_generated as a deployment-connected `npx convex dev` writes it for an app that
- * declares no variables (see tests/node/deploymentCodegen.test.ts for the reproduction). */
-async function writeDeploymentCodegen(convex: string): Promise<void> {
-  const { serverCodegen } = await template<{
-    serverCodegen(o: { useTypeScript: false; envVars: unknown[] }): { JS: string; DTS: string };
-  }>("server.js");
-  const { apiCodegen } = await template<{
-    apiCodegen(paths: string[], o: { useTypeScript: false }): { JS: string; DTS: string };
-  }>("api.js");
-  const modules = readdirSync(convex)
-    .filter((f) => /^[^.]+\.ts$/.test(f) && f !== "schema.ts")
-    .sort();
-  const server = serverCodegen({ useTypeScript: false, envVars: [] });
-  const api = apiCodegen(modules, { useTypeScript: false });
-  const files = {
-    "server.d.ts": server.DTS,
-    "server.js": server.JS,
-    "api.d.ts": `${api.DTS}\nexport declare const components: {};`,
-    "api.js": api.JS,
-    // The schema-derived data model: the same for every app (its template needs the CLI's bundle).
-    "dataModel.d.ts": readFileSync(join(ROOT, "convex/_generated/dataModel.d.ts"), "utf8"),
-  };
-  mkdirSync(join(convex, "_generated"), { recursive: true });
-  for (const [name, text] of Object.entries(files)) {
-    writeFileSync(join(convex, "_generated", name), await format(text, { parser: "typescript" }));
-  }
-}
