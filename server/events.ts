@@ -23,7 +23,7 @@
 import { ConvexError, v, type Infer } from "convex/values";
 import { validate } from "convex-helpers/validators";
 import { describeValidationError } from "./httpCommon";
-import { internalMutation, internalQuery } from "./builders";
+import { internalMutation } from "./builders";
 import { deploymentVariable } from "./deploymentVariables";
 import { internal } from "./api";
 import { eventOutcome } from "./tables";
@@ -39,10 +39,10 @@ import {
   MAX_DETAIL_LENGTH,
   MAX_ID_LENGTH as MAX_USER_ID_LENGTH,
   MAX_PRUNE_BATCH,
-  takeWithinBudget,
   VALUE_TOO_LONG,
 } from "./limits";
-import { auth0ProfileFields, deleteUser, findUserByTokenIdentifier, upsertUser } from "./users";
+import { deleteUser, findUserByTokenIdentifier, upsertUser } from "./users";
+import { auth0ProfileFields } from "./userProfile";
 import {
   convexErrorCode,
   isFromTheFuture,
@@ -62,8 +62,6 @@ export const MAX_EVENT_BODY_BYTES = 256 * 1024;
  * is refused anyway, so a pruned tombstone can never let a stale profile through. */
 export const RETENTION_DAYS = 30;
 export const RETENTION_MS = RETENTION_DAYS * 24 * 60 * 60 * 1000;
-/** Window of the health figure's failure count. */
-export const FAILURE_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** Rows deleted per prune run; a run that fills a batch schedules the next one. */
 export const PRUNE_BATCH_SIZE = 500;
 /** Event types this module applies; others are acknowledged and recorded as ignored. */
@@ -71,15 +69,6 @@ export const USER_EVENT_TYPES = ["user.created", "user.updated", "user.deleted"]
 
 const MAX_ID_LENGTH = 256;
 const MAX_TYPE_LENGTH = 128;
-/** Most failures counted by `health`: enough to alarm, bounded to keep the query cheap. */
-const FAILURE_COUNT_CAP = 1000;
-/** Most rows counted per table by `health`: a bounded sample (a flood shows as `more: true`).
- * With every stored string capped (server/limits.ts) an event record is at most ~2 KB, so the
- * whole query reads at most ~3,200 documents and ~6 MB (see the README's limits table). */
-export const TABLE_COUNT_CAP = 1000;
-/** Most future-dated rows counted by `health`, and user ids listed as examples. */
-const FUTURE_COUNT_CAP = 100;
-const FUTURE_EXAMPLES = 10;
 
 /** A CloudEvents 1.0 envelope as Auth0 sends it; fields Auth0 adds later are allowed. */
 const envelopeValidator = v.object({
@@ -334,135 +323,6 @@ async function applyUpsert(
   }
   return { outcome: "applied" };
 }
-
-const cappedCount = v.object({ count: v.number(), more: v.boolean() });
-const futureDated = v.object({
-  count: v.number(),
-  more: v.boolean(),
-  auth0UserIds: v.array(v.string()),
-});
-
-const failureRecord = v.object({
-  eventId: v.string(),
-  type: v.string(),
-  auth0UserId: v.optional(v.string()),
-  receivedAt: v.number(),
-  detail: v.optional(v.string()),
-});
-
-/**
- * The receiver's health, for `check-sync` and `npx convex run auth0:eventsHealth`:
- * - `lastEventReceivedAt` (ms, or null): when the newest event was received. A stream that
- *   stopped delivering shows as a figure that stops moving while users change in Auth0.
- * - `failuresLast24h`: events recorded as failed in the last 24 h (capped at 1000), and the
- *   latest of them; list them with `npx convex run auth0:eventFailures`.
- * - `futureDatedUsers` / `futureDatedTombstones`: rows whose ordering key lies in the future
- *   (written before the skew rule, or by a bad clock), with example user ids. Such a row gives
- *   way to the next real update or deletion; a reconcile repairs it at once.
- * - `eventRecords` / `tombstones`: table sizes, counted up to {@link TABLE_COUNT_CAP}; a flood of
- *   events (a leaked events token) shows here before the 30-day prune catches up.
- */
-export const health = internalQuery({
-  args: {},
-  returns: v.object({
-    lastEventReceivedAt: v.union(v.number(), v.null()),
-    lastEventType: v.union(v.string(), v.null()),
-    failuresLast24h: v.number(),
-    lastFailure: v.union(v.null(), failureRecord),
-    retentionDays: v.number(),
-    futureDatedUsers: futureDated,
-    futureDatedTombstones: futureDated,
-    eventRecords: cappedCount,
-    tombstones: cappedCount,
-  }),
-  handler: async (ctx) => {
-    const now = Date.now();
-    const horizon = now + MAX_CLOCK_SKEW_MS;
-    // Bounded samples: each list stops at its cap or when the planned read budget
-    // (server/limits.ts) is spent; `more: true` then says the real number is larger. A user row
-    // may carry host fields of any size, hence the budget check rather than a fixed count.
-    const futureUsers = await takeWithinBudget(
-      ctx,
-      ctx.db
-        .query("users")
-        .withIndex("by_auth0_updated_at", (q) => q.gt("auth0UpdatedAt", horizon)),
-      FUTURE_COUNT_CAP,
-    );
-    const futureTombstones = await takeWithinBudget(
-      ctx,
-      ctx.db.query("userTombstones").withIndex("by_deleted_at", (q) => q.gt("deletedAt", horizon)),
-      FUTURE_COUNT_CAP,
-    );
-    const examples = (rows: { auth0UserId: string }[]) =>
-      rows.slice(0, FUTURE_EXAMPLES).map((r) => r.auth0UserId);
-    const last = await ctx.db
-      .query("auth0Events")
-      .withIndex("by_received_at")
-      .order("desc")
-      .first();
-    const since = now - FAILURE_WINDOW_MS;
-    const failures = await takeWithinBudget(
-      ctx,
-      ctx.db
-        .query("auth0Events")
-        .withIndex("by_outcome", (q) => q.eq("outcome", "failed").gte("receivedAt", since))
-        .order("desc"),
-      FAILURE_COUNT_CAP,
-    );
-    const latest = failures.rows[0];
-    const events = await takeWithinBudget(ctx, ctx.db.query("auth0Events"), TABLE_COUNT_CAP);
-    const tombstones = await takeWithinBudget(ctx, ctx.db.query("userTombstones"), TABLE_COUNT_CAP);
-    const counted = (sample: { rows: unknown[]; more: boolean }) => ({
-      count: sample.rows.length,
-      more: sample.more,
-    });
-    return {
-      lastEventReceivedAt: last?.receivedAt ?? null,
-      lastEventType: last?.type ?? null,
-      failuresLast24h: failures.rows.length,
-      lastFailure: latest
-        ? {
-            eventId: latest.eventId,
-            type: latest.type,
-            ...(latest.auth0UserId !== undefined ? { auth0UserId: latest.auth0UserId } : {}),
-            receivedAt: latest.receivedAt,
-            ...(latest.detail !== undefined ? { detail: latest.detail } : {}),
-          }
-        : null,
-      retentionDays: RETENTION_DAYS,
-      futureDatedUsers: { ...counted(futureUsers), auth0UserIds: examples(futureUsers.rows) },
-      futureDatedTombstones: {
-        ...counted(futureTombstones),
-        auth0UserIds: examples(futureTombstones.rows),
-      },
-      eventRecords: counted(events),
-      tombstones: counted(tombstones),
-    };
-  },
-});
-
-/** Events recorded as failed, newest first (`npx convex run auth0:eventFailures '{"limit": 20}'`). */
-export const failures = internalQuery({
-  args: { limit: v.optional(v.number()) },
-  returns: v.array(failureRecord),
-  handler: async (ctx, { limit = 50 }) => {
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw new ConvexError({ code: "invalid_limit", message: "limit must be an integer 1..1000" });
-    }
-    const rows = await ctx.db
-      .query("auth0Events")
-      .withIndex("by_outcome", (q) => q.eq("outcome", "failed"))
-      .order("desc")
-      .take(limit);
-    return rows.map((r) => ({
-      eventId: r.eventId,
-      type: r.type,
-      ...(r.auth0UserId !== undefined ? { auth0UserId: r.auth0UserId } : {}),
-      receivedAt: r.receivedAt,
-      ...(r.detail !== undefined ? { detail: r.detail } : {}),
-    }));
-  },
-});
 
 /**
  * Deletes event records received, and tombstones for deletions, more than {@link RETENTION_DAYS}

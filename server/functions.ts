@@ -6,12 +6,8 @@
  */
 export { store, current, upsertFromAuth0, deleteFromAuth0 } from "./users";
 export { mine as myOrganizations, current as currentOrganization } from "./organizations";
-export {
-  ingest as ingestEvent,
-  health as eventsHealth,
-  failures as eventFailures,
-  prune as pruneEvents,
-} from "./events";
+export { ingest as ingestEvent, prune as pruneEvents } from "./events";
+export { health as eventsHealth, failures as eventFailures } from "./eventsHealth";
 export {
   run as logSyncRun,
   health as logSyncHealth,

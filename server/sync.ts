@@ -15,7 +15,8 @@ import {
   VALUE_TOO_LONG,
 } from "./limits";
 import { tokenIdentifier } from "./tokenIdentifier";
-import { auth0ProfileFields, deleteUser, upsertUser } from "./users";
+import { deleteUser, upsertUser } from "./users";
+import { auth0ProfileFields } from "./userProfile";
 import { convexErrorCode, TIMESTAMP_IN_FUTURE, USER_DELETED } from "./userRules";
 
 /** Most rows one page may ask for, and most items in one batch (see server/limits.ts). */

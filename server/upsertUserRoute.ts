@@ -7,7 +7,7 @@ import { httpAction } from "./builders";
 import { internal } from "./api";
 import { UPSERT_USER_PATH } from "./signedRequest";
 import { parseTokenIdentifier, TokenIdentifierError } from "./tokenIdentifier";
-import { upsertBodyFields } from "./users";
+import { upsertBodyFields } from "./userProfile";
 import {
   convexErrorCode,
   deploymentIssuers,

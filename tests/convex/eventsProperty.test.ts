@@ -17,7 +17,7 @@ import { internal } from "../../convex/_generated/api";
 import type { Doc } from "../../convex/_generated/dataModel";
 import schema from "../../convex/schema";
 import { tokenIdentifier } from "../../server/tokenIdentifier";
-import { PROFILE_KEYS } from "../../server/users";
+import { PROFILE_KEYS } from "../../server/userProfile";
 import { cloudEvent, deliver, DOMAIN, prng, setEventsEnv, tables, type T } from "./eventsFixtures";
 
 const modules = import.meta.glob("../../convex/**/*.*s");

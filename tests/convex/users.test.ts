@@ -6,11 +6,8 @@ import { api, internal } from "../../convex/_generated/api";
 import schema from "../../convex/schema";
 import { eventTables, userFields } from "../../server/tables";
 import { tokenIdentifier } from "../../server/tokenIdentifier";
-import {
-  getCurrentUser,
-  getCurrentUserOrThrow,
-  LAST_ACTIVE_RESOLUTION_MS,
-} from "../../server/users";
+import { getCurrentUser, getCurrentUserOrThrow } from "../../server/users";
+import { LAST_ACTIVE_RESOLUTION_MS } from "../../server/userProfile";
 
 const modules = import.meta.glob("../../convex/**/*.*s");
 

@@ -4,7 +4,8 @@
  */
 import type { Auth0Profile } from "../../../server/auth0Profile";
 import { parseTokenIdentifier } from "../../../server/tokenIdentifier";
-import { isFromTheFuture, PROFILE_KEYS } from "../../../server/users";
+import { isFromTheFuture } from "../../../server/users";
+import { PROFILE_KEYS } from "../../../server/userProfile";
 import type { UserRow } from "./convexClient";
 
 export type ProfileKey = (typeof PROFILE_KEYS)[number];
