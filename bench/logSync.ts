@@ -21,6 +21,7 @@ import { readFileSync } from "node:fs";
 import { Agent, fetch as undiciFetch } from "undici";
 import { internal } from "../convex/_generated/api";
 import { RUN_BUDGET_MS } from "../server/logSync";
+import { requestToken } from "../server/logSyncAuth0";
 import { startTenant, type Tenant } from "./lib/reconcileHarness";
 import type { StoredUser } from "../local-auth0/managementApiEmulator";
 import { profileFromAuth0User } from "../server/auth0Profile";
@@ -124,17 +125,11 @@ async function main(): Promise<number> {
     globalThis.fetch = ((input: string | URL, init?: RequestInit) =>
       undiciFetch(input, { ...(init as object), dispatcher: agent })) as typeof fetch;
     const origin = `https://${t.emulator.domain}`;
-    const tokenReply = await fetch(`${origin}/oauth/token`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        grant_type: "client_credentials",
-        client_id: ADMIN.clientId,
-        client_secret: ADMIN.clientSecret,
-        audience: `${origin}/api/v2/`,
-      }),
-    });
-    const adminToken = ((await tokenReply.json()) as { access_token: string }).access_token;
+    // The admin's token the same way the log sync asks for its own.
+    const { accessToken: adminToken } = await requestToken(
+      { domain: t.emulator.domain, clientId: ADMIN.clientId, clientSecret: ADMIN.clientSecret },
+      Date.now() + 30_000,
+    );
     const api = async (method: string, path: string, body?: unknown) => {
       const reply = await fetch(`${origin}${path}`, {
         method,
