@@ -6,7 +6,7 @@
  */
 import { ConvexError, v } from "convex/values";
 import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from "./builders";
-import { metadataEntry } from "./orgMetadata";
+import { organizationReadFields, storedEntries } from "./orgSync";
 import { removeMembership, setMembership, upsertOrganization } from "./orgWrites";
 
 /** The one state row's key. */
@@ -197,13 +197,7 @@ export const applyUserOrganizations = internalMutation({
     auth0UserId: v.string(),
     at: v.number(),
     organizations: v.array(
-      v.object({
-        auth0OrgId: v.string(),
-        name: v.string(),
-        displayName: v.union(v.string(), v.null()),
-        metadata: v.union(v.array(metadataEntry), v.null()),
-        roles: v.array(v.string()),
-      }),
+      v.object({ ...organizationReadFields(storedEntries), roles: v.array(v.string()) }),
     ),
   },
   returns: v.object({ applied: v.number(), removed: v.number() }),

@@ -45,17 +45,18 @@ export const orgPage = internalQuery({
   },
 });
 
+/** An organization as read from Auth0, with its metadata in the form `metadata` validates. */
+export const organizationReadFields = <M extends GenericValidator>(metadata: M) => ({
+  auth0OrgId: v.string(),
+  name: v.string(),
+  displayName: v.union(v.string(), v.null()),
+  metadata,
+});
+
 const batchFields = <M extends GenericValidator>(metadata: M) => ({
   /** When the reconcile started reading Auth0 (ms): the time of the state it applies. */
   at: v.number(),
-  organizations: v.array(
-    v.object({
-      auth0OrgId: v.string(),
-      name: v.string(),
-      displayName: v.union(v.string(), v.null()),
-      metadata,
-    }),
-  ),
+  organizations: v.array(v.object(organizationReadFields(metadata))),
   organizationDeletions: v.array(v.object({ auth0OrgId: v.string() })),
   memberships: v.array(
     v.object({ auth0OrgId: v.string(), auth0UserId: v.string(), roles: v.array(v.string()) }),
@@ -63,7 +64,8 @@ const batchFields = <M extends GenericValidator>(metadata: M) => ({
   membershipRemovals: v.array(v.object({ auth0OrgId: v.string(), auth0UserId: v.string() })),
 });
 const wireMetadata = v.union(v.record(v.string(), v.string()), v.null());
-const storedEntries = v.union(v.array(metadataEntry), v.null());
+/** Metadata as `{ key, value }` entries, or none. */
+export const storedEntries = v.union(v.array(metadataEntry), v.null());
 
 /** A batch as the reconcile sends it over HTTP: metadata is Auth0's object. */
 export const orgBatchWireArgs = batchFields(wireMetadata);
