@@ -2,25 +2,21 @@
  * `npm run copy-users` as a child process between two emulated tenants side by side (dev and prod),
  * each with its own least-privilege machine-to-machine app.
  */
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { spawn } from "node:child_process";
 import { CLI, runScript, TSX, type Run } from "../../scripts/lib/childProcess";
-import {
-  startManagementApiEmulator,
-  type ManagementApiEmulator,
-} from "../../local-auth0/managementApiEmulator";
+import type { ManagementApiEmulator } from "../../local-auth0/managementApiEmulator";
 import { createTestCertificate, type TestCertificate } from "../../local-auth0/testCertificate";
+import { SOURCE_APP, startCopyTenants, TARGET_APP, type CopyTenants } from "./helpers/copyTenants";
 
-const SOURCE_APP = { clientId: "dev-copy", clientSecret: randomBytes(24).toString("base64url") };
-const TARGET_APP = { clientId: "prod-copy", clientSecret: randomBytes(24).toString("base64url") };
 const DB = "Username-Password-Authentication";
 
 let cert: TestCertificate;
+let tenants: CopyTenants;
 let dev: ManagementApiEmulator;
 let prod: ManagementApiEmulator;
 let dir: string;
@@ -30,23 +26,12 @@ beforeAll(async () => {
 });
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "copy-users-"));
-  const start = (app: typeof SOURCE_APP, scopes: string[]) =>
-    startManagementApiEmulator({
-      clientId: `unused-${randomBytes(4).toString("hex")}`,
-      clientSecret: randomBytes(24).toString("base64url"),
-      clients: [{ ...app, scopes }],
-      tls: cert,
-    });
-  dev = await start(SOURCE_APP, ["read:users"]);
-  prod = await start(TARGET_APP, [
-    "read:users",
-    "create:users",
-    "create:user_tickets",
-    "update:users",
-  ]);
+  tenants = await startCopyTenants({
+    cert,
+    prodScopes: ["read:users", "create:users", "create:user_tickets", "update:users"],
+  });
+  ({ dev, prod, dir } = tenants);
   for (const e of [dev, prod]) e.jobs.setExportDelay(50);
-  await writeEnvFiles();
   // dev: three database users (one unverified, with metadata), a social user, and a user that
   // prod already has.
   dev.seedUser({
@@ -66,17 +51,10 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await dev?.close();
-  await prod?.close();
-  await rm(dir, { recursive: true, force: true });
+  await tenants?.close();
 });
 
-async function writeEnvFiles(overrides: { prod?: string } = {}) {
-  const lines = (e: ManagementApiEmulator, app: typeof SOURCE_APP) =>
-    `AUTH0_DOMAIN=${e.domain}\nAUTH0_M2M_CLIENT_ID=${app.clientId}\nAUTH0_M2M_CLIENT_SECRET=${app.clientSecret}\n`;
-  await writeFile(join(dir, ".env.dev"), lines(dev, SOURCE_APP));
-  await writeFile(join(dir, ".env.prod"), overrides.prod ?? lines(prod, TARGET_APP));
-}
+const writeEnvFiles = (overrides: { prod?: string } = {}) => tenants.writeEnvFiles(overrides);
 
 async function copy(
   args: string[],

@@ -2,22 +2,17 @@
  * `npm run copy-users` from a Free-plan dev tenant (no export jobs) of more than 1,000 users: the
  * source is listed through the user search, completely, and every user is copied.
  */
-import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, beforeEach, expect, test } from "vitest";
 import { runScript } from "../../scripts/lib/childProcess";
-import {
-  startManagementApiEmulator,
-  type ManagementApiEmulator,
-} from "../../local-auth0/managementApiEmulator";
+import type { ManagementApiEmulator } from "../../local-auth0/managementApiEmulator";
 import { createTestCertificate, type TestCertificate } from "../../local-auth0/testCertificate";
-
-const SOURCE_APP = { clientId: "dev-copy", clientSecret: randomBytes(24).toString("base64url") };
-const TARGET_APP = { clientId: "prod-copy", clientSecret: randomBytes(24).toString("base64url") };
+import { SOURCE_APP, startCopyTenants, TARGET_APP, type CopyTenants } from "./helpers/copyTenants";
 
 let cert: TestCertificate;
+let tenants: CopyTenants;
 let dev: ManagementApiEmulator;
 let prod: ManagementApiEmulator;
 let dir: string;
@@ -26,29 +21,18 @@ beforeAll(async () => {
   cert = await createTestCertificate(await mkdtemp(join(tmpdir(), "copy-free-ca-")));
 });
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "copy-free-"));
-  const start = (app: typeof SOURCE_APP, scopes: string[]) =>
-    startManagementApiEmulator({
-      clientId: `unused-${randomBytes(4).toString("hex")}`,
-      clientSecret: randomBytes(24).toString("base64url"),
-      clients: [{ ...app, scopes }],
-      tls: cert,
-      plan: "free",
-    });
-  dev = await start(SOURCE_APP, ["read:users"]);
-  prod = await start(TARGET_APP, ["read:users", "create:users", "create:user_tickets"]);
+  tenants = await startCopyTenants({
+    cert,
+    prodScopes: ["read:users", "create:users", "create:user_tickets"],
+    plan: "free",
+  });
+  ({ dev, prod, dir } = tenants);
   // prod stays a Free tenant (no export jobs) but answers faster than 2/s: 2,100 writes at the
   // real rate would take 17 minutes. dev lists at the Free plan's 2 requests/s.
   prod.setRateLimit(200);
-  const lines = (e: ManagementApiEmulator, app: typeof SOURCE_APP) =>
-    `AUTH0_DOMAIN=${e.domain}\nAUTH0_M2M_CLIENT_ID=${app.clientId}\nAUTH0_M2M_CLIENT_SECRET=${app.clientSecret}\n`;
-  await writeFile(join(dir, ".env.dev"), lines(dev, SOURCE_APP));
-  await writeFile(join(dir, ".env.prod"), lines(prod, TARGET_APP));
 });
 afterEach(async () => {
-  await dev?.close();
-  await prod?.close();
-  await rm(dir, { recursive: true, force: true });
+  await tenants?.close();
 });
 
 test("copies all 1,050 users of a Free-plan tenant, listed through the user search", async () => {
