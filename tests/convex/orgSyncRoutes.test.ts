@@ -147,6 +147,43 @@ describe("organization sync routes", () => {
   });
 });
 
+describe("metadata entries", () => {
+  test("a key given twice is refused (400), nothing written; as data, `__proto__` is a key like any other", async () => {
+    const t = newT();
+    const org = (metadata: { key: string; value: string }[]) =>
+      batch({
+        at: Date.now() - 1000,
+        organizations: [{ auth0OrgId: "org_1", name: "acme", displayName: null, metadata }],
+      });
+    const twice = await call(
+      t,
+      SYNC_ORGS_APPLY_PATH,
+      org([
+        { key: "tier", value: "gold" },
+        { key: "tier", value: "free" },
+      ]),
+    );
+    expect([twice.status, twice.json.error]).toEqual([400, "invalid_body"]);
+    expect(await orgRows(t)).toEqual({ organizations: [], memberships: [] });
+    const proto = await call(
+      t,
+      SYNC_ORGS_APPLY_PATH,
+      org([
+        { key: "toString", value: "t" },
+        { key: "__proto__", value: "p" },
+      ]),
+    );
+    expect(proto.json.results).toEqual([
+      { kind: "organization", auth0OrgId: "org_1", outcome: "applied" },
+    ]);
+    const [row] = (await orgRows(t)).organizations as { metadata: unknown }[];
+    expect(row.metadata).toEqual([
+      { key: "__proto__", value: "p" },
+      { key: "toString", value: "t" },
+    ]);
+  });
+});
+
 describe("keys named after Object.prototype members inside items", () => {
   const bodies = [
     `{"at":1,"organizations":[],"organizationDeletions":[],"memberships":[{"auth0OrgId":"org_1","auth0UserId":"auth0|1","roles":[],"KEY":1}],"membershipRemovals":[]}`,
