@@ -87,7 +87,9 @@ function readInputs(argv: string[]) {
 }
 
 /** The chosen password (COPY_USERS_PASSWORD or a hidden prompt), refused when weak. */
-async function choosePassword(): Promise<{ password: string } | { problem: string }> {
+async function choosePassword(
+  context: string[],
+): Promise<{ password: string } | { problem: string }> {
   let password = process.env.COPY_USERS_PASSWORD;
   if (password === undefined) {
     if (!process.stdin.isTTY) {
@@ -95,7 +97,7 @@ async function choosePassword(): Promise<{ password: string } | { problem: strin
     }
     password = await promptHidden("Password for every copied user (not echoed): ");
   }
-  const problem = await passwordProblem(password);
+  const problem = await passwordProblem(password, context);
   if (problem) return { problem: `the chosen password is refused: ${problem}` };
   return { password };
 }
@@ -138,7 +140,14 @@ run("copy-users", async () => {
       console.error(missing);
       return EXIT.error;
     }
-    const chosen = await choosePassword();
+    // What an attacker of these tenants knows: their names, domains and the connection.
+    const chosen = await choosePassword([
+      from.name,
+      to.name,
+      from.credentials.domain,
+      to.credentials.domain,
+      selection.connection,
+    ]);
     if ("problem" in chosen) {
       console.error(`copy-users: ${chosen.problem}. Nothing was read or written.`);
       return EXIT.error;

@@ -258,19 +258,9 @@ describe("copying", () => {
 
 describe("--password", () => {
   test("a weak or default password is refused before any call", async () => {
-    const weakOnes = [
-      "ChangeMe123!",
-      "short1!A",
-      "alllowercaseletters",
-      "P@ssw0rd-2026!!",
-      // Issue 16: each passed the character-kind rules and the default-word list.
-      "Pa55word1234",
-      "P4ssword2025!",
-      "Ch4ngeMe2025!",
-      "We1come2025!",
-      "Summer2025!!",
-      "Aaaaaaaaaaa1",
-    ];
+    // One per rule (length, default word, word and year); the full list is checked directly
+    // in sharedPassword.test.ts, without a process each.
+    const weakOnes = ["short1!A", "ChangeMe123!", "Januar2025!!Jan"];
     for (const weak of weakOnes) {
       const run = await copy(["--yes", "--password"], { COPY_USERS_PASSWORD: weak });
       expect(run.code, weak).toBe(2);
@@ -279,7 +269,7 @@ describe("--password", () => {
     }
     expect(dev.requests).toHaveLength(0);
     expect(prod.requests).toHaveLength(0);
-  }, 90_000);
+  }, 60_000);
 
   test("a strong chosen password is set on every created user, with a warning and no tickets", async () => {
     const chosen = "Tide-Lantern-Quarry-58";
