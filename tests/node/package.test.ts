@@ -187,7 +187,7 @@ describe("the packed package", () => {
     const copy = await bin("copy-users", "--from", "dev", "--to", "prod", "--password");
     expect(copy.code, copy.stderr).toBe(2);
     expect(copy.stderr).toContain(
-      "convex-auth0-users copy-users --password: needs @zxcvbn-ts/core, @zxcvbn-ts/language-common and @zxcvbn-ts/language-en",
+      "convex-auth0-users copy-users --password: needs @zxcvbn-ts/core, @zxcvbn-ts/language-common, @zxcvbn-ts/language-en, @zxcvbn-ts/language-de, @zxcvbn-ts/language-es-es and @zxcvbn-ts/language-fr",
     );
   });
 
