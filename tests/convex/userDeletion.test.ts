@@ -101,7 +101,6 @@ const authorOf = (t: HostT, messageId: GenericId<"messages">) =>
     return await ctx.db.get("users", message.author);
   });
 
-
 test("api.auth0.current answers for a row holding the app's own fields (their values stay the app's)", async () => {
   const t = newT();
   await userWithMessage(t);
