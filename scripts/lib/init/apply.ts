@@ -86,9 +86,13 @@ export function applyPlan(files: FileAction[]): ApplyResult {
   for (const f of files) {
     try {
       if (f.kind === "create") {
-        mkdirSync(dirname(f.path), { recursive: true });
-        // A folder swapped for a link since the plan must not carry the file elsewhere.
-        const outside = outsideApp(f.path, f.root);
+        // A folder swapped for a link since the plan must not carry the file elsewhere: checked
+        // before the folder is made and again before the file is.
+        let outside = outsideApp(f.path, f.root);
+        if (!outside) {
+          mkdirSync(dirname(f.path), { recursive: true });
+          outside = outsideApp(f.path, f.root);
+        }
         if (outside) {
           result.skipped.push({ shown: f.shown, reason: `${outside}: not written` });
           continue;
