@@ -21,13 +21,13 @@ import { cloudEvent, deliver, DOMAIN, setEventsEnv, userEvent, type T } from "./
 
 const modules = import.meta.glob("../../convex/**/*.*s");
 const SITE = "https://happy-otter-123.convex.site";
-const SYNC_SECRET = "sync-secret-for-limit-tests-0123456789";
+const SYNC_SECRET = "2LDu8VW9NqLK9CLdijPPISJG8t8dKpIpQ955lNDng1E";
 
 beforeEach(() => {
   setEventsEnv();
   process.env.CONVEX_SITE_URL = SITE;
   process.env.AUTH0_SYNC_SECRET = SYNC_SECRET;
-  process.env.AUTH0_ACTION_SECRET = "action-secret-for-limit-tests-01234567";
+  process.env.AUTH0_ACTION_SECRET = "jHbl0zfDybnVr8JHxBUrgYDDH4LWUq0YDV2tnkplHaU";
   for (const level of ["log", "warn", "error"] as const) {
     vi.spyOn(console, level).mockImplementation(() => {});
   }

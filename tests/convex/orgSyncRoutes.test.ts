@@ -12,8 +12,8 @@ import { cloudEvent, deliver, setEventsEnv, type T } from "./eventsFixtures";
 
 const modules = import.meta.glob("../../convex/**/*.*s");
 const SITE = "https://happy-otter-123.convex.site";
-const SYNC_SECRET = "sync-secret-for-org-routes-0123456789";
-const ACTION_SECRET = "action-secret-for-org-routes-012345678";
+const SYNC_SECRET = "IqbjveLRUQK2yGPXDlw7MgRx-jRpOigrUtxC0z9VuQU";
+const ACTION_SECRET = "8MmKriy5nEitvPzqVKoB9UyXzlpjtOpQwZSb-LETX_A";
 
 beforeEach(() => {
   setEventsEnv();

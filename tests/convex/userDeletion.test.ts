@@ -34,7 +34,7 @@ vi.mock("../../server/userHooks", async (importOriginal) => ({
 
 const modules = import.meta.glob("../../convex/**/*.*s");
 const SITE = "https://happy-otter-123.convex.site";
-const SYNC_SECRET = "sync-secret-0c7d5a1e93b84f26-4a9b71";
+const SYNC_SECRET = "ZPRYF81w_cNbO2giRgzuqs8X32GEggTYj_f6Q-FKN0c";
 const ISS = `https://${DOMAIN}/`;
 const SUB = "google-oauth2|1029384756";
 const NOW = Date.parse("2026-11-22T12:00:00Z");
