@@ -2,7 +2,7 @@
  * The npm package as users get it: one `npm pack` (its prepack builds dist/ and the Action) and
  * one install of the tarball into an empty project, reused by every check. The tarball holds what
  * ships and nothing else, `attw` finds every entry point's types resolvable, the bin answers from
- * the install, the three entry points import in Node, a command whose optional peer is missing
+ * the install, the four entry points import in Node, a command whose optional peer is missing
  * says what to install, and the sandbox's demo runs from the installed files alone (the local
  * Auth0 running the shipped Action against the module's functions).
  *
@@ -130,15 +130,16 @@ describe("the packed package", () => {
     expect(init.stdout).toContain("Usage: convex-auth0-users init");
   });
 
-  test("the server, functions and react entry points import in Node", async () => {
+  test("the server, functions, react and testing entry points import in Node", async () => {
     writeFileSync(
       join(app, "entries.mjs"),
       [
         'const server = await import("convex-auth0-users/server");',
         'const functions = await import("convex-auth0-users/functions");',
         'const react = await import("convex-auth0-users/react");',
+        'const testing = await import("convex-auth0-users/testing");',
         "const names = (m) => Object.keys(m).sort();",
-        "console.log(JSON.stringify({ server: names(server), functions: names(functions), react: names(react) }));",
+        "console.log(JSON.stringify({ server: names(server), functions: names(functions), react: names(react), testing: names(testing) }));",
       ].join("\n"),
     );
     const r = await run(process.execPath, ["entries.mjs"], { cwd: app });
@@ -170,6 +171,16 @@ describe("the packed package", () => {
     );
     expect(entries.react).toEqual(
       expect.arrayContaining(["useStoreUserEffect", "useCurrentUser", "useCurrentOrganization"]),
+    );
+    expect(entries.testing).toEqual(
+      expect.arrayContaining([
+        "setAuth0TestEnv",
+        "auth0Identity",
+        "signInAs",
+        "logIn",
+        "deliverUserUpdated",
+        "deliverUserDeleted",
+      ]),
     );
   });
 
