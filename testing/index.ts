@@ -46,8 +46,9 @@ export interface Auth0TestEnv {
 export const DEFAULT_TEST_ENV: Auth0TestEnv = {
   AUTH0_DOMAIN: "test-tenant.us.auth0.com",
   AUTH0_CLIENT_ID: "testClientId0123456789",
-  AUTH0_ACTION_SECRET: "test-action-secret-0123456789abcdef0123",
-  AUTH0_EVENTS_TOKEN: "test-events-token-0123456789abcdef012345",
+  // Random values (openssl rand -base64 30): the routes refuse a patterned secret.
+  AUTH0_ACTION_SECRET: "MUV03enKCUrdxIBe97cuu/qtRjkrJODrWuvWPU9L",
+  AUTH0_EVENTS_TOKEN: "Gh9g2RrbvSoX5eRecitwdaybo/Ctw0/rGV1UNRYF",
   CONVEX_SITE_URL: "https://test-deployment-123.convex.site",
 };
 
