@@ -160,7 +160,14 @@ export const userFieldRulesValidator = v.object({
   /** Profile fields the app owns: written at creation only, never drift. */
   appOwned: v.array(v.string()),
   /** The app's fields copied from Auth0 metadata, and from where. */
-  metadata: v.array(v.object({ field: v.string(), from: v.string() })),
+  metadata: v.array(
+    v.object({
+      field: v.string(),
+      from: v.string(),
+      /** Whether the field may be absent: a key Auth0 lacks then removes it, else it is kept. */
+      optional: v.boolean(),
+    }),
+  ),
 });
 export type UserFieldRules = Infer<typeof userFieldRulesValidator>;
 
@@ -176,7 +183,11 @@ export const userFieldRules = internalQuery({
     const owned = appOwnedFields();
     return {
       appOwned: PROFILE_KEYS.filter((key) => owned.has(key)),
-      metadata: metadataMappings().map(({ field, from }) => ({ field, from })),
+      metadata: metadataMappings().map(({ field, from, validator }) => ({
+        field,
+        from,
+        optional: validator.isOptional === "optional",
+      })),
     };
   },
 });

@@ -53,9 +53,7 @@ function problemWith(mapping: MetadataMapping, value: unknown): string | undefin
     const expected = err.path
       ? `${logSafe(err.expected, 80)} at ${logSafe(err.path, 80)}`
       : logSafe(describeValidator(mapping.validator), 120);
-    return value === undefined
-      ? "absent in Auth0, and the validator requires a value"
-      : `expected ${expected}, got ${kindOf(value)}`;
+    return `expected ${expected}, got ${kindOf(value)}`;
   }
   if (value === undefined) return undefined;
   try {
@@ -72,7 +70,9 @@ function problemWith(mapping: MetadataMapping, value: unknown): string | undefin
 /**
  * The mapped values a profile carries. A source object (`app_metadata`, `user_metadata`) left out
  * of `metadataJson`, or no `metadataJson` at all (`auth0.store`: an ID token has no metadata),
- * carries nothing: those fields keep their values. Refusals are logged here, once per path call.
+ * carries nothing: those fields keep their values. A key absent from a carried object removes an
+ * optional field and leaves a required one as it is. Refusals (a value present that its validator
+ * refuses) are logged here, once per path call.
  */
 export function readMappedMetadata(
   metadataJson: string | undefined,
@@ -99,6 +99,9 @@ export function readMappedMetadata(
         : undefined;
     if (root === undefined) continue;
     const value = valueAtPath(root, path.keys);
+    // Absent in Auth0 while the app requires the field: nothing to copy, not a bad value. The
+    // field keeps its value (at creation, the one onUserCreated returns).
+    if (value === undefined && mapping.validator.isOptional !== "optional") continue;
     const reason = problemWith(mapping, value);
     if (reason) reading.refused.push({ ...names(mapping), reason });
     else reading.values.set(mapping.field, value);

@@ -355,8 +355,8 @@ test("the sync status route tells the reconcile which fields the app owns and ma
   expect(res.json.fieldRules).toEqual({
     appOwned: ["name", "avatarUrl"],
     metadata: [
-      { field: "plan", from: "app_metadata.plan" },
-      { field: "locale", from: "user_metadata.locale" },
+      { field: "plan", from: "app_metadata.plan", optional: false },
+      { field: "locale", from: "user_metadata.locale", optional: true },
     ],
   });
 });

@@ -102,10 +102,12 @@ export function driftFields(
   }
   if (rules.metadata.length > 0 && profile.metadataJson !== undefined) {
     const carried = JSON.parse(profile.metadataJson) as Record<string, unknown>;
-    for (const { field, from } of rules.metadata) {
+    for (const { field, from, optional } of rules.metadata) {
       const path = parseMetadataPath(from);
       if (!path || carried[path.source] === undefined) continue;
       const want = canonicalJson(valueAtPath(carried[path.source], path.keys));
+      // A required field whose key Auth0 lacks keeps its value on every path: not drift.
+      if (want === undefined && !optional) continue;
       if (row.metadata?.[field] !== want) fields.push(field);
     }
   }
