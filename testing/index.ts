@@ -231,7 +231,8 @@ export async function logIn(
   const org = options.organization;
   const body = JSON.stringify({
     tokenIdentifier: tokenIdentifier(issuerOf(options.via), user.user_id),
-    ...profileFromAuth0User(user),
+    // The user's metadata goes along, as the Action sends it, for the app's mapped fields.
+    ...profileFromAuth0User(user, "all"),
     ...(org
       ? {
           organization: {
