@@ -88,7 +88,7 @@ async function adoptRow(
   // Deleted in Auth0 before its row was adopted (deleteUser found no adopted row then): the
   // deletion applies now, with its own rules (hook, memberships, AUTH0_USER_DELETION).
   const tombstone = await ctx.db
-    .query("userTombstones")
+    .query("auth0UserTombstones")
     .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", auth0UserId))
     .first();
   if (tombstone) {

@@ -75,7 +75,9 @@ export const health = internalQuery({
     );
     const futureTombstones = await takeWithinBudget(
       ctx,
-      ctx.db.query("userTombstones").withIndex("by_deleted_at", (q) => q.gt("deletedAt", horizon)),
+      ctx.db
+        .query("auth0UserTombstones")
+        .withIndex("by_deleted_at", (q) => q.gt("deletedAt", horizon)),
       FUTURE_COUNT_CAP,
     );
     const examples = (rows: { auth0UserId: string }[]) =>
@@ -96,7 +98,11 @@ export const health = internalQuery({
     );
     const latest = failures.rows[0];
     const events = await takeWithinBudget(ctx, ctx.db.query("auth0Events"), TABLE_COUNT_CAP);
-    const tombstones = await takeWithinBudget(ctx, ctx.db.query("userTombstones"), TABLE_COUNT_CAP);
+    const tombstones = await takeWithinBudget(
+      ctx,
+      ctx.db.query("auth0UserTombstones"),
+      TABLE_COUNT_CAP,
+    );
     const counted = (sample: { rows: unknown[]; more: boolean }) => ({
       count: sample.rows.length,
       more: sample.more,

@@ -232,7 +232,7 @@ export const restart = internalMutation({
   handler: async (ctx) => {
     const row = await readState(ctx);
     if (!row) return null;
-    await ctx.db.patch("logSyncState", row._id, {
+    await ctx.db.patch("auth0LogSyncState", row._id, {
       checkpoint: undefined,
       checkpointDate: undefined,
       stopped: undefined,
@@ -256,7 +256,7 @@ export const reconciled = internalMutation({
           "the log sync is stopped: run `npx convex run auth0:logSyncRestart` first, then the full reconcile, then this",
       });
     }
-    if (row) await ctx.db.patch("logSyncState", row._id, { fullReconcileNeeded: undefined });
+    if (row) await ctx.db.patch("auth0LogSyncState", row._id, { fullReconcileNeeded: undefined });
     return null;
   },
 });

@@ -14,7 +14,7 @@ export const STATE_KEY = "tenant";
 
 export async function readState(ctx: QueryCtx) {
   return ctx.db
-    .query("logSyncState")
+    .query("auth0LogSyncState")
     .withIndex("by_key", (q) => q.eq("key", STATE_KEY))
     .first();
 }
@@ -22,8 +22,8 @@ export async function readState(ctx: QueryCtx) {
 async function stateRow(ctx: MutationCtx) {
   const row = await readState(ctx);
   if (row) return row;
-  const id = await ctx.db.insert("logSyncState", { key: STATE_KEY });
-  return (await ctx.db.get("logSyncState", id))!;
+  const id = await ctx.db.insert("auth0LogSyncState", { key: STATE_KEY });
+  return (await ctx.db.get("auth0LogSyncState", id))!;
 }
 
 const startState = v.object({
@@ -43,7 +43,7 @@ export const begin = internalMutation({
     const now = Date.now();
     const row = await stateRow(ctx);
     if (row.leaseUntil !== undefined && row.leaseUntil > now) return null;
-    await ctx.db.patch("logSyncState", row._id, { leaseUntil: now + leaseMs, lastRunAt: now });
+    await ctx.db.patch("auth0LogSyncState", row._id, { leaseUntil: now + leaseMs, lastRunAt: now });
     return {
       ...(row.checkpoint !== undefined ? { checkpoint: row.checkpoint } : {}),
       ...(row.checkpointDate !== undefined ? { checkpointDate: row.checkpointDate } : {}),
@@ -64,7 +64,7 @@ export const initialize = internalMutation({
         message: "the log sync already has a checkpoint",
       });
     }
-    await ctx.db.patch("logSyncState", row._id, {
+    await ctx.db.patch("auth0LogSyncState", row._id, {
       checkpoint,
       checkpointDate,
       newestLogDate: checkpointDate,
@@ -97,7 +97,7 @@ export const advance = internalMutation({
       });
     }
     const reason = args.reconcileReasons[0];
-    await ctx.db.patch("logSyncState", row._id, {
+    await ctx.db.patch("auth0LogSyncState", row._id, {
       checkpoint: args.to,
       checkpointDate: args.toDate,
       usersRefetchedTotal: (row.usersRefetchedTotal ?? 0) + args.usersRefetched,
@@ -116,7 +116,7 @@ export const stop = internalMutation({
   handler: async (ctx, { reason }) => {
     const row = await stateRow(ctx);
     const now = Date.now();
-    await ctx.db.patch("logSyncState", row._id, {
+    await ctx.db.patch("auth0LogSyncState", row._id, {
       stopped: { at: now, reason },
       fullReconcileNeeded: row.fullReconcileNeeded ?? { since: now, reason },
     });
@@ -138,7 +138,7 @@ export const finish = internalMutation({
   handler: async (ctx, args) => {
     const row = await stateRow(ctx);
     const now = Date.now();
-    await ctx.db.patch("logSyncState", row._id, {
+    await ctx.db.patch("auth0LogSyncState", row._id, {
       leaseUntil: undefined,
       lastRunUsersRefetched: args.usersRefetched,
       lastRunLogEvents: args.logEvents,
@@ -163,7 +163,7 @@ export const cachedToken = internalQuery({
   returns: v.union(v.null(), tokenShape),
   handler: async (ctx, { clientId }) => {
     const row = await ctx.db
-      .query("logSyncToken")
+      .query("auth0LogSyncToken")
       .withIndex("by_client", (q) => q.eq("clientId", clientId))
       .first();
     if (!row || row.expiresAt <= Date.now()) return null;
@@ -176,9 +176,9 @@ export const saveToken = internalMutation({
   args: { clientId: v.string(), token: v.union(v.null(), tokenShape) },
   returns: v.null(),
   handler: async (ctx, { clientId, token }) => {
-    const rows = await ctx.db.query("logSyncToken").take(10);
-    for (const row of rows) await ctx.db.delete("logSyncToken", row._id);
-    if (token) await ctx.db.insert("logSyncToken", { clientId, ...token });
+    const rows = await ctx.db.query("auth0LogSyncToken").take(10);
+    for (const row of rows) await ctx.db.delete("auth0LogSyncToken", row._id);
+    if (token) await ctx.db.insert("auth0LogSyncToken", { clientId, ...token });
     return null;
   },
 });
@@ -221,7 +221,7 @@ export const applyUserOrganizations = internalMutation({
       if (outcome === "applied") applied += 1;
     }
     const held = await ctx.db
-      .query("memberships")
+      .query("auth0Memberships")
       .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
       .take(MAX_USER_ORGANIZATIONS + 1);
     for (const m of held) {

@@ -1,5 +1,5 @@
 /**
- * The one place `organizations` and `memberships` rows are written or removed. Every path (a login
+ * The one place `auth0Organizations` and `auth0Memberships` rows are written or removed. Every path (a login
  * through an organization, Event Stream organization events, the reconcile) calls these
  * functions with the time of the Auth0 state it carries:
  *
@@ -72,7 +72,7 @@ function refuseFuture(at: number, now: number): void {
 
 async function tombstoneOf(ctx: MutationCtx, auth0OrgId: string, auth0UserId?: string) {
   return ctx.db
-    .query("organizationTombstones")
+    .query("auth0OrganizationTombstones")
     .withIndex("by_org_user", (q) => q.eq("auth0OrgId", auth0OrgId).eq("auth0UserId", auth0UserId))
     .first();
 }
@@ -86,19 +86,19 @@ async function keepTombstone(
 ) {
   const existing = await tombstoneOf(ctx, auth0OrgId, auth0UserId);
   if (!existing) {
-    await ctx.db.insert("organizationTombstones", {
+    await ctx.db.insert("auth0OrganizationTombstones", {
       auth0OrgId,
       ...(auth0UserId !== undefined ? { auth0UserId } : {}),
       deletedAt,
     });
   } else if (deletedAt > existing.deletedAt) {
-    await ctx.db.patch("organizationTombstones", existing._id, { deletedAt });
+    await ctx.db.patch("auth0OrganizationTombstones", existing._id, { deletedAt });
   }
 }
 
 async function organizationRow(ctx: MutationCtx, auth0OrgId: string) {
   return ctx.db
-    .query("organizations")
+    .query("auth0Organizations")
     .withIndex("by_auth0_org_id", (q) => q.eq("auth0OrgId", auth0OrgId))
     .first();
 }
@@ -117,11 +117,11 @@ export async function upsertOrganization(
   checkMetadata(facts.metadata);
   const dead = await tombstoneOf(ctx, facts.auth0OrgId);
   if (dead && at <= dead.deletedAt) return "superseded";
-  if (dead) await ctx.db.delete("organizationTombstones", dead._id);
+  if (dead) await ctx.db.delete("auth0OrganizationTombstones", dead._id);
 
   const existing = await organizationRow(ctx, facts.auth0OrgId);
   if (!existing) {
-    await ctx.db.insert("organizations", {
+    await ctx.db.insert("auth0Organizations", {
       auth0OrgId: facts.auth0OrgId,
       name: facts.name,
       ...(facts.displayName ? { displayName: facts.displayName } : {}),
@@ -135,7 +135,7 @@ export async function upsertOrganization(
     return "applied";
   }
   if (existing.auth0At > at) return "superseded";
-  const patch: Partial<Doc<"organizations">> = {};
+  const patch: Partial<Doc<"auth0Organizations">> = {};
   if (existing.name !== facts.name) patch.name = facts.name;
   if (
     facts.displayName !== undefined &&
@@ -157,7 +157,7 @@ export async function upsertOrganization(
   const changed = Object.keys(patch).length > (reshaped ? 1 : 0);
   if (changed) patch.updatedAt = now;
   if (at > existing.auth0At) patch.auth0At = at;
-  if (Object.keys(patch).length > 0) await ctx.db.patch("organizations", existing._id, patch);
+  if (Object.keys(patch).length > 0) await ctx.db.patch("auth0Organizations", existing._id, patch);
   return changed ? "applied" : "unchanged";
 }
 
@@ -180,7 +180,7 @@ export async function deleteOrganization(
     return { outcome: "superseded", removedMemberships: 0, purgeScheduled: false };
   }
   const purge = await purgeMembershipsNow(ctx, { auth0OrgId }, deletedAt, purgeBudget);
-  if (existing) await ctx.db.delete("organizations", existing._id);
+  if (existing) await ctx.db.delete("auth0Organizations", existing._id);
   await keepTombstone(ctx, auth0OrgId, undefined, deletedAt);
   return {
     outcome: existing || purge.removed > 0 || purge.scheduled ? "applied" : "unchanged",
@@ -194,9 +194,11 @@ export type PurgeTarget = { auth0OrgId: string } | { auth0UserId: string };
 
 function membershipsOf(ctx: MutationCtx, target: PurgeTarget) {
   return "auth0OrgId" in target
-    ? ctx.db.query("memberships").withIndex("by_org", (q) => q.eq("auth0OrgId", target.auth0OrgId))
+    ? ctx.db
+        .query("auth0Memberships")
+        .withIndex("by_org", (q) => q.eq("auth0OrgId", target.auth0OrgId))
     : ctx.db
-        .query("memberships")
+        .query("auth0Memberships")
         .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", target.auth0UserId));
 }
 
@@ -217,7 +219,7 @@ export async function purgeMembershipsNow(
   let removed = 0;
   for (const row of max > 0 ? rows : []) {
     if (row.auth0At <= deletedAt) {
-      await ctx.db.delete("memberships", row._id);
+      await ctx.db.delete("auth0Memberships", row._id);
       removed++;
     }
   }
@@ -252,7 +254,7 @@ export async function purgeMembershipsPage(
   let removed = 0;
   for (const row of page.page) {
     if (row.auth0At <= deletedAt) {
-      await ctx.db.delete("memberships", row._id);
+      await ctx.db.delete("auth0Memberships", row._id);
       removed++;
     }
   }
@@ -273,10 +275,10 @@ async function userRowFor(ctx: MutationCtx, auth0UserId: string): Promise<Id<"us
 
 /** Applies `change` to the role times; returns the new times, or null when it is superseded. */
 function nextRoleTimes(
-  times: Doc<"memberships">["roleTimes"],
+  times: Doc<"auth0Memberships">["roleTimes"],
   change: MembershipChange,
   at: number,
-): Doc<"memberships">["roleTimes"] | null {
+): Doc<"auth0Memberships">["roleTimes"] | null {
   const byName = new Map(times.map((t) => [t.name, { ...t }]));
   if (change.kind === "role") {
     const entry = byName.get(change.name);
@@ -320,14 +322,14 @@ export async function setMembership(
   const removed = await tombstoneOf(ctx, ids.auth0OrgId, ids.auth0UserId);
   if (removed && at <= removed.deletedAt) return "superseded";
   const userDead = await ctx.db
-    .query("userTombstones")
+    .query("auth0UserTombstones")
     .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", ids.auth0UserId))
     .first();
   if (userDead && at <= trustedDeletionTime(userDead, now)) return "superseded";
-  if (removed) await ctx.db.delete("organizationTombstones", removed._id);
+  if (removed) await ctx.db.delete("auth0OrganizationTombstones", removed._id);
 
   const existing = await ctx.db
-    .query("memberships")
+    .query("auth0Memberships")
     .withIndex("by_org", (q) =>
       q.eq("auth0OrgId", ids.auth0OrgId).eq("auth0UserId", ids.auth0UserId),
     )
@@ -347,7 +349,7 @@ export async function setMembership(
 
   if (!existing) {
     const userId = await userRowFor(ctx, ids.auth0UserId);
-    await ctx.db.insert("memberships", {
+    await ctx.db.insert("auth0Memberships", {
       ...(userId ? { userId } : {}),
       auth0UserId: ids.auth0UserId,
       auth0OrgId: ids.auth0OrgId,
@@ -360,7 +362,7 @@ export async function setMembership(
     });
     return "applied";
   }
-  const patch: Partial<Doc<"memberships">> = {};
+  const patch: Partial<Doc<"auth0Memberships">> = {};
   if (JSON.stringify(roles) !== JSON.stringify(existing.roles)) patch.roles = roles;
   if (JSON.stringify(times) !== JSON.stringify(existing.roleTimes)) patch.roleTimes = times;
   if (at > existing.auth0At) patch.auth0At = at;
@@ -370,7 +372,7 @@ export async function setMembership(
   }
   const changed = patch.roles !== undefined || patch.userId !== undefined;
   if (changed) patch.updatedAt = now;
-  if (Object.keys(patch).length > 0) await ctx.db.patch("memberships", existing._id, patch);
+  if (Object.keys(patch).length > 0) await ctx.db.patch("auth0Memberships", existing._id, patch);
   if (roleTimes === null) return "superseded";
   return changed ? "applied" : "unchanged";
 }
@@ -392,7 +394,7 @@ export async function removeMembership(
   checkIds(ids);
   const deletedAt = Math.min(at, Date.now());
   const existing = await ctx.db
-    .query("memberships")
+    .query("auth0Memberships")
     .withIndex("by_org", (q) =>
       q.eq("auth0OrgId", ids.auth0OrgId).eq("auth0UserId", ids.auth0UserId),
     )
@@ -409,7 +411,7 @@ export async function removeMembership(
       notBefore !== existing.notBefore ||
       JSON.stringify(roleTimes) !== JSON.stringify(existing.roleTimes)
     ) {
-      await ctx.db.patch("memberships", existing._id, {
+      await ctx.db.patch("auth0Memberships", existing._id, {
         roleTimes,
         roles,
         notBefore,
@@ -418,7 +420,7 @@ export async function removeMembership(
     }
     return "superseded";
   }
-  if (existing) await ctx.db.delete("memberships", existing._id);
+  if (existing) await ctx.db.delete("auth0Memberships", existing._id);
   await keepTombstone(ctx, ids.auth0OrgId, ids.auth0UserId, deletedAt);
   return existing ? "applied" : "unchanged";
 }
@@ -428,9 +430,9 @@ export async function membershipsOfUser(
   ctx: MutationCtx,
   auth0UserId: string,
   max: number = INLINE_USER_MEMBERSHIPS,
-): Promise<Doc<"memberships">[]> {
+): Promise<Doc<"auth0Memberships">[]> {
   return ctx.db
-    .query("memberships")
+    .query("auth0Memberships")
     .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
     .take(max);
 }
@@ -445,11 +447,11 @@ export async function linkMemberships(
   userId: Id<"users">,
 ): Promise<void> {
   const rows = await ctx.db
-    .query("memberships")
+    .query("auth0Memberships")
     .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
     .take(INLINE_USER_MEMBERSHIPS);
   for (const row of rows) {
-    if (!row.userId) await ctx.db.patch("memberships", row._id, { userId });
+    if (!row.userId) await ctx.db.patch("auth0Memberships", row._id, { userId });
   }
   if (rows.length === INLINE_USER_MEMBERSHIPS) {
     await ctx.scheduler.runAfter(0, internal.auth0.linkMemberships, {
@@ -470,11 +472,11 @@ export async function linkMembershipsPage(
   const user = await ctx.db.get("users", userId);
   if (user === null || user.deletedAt !== undefined) return; // deleted (or anonymized) since
   const page = await ctx.db
-    .query("memberships")
+    .query("auth0Memberships")
     .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
     .paginate({ cursor, numItems: PURGE_CHUNK, maximumBytesRead: PURGE_PAGE_BYTES });
   for (const row of page.page) {
-    if (!row.userId) await ctx.db.patch("memberships", row._id, { userId });
+    if (!row.userId) await ctx.db.patch("auth0Memberships", row._id, { userId });
   }
   if (!page.isDone) {
     await ctx.scheduler.runAfter(0, internal.auth0.linkMemberships, {

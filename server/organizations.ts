@@ -1,7 +1,7 @@
 /**
  * Organizations for the host app: which organizations the signed-in user belongs to and with which
  * roles, the organization of the current token, and a guard for organization roles. Everything
- * here reads the `organizations` and `memberships` cache (kept in step with Auth0 by logins, events
+ * here reads the `auth0Organizations` and `auth0Memberships` cache (kept in step with Auth0 by logins, events
  * and the reconcile, see server/orgWrites.ts): no Management API call at request time.
  *
  * @example
@@ -49,12 +49,12 @@ export function tokenOrganizationId(identity: UserIdentity): string | undefined 
 
 async function organizationOf(ctx: QueryCtx, auth0OrgId: string) {
   return ctx.db
-    .query("organizations")
+    .query("auth0Organizations")
     .withIndex("by_auth0_org_id", (q) => q.eq("auth0OrgId", auth0OrgId))
     .first();
 }
 
-function view(m: Doc<"memberships">, org: Doc<"organizations"> | null) {
+function view(m: Doc<"auth0Memberships">, org: Doc<"auth0Organizations"> | null) {
   return {
     auth0OrgId: m.auth0OrgId,
     ...(org ? { name: org.name } : {}),
@@ -70,9 +70,12 @@ function view(m: Doc<"memberships">, org: Doc<"organizations"> | null) {
  */
 export async function getMemberships(ctx: QueryCtx, user: Doc<"users">) {
   const query = ctx.db
-    .query("memberships")
+    .query("auth0Memberships")
     .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", user.auth0UserId));
-  const out: { membership: Doc<"memberships">; organization: Doc<"organizations"> | null }[] = [];
+  const out: {
+    membership: Doc<"auth0Memberships">;
+    organization: Doc<"auth0Organizations"> | null;
+  }[] = [];
   // Row by row, so that rows larger than planned (many roles, long metadata) stop the list
   // early instead of failing the query.
   const reserve = MAX_MEMBERSHIP_ROW_BYTES + MAX_ORGANIZATION_ROW_BYTES;
@@ -97,7 +100,7 @@ export async function getCurrentOrganization(ctx: QueryCtx) {
   const user = await getCurrentUser(ctx);
   if (!user) return null;
   const membership = await ctx.db
-    .query("memberships")
+    .query("auth0Memberships")
     .withIndex("by_org", (q) => q.eq("auth0OrgId", auth0OrgId).eq("auth0UserId", user.auth0UserId))
     .first();
   if (!membership) return null;

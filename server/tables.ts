@@ -83,7 +83,7 @@ export const eventTables = {
     .index("by_outcome", ["outcome", "receivedAt"]),
 
   /** Auth0 users deleted recently: no older profile may bring them back (see users.upsertUser). */
-  userTombstones: defineTable({
+  auth0UserTombstones: defineTable({
     auth0UserId: v.string(),
     /** Auth0's deletion time (ms). */
     deletedAt: v.number(),
@@ -136,13 +136,13 @@ export const membershipFields = {
 };
 
 export const organizationTables = {
-  organizations: defineTable(organizationFields).index("by_auth0_org_id", ["auth0OrgId"]),
-  memberships: defineTable(membershipFields)
+  auth0Organizations: defineTable(organizationFields).index("by_auth0_org_id", ["auth0OrgId"]),
+  auth0Memberships: defineTable(membershipFields)
     .index("by_user", ["userId"])
     .index("by_auth0_user", ["auth0UserId", "auth0OrgId"])
     .index("by_org", ["auth0OrgId", "auth0UserId"]),
   /** Deleted organizations (no `auth0UserId`) and removed memberships, kept like user tombstones. */
-  organizationTombstones: defineTable({
+  auth0OrganizationTombstones: defineTable({
     auth0OrgId: v.string(),
     auth0UserId: v.optional(v.string()),
     deletedAt: v.number(),
@@ -156,7 +156,7 @@ export const organizationTables = {
  * cached Management API token of its machine-to-machine application.
  */
 export const logSyncTables = {
-  logSyncState: defineTable({
+  auth0LogSyncState: defineTable({
     /** Always "tenant": one row. */
     key: v.string(),
     /** The last log event whose users are applied; the next run reads the events after it. */
@@ -179,7 +179,7 @@ export const logSyncTables = {
     consecutiveErrors: v.optional(v.number()),
     lastError: v.optional(v.object({ at: v.number(), message: v.string() })),
   }).index("by_key", ["key"]),
-  logSyncToken: defineTable({
+  auth0LogSyncToken: defineTable({
     clientId: v.string(),
     accessToken: v.string(),
     scope: v.string(),
