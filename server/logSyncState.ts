@@ -8,19 +8,27 @@ import { ConvexError, v } from "convex/values";
 import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from "./builders";
 import { organizationReadFields, storedEntries } from "./orgSync";
 import { removeMembership, setMembership, upsertOrganization } from "./orgWrites";
+import { firstOf, moveLegacyRows, tablesToRead } from "./legacyTables";
 
 /** The one state row's key. */
 export const STATE_KEY = "tenant";
 
+const byKey = (ctx: QueryCtx) => (table: "auth0LogSyncState") =>
+  ctx.db.query(table).withIndex("by_key", (q) => q.eq("key", STATE_KEY));
+
+/** The state row, for reading (also under its 0.1 table name, see server/legacyTables.ts). */
 export async function readState(ctx: QueryCtx) {
-  return ctx.db
-    .query("auth0LogSyncState")
-    .withIndex("by_key", (q) => q.eq("key", STATE_KEY))
-    .first();
+  return firstOf(ctx, "auth0LogSyncState", (table) => byKey(ctx)(table).first());
+}
+
+/** The state row, for a mutation to change: moved from its 0.1 table name first. */
+export async function writableState(ctx: MutationCtx) {
+  await moveLegacyRows(ctx, "auth0LogSyncState", byKey(ctx));
+  return byKey(ctx)("auth0LogSyncState").first();
 }
 
 async function stateRow(ctx: MutationCtx) {
-  const row = await readState(ctx);
+  const row = await writableState(ctx);
   if (row) return row;
   const id = await ctx.db.insert("auth0LogSyncState", { key: STATE_KEY });
   return (await ctx.db.get("auth0LogSyncState", id))!;
@@ -162,10 +170,12 @@ export const cachedToken = internalQuery({
   args: { clientId: v.string() },
   returns: v.union(v.null(), tokenShape),
   handler: async (ctx, { clientId }) => {
-    const row = await ctx.db
-      .query("auth0LogSyncToken")
-      .withIndex("by_client", (q) => q.eq("clientId", clientId))
-      .first();
+    const row = await firstOf(ctx, "auth0LogSyncToken", (table) =>
+      ctx.db
+        .query(table)
+        .withIndex("by_client", (q) => q.eq("clientId", clientId))
+        .first(),
+    );
     if (!row || row.expiresAt <= Date.now()) return null;
     return { accessToken: row.accessToken, scope: row.scope, expiresAt: row.expiresAt };
   },
@@ -176,8 +186,11 @@ export const saveToken = internalMutation({
   args: { clientId: v.string(), token: v.union(v.null(), tokenShape) },
   returns: v.null(),
   handler: async (ctx, { clientId, token }) => {
-    const rows = await ctx.db.query("auth0LogSyncToken").take(10);
-    for (const row of rows) await ctx.db.delete("auth0LogSyncToken", row._id);
+    // A cache: tokens still under the 0.1 table name are dropped with the others.
+    for (const table of await tablesToRead(ctx, "auth0LogSyncToken")) {
+      const rows = await ctx.db.query(table).take(10);
+      for (const row of rows) await ctx.db.delete(table, row._id);
+    }
     if (token) await ctx.db.insert("auth0LogSyncToken", { clientId, ...token });
     return null;
   },
@@ -220,10 +233,10 @@ export const applyUserOrganizations = internalMutation({
       });
       if (outcome === "applied") applied += 1;
     }
-    const held = await ctx.db
-      .query("auth0Memberships")
-      .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
-      .take(MAX_USER_ORGANIZATIONS + 1);
+    const byUser = (table: "auth0Memberships") =>
+      ctx.db.query(table).withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId));
+    await moveLegacyRows(ctx, "auth0Memberships", byUser, { max: MAX_USER_ORGANIZATIONS + 1 });
+    const held = await byUser("auth0Memberships").take(MAX_USER_ORGANIZATIONS + 1);
     for (const m of held) {
       if (listed.has(m.auth0OrgId)) continue;
       if (

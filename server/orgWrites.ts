@@ -26,7 +26,10 @@ import {
   trustedRowsOf,
 } from "./userRules";
 import { normalizeMetadata, sameMetadata, type MetadataEntries } from "./orgMetadata";
+import { legacyActive, legacyName, moveLegacyRows, moveNeed, moveRow } from "./legacyTables";
+import { userTombstoneOf } from "./userTombstones";
 import {
+  budgetLeft,
   checkLength,
   checkMetadata,
   INLINE_PURGE,
@@ -70,11 +73,18 @@ function refuseFuture(at: number, now: number): void {
   }
 }
 
+// Each lookup below first moves its row from the 0.1 table, if it is still there
+// (server/legacyTables.ts): the write that follows then changes the renamed table only.
+
 async function tombstoneOf(ctx: MutationCtx, auth0OrgId: string, auth0UserId?: string) {
-  return ctx.db
-    .query("auth0OrganizationTombstones")
-    .withIndex("by_org_user", (q) => q.eq("auth0OrgId", auth0OrgId).eq("auth0UserId", auth0UserId))
-    .first();
+  const byKey = (table: "auth0OrganizationTombstones") =>
+    ctx.db
+      .query(table)
+      .withIndex("by_org_user", (q) =>
+        q.eq("auth0OrgId", auth0OrgId).eq("auth0UserId", auth0UserId),
+      );
+  await moveLegacyRows(ctx, "auth0OrganizationTombstones", byKey);
+  return byKey("auth0OrganizationTombstones").first();
 }
 
 /** Keeps the later deletion time of a tombstone (creating it when there is none). */
@@ -97,10 +107,22 @@ async function keepTombstone(
 }
 
 async function organizationRow(ctx: MutationCtx, auth0OrgId: string) {
-  return ctx.db
-    .query("auth0Organizations")
-    .withIndex("by_auth0_org_id", (q) => q.eq("auth0OrgId", auth0OrgId))
-    .first();
+  const byKey = (table: "auth0Organizations") =>
+    ctx.db.query(table).withIndex("by_auth0_org_id", (q) => q.eq("auth0OrgId", auth0OrgId));
+  await moveLegacyRows(ctx, "auth0Organizations", byKey);
+  return byKey("auth0Organizations").first();
+}
+
+/** The membership of a user in an organization. */
+async function membershipRow(ctx: MutationCtx, ids: { auth0OrgId: string; auth0UserId: string }) {
+  const byKey = (table: "auth0Memberships") =>
+    ctx.db
+      .query(table)
+      .withIndex("by_org", (q) =>
+        q.eq("auth0OrgId", ids.auth0OrgId).eq("auth0UserId", ids.auth0UserId),
+      );
+  await moveLegacyRows(ctx, "auth0Memberships", byKey);
+  return byKey("auth0Memberships").first();
 }
 
 /** Creates or updates an organization from facts dated `at` (ms). */
@@ -192,14 +214,47 @@ export async function deleteOrganization(
 /** Whose memberships a purge removes: an organization's, or a user's. */
 export type PurgeTarget = { auth0OrgId: string } | { auth0UserId: string };
 
-function membershipsOf(ctx: MutationCtx, target: PurgeTarget) {
+function membershipsOf(
+  ctx: MutationCtx,
+  target: PurgeTarget,
+  table: "auth0Memberships" = "auth0Memberships",
+) {
   return "auth0OrgId" in target
-    ? ctx.db
-        .query("auth0Memberships")
-        .withIndex("by_org", (q) => q.eq("auth0OrgId", target.auth0OrgId))
+    ? ctx.db.query(table).withIndex("by_org", (q) => q.eq("auth0OrgId", target.auth0OrgId))
     : ctx.db
-        .query("auth0Memberships")
+        .query(table)
         .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", target.auth0UserId));
+}
+
+/**
+ * The purge's part of a target's memberships still under the 0.1 table name (while the migration
+ * runs): up to `max` rows, each removed when seen no later than `deletedAt`, else moved (a newer
+ * membership stays, in the renamed table), so every row it looks at leaves the old table. Stops
+ * early when the planned budget runs low. `seen` says how many rows it handled.
+ */
+async function purgeLegacyMemberships(
+  ctx: MutationCtx,
+  target: PurgeTarget,
+  deletedAt: number,
+  max: number,
+): Promise<{ removed: number; seen: number; more: boolean }> {
+  let removed = 0;
+  let seen = 0;
+  if (max <= 0 || !(await legacyActive(ctx))) return { removed, seen, more: false };
+  const old = legacyName("auth0Memberships");
+  for await (const row of membershipsOf(ctx, target, old)) {
+    if (seen >= max || !(await budgetLeft(ctx, moveNeed("auth0Memberships")))) {
+      return { removed, seen, more: true };
+    }
+    seen++;
+    if (row.auth0At <= deletedAt) {
+      await ctx.db.delete(old, row._id);
+      removed++;
+    } else {
+      await moveRow(ctx, "auth0Memberships", row);
+    }
+  }
+  return { removed, seen, more: false };
 }
 
 /**
@@ -214,17 +269,19 @@ export async function purgeMembershipsNow(
   deletedAt: number,
   max: number,
 ): Promise<{ removed: number; scheduled: boolean }> {
+  const legacy = await purgeLegacyMemberships(ctx, target, deletedAt, max);
+  const budget = max - legacy.seen;
   // With no budget left, one row tells whether a purge is needed at all.
-  const rows = await membershipsOf(ctx, target).take(Math.max(max, 1));
-  let removed = 0;
-  for (const row of max > 0 ? rows : []) {
+  const rows = await membershipsOf(ctx, target).take(Math.max(budget, 1));
+  let removed = legacy.removed;
+  for (const row of budget > 0 ? rows : []) {
     if (row.auth0At <= deletedAt) {
       await ctx.db.delete("auth0Memberships", row._id);
       removed++;
     }
   }
   // Rows this call could not reach (or skipped as newer) are looked at again from the start.
-  const scheduled = max <= 0 ? rows.length > 0 : rows.length === max;
+  const scheduled = legacy.more || (budget <= 0 ? rows.length > 0 : rows.length === budget);
   if (scheduled) {
     await ctx.scheduler.runAfter(0, internal.auth0.purgeMemberships, {
       ...target,
@@ -246,6 +303,16 @@ export async function purgeMembershipsPage(
   deletedAt: number,
   cursor: string | null,
 ): Promise<number> {
+  // Rows still under the 0.1 name go first, a budget's worth per step, until none is left.
+  const legacy = await purgeLegacyMemberships(ctx, target, deletedAt, PURGE_CHUNK);
+  if (legacy.seen > 0) {
+    await ctx.scheduler.runAfter(0, internal.auth0.purgeMemberships, {
+      ...target,
+      deletedAt,
+      cursor,
+    });
+    return legacy.removed;
+  }
   const page = await membershipsOf(ctx, target).paginate({
     cursor,
     numItems: PURGE_CHUNK,
@@ -321,19 +388,11 @@ export async function setMembership(
   if (orgDead && at <= orgDead.deletedAt) return "superseded";
   const removed = await tombstoneOf(ctx, ids.auth0OrgId, ids.auth0UserId);
   if (removed && at <= removed.deletedAt) return "superseded";
-  const userDead = await ctx.db
-    .query("auth0UserTombstones")
-    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", ids.auth0UserId))
-    .first();
+  const userDead = await userTombstoneOf(ctx, ids.auth0UserId);
   if (userDead && at <= trustedDeletionTime(userDead, now)) return "superseded";
   if (removed) await ctx.db.delete("auth0OrganizationTombstones", removed._id);
 
-  const existing = await ctx.db
-    .query("auth0Memberships")
-    .withIndex("by_org", (q) =>
-      q.eq("auth0OrgId", ids.auth0OrgId).eq("auth0UserId", ids.auth0UserId),
-    )
-    .first();
+  const existing = await membershipRow(ctx, ids);
   // A change from before the last removal belongs to the earlier membership.
   if (existing?.notBefore !== undefined && at <= existing.notBefore) return "superseded";
   const roleTimes = nextRoleTimes(existing?.roleTimes ?? [], change, at);
@@ -393,12 +452,7 @@ export async function removeMembership(
 ): Promise<OrgWriteOutcome> {
   checkIds(ids);
   const deletedAt = Math.min(at, Date.now());
-  const existing = await ctx.db
-    .query("auth0Memberships")
-    .withIndex("by_org", (q) =>
-      q.eq("auth0OrgId", ids.auth0OrgId).eq("auth0UserId", ids.auth0UserId),
-    )
-    .first();
+  const existing = await membershipRow(ctx, ids);
   if (existing && existing.auth0At > deletedAt) {
     // The user was added again after this removal. The earlier membership's roles ended here,
     // even those whose own removal never arrives (a removed member's roles go with them).
@@ -425,16 +479,19 @@ export async function removeMembership(
   return existing ? "applied" : "unchanged";
 }
 
+/** A user's memberships, under `table` (the renamed table or its 0.1 name). */
+const userMemberships = (ctx: MutationCtx, auth0UserId: string) => (table: "auth0Memberships") =>
+  ctx.db.query(table).withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId));
+
 /** The first memberships of a user, at most `max` (what `deleteUser` hands to the host hook). */
 export async function membershipsOfUser(
   ctx: MutationCtx,
   auth0UserId: string,
   max: number = INLINE_USER_MEMBERSHIPS,
 ): Promise<Doc<"auth0Memberships">[]> {
-  return ctx.db
-    .query("auth0Memberships")
-    .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
-    .take(max);
+  const byUser = userMemberships(ctx, auth0UserId);
+  await moveLegacyRows(ctx, "auth0Memberships", byUser, { max });
+  return byUser("auth0Memberships").take(max);
 }
 
 /**
@@ -446,14 +503,16 @@ export async function linkMemberships(
   auth0UserId: string,
   userId: Id<"users">,
 ): Promise<void> {
-  const rows = await ctx.db
-    .query("auth0Memberships")
-    .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
-    .take(INLINE_USER_MEMBERSHIPS);
+  const byUser = userMemberships(ctx, auth0UserId);
+  const legacy = await moveLegacyRows(ctx, "auth0Memberships", byUser, {
+    max: INLINE_USER_MEMBERSHIPS,
+    patch: (row) => (row.userId ? {} : { userId }),
+  });
+  const rows = await byUser("auth0Memberships").take(INLINE_USER_MEMBERSHIPS);
   for (const row of rows) {
     if (!row.userId) await ctx.db.patch("auth0Memberships", row._id, { userId });
   }
-  if (rows.length === INLINE_USER_MEMBERSHIPS) {
+  if (legacy.more || rows.length === INLINE_USER_MEMBERSHIPS) {
     await ctx.scheduler.runAfter(0, internal.auth0.linkMemberships, {
       auth0UserId,
       userId,
@@ -471,10 +530,26 @@ export async function linkMembershipsPage(
 ): Promise<void> {
   const user = await ctx.db.get("users", userId);
   if (user === null || user.deletedAt !== undefined) return; // deleted (or anonymized) since
-  const page = await ctx.db
-    .query("auth0Memberships")
-    .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
-    .paginate({ cursor, numItems: PURGE_CHUNK, maximumBytesRead: PURGE_PAGE_BYTES });
+  const byUser = userMemberships(ctx, auth0UserId);
+  // Rows still under the 0.1 name are moved (and linked on the way) first, until none is left.
+  const legacy = await moveLegacyRows(ctx, "auth0Memberships", byUser, {
+    max: PURGE_CHUNK,
+    withinBudget: true,
+    patch: (row) => (row.userId ? {} : { userId }),
+  });
+  if (legacy.more) {
+    await ctx.scheduler.runAfter(0, internal.auth0.linkMemberships, {
+      auth0UserId,
+      userId,
+      cursor,
+    });
+    return;
+  }
+  const page = await byUser("auth0Memberships").paginate({
+    cursor,
+    numItems: PURGE_CHUNK,
+    maximumBytesRead: PURGE_PAGE_BYTES,
+  });
   for (const row of page.page) {
     if (!row.userId) await ctx.db.patch("auth0Memberships", row._id, { userId });
   }

@@ -20,6 +20,7 @@ import { ConvexError, v } from "convex/values";
 import type { Doc } from "./builders";
 import { query, type QueryCtx } from "./builders";
 import { getCurrentUser } from "./users";
+import { firstOf, inKeyOrder, tablesToRead } from "./legacyTables";
 import {
   budgetLeft,
   MAX_MEMBERSHIP_ROW_BYTES,
@@ -47,11 +48,16 @@ export function tokenOrganizationId(identity: UserIdentity): string | undefined 
   return undefined;
 }
 
+// Each read below also looks under the 0.1 table names while the migration runs
+// (server/legacyTables.ts).
+
 async function organizationOf(ctx: QueryCtx, auth0OrgId: string) {
-  return ctx.db
-    .query("auth0Organizations")
-    .withIndex("by_auth0_org_id", (q) => q.eq("auth0OrgId", auth0OrgId))
-    .first();
+  return firstOf(ctx, "auth0Organizations", (table) =>
+    ctx.db
+      .query(table)
+      .withIndex("by_auth0_org_id", (q) => q.eq("auth0OrgId", auth0OrgId))
+      .first(),
+  );
 }
 
 function view(m: Doc<"auth0Memberships">, org: Doc<"auth0Organizations"> | null) {
@@ -69,9 +75,10 @@ function view(m: Doc<"auth0Memberships">, org: Doc<"auth0Organizations"> | null)
  * number of organizations (two index ranges and two documents per membership).
  */
 export async function getMemberships(ctx: QueryCtx, user: Doc<"users">) {
-  const query = ctx.db
-    .query("auth0Memberships")
-    .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", user.auth0UserId));
+  const queries = (await tablesToRead(ctx, "auth0Memberships")).map((table) =>
+    ctx.db.query(table).withIndex("by_auth0_user", (q) => q.eq("auth0UserId", user.auth0UserId)),
+  );
+  const query = inKeyOrder(queries, (m) => m.auth0OrgId);
   const out: {
     membership: Doc<"auth0Memberships">;
     organization: Doc<"auth0Organizations"> | null;
@@ -99,10 +106,14 @@ export async function getCurrentOrganization(ctx: QueryCtx) {
   if (!auth0OrgId) return null;
   const user = await getCurrentUser(ctx);
   if (!user) return null;
-  const membership = await ctx.db
-    .query("auth0Memberships")
-    .withIndex("by_org", (q) => q.eq("auth0OrgId", auth0OrgId).eq("auth0UserId", user.auth0UserId))
-    .first();
+  const membership = await firstOf(ctx, "auth0Memberships", (table) =>
+    ctx.db
+      .query(table)
+      .withIndex("by_org", (q) =>
+        q.eq("auth0OrgId", auth0OrgId).eq("auth0UserId", user.auth0UserId),
+      )
+      .first(),
+  );
   if (!membership) return null;
   return { user, membership, organization: await organizationOf(ctx, auth0OrgId) };
 }

@@ -16,6 +16,7 @@ import {
 import { onUserDeleted } from "./userHooks";
 import { isAdopted, isAnonymized, userDeletionMode } from "./userRowState";
 import { linkMemberships, membershipsOfUser, setMembership, upsertOrganization } from "./orgWrites";
+import { userTombstoneOf } from "./userTombstones";
 import {
   deploymentIssuers,
   isFromTheFuture,
@@ -146,10 +147,7 @@ export async function upsertUser(
   const existing = await findUserByTokenIdentifier(ctx.db, args.tokenIdentifier);
   const storedTime = existing ? trustedProfileTime(existing, now) : undefined;
 
-  const tombstone = await ctx.db
-    .query("auth0UserTombstones")
-    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", subject))
-    .first();
+  const tombstone = await userTombstoneOf(ctx, subject);
   if (tombstone) {
     const deletedAt = trustedDeletionTime(tombstone, now);
     const rowIsNewer = storedTime !== undefined && storedTime > deletedAt;
@@ -286,10 +284,7 @@ export async function deleteUser(
     });
   }
 
-  const tombstone = await ctx.db
-    .query("auth0UserTombstones")
-    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", args.auth0UserId))
-    .first();
+  const tombstone = await userTombstoneOf(ctx, args.auth0UserId);
   if (!tombstone) {
     await ctx.db.insert("auth0UserTombstones", {
       auth0UserId: args.auth0UserId,

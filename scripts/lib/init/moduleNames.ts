@@ -15,6 +15,7 @@ export const MODULE_TABLES: readonly string[] = [
   "auth0OrganizationTombstones",
   "auth0LogSyncState",
   "auth0LogSyncToken",
+  "auth0Migrations",
 ];
 
 /** The module's `users` fields and their validators while adopting (source text). */
