@@ -74,7 +74,7 @@ function view(m: Doc<"auth0Memberships">, org: Doc<"auth0Organizations"> | null)
  * {@link MAX_MINE} (by organization id), so a query stays inside Convex's limits whatever the
  * number of organizations (two index ranges and two documents per membership).
  */
-export async function getMemberships(ctx: QueryCtx, user: Doc<"users">) {
+export async function getMemberships(ctx: QueryCtx, user: Pick<Doc<"users">, "auth0UserId">) {
   const queries = (await tablesToRead(ctx, "auth0Memberships")).map((table) =>
     ctx.db.query(table).withIndex("by_auth0_user", (q) => q.eq("auth0UserId", user.auth0UserId)),
   );
