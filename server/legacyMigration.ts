@@ -28,7 +28,6 @@ import {
   moveRow,
   notModuleRow,
   RENAMED_TABLES,
-  type RenamedTable,
 } from "./legacyTables";
 import { budgetLeft, takeWithinBudget } from "./limits";
 
@@ -131,6 +130,13 @@ export const migrateLegacyTables = internalMutation({
   },
 });
 
+/**
+ * Rows one step moves at most: each move costs up to 4 index ranges in production (the scan's
+ * share, the key lookup, the write's and the delete's reads), so 500 keep a step near half of the
+ * 4,096 whatever the metrics say.
+ */
+export const MIGRATION_STEP_ROWS = 500;
+
 /** Moves rows, table by table, while the budget lasts; skips a table at its first foreign row. */
 async function moveWhatFits(ctx: MutationCtx): Promise<{
   moved: number;
@@ -144,8 +150,9 @@ async function moveWhatFits(ctx: MutationCtx): Promise<{
   for (const table of RENAMED_TABLES) {
     // A full scan in creation order: no index needed, so it works whatever the schema declares.
     for await (const row of ctx.db.query(legacyName(table))) {
-      if (!(await budgetLeft(ctx, moveNeed(table))))
+      if (moved + merged >= MIGRATION_STEP_ROWS || !(await budgetLeft(ctx, moveNeed(table)))) {
         return { moved, merged, stopped: true, blocked };
+      }
       const reason = notModuleRow(table, row as unknown as Record<string, unknown>);
       if (reason !== null) {
         blocked ??= { table: LEGACY_TABLE_NAMES[table], id: row._id, reason };

@@ -167,8 +167,8 @@ export default defineSchema({
       const result = patchSchema("convex/schema.ts", source, S);
       if (result.kind !== "refused")
         throw new Error(`expected refused, got ${JSON.stringify(result)}`);
-      expect(result.problem).toContain(reason);
-      expect(result.problem).toContain("rename your field");
+      expect(result.problems.join("\n")).toContain(reason);
+      expect(result.problems.join("\n")).toContain("rename your field");
     },
   );
 
@@ -203,7 +203,7 @@ export default defineSchema({
     const result = patchSchema("convex/schema.ts", source, S);
     if (result.kind !== "refused")
       throw new Error(`expected refused, got ${JSON.stringify(result)}`);
-    expect(result.problem).toContain(problem);
+    expect(result.problems.join("\n")).toContain(problem);
   });
 
   test("a spread init cannot see into: by hand, with the lines, never edited", () => {
