@@ -39,7 +39,7 @@ function isStatus(value: unknown): value is LegacyTablesStatus {
 }
 
 const counted = (t: LegacyTablesStatus["tables"][number]) =>
-  `${t.legacyTable} (${t.rows}${t.more ? "+" : ""} row${t.rows === 1 && !t.more ? "" : "s"})`;
+  `${t.legacyTable} (${t.more ? "at least " : ""}${t.rows} row${t.rows === 1 ? "" : "s"})`;
 
 /**
  * The verdict: `fail` when rows of 0.1 are not read (or the migration is blocked), `warn` while

@@ -249,9 +249,9 @@ export default defineSchema({ ...appTables });
       "an app table named like a module table",
       schemaWith(
         `defineTable({ tokenIdentifier: v.string() })`,
-        "\n  organizations: defineTable({ name: v.string() }),",
+        "\n  auth0Memberships: defineTable({ name: v.string() }),",
       ),
-      "your table organizations has the name of one of the module's tables",
+      "your table auth0Memberships has the name of one of the module's tables",
     ],
     [
       "two defineSchema calls",
