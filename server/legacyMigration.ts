@@ -21,6 +21,7 @@ import {
   LEGACY_MIGRATION,
   LEGACY_TABLE_NAMES,
   LEGACY_TABLES_VARIABLE,
+  legacyIndexesDeclared,
   legacyName,
   legacyTablesDeclared,
   migrationRow,
@@ -191,6 +192,9 @@ export const legacyTablesStatus = internalQuery({
         blocked: v.union(blockedRow, v.null()),
       }),
     ),
+    /** With the variable set: whether the schema declares every old table with its indexes
+     * (`auth0LegacyTables`); the module's reads fail until it does. Null otherwise. */
+    schemaDeclared: v.union(v.boolean(), v.null()),
     tables: v.array(
       v.object({
         table: v.string(),
@@ -228,8 +232,16 @@ export const legacyTablesStatus = internalQuery({
           notModuleRow(table, first as unknown as Record<string, unknown>) === null,
       });
     }
+    let schemaDeclared: boolean | null = null;
+    if (variable === "migrate") {
+      schemaDeclared = true;
+      for (const table of RENAMED_TABLES) {
+        if (!(await legacyIndexesDeclared(ctx.db, table))) schemaDeclared = false;
+      }
+    }
     return {
       variable,
+      schemaDeclared,
       migration: row
         ? {
             startedAt: row.startedAt,

@@ -209,6 +209,25 @@ async function twinOf<T extends RenamedTable>(
   /* eslint-enable @typescript-eslint/no-explicit-any */
 }
 
+/**
+ * Whether the schema declares `table` under its 0.1 name with its indexes (`auth0LegacyTables`):
+ * a lookup on its key index fails when it does not, which every read of the module would then do.
+ */
+export async function legacyIndexesDeclared(
+  db: DatabaseReader,
+  table: RenamedTable,
+): Promise<boolean> {
+  const { index } = KEYS[table];
+  try {
+    // Typed loosely as it serves every table; an undeclared index throws on the first read.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    await (db.query(legacyName(table)) as any).withIndex(index).first();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const later = (field: string) => (kept: Fields, moving: Fields) =>
   (moving[field] as number) > (kept[field] as number) ? moving : null;
 

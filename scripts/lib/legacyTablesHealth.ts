@@ -7,6 +7,7 @@
 /** `auth0.legacyTablesStatus` as the status route sends it. */
 export interface LegacyTablesStatus {
   variable: "unset" | "migrate" | "invalid";
+  schemaDeclared: boolean | null;
   migration: {
     startedAt: number;
     updatedAt: number;
@@ -76,6 +77,13 @@ export function judgeLegacyTables(status: unknown): {
     return { status: "pass", detail: `no rows under the 0.1 table names${appOwn}` };
   }
   const m = status.migration;
+  if (status.schemaDeclared === false && !m?.finishedAt) {
+    return {
+      status: "fail",
+      detail:
+        "AUTH0_LEGACY_TABLES is migrate but convex/schema.ts does not declare the 0.1 tables with their indexes, so the module's reads of them fail (logins included): add `...auth0LegacyTables` (from convex-auth0-users/server) to defineSchema({ … }) and deploy, or remove AUTH0_LEGACY_TABLES if this deployment never ran 0.1",
+    };
+  }
   if (m?.blocked) {
     return {
       status: "fail",

@@ -18,7 +18,8 @@ import { deliverUserUpdated, logIn, setAuth0TestEnv, signInAs } from "../../test
 const modules = import.meta.glob("../../convex/**/*.*s");
 /** An app upgraded from 0.1: the module's tables under both names. */
 const schema = defineSchema({ ...auth0Tables, ...auth0LegacyTables });
-type T = ReturnType<typeof convexTest<typeof schema>>;
+const newT = () => convexTest({ schema, modules, transactionLimits: true });
+type T = ReturnType<typeof newT>;
 
 let restoreEnv: () => void;
 beforeEach(() => {
@@ -125,7 +126,7 @@ const goneRows = (t: T) =>
   );
 
 test("rows of 0.1 are read under both names while a migration interrupted and resumed moves them, with logins and events between its steps", async () => {
-  const t: T = convexTest({ schema, modules, transactionLimits: true });
+  const t = newT();
   // Without the variable, the module reads the new names only, and the doctor fails naming them.
   delete process.env.AUTH0_LEGACY_TABLES;
   await seed0_1(t, (await logIn(t, ADA)).userId);
@@ -211,7 +212,7 @@ test("rows of 0.1 are read under both names while a migration interrupted and re
 }, 60_000);
 
 test("a row a newer write already put under the new name is merged, never doubled: the later Auth0 state wins", async () => {
-  const t: T = convexTest({ schema, modules, transactionLimits: true });
+  const t = newT();
   await t.run(async (ctx) => {
     const row = (name: string, auth0At: number) => ({
       auth0OrgId: "org_x",
@@ -241,4 +242,22 @@ test("a row a newer write already put under the new name is merged, never double
   }));
   expect(rows.old).toEqual([]);
   expect(rows.new.sort()).toEqual(["org_x newer", "org_y older elsewhere"]);
+});
+
+test("the variable set without the old tables in the schema: the doctor fails, saying what to add", async () => {
+  const t = convexTest({
+    schema: defineSchema({ ...auth0Tables }),
+    modules,
+    transactionLimits: true,
+  });
+  const status = await t.query(internal.auth0.legacyTablesStatus, {});
+  expect(status.schemaDeclared).toBe(false);
+  const verdict = judgeLegacyTables(status);
+  expect(verdict.status).toBe("fail");
+  expect(verdict.detail).toContain("add `...auth0LegacyTables`");
+  delete process.env.AUTH0_LEGACY_TABLES;
+  expect(judgeLegacyTables(await t.query(internal.auth0.legacyTablesStatus, {}))).toEqual({
+    status: "pass",
+    detail: "no rows under the 0.1 table names",
+  });
 });
