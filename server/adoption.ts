@@ -14,6 +14,7 @@ import { parseTokenIdentifier } from "./tokenIdentifier";
 import { deploymentIssuers, trustedDeletionTime } from "./userRules";
 import { isAdopted } from "./userRowState";
 import { completeAdoptedRow } from "./users";
+import { userTombstoneOf } from "./userTombstones";
 import {
   budgetLeft,
   INLINE_USER_MEMBERSHIPS,
@@ -83,10 +84,7 @@ async function adoptRow(
   await completeAdoptedRow(ctx, row, auth0UserId, now);
   // Deleted in Auth0 before its row was adopted (deleteUser found no adopted row then): the
   // deletion applies now, with its own rules (hook, memberships, AUTH0_USER_DELETION).
-  const tombstone = await ctx.db
-    .query("userTombstones")
-    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", auth0UserId))
-    .first();
+  const tombstone = await userTombstoneOf(ctx, auth0UserId);
   if (tombstone) {
     // Scheduled, not inline: the app's hook has a cost this page cannot plan for.
     await ctx.scheduler.runAfter(0, internal.auth0.deleteFromAuth0, {

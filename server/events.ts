@@ -363,20 +363,20 @@ export const prune = internalMutation({
     const tombstones =
       left > 0
         ? await ctx.db
-            .query("userTombstones")
+            .query("auth0UserTombstones")
             .withIndex("by_deleted_at", (q) => q.lt("deletedAt", cutoff))
             .take(left)
         : [];
-    for (const row of tombstones) await ctx.db.delete("userTombstones", row._id);
+    for (const row of tombstones) await ctx.db.delete("auth0UserTombstones", row._id);
     left -= tombstones.length;
     const orgTombstones =
       left > 0
         ? await ctx.db
-            .query("organizationTombstones")
+            .query("auth0OrganizationTombstones")
             .withIndex("by_deleted_at", (q) => q.lt("deletedAt", cutoff))
             .take(left)
         : [];
-    for (const row of orgTombstones) await ctx.db.delete("organizationTombstones", row._id);
+    for (const row of orgTombstones) await ctx.db.delete("auth0OrganizationTombstones", row._id);
     left -= orgTombstones.length;
     // A full run may have left rows behind; an empty next run costs three small queries.
     const more = left === 0;

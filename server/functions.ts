@@ -34,3 +34,4 @@ export {
   migrateOrganizationMetadata,
 } from "./orgSync";
 export { adoptExistingRows } from "./adoption";
+export { migrateLegacyTables, legacyTablesStatus } from "./legacyMigration";

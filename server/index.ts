@@ -22,7 +22,13 @@ import type { QueryCtx } from "./builders";
 import * as users from "./users";
 import * as organizations from "./organizations";
 
-export { auth0Tables, auth0UsersTable, userFields, adoptionUserFields } from "./tables";
+export {
+  auth0Tables,
+  auth0LegacyTables,
+  auth0UsersTable,
+  userFields,
+  adoptionUserFields,
+} from "./tables";
 export { registerRoutes } from "./routes";
 export { registerCrons } from "./crons";
 export { auth0Providers } from "./authConfig";

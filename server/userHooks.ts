@@ -62,7 +62,7 @@ import type { UserDeletionMode } from "./userRowState";
 /** What `onUserDeleted` receives beside the row. */
 export interface DeletedUserRelated {
   /** The user's first memberships, removed with the row (the rest right after, scheduled). */
-  memberships: Doc<"memberships">[];
+  memberships: Doc<"auth0Memberships">[];
   /** AUTH0_USER_DELETION: whether the row is about to be removed or kept anonymized. */
   mode: UserDeletionMode;
 }

@@ -28,6 +28,7 @@ import {
 } from "./userMetadata";
 import { isAdopted, isAnonymized, userDeletionMode } from "./userRowState";
 import { linkMemberships, membershipsOfUser, setMembership, upsertOrganization } from "./orgWrites";
+import { userTombstoneOf } from "./userTombstones";
 import {
   deploymentIssuers,
   isFromTheFuture,
@@ -169,10 +170,7 @@ export async function upsertUser(
   const existing = await findUserByTokenIdentifier(ctx.db, args.tokenIdentifier);
   const storedTime = existing ? trustedProfileTime(existing, now) : undefined;
 
-  const tombstone = await ctx.db
-    .query("userTombstones")
-    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", subject))
-    .first();
+  const tombstone = await userTombstoneOf(ctx, subject);
   if (tombstone) {
     const deletedAt = trustedDeletionTime(tombstone, now);
     const rowIsNewer = storedTime !== undefined && storedTime > deletedAt;
@@ -184,7 +182,7 @@ export async function upsertUser(
       });
     }
     // The user was re-created under the same user_id after the deletion: the tombstone is spent.
-    await ctx.db.delete("userTombstones", tombstone._id);
+    await ctx.db.delete("auth0UserTombstones", tombstone._id);
   }
 
   const metadata = readMappedMetadata(args.metadataJson, metadataMappings(), subject);
@@ -368,7 +366,7 @@ export async function deleteUser(
   }
   for (const m of memberships) {
     // A membership Auth0 showed after this deletion belongs to a re-created user: it stays.
-    if (m.auth0At <= deletedAt) await ctx.db.delete("memberships", m._id);
+    if (m.auth0At <= deletedAt) await ctx.db.delete("auth0Memberships", m._id);
   }
   if (memberships.length === INLINE_USER_MEMBERSHIPS) {
     await ctx.scheduler.runAfter(0, internal.auth0.purgeMemberships, {
@@ -378,12 +376,9 @@ export async function deleteUser(
     });
   }
 
-  const tombstone = await ctx.db
-    .query("userTombstones")
-    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", args.auth0UserId))
-    .first();
+  const tombstone = await userTombstoneOf(ctx, args.auth0UserId);
   if (!tombstone) {
-    await ctx.db.insert("userTombstones", {
+    await ctx.db.insert("auth0UserTombstones", {
       auth0UserId: args.auth0UserId,
       deletedAt,
       ...(args.eventId !== undefined ? { eventId: args.eventId } : {}),
@@ -392,9 +387,12 @@ export async function deleteUser(
     // Keeps the later deletion; a tombstone dated in the future is brought back to a real time.
     const kept = trustedDeletionTime(tombstone, now);
     if (deletedAt > kept) {
-      await ctx.db.patch("userTombstones", tombstone._id, { deletedAt, eventId: args.eventId });
+      await ctx.db.patch("auth0UserTombstones", tombstone._id, {
+        deletedAt,
+        eventId: args.eventId,
+      });
     } else if (kept !== tombstone.deletedAt) {
-      await ctx.db.patch("userTombstones", tombstone._id, { deletedAt: kept });
+      await ctx.db.patch("auth0UserTombstones", tombstone._id, { deletedAt: kept });
     }
   }
   return { removed: rows.length, superseded: false };

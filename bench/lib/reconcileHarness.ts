@@ -52,7 +52,7 @@ export interface Tenant {
   start(script: CommandName, args?: string[]): ReturnType<typeof start>;
   /** Every `users` row. */
   rows(): Promise<Doc<"users">[]>;
-  tombstones(): Promise<Doc<"userTombstones">[]>;
+  tombstones(): Promise<Doc<"auth0UserTombstones">[]>;
   /** Inserts a row as a login would have stored it; `issuer` defaults to the tenant's. */
   insertRow(
     user: StoredUser,
@@ -174,7 +174,7 @@ export async function startTenant(
       });
     },
     rows: () => convex.t.run((ctx) => ctx.db.query("users").collect()),
-    tombstones: () => convex.t.run((ctx) => ctx.db.query("userTombstones").collect()),
+    tombstones: () => convex.t.run((ctx) => ctx.db.query("auth0UserTombstones").collect()),
     async insertRow(user, opts = {}) {
       const row = rowFor(user, opts.issuer ?? emulator.domain, opts.overrides);
       await convex.t.run(async (ctx) => {

@@ -112,9 +112,9 @@ export class ConvexSyncClient {
     }
   }
 
-  /** Every row of `organizations` or `memberships`, page by page. */
+  /** Every row of `auth0Organizations` or `auth0Memberships`, page by page. */
   async *orgRows(
-    table: "organizations" | "memberships",
+    table: "auth0Organizations" | "auth0Memberships",
     pageSize = PAGE_SIZE,
   ): AsyncGenerator<Record<string, unknown>[]> {
     let cursor: string | null = null;
