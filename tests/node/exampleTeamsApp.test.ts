@@ -126,18 +126,8 @@ import { customCtx, customMutation, customQuery } from "convex-helpers/server/cu
 import { usertagFor } from "./usertags";\n`,
   },
   {
-    file: "convex/auth.config.ts",
-    why: "init's note: auth0Providers() covers the tenant and its custom domain now, remove yours",
-    before: `    {
-      domain: process.env.AUTH0_DOMAIN!,
-      applicationID: process.env.AUTH0_CLIENT_ID!,
-    },
-`,
-    after: "",
-  },
-  {
     file: "app/profile/page.tsx",
-    why: "tsc: init made users.name optional (the module's validator), and the profile form reads it as a string",
+    why: "tsc: init made users.name optional (the module's validator) and named its reads in convex/, not this page's, which reads it as a string",
     before: "useState(me.name)",
     after: 'useState(me.name ?? "")',
   },
@@ -203,18 +193,60 @@ describe("adopting the package into the Next.js teams app", () => {
     expect(ls.code, shown(ls)).toBe(0);
   }, 900_000);
 
-  test("init --yes wires the module in without renaming any table of the app", async () => {
+  test("init --yes wires the module in renaming nothing, and names what it leaves to the developer", async () => {
     const schemaBefore = readFileSync(join(app, "convex/schema.ts"), "utf8");
     commands.push("npx convex-auth0-users init");
     const init = await npx(["init", "--yes", "--json"]);
-    expect(init.code, shown(init)).toBe(0);
+    // Exit 3: the app's own users.store is left to delete (init names it, with the fix).
+    expect(init.code, shown(init)).toBe(3);
+    const report = JSON.parse(init.stdout) as {
+      summary: { byHand: number };
+      lookups: { place: string; text: string }[];
+      inserts: string[];
+      loosened: { name: string; yours: string; merged: string; reads: string[] }[];
+      references: string[];
+      leftToYou: string[];
+    };
+    // Every file the module needs is written by init.
+    expect(report.summary.byHand, shown(init)).toBe(0);
     const schema = readFileSync(join(app, "convex/schema.ts"), "utf8");
     expect(schema).toMatch(/\.\.\.auth0Tables,/);
+    expect(schema).toMatch(/users: auth0UsersTable\(\s*\{[\s\S]*usertag: v\.string\(\),/);
     // The app's own tables stay, under their names, with their references.
     for (const table of ["organizations", "memberships", "projects", "tasks"]) {
       expect(schema, table).toContain(tableText(schemaBefore, table));
     }
-    expect(schema).toContain('organizationId: v.id("organizations"),');
+    // Its provider, computed from AUTH0_DOMAIN/AUTH0_CLIENT_ID, is the tenant auth0Providers()
+    // names: replaced, not doubled.
+    const authConfig = readFileSync(join(app, "convex/auth.config.ts"), "utf8");
+    expect(authConfig).toMatch(/providers: \[\s*\.\.\.auth0Providers\(\),\s*\]/);
+    // Three tables hold v.id("users"): a deletion anonymizes unless the developer says otherwise.
+    expect(report.references).toEqual([
+      "memberships.userId",
+      "projects.createdBy",
+      "tasks.assignee",
+    ]);
+    expect(readFileSync(join(app, "convex/auth0.ts"), "utf8")).toContain(
+      '  userDeletion: "anonymize",\n',
+    );
+    // Its own store (the lookup inside it goes with it), and the lookup of its custom functions.
+    expect(report.inserts.map((i) => i.split(/\s+/).slice(0, 2).join(" "))).toEqual([
+      expect.stringMatching(/^convex\/users\.ts:\d+:\d+ users\.store:$/),
+    ]);
+    expect(report.leftToYou).toHaveLength(1);
+    expect(report.lookups.map((l) => l.place.replace(/:\d+:\d+$/, ""))).toEqual([
+      "convex/functions.ts",
+    ]);
+    // The required name and email it makes optional, with where the functions read them.
+    expect(report.loosened.map((f) => [f.name, f.merged])).toEqual([
+      ["name", "v.optional(v.string())"],
+      ["email", "v.optional(v.string())"],
+    ]);
+    expect(report.loosened[0].reads.length).toBeGreaterThan(0);
+    // A second run changes nothing.
+    const again = await npx(["init", "--yes", "--json"]);
+    expect(again.code, shown(again)).toBe(3);
+    expect(JSON.parse(again.stdout)).toMatchObject({ written: [], summary: { byHand: 0 } });
   }, 120_000);
 
   test("the doctor names the app's own store and its lookup, and passes the schema and deletion", async () => {
