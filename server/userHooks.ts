@@ -42,7 +42,7 @@ import type {
   TableNamesInDataModel,
 } from "convex/server";
 import type { Doc, MutationCtx } from "./builders";
-import type { UserDeletionMode } from "./userRowState";
+import { setConfiguredUserDeletion, type UserDeletionMode } from "./userRowState";
 
 /** What `onUserDeleted` receives beside the row. */
 export interface DeletedUserRelated {
@@ -62,6 +62,9 @@ export interface Auth0UsersOptions<AppDataModel extends GenericDataModel = Gener
       : Doc<"users">,
     related: DeletedUserRelated,
   ) => Promise<void>;
+  /** What a deletion does while the Convex variable AUTH0_USER_DELETION is unset (it wins when
+   * set): `anonymize` keeps the row so your `v.id("users")` references resolve; default `remove`. */
+  userDeletion?: UserDeletionMode;
 }
 
 let configured: Auth0UsersOptions = {};
@@ -76,6 +79,7 @@ export function configureAuth0Users<AppDataModel extends GenericDataModel = Gene
   if (options.onUserDeleted !== undefined && typeof options.onUserDeleted !== "function") {
     throw new Error("configureAuth0Users: onUserDeleted must be a function");
   }
+  setConfiguredUserDeletion(options.userDeletion);
   // The app's data model is a superset of the module's: its hook gets the same ctx and row.
   configured = { ...options } as unknown as Auth0UsersOptions;
 }
