@@ -21,7 +21,9 @@ import { loadTenantSpec, tenantYamlPath, type TenantSpec } from "./lib/deploy/sp
 import { COMMANDS } from "./lib/cli/commands";
 import { parseCommandFlags } from "./lib/cli/spec";
 import { loadEnvFile } from "./lib/deployCli";
+import { appInsertsCheck, findAppInserts, insideInsert } from "./lib/doctor/appInserts";
 import { appLookupsCheck, isFolder } from "./lib/doctor/appLookups";
+import { appSchemaChecks } from "./lib/doctor/appSchema";
 import {
   convexUrlCheck,
   domainCheck,
@@ -102,8 +104,13 @@ async function main(): Promise<number> {
   report(domain);
   const url = convexUrlCheck(env);
   report(url);
-  // The app's own code: no network, no variables.
-  report(appLookupsCheck(convexDir ?? "convex"));
+  // The app's own code: no network, no variables. A lookup inside a function that inserts into
+  // users is named with the insert: deleting that function is its fix.
+  const appDir = convexDir ?? "convex";
+  (await appSchemaChecks(appDir)).forEach(report);
+  const inserts = isFolder(appDir) ? findAppInserts(appDir) : [];
+  report(appInsertsCheck(appDir));
+  report(appLookupsCheck(appDir, (l) => insideInsert(l, inserts)));
 
   const secret = env.AUTH0_ACTION_SECRET?.trim();
   const eventsExpected = (env.AUTH0_EVENTS_TOKEN ?? "").trim() !== "";
