@@ -13,6 +13,8 @@ import { newSchema, patchSchema } from "./schemaPatch";
 import { syntaxErrors, type PatchResult } from "./sourceEdits";
 import { checkerSpreadTables } from "./spreadTables";
 import { editProblem, outsideApp, utf8Text } from "./targetFile";
+import type { UserReference } from "../doctor/deletionConfig";
+import { schemaUserReferences } from "./userReferences";
 
 export interface InitOptions {
   /** The app's root (absolute): auth0-actions/ and .env.local.example go there. */
@@ -62,6 +64,8 @@ export interface Plan {
   problems: string[];
   /** The schema (as it will be) still declares users with `{ adopting: true }`. */
   adopting: boolean;
+  /** The app's fields that hold `v.id("users")` (what a deletion must not leave dangling). */
+  references: UserReference[];
 }
 
 /**
@@ -161,13 +165,14 @@ export function planInit(opts: InitOptions): Plan {
     }
   };
 
+  const schemaPath = pick(dir, ["schema.ts", "schema.js"]);
+  const references = appReferences(schemaPath, root);
   target(
     pick(dir, ["auth0.ts", "auth0.js"]),
-    () => newAuth0File(server, functions),
-    (f, t) => checkAuth0File(f, t, server, functions),
+    () => newAuth0File(server, functions, references),
+    (f, t) => checkAuth0File(f, t, server, functions, references),
     true,
   );
-  const schemaPath = pick(dir, ["schema.ts", "schema.js"]);
   target(
     schemaPath,
     () => newSchema(server),
@@ -218,5 +223,14 @@ export function planInit(opts: InitOptions): Plan {
       : schema?.kind === "done"
         ? readFileSync(schema.path, "utf8")
         : "";
-  return { files, problems, adopting: /adopting:\s*true/.test(schemaText) };
+  return { files, problems, adopting: /adopting:\s*true/.test(schemaText), references };
+}
+
+/** The fields of the app's schema that hold a users id; none when it is absent or unreadable
+ * (the schema's own target says why). */
+function appReferences(path: string, root: string): UserReference[] {
+  const read = readTarget(path, root, true);
+  if (!("text" in read) || read.text === undefined) return [];
+  const body = read.text.replace(/^\uFEFF/, "");
+  return syntaxErrors(path, body).length > 0 ? [] : schemaUserReferences(path, body);
 }

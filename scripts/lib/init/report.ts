@@ -103,6 +103,26 @@ export function lookupsText(lookups: { place: string; text: string }[], fix: str
   ].join("\n");
 }
 
+/** The app's own inserts into users for people: each place and the fix once. */
+export function insertsText(lines: string[], fix: string): string {
+  return [
+    `Your functions insert into users in ${lines.length} place(s); the module creates the rows now:`,
+    ...lines.map((l) => `  ${l}`),
+    `Fix: ${fix}`,
+  ].join("\n");
+}
+
+/** The edits init leaves to the user, one line each: files it could not edit, the app's own
+ * inserts into users. Any makes init exit 3. */
+export function leftToYou(plan: Plan, inserts: string[]): string[] {
+  return [
+    ...plan.files.flatMap((f) =>
+      f.kind === "by-hand" ? [`${f.shown}: add the lines printed under "by hand: ${f.shown}"`] : [],
+    ),
+    ...inserts.map((i) => `delete the function that inserts into users: ${i}`),
+  ];
+}
+
 /** The whole run as data (`--json`). */
 export function planJson(
   plan: Plan,
@@ -111,6 +131,8 @@ export function planJson(
     dryRun: boolean;
     applied?: ApplyResult;
     lookups: { place: string; text: string; lookup: AppLookup }[];
+    inserts: string[];
+    leftToYou: string[];
     installed: boolean;
   },
 ) {
@@ -128,6 +150,9 @@ export function planJson(
     written: opts.applied?.written ?? [],
     notWritten: opts.applied?.skipped ?? [],
     lookups: opts.lookups.map((l) => ({ place: l.place, text: l.text })),
+    inserts: opts.inserts,
+    references: plan.references.map((r) => `${r.table}.${r.path}`),
+    leftToYou: opts.leftToYou,
     nextSteps: hasChanges(plan) || opts.applied ? nextSteps(plan, opts.installed) : [],
   };
 }

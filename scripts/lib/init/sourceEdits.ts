@@ -192,3 +192,17 @@ export function boundElsewhere(sf: ts.SourceFile, names: string[], specifier: st
   }
   return names.filter((n) => bound.has(n) && !ours.has(n));
 }
+
+/** The file's indentation step: a tab, or the smallest run of leading spaces (default 2). */
+export function indentUnit(source: string): string {
+  let tabs = 0;
+  let smallest = Infinity;
+  for (const line of source.split("\n")) {
+    const m = /^([ \t]+)\S/.exec(line);
+    if (!m || line.trimStart().startsWith("*")) continue;
+    if (m[1].startsWith("\t")) tabs++;
+    else smallest = Math.min(smallest, m[1].length);
+  }
+  if (tabs > 0 && smallest === Infinity) return "\t";
+  return smallest === Infinity ? "  " : " ".repeat(smallest);
+}
