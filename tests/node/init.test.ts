@@ -131,9 +131,9 @@ export const clearOld = internalMutation({ args: {}, handler: async () => {} });
 
 /** What init makes of DOCS_APP, file by file. */
 const DOCS_APP_AFTER = {
-  "convex/schema.ts": `import { defineSchema, defineTable } from "convex/server";
+  "convex/schema.ts": `import { auth0Tables, auth0UsersTable } from "convex-auth0-users/server";
+import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
-import { auth0Tables, auth0UsersTable } from "convex-auth0-users/server";
 
 export default defineSchema({
   ...auth0Tables,

@@ -10,11 +10,15 @@ import ts from "typescript";
 import { readDeletionConfig, referencesText, type UserReference } from "../doctor/deletionConfig";
 import {
   applyEdits,
+  DEFAULT_STYLE,
+  fileStyle,
   indentUnit,
   lineIndent,
   parse,
+  quoted,
   sameLine,
   type Edit,
+  type FileStyle,
   type PatchResult,
 } from "./sourceEdits";
 
@@ -33,13 +37,17 @@ function commentLines(text: string, indent: string, width = 100): string[] {
 }
 
 /** The `userDeletion: "anonymize",` entry with the comment that says why, one line each. */
-function anonymizeLines(refs: UserReference[], indent: string): string[] {
+function anonymizeLines(
+  refs: UserReference[],
+  indent: string,
+  style: FileStyle = DEFAULT_STYLE,
+): string[] {
   return [
     ...commentLines(
       `${referencesText(refs)} hold${refs.length === 1 ? "s" : ""} v.id("users"): a user deleted in Auth0 keeps their row, every Auth0 fact cleared and deletedAt set, so ${refs.length === 1 ? "it still resolves" : "they still resolve"}. For "remove" instead, delete or rewrite ${refs.length === 1 ? "that reference" : "those references"} in onUserDeleted. The Convex variable AUTH0_USER_DELETION, when set, wins.`,
       indent,
     ),
-    `${indent}userDeletion: "anonymize",`,
+    `${indent}userDeletion: ${quoted("anonymize", style)},`,
   ];
 }
 
@@ -114,7 +122,8 @@ export function checkAuth0File(
   const first = options.properties[0];
   const open = options.getStart(sf);
   const outer = lineIndent(source, open);
-  const lines = (indent: string) => `\n${anonymizeLines(refs, indent).join("\n")}`;
+  const style = fileStyle(sf);
+  const lines = (indent: string) => `\n${anonymizeLines(refs, indent, style).join("\n")}`;
   let edit: Edit;
   if (!first)
     edit = {

@@ -14,6 +14,7 @@ import {
   applyEdits,
   boundElsewhere,
   callsOf,
+  fileStyle,
   importEdit,
   importLine,
   lineIndent,
@@ -199,7 +200,8 @@ export function patchSchema(
     const open = tables.getStart(sf); // the `{`
     const first = tables.properties[0];
     let text: string;
-    if (!first) text = `\n${lineIndent(source, open)}  ...${TABLES},\n${lineIndent(source, open)}`;
+    const outer = lineIndent(source, open);
+    if (!first) text = `\n${outer}${fileStyle(sf).indent}...${TABLES},\n${outer}`;
     else if (sameLine(source, open, first.getStart(sf))) text = ` ...${TABLES},`;
     else text = `\n${lineIndent(source, first.getStart(sf))}...${TABLES},`;
     edits.push({ pos: open + 1, end: open + 1, text });

@@ -131,15 +131,62 @@ function isImportFrom(st: ts.Statement, specifier: string): st is ts.ImportDecla
   );
 }
 
-/** `import { a, b } from "specifier";` */
-export function importLine(names: string[], specifier: string): string {
-  return `import { ${names.join(", ")} } from "${specifier}";`;
+/** How a file writes code: its quote, whether statements end in `;`, its indentation step. */
+export interface FileStyle {
+  quote: '"' | "'";
+  semi: boolean;
+  indent: string;
+}
+
+/** The style init writes in (a new file, or one with nothing to tell from). */
+export const DEFAULT_STYLE: FileStyle = { quote: '"', semi: true, indent: "  " };
+
+/** The file's own style, by majority: quotes of its string literals (not template strings),
+ * `;` at the end of its top-level statements, tabs or the smallest run of leading spaces. */
+export function fileStyle(sf: ts.SourceFile): FileStyle {
+  let single = 0;
+  let double = 0;
+  const visit = (n: ts.Node) => {
+    if (ts.isStringLiteral(n)) {
+      if (sf.text[n.getStart(sf)] === "'") single++;
+      else double++;
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  let withSemi = 0;
+  let without = 0;
+  for (const st of sf.statements) {
+    if (ts.isImportDeclaration(st) || ts.isExpressionStatement(st) || ts.isVariableStatement(st)) {
+      if (sf.text[st.end - 1] === ";") withSemi++;
+      else without++;
+    }
+  }
+  return {
+    quote: single > double ? "'" : '"',
+    semi: withSemi >= without,
+    indent: indentUnit(sf.text),
+  };
+}
+
+/** `text` with the string literal `"value"` in the file's quote. */
+export const quoted = (value: string, style: FileStyle) => `${style.quote}${value}${style.quote}`;
+
+/** `import { a, b } from "specifier";` (in `style`'s quote and `;`). */
+export function importLine(
+  names: string[],
+  specifier: string,
+  style: FileStyle = DEFAULT_STYLE,
+): string {
+  return `import { ${names.join(", ")} } from ${quoted(specifier, style)}${style.semi ? ";" : ""}`;
 }
 
 /**
  * The edit that imports `names` from `specifier`: the missing names go into an existing
- * `import { … } from "specifier"`, else a new import line goes after the file's last import (at
- * the top when it has none). Undefined when every name is imported already.
+ * `import { … } from "specifier"`, else a new import line, in the file's quote and `;`, goes
+ * where the file keeps its imports: at its sorted place when the file's imports are sorted by
+ * module, else after the last import (at the top when it has none). Undefined when every name
+ * is imported already.
  */
 export function importEdit(
   sf: ts.SourceFile,
@@ -157,9 +204,17 @@ export function importEdit(
       return { pos: last.end, end: last.end, text: missing.map((n) => `, ${n}`).join("") };
     }
   }
-  const line = importLine(missing, specifier);
+  const line = importLine(missing, specifier, fileStyle(sf));
   const imports = sf.statements.filter(ts.isImportDeclaration);
   if (imports.length === 0) return { pos: 0, end: 0, text: `${line}\n\n` };
+  const from = imports.map((i) => (i.moduleSpecifier as ts.StringLiteral).text.toLowerCase());
+  const sorted = imports.length > 1 && from.every((m, i) => i === 0 || from[i - 1] <= m);
+  // Sorted imports stay sorted; an import goes before the first that sorts after it, on its line.
+  const next = sorted ? imports.find((_, i) => from[i] > specifier.toLowerCase()) : undefined;
+  if (next) {
+    const at = next.getStart(sf);
+    return { pos: at, end: at, text: `${line}\n${lineIndent(sf.text, at)}` };
+  }
   const last = imports[imports.length - 1];
   return { pos: last.end, end: last.end, text: `\n${line}` };
 }

@@ -12,7 +12,7 @@
 import ts from "typescript";
 import { commentsWithin, lostComments, textWithoutComments, type Comment } from "./comments";
 import { MODULE_STATE_FIELDS, MODULE_USER_FIELDS, MODULE_USER_INDEXES } from "./moduleNames";
-import { isCallOf, lineIndent, propertyName } from "./sourceEdits";
+import { indentUnit, isCallOf, lineIndent, propertyName } from "./sourceEdits";
 
 export const USERS_TABLE = "auth0UsersTable";
 
@@ -178,7 +178,9 @@ function usersText(
 ): string {
   const text = sf.text;
   const indent = lineIndent(text, prop.getStart(sf));
-  const inner = `${indent}    `;
+  // One step of the file's own indentation (a tab, 2 or 4 spaces) per level.
+  const step = indentUnit(text);
+  const inner = `${indent}${step}${step}`;
   const comment = (c: Comment, to: string) => reindent(c.text, to, lineIndent(text, c.pos));
   const within = (from: number, to: number) => commentsWithin(sf, prop, from, to);
   const sameLine = (from: number, to: number) => !text.slice(from, to).includes("\n");
@@ -237,10 +239,10 @@ function usersText(
   } else {
     call = [
       `${USERS_TABLE}(`,
-      `${indent}  {`,
+      `${indent}${step}{`,
       ...lines,
-      `${indent}  },`,
-      `${indent}  { adopting: true },`,
+      `${indent}${step}},`,
+      `${indent}${step}{ adopting: true },`,
       `${indent})`,
     ].join("\n");
   }
@@ -252,13 +254,13 @@ function usersText(
     const own = lineIndent(text, access.name.getStart(sf));
     if (dropped === undefined) {
       const piece = text.slice(access.expression.end, link.end).trim();
-      links += `\n${reindent(piece, `${indent}  `, own)}`;
+      links += `\n${reindent(piece, `${indent}${step}`, own)}`;
       continue;
     }
     const gone = within(access.expression.end, link.end);
     if (gone.length === 0) continue;
-    for (const c of gone) links += `\n${comment(c, `${indent}  `)}`;
-    links += `\n${indent}  // ${dropped}`;
+    for (const c of gone) links += `\n${comment(c, `${indent}${step}`)}`;
+    links += `\n${indent}${step}// ${dropped}`;
   }
   return `users: ${call}${links}`;
 }
