@@ -445,6 +445,23 @@ describe(".env.local.example", () => {
     expect([...definedNames(all)].sort()).toEqual([...definedNames(template)].sort());
     expect(envAppendix(template, all)).toBe("");
   });
+
+  test("what an app gets names the bin's commands, not this repository's npm scripts", () => {
+    expect(template).toContain("npm run deploy:auth0");
+    const appended = envAppendix(template, "");
+    expect(appended).not.toContain("npm run");
+    expect(appended).toContain(
+      "# ── Post-Login Action secrets (written into the Action by npx convex-auth0-users deploy-auth0) ───\n",
+    );
+    expect(appended).toContain("# ── Deploying (npx convex-auth0-users deploy, deploy-auth0) ──");
+    expect(appended).toContain(
+      "# ── Reconcile (npx convex-auth0-users check-sync, sync, cron-sync, backup-users) ──",
+    );
+    // Each header keeps the template's width.
+    const width = (t: string) =>
+      t.split("\n").filter((l) => l.startsWith("# ── Deploying"))[0].length;
+    expect(width(appended)).toBe(width(template));
+  });
 });
 
 describe("init's knowledge of the module", () => {
