@@ -662,4 +662,51 @@ export const store = mutation({
     expect(run.stderr).toContain("api.auth0.store");
     expect(run.stderr).toContain("init: 1 edit left to you (the lines are above; exit 3):");
   });
+
+  test("a required email and lastActiveAt the module takes over: the merged validator is said, with where the app reads each", async () => {
+    const dir = app({
+      "convex/schema.ts": `import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+
+export default defineSchema({
+  users: defineTable({
+    email: v.string(),
+    lastActiveAt: v.number(),
+    tokenIdentifier: v.string(),
+  }).index("by_token", ["tokenIdentifier"]),
+});
+`,
+      "convex/profile.ts": `import { query } from "./_generated/server";
+
+export const me = query({
+  args: {},
+  handler: async (ctx) => {
+    const identity = await ctx.auth.getUserIdentity();
+    const user = (await ctx.db.query("users").first())!;
+    const { lastActiveAt } = user;
+    return { email: user.email.toLowerCase(), claim: identity?.email, lastActiveAt };
+  },
+});
+`,
+    });
+    const run = await init(dir, "--yes", "--json");
+    expect(run.code, run.output).toBe(0);
+    expect(JSON.parse(run.stdout).loosened).toEqual([
+      {
+        name: "email",
+        yours: "v.string()",
+        merged: "v.optional(v.string())",
+        reads: ["convex/profile.ts:9:26"],
+      },
+      {
+        name: "lastActiveAt",
+        yours: "v.number()",
+        merged: "v.optional(v.number())",
+        reads: ["convex/profile.ts:8:13"],
+      },
+    ]);
+    expect(run.stderr).toContain(
+      "users.email: yours is `v.string()`, the merged validator is the module's `v.optional(v.string())` (Auth0 may omit it, and rows from before the adoption lack it): your functions read .email at these places; where it is a users row, handle undefined:\n  convex/profile.ts:9:26",
+    );
+  });
 });

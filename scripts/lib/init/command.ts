@@ -10,6 +10,7 @@ import { parseCommandFlags } from "../cli/spec";
 import { findAppInserts, INSERT_FIX, insertLine, insideInsert } from "../doctor/appInserts";
 import { findAppLookups, LOOKUP_FIX, place } from "../doctor/appLookups";
 import { applyPlan, type ApplyResult } from "./apply";
+import { fieldReads } from "./fieldReads";
 import { findConvexDir } from "./convexDir";
 import { PACKAGE_SPECIFIERS, planInit } from "./plan";
 import {
@@ -17,6 +18,7 @@ import {
   insertsText,
   leftToYou,
   lookupsText,
+  loosenedText,
   nextSteps,
   planJson,
   planText,
@@ -143,6 +145,18 @@ export async function runInit(argv: string[]): Promise<number> {
       ["Next steps:", ...nextSteps(plan, installed).map((s, i) => `  ${i + 1}. ${s}`)].join("\n"),
     );
   }
+  // A field the module takes over with a looser validator: say the merged one and where the
+  // app reads it, rather than loosen it silently.
+  const reads = fieldReads(
+    found.dir,
+    plan.loosened.map((f) => f.name),
+    root,
+  );
+  const loosened = plan.loosened.map((f) => ({ ...f, reads: reads.get(f.name) ?? [] }));
+  if (loosened.length > 0) {
+    say("");
+    say(loosenedText(loosened));
+  }
   const left = leftToYou(
     plan,
     inserts.map((i) => i.line),
@@ -165,6 +179,7 @@ export async function runInit(argv: string[]): Promise<number> {
           applied,
           lookups,
           inserts: inserts.map((i) => i.line),
+          loosened,
           leftToYou: left,
           installed,
         }),

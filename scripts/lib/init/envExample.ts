@@ -14,13 +14,16 @@ const BIN = "npx convex-auth0-users";
  * out. A section header keeps its width.
  */
 export function forApp(line: string): string {
-  const out = line.replace(/npm run ([a-z][a-z0-9:-]*(?:, [a-z][a-z0-9:-]*)*)/g, (_, list: string) => {
-    const names = list
-      .split(", ")
-      .map((n) => n.replace(/:/g, "-"))
-      .filter((n) => Object.hasOwn(COMMANDS, n));
-    return names.length > 0 ? `${BIN} ${names.join(", ")}` : "npx convex deploy";
-  });
+  const out = line.replace(
+    /npm run ([a-z][a-z0-9:-]*(?:, [a-z][a-z0-9:-]*)*)/g,
+    (_, list: string) => {
+      const names = list
+        .split(", ")
+        .map((n) => n.replace(/:/g, "-"))
+        .filter((n) => Object.hasOwn(COMMANDS, n));
+      return names.length > 0 ? `${BIN} ${names.join(", ")}` : "npx convex deploy";
+    },
+  );
   const header = /^(# ── .*?) ─+$/.exec(out);
   if (!header || out === line) return out;
   return `${header[1]} ${"─".repeat(Math.max(3, line.length - header[1].length - 1))}`;

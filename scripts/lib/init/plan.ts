@@ -15,6 +15,7 @@ import { checkerSpreadTables } from "./spreadTables";
 import { editProblem, outsideApp, utf8Text } from "./targetFile";
 import type { UserReference } from "../doctor/deletionConfig";
 import { schemaUserReferences } from "./userReferences";
+import type { LoosenedField } from "./usersTable";
 
 export interface InitOptions {
   /** The app's root (absolute): auth0-actions/ and .env.local.example go there. */
@@ -66,6 +67,8 @@ export interface Plan {
   adopting: boolean;
   /** The app's fields that hold `v.id("users")` (what a deletion must not leave dangling). */
   references: UserReference[];
+  /** The app's users fields the module takes over with a looser validator. */
+  loosened: LoosenedField[];
 }
 
 /**
@@ -109,6 +112,7 @@ export function planInit(opts: InitOptions): Plan {
   const { root, convexDir: dir, server, functions } = opts;
   const files: FileAction[] = [];
   const problems: string[] = [];
+  const loosened: LoosenedField[] = [];
   const shown = (p: string) => relative(root, p).split(sep).join("/");
 
   const target = (
@@ -158,6 +162,7 @@ export function planInit(opts: InitOptions): Plan {
         return;
       }
       files.push({ ...base, kind: "edit", before: read.text, after, notes: result.notes });
+      if (result.kind === "edit") loosened.push(...(result.loosened ?? []));
     } else if (result.kind === "by-hand") {
       files.push({ ...base, ...result });
     } else {
@@ -223,7 +228,7 @@ export function planInit(opts: InitOptions): Plan {
       : schema?.kind === "done"
         ? readFileSync(schema.path, "utf8")
         : "";
-  return { files, problems, adopting: /adopting:\s*true/.test(schemaText), references };
+  return { files, problems, adopting: /adopting:\s*true/.test(schemaText), references, loosened };
 }
 
 /** The fields of the app's schema that hold a users id; none when it is absent or unreadable

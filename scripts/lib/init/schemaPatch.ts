@@ -26,7 +26,12 @@ import {
   type PatchResult,
 } from "./sourceEdits";
 import { localSpreadTables, type SpreadTables } from "./spreadTables";
-import { isModuleUsersTable, rewriteUsersTable, USERS_TABLE } from "./usersTable";
+import {
+  isModuleUsersTable,
+  rewriteUsersTable,
+  USERS_TABLE,
+  type LoosenedField,
+} from "./usersTable";
 
 const TABLES = "auth0Tables";
 
@@ -88,6 +93,7 @@ export function patchSchema(
   }
   const tables = call.arguments[0];
   const notes: string[] = [];
+  const loosened: LoosenedField[] = [];
   const edits: Edit[] = [];
   const line = (node: ts.Node) =>
     `line ${sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1}`;
@@ -192,6 +198,7 @@ export function patchSchema(
     if (!rewrite.ok) return hand(rewrite.reason, true);
     edits.push({ pos: users.getStart(sf), end: users.end, text: rewrite.text });
     notes.push(...rewrite.notes);
+    loosened.push(...rewrite.loosened);
     names.push(USERS_TABLE);
   } else if (users) {
     names.push(USERS_TABLE);
@@ -219,7 +226,7 @@ export function patchSchema(
   if (edits.length === 0) return { kind: "done", notes };
   const after = applyEdits(source, edits);
   if (users) notes.push(...unusedImports(file, source, after));
-  return { kind: "edit", after, notes };
+  return { kind: "edit", after, notes, loosened };
 }
 
 /** Imports the users rewrite left unused (the app's linter may ask to remove them). */

@@ -12,11 +12,22 @@ export interface Edit {
   text: string;
 }
 
+/** An app field the module takes over with a looser validator (a required `email` becomes the
+ * module's optional one): the app's code that reads it may now get `undefined`. */
+export interface LoosenedField {
+  name: string;
+  /** The app's validator, as written (whitespace squashed). */
+  yours: string;
+  /** The merged one: the module's. */
+  merged: string;
+}
+
 /** What a patcher decides for one file. */
 export type PatchResult =
   /** Everything is there already. */
   | { kind: "done"; notes: string[] }
-  | { kind: "edit"; after: string; notes: string[] }
+  /** `loosened`: the app's users fields the module takes over with a looser validator. */
+  | { kind: "edit"; after: string; notes: string[]; loosened?: LoosenedField[] }
   /** Nothing is changed; the user adds `lines` (reason says why it was not done). */
   | { kind: "by-hand"; reason: string; lines: string[]; notes: string[] }
   /** Init stops (nothing is written anywhere): adding the lines by hand would do harm too. */

@@ -12,14 +12,17 @@
 import ts from "typescript";
 import { commentsWithin, lostComments, textWithoutComments, type Comment } from "./comments";
 import { MODULE_STATE_FIELDS, MODULE_USER_FIELDS, MODULE_USER_INDEXES } from "./moduleNames";
-import { indentUnit, isCallOf, lineIndent, propertyName } from "./sourceEdits";
+import { indentUnit, isCallOf, lineIndent, propertyName, type LoosenedField } from "./sourceEdits";
+
+export type { LoosenedField };
 
 export const USERS_TABLE = "auth0UsersTable";
 
 /** The rewrite, or why there is none: `conflict` when the app's table has a field of the
  * module's name with another meaning (init must stop, not print lines that would merge it). */
 export type UsersRewrite =
-  { ok: true; text: string; notes: string[] } | { ok: false; reason: string; conflict?: boolean };
+  | { ok: true; text: string; notes: string[]; loosened: LoosenedField[] }
+  | { ok: false; reason: string; conflict?: boolean };
 
 /** Whether the table is already the module's (`auth0UsersTable(...)`, maybe with indexes). */
 export function isModuleUsersTable(init: ts.Expression): boolean {
@@ -51,6 +54,7 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
     return { ok: false, reason: "users' fields are not an object literal `defineTable({ … })`" };
   }
   const notes: string[] = [];
+  const loosened: LoosenedField[] = [];
   const kept: ts.PropertyAssignment[] = [];
   const taken = new Map<ts.PropertyAssignment, string>();
   for (const field of fieldsArg.properties) {
@@ -84,6 +88,7 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
       };
     }
     taken.set(field, yours);
+    if (yours !== squash(module)) loosened.push({ name, yours, merged: module });
     notes.push(
       yours === squash(module)
         ? `users.${name}: now the module's (\`${module}\`, as yours)`
@@ -159,7 +164,7 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
   notes.push(
     "users rows you already have: run `npx convex run auth0:adoptExistingRows`, then remove `{ adopting: true }` (README, Adopting an existing users table)",
   );
-  return { ok: true, text, notes };
+  return { ok: true, text, notes, loosened };
 }
 
 /**
