@@ -10,7 +10,10 @@
  * (with what to do) or skip (with why; a skipped check never counts as passed). --redeliver asks
  * Auth0 to redeliver the event stream's failed deliveries. The app's own code under --convex-dir
  * (default convex) is searched for lookups by identity.tokenIdentifier (scripts/lib/doctor/
- * appLookups.ts): a warning, which fails the doctor only with --strict. Exit codes: 0 nothing
+ * appLookups.ts): a warning, which fails the doctor only with --strict. Its schema, loaded as the
+ * Convex CLI loads it, must hold the module's tables and indexes; a deletion must not leave its
+ * `v.id("users")` fields dangling; no function of its own may insert into users (failures:
+ * scripts/lib/doctor/appSchema.ts, appInserts.ts). Exit codes: 0 nothing
  * failed, 1 a check failed (or, with --strict, warned), 2 bad usage or the wrong tenant (the
  * reconcile's AUTH0_DOMAIN or token is not the tenant Convex trusts).
  */
