@@ -372,7 +372,7 @@ describe("adopting the package into the example app", () => {
     expect(auth0).toContain('  // messages.author holds v.id("users")');
     expect(auth0).toContain('  userDeletion: "anonymize",\n');
     expect(report.inserts.map((i) => i.split(/\s+/).slice(0, 2).join(" "))).toEqual([
-      "convex/users.ts:29:18 users.store:",
+      "convex/users.ts:28:18 users.store:",
     ]);
     expect(report.leftToYou).toHaveLength(1);
     // The app's own Auth0 provider is named, to be removed (a hand edit below).
@@ -403,7 +403,7 @@ describe("adopting the package into the example app", () => {
     const inserts = checks.find((c) => c.id === "app.inserts");
     expect(inserts, shown(doctor)).toMatchObject({ status: "fail" });
     expect(inserts!.places!.map((p) => p.split(/\s+/).slice(0, 2).join(" "))).toEqual([
-      "convex/users.ts:29:18 users.store:",
+      "convex/users.ts:28:18 users.store:",
     ]);
     // The schema init wrote, loaded from the installed package as the Convex CLI loads it.
     expect(
