@@ -8,7 +8,11 @@ import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { ManagementClient } from "auth0";
-import { profileFromAuth0User, type Auth0Profile } from "../../../server/auth0Profile";
+import {
+  parseMetadataPath,
+  profileFromAuth0User,
+  type Auth0Profile,
+} from "../../../server/auth0Profile";
 import { customDomainProblem } from "../managementApi";
 import { managementFailure, ReconcileError } from "./errors";
 import type { Progress } from "./progress";
@@ -69,6 +73,9 @@ export interface ExportOptions {
   listing?: ListingMode;
   /** Told (a line for stderr) once the export job exists, when auto chose it. */
   onJobCreated?: (line: string) => void;
+  /** Metadata paths the deployment maps into the app's fields: listed and carried with each
+   * profile (only these values, see server/auth0Profile.ts `metadataJsonOf`). */
+  metadataPaths?: readonly string[];
 }
 
 /** Measured with `npm run bench:reconcile -- --listing search` (README, "Free-plan tenants"). */
@@ -229,6 +236,8 @@ export async function listAuth0Profiles(
   options: ExportOptions = {},
 ): Promise<Map<string, Auth0Profile>> {
   const profiles = new Map<string, Auth0Profile>();
+  const paths = options.metadataPaths ?? [];
+  const sources = [...new Set(paths.flatMap((p) => parseMetadataPath(p)?.source ?? []))];
   await listUsers(
     client,
     (user) => {
@@ -236,10 +245,13 @@ export async function listAuth0Profiles(
       if (profiles.has(id)) throw new ReconcileError(`the users listing lists ${id} twice`);
       profiles.set(
         id,
-        profileFromAuth0User(user as unknown as Parameters<typeof profileFromAuth0User>[0]),
+        profileFromAuth0User(
+          user as unknown as Parameters<typeof profileFromAuth0User>[0],
+          paths.length > 0 ? paths : undefined,
+        ),
       );
     },
-    options,
+    { ...options, fields: [...(options.fields ?? PROFILE_EXPORT_FIELDS), ...sources] },
   );
   return profiles;
 }

@@ -2,15 +2,21 @@
  * The comparison at the heart of check-sync and sync: every Auth0 user against every Convex row,
  * in memory proportional to the users and time linear in them. Pure: no I/O.
  */
-import type { Auth0Profile } from "../../../server/auth0Profile";
+import { parseMetadataPath, valueAtPath, type Auth0Profile } from "../../../server/auth0Profile";
+import type { UserFieldRules } from "../../../server/sync";
 import { parseTokenIdentifier } from "../../../server/tokenIdentifier";
 import { isFromTheFuture } from "../../../server/users";
-import { PROFILE_KEYS } from "../../../server/userProfile";
+import { canonicalJson } from "../../../server/userMetadata";
+import { PROFILE_KEYS, type ProfileKey } from "../../../server/userProfile";
 import type { UserRow } from "./convexClient";
 
-export type ProfileKey = (typeof PROFILE_KEYS)[number];
-/** A drift field: a profile fact, or `auth0UpdatedAt` when the stored date lies in the future. */
-export type DriftField = ProfileKey | "auth0UpdatedAt";
+export type { ProfileKey };
+/** A drift field: a profile fact, `auth0UpdatedAt` when the stored date lies in the future, or an
+ * app field the deployment maps from Auth0 metadata. */
+export type DriftField = ProfileKey | "auth0UpdatedAt" | (string & {});
+
+/** The deployment's field rules (`/auth0/sync/status`); none: every profile fact is Auth0's. */
+export const NO_FIELD_RULES: UserFieldRules = { appOwned: [], metadata: [] };
 
 /** What a row needs for the comparison: small, so 100,000 of them fit easily. */
 export interface RowSummary {
@@ -18,6 +24,8 @@ export interface RowSummary {
   tokenIdentifier: string;
   facts: Partial<Record<ProfileKey, string | boolean>>;
   auth0UpdatedAt?: number;
+  /** The app's metadata-mapped fields, as canonical JSON (absent: no value). */
+  metadata?: Record<string, string | undefined>;
   /** Set on a row kept anonymized after its user's deletion (`AUTH0_USER_DELETION=anonymize`). */
   deletedAt?: number;
 }
@@ -49,28 +57,59 @@ export function issuerOf(tokenIdentifier: string): string {
   }
 }
 
-/** Keeps what the comparison reads from a row. */
-export function summarizeRow(row: UserRow): RowSummary {
-  const facts: RowSummary["facts"] = {};
-  for (const key of PROFILE_KEYS) {
-    const value = row[key];
-    if (value !== undefined) facts[key] = value;
-  }
-  return {
-    auth0UserId: row.auth0UserId,
-    tokenIdentifier: row.tokenIdentifier,
-    facts,
-    ...(row.auth0UpdatedAt !== undefined ? { auth0UpdatedAt: row.auth0UpdatedAt } : {}),
-    ...(row.deletedAt !== undefined ? { deletedAt: row.deletedAt } : {}),
+/** What the comparison keeps of a row, for the deployment's field rules. */
+export function rowSummarizer(rules: UserFieldRules = NO_FIELD_RULES) {
+  return (row: UserRow): RowSummary => {
+    const facts: RowSummary["facts"] = {};
+    for (const key of PROFILE_KEYS) {
+      const value = row[key];
+      if (value !== undefined) facts[key] = value;
+    }
+    const metadata: Record<string, string | undefined> = {};
+    for (const { field } of rules.metadata) {
+      metadata[field] = canonicalJson((row as Record<string, unknown>)[field]);
+    }
+    return {
+      auth0UserId: row.auth0UserId,
+      tokenIdentifier: row.tokenIdentifier,
+      facts,
+      ...(rules.metadata.length > 0 ? { metadata } : {}),
+      ...(row.auth0UpdatedAt !== undefined ? { auth0UpdatedAt: row.auth0UpdatedAt } : {}),
+      ...(row.deletedAt !== undefined ? { deletedAt: row.deletedAt } : {}),
+    };
   };
 }
 
-/** The facts of `row` that differ from `profile` (absent and null are the same: no value). */
-export function driftFields(profile: Auth0Profile, row: RowSummary, now: number): DriftField[] {
+/** Keeps what the comparison reads from a row (no field rules). */
+export const summarizeRow = rowSummarizer();
+
+/**
+ * The facts of `row` that differ from `profile` (absent and null are the same: no value). Fields
+ * the app owns are never drift; a metadata field is when the profile carries its source and the
+ * values differ (a value the deployment refuses stays drift until Auth0's is fixed).
+ */
+export function driftFields(
+  profile: Auth0Profile,
+  row: RowSummary,
+  now: number,
+  rules: UserFieldRules = NO_FIELD_RULES,
+): DriftField[] {
   const fields: DriftField[] = [];
   for (const key of PROFILE_KEYS) {
+    if (rules.appOwned.includes(key)) continue;
     const want = profile[key] ?? undefined;
     if (row.facts[key] !== want) fields.push(key);
+  }
+  if (rules.metadata.length > 0 && profile.metadataJson !== undefined) {
+    const carried = JSON.parse(profile.metadataJson) as Record<string, unknown>;
+    for (const { field, from, optional } of rules.metadata) {
+      const path = parseMetadataPath(from);
+      if (!path || carried[path.source] === undefined) continue;
+      const want = canonicalJson(valueAtPath(carried[path.source], path.keys));
+      // A required field whose key Auth0 lacks keeps its value on every path: not drift.
+      if (want === undefined && !optional) continue;
+      if (row.metadata?.[field] !== want) fields.push(field);
+    }
   }
   if (row.auth0UpdatedAt !== undefined && isFromTheFuture(row.auth0UpdatedAt, now)) {
     fields.push("auth0UpdatedAt");
@@ -80,7 +119,7 @@ export function driftFields(profile: Auth0Profile, row: RowSummary, now: number)
 
 /**
  * Compares the listing with the rows. `issuers` are the deployment's trusted issuers; a row under
- * any other issuer is `unknownIssuer`, never an orphan. A row holding a newer profile than the
+ * any other issuer is `unknownIssuer`, never an orphan. `rules` are the deployment's field rules. A row holding a newer profile than the
  * listing is not drift: the listing is a snapshot older than that row.
  */
 export function buildPlan(
@@ -88,6 +127,7 @@ export function buildPlan(
   rows: Iterable<RowSummary>,
   issuers: readonly string[],
   now: number = Date.now(),
+  rules: UserFieldRules = NO_FIELD_RULES,
 ): Plan {
   const plan: Plan = {
     missing: [],
@@ -128,7 +168,7 @@ export function buildPlan(
       plan.newerInConvex++;
       continue;
     }
-    const fields = driftFields(profile, row, now);
+    const fields = driftFields(profile, row, now, rules);
     if (fields.length > 0) plan.drift.push({ auth0UserId: row.auth0UserId, fields });
     else plan.inSync++;
   }

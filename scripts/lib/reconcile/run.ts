@@ -14,7 +14,14 @@ import {
   type ConvexStatus,
   type UserRow,
 } from "./convexClient";
-import { buildPlan, issuerOf, summarizeRow, type Plan, type RowSummary } from "./plan";
+import {
+  buildPlan,
+  issuerOf,
+  NO_FIELD_RULES,
+  rowSummarizer,
+  type Plan,
+  type RowSummary,
+} from "./plan";
 import type { Progress } from "./progress";
 import { checkConfiguredTenant, verifiedTokenSupplier } from "./tenant";
 
@@ -81,7 +88,14 @@ export async function reconcile(
   exportOptions: ExportOptions = {},
 ): Promise<Reconciliation> {
   const status = clients.status;
-  const auth0Profiles = await listAuth0Profiles(clients.auth0, { ...exportOptions, progress });
+  // What the deployment writes, as it says: app-owned fields are never drift, mapped metadata is.
+  const rules = status.fieldRules ?? NO_FIELD_RULES;
+  const auth0Profiles = await listAuth0Profiles(clients.auth0, {
+    ...exportOptions,
+    progress,
+    metadataPaths: rules.metadata.map((m) => m.from),
+  });
+  const summarizeRow = rowSummarizer(rules);
 
   progress.phase("Convex rows");
   const trusted = new Set(status.issuers);
@@ -104,7 +118,7 @@ export async function reconcile(
     progress.tick(page.length);
   }
 
-  const plan = buildPlan(auth0Profiles, summaries, status.issuers);
+  const plan = buildPlan(auth0Profiles, summaries, status.issuers, Date.now(), rules);
   const candidates = plan.orphanCandidates.map((c) => c.auth0UserId);
   let gone = new Set<string>();
   let present = new Set<string>();
