@@ -104,7 +104,7 @@ import { mutation, query } from "./_generated/server";\n`,
   },
   {
     file: "convex/users.ts",
-    why: "the doctor names the lookup in users.store: the module's api.auth0.store replaces it",
+    why: "init and the doctor name users.store's insert into users: delete it, the module's api.auth0.store replaces it",
     before: "export const store = mutation({",
     after: null,
   },
@@ -132,7 +132,7 @@ import { mutation, query } from "./_generated/server";\n`,
   },
   {
     file: "convex/auth0.ts",
-    why: "messages reference users: with AUTH0_USER_DELETION=remove (the default) they go with the row",
+    why: "init wrote userDeletion: anonymize (messages reference users); for a deployment set to AUTH0_USER_DELETION=remove, the hook deletes the user's messages with the row",
     before: "  onUserDeleted: async (_ctx, _user, _related) => {},\n",
     after: `  onUserDeleted: async (ctx, user, { mode }) => {
     // anonymize keeps the row, and with it the user's messages; remove deletes both.
@@ -177,14 +177,17 @@ describe("adopting the package into the example app", () => {
     expect(installed.name).toBe("convex-auth0-users");
   }, 900_000);
 
-  test("init --yes wires the module in without a hand edit and names the app's lookups", async () => {
+  test("init --yes wires the module in without a hand edit and names the app's lookups and its own store", async () => {
     commands.push("npx convex-auth0-users init");
     const init = await npx(["init", "--yes", "--json"]);
-    expect(init.code, shown(init)).toBe(0);
+    // Exit 3: the app's own users.store is left to delete (init names it, with the fix).
+    expect(init.code, shown(init)).toBe(3);
     const report = JSON.parse(init.stdout) as {
       summary: { byHand: number };
       files: { path: string; action: string; notes: string[] }[];
       lookups: { place: string; text: string }[];
+      inserts: string[];
+      leftToYou: string[];
       nextSteps: string[];
     };
     // Every file the module needs is written by init: nothing is left to do by hand.
@@ -199,37 +202,53 @@ describe("adopting the package into the example app", () => {
     expect(readFileSync(join(app, "convex/auth.config.ts"), "utf8")).toMatch(
       /providers: \[\s*\.\.\.auth0Providers\(\),\s*\{\s*domain: "chat-example\.us\.auth0\.com"/,
     );
-    expect(readFileSync(join(app, "convex/auth0.ts"), "utf8")).toContain(
-      'export * from "convex-auth0-users/functions";',
-    );
+    const auth0 = readFileSync(join(app, "convex/auth0.ts"), "utf8");
+    expect(auth0).toContain('export * from "convex-auth0-users/functions";');
+    // messages.author references users: a deletion anonymizes unless told otherwise.
+    expect(auth0).toContain('  // messages.author holds v.id("users")');
+    expect(auth0).toContain('  userDeletion: "anonymize",\n');
+    expect(report.inserts.map((i) => i.split(/\s+/).slice(0, 2).join(" "))).toEqual([
+      "convex/users.ts:28:18 users.store:",
+    ]);
+    expect(report.leftToYou).toHaveLength(1);
     // The app's own Auth0 provider is named, to be removed (a hand edit below).
     const authConfig = report.files.find((f) => f.path === "convex/auth.config.ts");
     expect(authConfig?.notes.join("\n")).toMatch(/auth\.config\.ts:5/);
-    // The app's own lookups by identity.tokenIdentifier, each named at its place.
+    // The app's own lookups by identity.tokenIdentifier, each named at its place (the one in
+    // users.store goes with it).
     expect(report.lookups.map((l) => l.place.replace(/:\d+$/, ""))).toEqual([
       "convex/messages.ts:28",
-      "convex/users.ts:18",
     ]);
     for (const l of report.lookups) {
       expect(l.text).toBe('q.eq("tokenIdentifier", identity.tokenIdentifier)');
     }
     // A second run changes nothing.
     const again = await npx(["init", "--yes", "--json"]);
-    expect(again.code, shown(again)).toBe(0);
+    expect(again.code, shown(again)).toBe(3);
     expect(JSON.parse(again.stdout)).toMatchObject({ written: [], summary: { byHand: 0 } });
   }, 120_000);
 
-  test("the doctor names the lookup in convex/users.ts (and messages.ts) before the fix", async () => {
+  test("the doctor names users.store's insert and messages.ts's lookup before the fix; the schema is complete", async () => {
     const doctor = await npx(["doctor", "--json"]);
     const { checks } = JSON.parse(doctor.stdout) as {
       checks: { id: string; status: string; places?: string[] }[];
     };
     const lookups = checks.find((c) => c.id === "app.lookups");
     expect(lookups, shown(doctor)).toMatchObject({ status: "warn" });
-    expect(lookups!.places!.map((p) => p.split(/\s+/)[0])).toEqual([
-      "convex/messages.ts:28:37",
-      "convex/users.ts:18:37",
+    expect(lookups!.places!.map((p) => p.split(/\s+/)[0])).toEqual(["convex/messages.ts:28:37"]);
+    const inserts = checks.find((c) => c.id === "app.inserts");
+    expect(inserts, shown(doctor)).toMatchObject({ status: "fail" });
+    expect(inserts!.places!.map((p) => p.split(/\s+/).slice(0, 2).join(" "))).toEqual([
+      "convex/users.ts:28:18 users.store:",
     ]);
+    // The schema init wrote, loaded from the installed package as the Convex CLI loads it.
+    expect(
+      checks.find((c) => c.id === "app.schema"),
+      shown(doctor),
+    ).toMatchObject({
+      status: "pass",
+    });
+    expect(checks.find((c) => c.id === "app.deletion")).toMatchObject({ status: "pass" });
   }, 120_000);
 
   test("before the fix, the app's own tests catch what the issue saw (custom domain, deletion)", async () => {
@@ -276,10 +295,15 @@ describe("adopting the package into the example app", () => {
       checked.push(await tsc(app, project));
     figures.typeErrors = checked.flatMap(typeErrors).length;
     for (const r of checked) expect(r.code, shown(r)).toBe(0);
-    // And the doctor now finds no lookup to fix.
+    // And the doctor now finds no lookup or insert to fix.
     const doctor = await npx(["doctor", "--json"]);
     const { checks } = JSON.parse(doctor.stdout) as { checks: { id: string; status: string }[] };
-    expect(checks.find((c) => c.id === "app.lookups")).toMatchObject({ status: "pass" });
+    for (const id of ["app.lookups", "app.inserts", "app.schema", "app.deletion"]) {
+      expect(
+        checks.find((c) => c.id === id),
+        id,
+      ).toMatchObject({ status: "pass" });
+    }
   }, 300_000);
 
   test("the app's own tests pass against the installed package", async () => {
