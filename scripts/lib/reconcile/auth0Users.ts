@@ -8,11 +8,11 @@ import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { ManagementClient } from "auth0";
-import { profileFromAuth0User, type Auth0Profile } from "../../../server/auth0Profile";
 import { customDomainProblem } from "../managementApi";
 import { managementFailure, ReconcileError } from "./errors";
 import type { Progress } from "./progress";
 import { searchAllUsers } from "./searchListing";
+import type { Timings } from "./timings";
 
 /** How to list: an export job, the user search, or (auto) the export job unless the plan has none. */
 export type ListingMode = "auto" | "export" | "search";
@@ -69,20 +69,35 @@ export interface ExportOptions {
   listing?: ListingMode;
   /** Told (a line for stderr) once the export job exists, when auto chose it. */
   onJobCreated?: (line: string) => void;
+  /** Receives the wait for the export job (`auth0ExportWait`). */
+  timings?: Timings;
 }
 
 /** Measured with `npm run bench:reconcile -- --listing search` (README, "Free-plan tenants"). */
 const SEARCH_MINUTES_PER_10K = 1;
+
+/** A complete listing, read once; `replay` reads the same users again. */
+export interface Listed {
+  /** Users listed. */
+  users: number;
+  /**
+   * Lists again, for the profiles a repair needs (the comparison keeps none): the export job's
+   * file once more (the same snapshot; each read of the job signs a fresh link), or the user
+   * search run again.
+   */
+  replay(onUser: (user: Record<string, unknown>) => void | Promise<void>): Promise<number>;
+}
 
 /** Runs an export job and streams its file, calling `onUser` for every line (a parsed object). */
 export async function exportUsers(
   client: ManagementClient,
   onUser: (user: Record<string, unknown>) => void | Promise<void>,
   options: ExportOptions = {},
-): Promise<number> {
+): Promise<Listed> {
   const fields = (options.fields ?? PROFILE_EXPORT_FIELDS).map((name) => ({ name }));
   const progress = options.progress;
   let jobId: string;
+  const created = performance.now();
   try {
     const job = await client.jobs.usersExports.create({ format: "json", fields });
     jobId = job.id;
@@ -97,31 +112,10 @@ export async function exportUsers(
   progress?.phase("Auth0 export job");
   const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
   let wait = options.pollMs ?? 500;
-  for (let attempt = 0; ;) {
-    let job;
-    try {
-      job = await client.jobs.get(jobId);
-    } catch (err) {
-      throw managementFailure(err, `reading export job ${jobId}`);
-    }
-    if (job.status === "failed") {
-      throw new ReconcileError(
-        `the users export job ${jobId} failed${job.status_details ? `: ${String(job.status_details).slice(0, 200)}` : ""}; nothing was compared. Run again; if it keeps failing, check the job in the Auth0 dashboard logs`,
-      );
-    }
-    if (job.status === "completed") {
-      if (typeof job.location !== "string") {
-        throw new ReconcileError(`export job ${jobId} completed without a download location`);
-      }
-      progress?.phase("Auth0 download");
-      const result = await download(job.location, onUser, progress);
-      if (result !== "expired") return result;
-      // The link lives about 60 s; a slow start can miss it. Each read of the job signs a new one.
-      if (++attempt >= 3) {
-        throw new ReconcileError(`the export's download link kept expiring (job ${jobId})`);
-      }
-      continue;
-    }
+  let job;
+  for (;;) {
+    job = await readJob(client, jobId);
+    if (job.status === "completed") break;
     progress?.note(
       `export job ${job.status}${typeof job.percentage_done === "number" ? `, ${job.percentage_done}%` : ""}`,
     );
@@ -132,6 +126,50 @@ export async function exportUsers(
     }
     await new Promise((r) => setTimeout(r, wait));
     wait = Math.min(wait * 2, 5000);
+  }
+  options.timings?.add("auth0ExportWait", performance.now() - created);
+  progress?.phase("Auth0 download");
+  const users = await readJobFile(client, jobId, onUser, progress, job);
+  return { users, replay: (again) => readJobFile(client, jobId, again) };
+}
+
+/** Reads an export job; a failed job is an error. */
+async function readJob(client: ManagementClient, jobId: string) {
+  let job;
+  try {
+    job = await client.jobs.get(jobId);
+  } catch (err) {
+    throw managementFailure(err, `reading export job ${jobId}`);
+  }
+  if (job.status === "failed") {
+    throw new ReconcileError(
+      `the users export job ${jobId} failed${job.status_details ? `: ${String(job.status_details).slice(0, 200)}` : ""}; nothing was compared. Run again; if it keeps failing, check the job in the Auth0 dashboard logs`,
+    );
+  }
+  return job;
+}
+
+/** Downloads a completed job's file, reading the job again for a fresh link when one expired. */
+async function readJobFile(
+  client: ManagementClient,
+  jobId: string,
+  onUser: (user: Record<string, unknown>) => void | Promise<void>,
+  progress?: Progress,
+  /** The job as just read (completed), to download without reading it again. */
+  completed?: Awaited<ReturnType<typeof readJob>>,
+): Promise<number> {
+  for (let attempt = 0; ;) {
+    const job = completed ?? (await readJob(client, jobId));
+    completed = undefined;
+    if (job.status !== "completed" || typeof job.location !== "string") {
+      throw new ReconcileError(`export job ${jobId} completed without a download location`);
+    }
+    const result = await download(job.location, onUser, progress);
+    if (result !== "expired") return result;
+    // The link lives about 60 s; a slow start can miss it. Each read of the job signs a new one.
+    if (++attempt >= 3) {
+      throw new ReconcileError(`the export's download link kept expiring (job ${jobId})`);
+    }
   }
 }
 
@@ -203,14 +241,19 @@ export async function listUsers(
   client: ManagementClient,
   onUser: (user: Record<string, unknown>) => void | Promise<void>,
   options: ExportOptions = {},
-): Promise<number> {
+): Promise<Listed> {
   const mode = options.listing ?? "auto";
   const fields = options.fields ?? PROFILE_EXPORT_FIELDS;
   const say = (line: string) =>
     options.progress ? options.progress.log(line) : process.stderr.write(`${line}\n`);
-  if (mode === "search") {
-    return (await searchAllUsers(client, onUser, { fields, progress: options.progress })).users;
-  }
+  const search = async (): Promise<Listed> => {
+    const { users } = await searchAllUsers(client, onUser, { fields, progress: options.progress });
+    return {
+      users,
+      replay: async (again) => (await searchAllUsers(client, again, { fields })).users,
+    };
+  };
+  if (mode === "search") return search();
   if (mode === "export") return exportUsers(client, onUser, options);
   try {
     return await exportUsers(client, onUser, { ...options, onJobCreated: say });
@@ -219,48 +262,33 @@ export async function listUsers(
     say(
       `Listing through the user search (--listing auto): Auth0 refused the export job because of the tenant's plan (${err.detail}); Free-plan tenants have no export jobs. At the Free plan's 2 requests/s this takes about ${SEARCH_MINUTES_PER_10K} minute(s) per 10,000 users.`,
     );
-    return (await searchAllUsers(client, onUser, { fields, progress: options.progress })).users;
+    return search();
   }
 }
 
-/** Every user of the tenant, mapped as the Action and events map them, by user id. */
-export async function listAuth0Profiles(
-  client: ManagementClient,
-  options: ExportOptions = {},
-): Promise<Map<string, Auth0Profile>> {
-  const profiles = new Map<string, Auth0Profile>();
-  await listUsers(
-    client,
-    (user) => {
-      const id = user.user_id as string;
-      if (profiles.has(id)) throw new ReconcileError(`the users listing lists ${id} twice`);
-      profiles.set(
-        id,
-        profileFromAuth0User(user as unknown as Parameters<typeof profileFromAuth0User>[0]),
-      );
-    },
-    options,
-  );
-  return profiles;
-}
-
 /**
- * Asks Auth0 for each candidate (`GET /api/v2/users/{id}`): those answering 404 are gone; any
- * other answer keeps the user (created after the export, or still there). A few requests at a
- * time; the SDK waits out 429s. `provedAt` receives, per gone user, when the request that got the
- * 404 was first sent: never later than Auth0's answer.
+ * Asks Auth0 for each candidate (`GET /api/v2/users/{id}`), in order: those answering 404 are
+ * gone; any other answer keeps the user (created after the export, or still there). A few
+ * requests at a time; the SDK waits out 429s. `provedAt` receives, per gone user, when the
+ * request that got the 404 was first sent: never later than Auth0's answer. When `enough` says
+ * so (after each answer), no further candidate is asked about: `unchecked` counts them.
  */
 export async function confirmGone(
   client: ManagementClient,
   ids: string[],
-  progress?: Progress,
-  provedAt?: Map<string, number>,
-): Promise<{ gone: Set<string>; present: Set<string> }> {
+  options: {
+    progress?: Progress;
+    provedAt?: Map<string, number>;
+    enough?: (gone: ReadonlySet<string>, checked: number) => boolean;
+  } = {},
+): Promise<{ gone: Set<string>; present: Set<string>; unchecked: number }> {
   const gone = new Set<string>();
   const present = new Set<string>();
   let next = 0;
+  let checked = 0;
+  let stop = false;
   const worker = async () => {
-    while (next < ids.length) {
+    while (next < ids.length && !stop) {
       const id = ids[next++];
       const askedAt = Date.now();
       try {
@@ -269,12 +297,14 @@ export async function confirmGone(
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode === 404) {
           gone.add(id);
-          provedAt?.set(id, askedAt);
+          options.provedAt?.set(id, askedAt);
         } else throw managementFailure(err, `checking whether Auth0 user ${id} still exists`);
       }
-      progress?.tick();
+      checked++;
+      options.progress?.tick();
+      if (options.enough?.(gone, checked)) stop = true;
     }
   };
   await Promise.all(Array.from({ length: Math.min(4, ids.length) }, worker));
-  return { gone, present };
+  return { gone, present, unchecked: ids.length - next };
 }

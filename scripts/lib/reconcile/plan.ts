@@ -1,26 +1,18 @@
 /**
- * The comparison at the heart of check-sync and sync: every Auth0 user against every Convex row,
- * in memory proportional to the users and time linear in them. Pure: no I/O.
+ * The comparison at the heart of check-sync and sync: every Convex row, as its page arrives,
+ * against the listing's index (auth0Index.ts). Memory: the index's fixed cost per Auth0 user, and
+ * per difference an id (a drifted row with its field names, an orphan candidate with its rows
+ * for the backup); never a profile, never an in-sync row. Pure: no I/O.
  */
-import type { Auth0Profile } from "../../../server/auth0Profile";
 import { parseTokenIdentifier } from "../../../server/tokenIdentifier";
 import { isFromTheFuture } from "../../../server/users";
 import { PROFILE_KEYS } from "../../../server/userProfile";
+import { Auth0Index } from "./auth0Index";
 import type { UserRow } from "./convexClient";
 
 export type ProfileKey = (typeof PROFILE_KEYS)[number];
 /** A drift field: a profile fact, or `auth0UpdatedAt` when the stored date lies in the future. */
 export type DriftField = ProfileKey | "auth0UpdatedAt";
-
-/** What a row needs for the comparison: small, so 100,000 of them fit easily. */
-export interface RowSummary {
-  auth0UserId: string;
-  tokenIdentifier: string;
-  facts: Partial<Record<ProfileKey, string | boolean>>;
-  auth0UpdatedAt?: number;
-  /** Set on a row kept anonymized after its user's deletion (`AUTH0_USER_DELETION=anonymize`). */
-  deletedAt?: number;
-}
 
 export interface Plan {
   /** Users in Auth0 with no Convex row under a trusted issuer: to create. */
@@ -49,47 +41,19 @@ export function issuerOf(tokenIdentifier: string): string {
   }
 }
 
-/** Keeps what the comparison reads from a row. */
-export function summarizeRow(row: UserRow): RowSummary {
-  const facts: RowSummary["facts"] = {};
-  for (const key of PROFILE_KEYS) {
-    const value = row[key];
-    if (value !== undefined) facts[key] = value;
-  }
-  return {
-    auth0UserId: row.auth0UserId,
-    tokenIdentifier: row.tokenIdentifier,
-    facts,
-    ...(row.auth0UpdatedAt !== undefined ? { auth0UpdatedAt: row.auth0UpdatedAt } : {}),
-    ...(row.deletedAt !== undefined ? { deletedAt: row.deletedAt } : {}),
-  };
-}
-
-/** The facts of `row` that differ from `profile` (absent and null are the same: no value). */
-export function driftFields(profile: Auth0Profile, row: RowSummary, now: number): DriftField[] {
-  const fields: DriftField[] = [];
-  for (const key of PROFILE_KEYS) {
-    const want = profile[key] ?? undefined;
-    if (row.facts[key] !== want) fields.push(key);
-  }
-  if (row.auth0UpdatedAt !== undefined && isFromTheFuture(row.auth0UpdatedAt, now)) {
-    fields.push("auth0UpdatedAt");
-  }
-  return fields;
-}
-
 /**
- * Compares the listing with the rows. `issuers` are the deployment's trusted issuers; a row under
- * any other issuer is `unknownIssuer`, never an orphan. A row holding a newer profile than the
- * listing is not drift: the listing is a snapshot older than that row.
+ * Compares rows, one at a time, with the listing. `issuers` are the deployment's trusted
+ * issuers; a row under any other issuer is `unknownIssuer`, never an orphan. A row holding a
+ * newer profile than the listing is not drift: the listing is a snapshot older than that row.
+ * Facts are equal when both are absent (absent and null are the same on Auth0's side) or hold
+ * the same value.
  */
-export function buildPlan(
-  auth0: ReadonlyMap<string, Auth0Profile>,
-  rows: Iterable<RowSummary>,
-  issuers: readonly string[],
-  now: number = Date.now(),
-): Plan {
-  const plan: Plan = {
+export class RowComparer {
+  /** Rows read, whatever their issuer. */
+  rows = 0;
+  /** Rows under a trusted issuer, not anonymized: what a deletion's share is measured against. */
+  trustedRows = 0;
+  private readonly plan: Plan = {
     missing: [],
     orphanCandidates: [],
     drift: [],
@@ -98,40 +62,92 @@ export function buildPlan(
     newerInConvex: 0,
     anonymized: 0,
   };
-  const trusted = new Set(issuers);
-  const seen = new Set<string>();
-  const candidates = new Set<string>();
-  for (const row of rows) {
+  private readonly trusted: ReadonlySet<string>;
+  /** Every trusted row of each orphan candidate, for the backup written before a deletion. */
+  private readonly candidateRows = new Map<string, UserRow[]>();
+  /** One array per combination of drifted fields, shared by the rows that have it. */
+  private readonly fieldLists = new Map<number, DriftField[]>();
+
+  constructor(
+    private readonly index: Auth0Index,
+    issuers: readonly string[],
+    private readonly now: number = Date.now(),
+  ) {
+    this.trusted = new Set(issuers);
+  }
+
+  /** Compares one row. */
+  add(row: UserRow): void {
+    this.rows++;
     // The user is gone from Auth0 and this row says so already; a user re-created under the same
     // id is missing until it gets a row of its own (upsertUser never revives this one).
     if (row.deletedAt !== undefined) {
-      plan.anonymized++;
-      continue;
+      this.plan.anonymized++;
+      return;
     }
     const issuer = issuerOf(row.tokenIdentifier);
-    if (!trusted.has(issuer)) {
-      plan.unknownIssuer.push({ auth0UserId: row.auth0UserId, issuer });
-      continue;
+    if (!this.trusted.has(issuer)) {
+      this.plan.unknownIssuer.push({ auth0UserId: row.auth0UserId, issuer });
+      return;
     }
-    seen.add(row.auth0UserId);
-    const profile = auth0.get(row.auth0UserId);
-    if (!profile) {
-      if (!candidates.has(row.auth0UserId)) {
-        candidates.add(row.auth0UserId);
-        plan.orphanCandidates.push({ auth0UserId: row.auth0UserId });
+    this.trustedRows++;
+    const slot = this.index.slotOf(row.auth0UserId);
+    if (slot === undefined) {
+      const rows = this.candidateRows.get(row.auth0UserId);
+      if (rows) rows.push(row);
+      else {
+        this.candidateRows.set(row.auth0UserId, [row]);
+        this.plan.orphanCandidates.push({ auth0UserId: row.auth0UserId });
       }
-      continue;
+      return;
     }
+    this.index.markSeen(slot);
     const stored = row.auth0UpdatedAt;
-    const storedTrusted = stored !== undefined && !isFromTheFuture(stored, now);
-    if (storedTrusted && profile.auth0UpdatedAt !== undefined && stored > profile.auth0UpdatedAt) {
-      plan.newerInConvex++;
-      continue;
+    const future = stored !== undefined && isFromTheFuture(stored, this.now);
+    const listed = this.index.updatedAtOf(slot);
+    if (stored !== undefined && !future && listed !== undefined && stored > listed) {
+      this.plan.newerInConvex++;
+      return;
     }
-    const fields = driftFields(profile, row, now);
-    if (fields.length > 0) plan.drift.push({ auth0UserId: row.auth0UserId, fields });
-    else plan.inSync++;
+    const mask = this.index.differingFacts(slot, row) | (future ? 1 << PROFILE_KEYS.length : 0);
+    if (mask === 0) this.plan.inSync++;
+    else this.plan.drift.push({ auth0UserId: row.auth0UserId, fields: this.fieldsOf(mask) });
   }
-  for (const id of auth0.keys()) if (!seen.has(id)) plan.missing.push({ auth0UserId: id });
-  return plan;
+
+  /** Every trusted row of an orphan candidate. */
+  rowsOf(auth0UserId: string): UserRow[] {
+    return this.candidateRows.get(auth0UserId) ?? [];
+  }
+
+  /** The plan, once every row has been added: users never seen are the missing ones. */
+  finish(): Plan {
+    for (const auth0UserId of this.index.unseen()) this.plan.missing.push({ auth0UserId });
+    return this.plan;
+  }
+
+  private fieldsOf(mask: number): DriftField[] {
+    let fields = this.fieldLists.get(mask);
+    if (!fields) {
+      fields = [];
+      for (let k = 0; k < PROFILE_KEYS.length; k++)
+        if (mask & (1 << k)) fields.push(PROFILE_KEYS[k]);
+      if (mask & (1 << PROFILE_KEYS.length)) fields.push("auth0UpdatedAt");
+      this.fieldLists.set(mask, fields);
+    }
+    return fields;
+  }
+}
+
+/** The plan for a whole listing and table at once (tests, small tools). */
+export function comparePlan(
+  users: Iterable<Record<string, unknown>>,
+  rows: Iterable<UserRow>,
+  issuers: readonly string[],
+  now: number = Date.now(),
+): Plan {
+  const index = new Auth0Index();
+  for (const user of users) index.add(user);
+  const comparer = new RowComparer(index, issuers, now);
+  for (const row of rows) comparer.add(row);
+  return comparer.finish();
 }

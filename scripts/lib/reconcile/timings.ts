@@ -1,0 +1,49 @@
+/**
+ * Where a reconcile run spends its time, phase by phase, for `--json` (`cost`) and for
+ * `npm run bench:reconcile`, which prints the split. Phases overlap on purpose: the comparison
+ * runs inside the download and the paging, so `comparison` is counted on its own and the
+ * benchmark subtracts it from the phase it ran in.
+ */
+
+/** The phases a run measures (milliseconds each). */
+export type Phase =
+  /** From the export job's creation to its completion: Auth0's work, not the command's. */
+  | "auth0ExportWait"
+  /** Listing Auth0's users: the export's download and parse, or the user search. */
+  | "auth0Listing"
+  /** Reading every Convex row, page by page (the comparison of each page included). */
+  | "convexPaging"
+  /** Comparing: indexing each Auth0 user and checking each row against it. */
+  | "comparison"
+  /** `GET /api/v2/users/{id}` for the orphan candidates. */
+  | "orphanChecks"
+  /** Reading the listing again for the profiles of the users to create or update. */
+  | "auth0ReRead"
+  /** Batches sent to Convex (creates, updates, deletions). */
+  | "writes";
+
+export class Timings {
+  private readonly ms = new Map<Phase, number>();
+
+  add(phase: Phase, ms: number): void {
+    this.ms.set(phase, (this.ms.get(phase) ?? 0) + ms);
+  }
+
+  /** Runs `fn`, counting its time to `phase`. */
+  async time<T>(phase: Phase, fn: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.add(phase, performance.now() - started);
+    }
+  }
+
+  /** Each phase measured, in whole milliseconds, and the process's peak RSS so far. */
+  toJSON(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [phase, ms] of this.ms) out[`${phase}Ms`] = Math.round(ms);
+    out.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    return out;
+  }
+}
