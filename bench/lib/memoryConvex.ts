@@ -1,0 +1,280 @@
+/**
+ * The reconcile's Convex side from memory, for measuring the commands at a million users
+ * (`npm run bench:reconcile -- --convex memory`): convex-test scans a whole table for every page
+ * and every indexed lookup, so at that size it would measure itself, not the command.
+ *
+ * It answers the sync routes (`/auth0/sync/status`, `/users`, `/apply`) as the deployment does:
+ * the request checks are the routes' own (server/syncRoutes.ts: signature with AUTH0_SYNC_SECRET,
+ * body validation, batch limits, the page-size check), a page is bounded like `usersPage` (at most
+ * `numItems` rows, stopping once MAX_PAGE_BYTES of documents, sized by Convex's own
+ * `getDocumentSize`, are read), and an unknown path is a 404. tests/node/memoryConvex.test.ts
+ * sends the same requests to it and to the real routes in convex-test and compares the answers.
+ *
+ * What it does not model: the organizations routes, memberships, the host's `onUserDeleted`
+ * hook, `AUTH0_USER_DELETION=anonymize` and the event stream's history (its health reports no
+ * events). A batch applies in whole (the real one may stop early for a hook's writes). Writes
+ * follow upsertUser's and deleteUser's outcome rules for rows without memberships: created,
+ * updated or unchanged (a stale or dateless profile changes nothing it should not), refused (a date
+ * from the future, a value over its cap), user_deleted (a tombstone newer than the profile);
+ * removed with a tombstone, or superseded by a newer row.
+ */
+import { getDocumentSize } from "convex/values";
+import type { Doc } from "../../convex/_generated/dataModel";
+import { serveSite } from "../../scripts/lib/localConvex";
+import { RETENTION_DAYS } from "../../server/events";
+import { checkLength, MAX_ID_LENGTH, MAX_PAGE_BYTES, VALUE_TOO_LONG } from "../../server/limits";
+import { logSyncConfig } from "../../server/logSync";
+import type { ApplyResult } from "../../server/sync";
+import {
+  pageResponse,
+  readApplyRequest,
+  readStatusRequest,
+  readUsersPageRequest,
+  statusIssuers,
+  SYNC_APPLY_PATH,
+  SYNC_STATUS_PATH,
+  SYNC_USERS_PATH,
+} from "../../server/syncRoutes";
+import { parseTokenIdentifier, tokenIdentifier } from "../../server/tokenIdentifier";
+import { checkProfileLengths, PROFILE_KEYS } from "../../server/userProfile";
+import {
+  convexErrorCode,
+  deploymentIssuers,
+  isFromTheFuture,
+  MAX_CLOCK_SKEW_MS,
+  trustedProfileTime,
+} from "../../server/userRules";
+
+type UserRow = Doc<"users">;
+type NewRow = Omit<UserRow, "_id" | "_creationTime">;
+
+export interface MemoryConvex {
+  /** Origin of the HTTP host: CONVEX_SITE_URL for the commands. */
+  url: string;
+  /** Adds rows as a deployment would hold them (creation order kept). */
+  insert(rows: Iterable<NewRow>): void;
+  /** Every row, in creation order. */
+  rows(): UserRow[];
+  /** Auth0 user ids with a tombstone, and when each was deleted. */
+  tombstones(): Map<string, number>;
+  close(): Promise<void>;
+}
+
+/** The cursor of the page starting at position `at` of the table. */
+const cursorAt = (at: number) => `memory:${at}`;
+
+/** Starts the in-memory host on 127.0.0.1; sets CONVEX_SITE_URL as Convex does. */
+export async function startMemoryConvex(): Promise<MemoryConvex> {
+  // Rows by position in creation order; a deleted row leaves a hole, so cursors stay valid.
+  const table: (UserRow | undefined)[] = [];
+  const byUser = new Map<string, UserRow[]>();
+  const tombstones = new Map<string, { deletedAt: number; at: number }>();
+  let clock = Date.now();
+
+  const insert = (row: NewRow): UserRow => {
+    clock = Math.max(clock + 0.001, Date.now());
+    const doc = { ...row, _id: `m${table.length}`, _creationTime: clock } as UserRow;
+    table.push(doc);
+    byUser.set(doc.auth0UserId, [...(byUser.get(doc.auth0UserId) ?? []), doc]);
+    return doc;
+  };
+  const remove = (doc: UserRow) => {
+    table[Number(doc._id.slice(1))] = undefined;
+    const left = (byUser.get(doc.auth0UserId) ?? []).filter((r) => r !== doc);
+    if (left.length > 0) byUser.set(doc.auth0UserId, left);
+    else byUser.delete(doc.auth0UserId);
+  };
+  /** The user's rows under a trusted issuer, not anonymized (userRules `trustedRowsOf`). */
+  const trustedRowsOf = (auth0UserId: string) => {
+    const issuers = deploymentIssuers();
+    return (byUser.get(auth0UserId) ?? []).filter((row) => {
+      if (row.deletedAt !== undefined) return false;
+      try {
+        return issuers.includes(parseTokenIdentifier(row.tokenIdentifier).issuer);
+      } catch {
+        return false;
+      }
+    });
+  };
+
+  function page(cursor: string | null, numItems: number) {
+    const match = cursor === null ? null : /^memory:(\d+)$/.exec(cursor);
+    if (cursor !== null && !match) throw new Error(`invalid cursor ${cursor}`);
+    const rows: UserRow[] = [];
+    let bytes = 0;
+    let at = match ? Number(match[1]) : 0;
+    for (; at < table.length; at++) {
+      const row = table[at];
+      if (!row) continue;
+      rows.push(row);
+      bytes += getDocumentSize(row);
+      if (bytes >= MAX_PAGE_BYTES) return { rows, isDone: false, continueCursor: cursorAt(at + 1) };
+      if (rows.length >= numItems) break;
+    }
+    const rest = table.slice(at + 1).some(Boolean);
+    return rest
+      ? { rows, isDone: false, continueCursor: cursorAt(at + 1) }
+      : { rows, isDone: true, continueCursor: cursorAt(table.length) };
+  }
+
+  function health() {
+    const now = Date.now();
+    const horizon = now + MAX_CLOCK_SKEW_MS;
+    const future = table
+      .filter((r): r is UserRow => r?.auth0UpdatedAt !== undefined && r.auth0UpdatedAt > horizon)
+      .sort((a, b) => a.auth0UpdatedAt! - b.auth0UpdatedAt!);
+    const futureTombstones = [...tombstones].filter(([, t]) => t.deletedAt > horizon);
+    const capped = (n: number, cap: number) => ({ count: Math.min(n, cap), more: n > cap });
+    return {
+      lastEventReceivedAt: null,
+      lastEventType: null,
+      failuresLast24h: 0,
+      lastFailure: null,
+      retentionDays: RETENTION_DAYS,
+      futureDatedUsers: {
+        ...capped(future.length, 100),
+        auth0UserIds: future.slice(0, 10).map((r) => r.auth0UserId),
+      },
+      futureDatedTombstones: {
+        ...capped(futureTombstones.length, 100),
+        auth0UserIds: futureTombstones.slice(0, 10).map(([id]) => id),
+      },
+      eventRecords: { count: 0, more: false },
+      tombstones: capped(tombstones.size, 1000),
+    };
+  }
+
+  const logSync = () => ({
+    configured: logSyncConfig() !== null,
+    running: false,
+    checkpoint: null,
+    checkpointDate: null,
+    lagMs: null,
+    lastRunAt: null,
+    lastSuccessAt: null,
+    lastRunUsersRefetched: 0,
+    lastRunLogEvents: 0,
+    usersRefetchedTotal: 0,
+    consecutiveErrors: 0,
+    lastError: null,
+    stopped: null,
+    fullReconcileNeeded: null,
+  });
+
+  function upsert(auth0UserId: string, profile: Record<string, unknown>): ApplyResult["outcome"] {
+    const now = Date.now();
+    const args = {
+      tokenIdentifier: tokenIdentifier(process.env.AUTH0_DOMAIN ?? "", auth0UserId),
+      ...profile,
+    };
+    try {
+      checkProfileLengths(args);
+      checkLength("the Auth0 user id", auth0UserId, MAX_ID_LENGTH);
+    } catch (err) {
+      if (convexErrorCode(err) === VALUE_TOO_LONG) return "refused";
+      throw err;
+    }
+    const incoming = profile.auth0UpdatedAt as number | undefined;
+    if (incoming !== undefined && isFromTheFuture(incoming, now)) return "refused";
+    const existing =
+      (byUser.get(auth0UserId) ?? []).find(
+        (r) => r.tokenIdentifier === args.tokenIdentifier && r.deletedAt === undefined,
+      ) ?? trustedRowsOf(auth0UserId)[0];
+    const storedTime = existing ? trustedProfileTime(existing, now) : undefined;
+    const tombstone = tombstones.get(auth0UserId);
+    if (tombstone) {
+      const deletedAt = isFromTheFuture(tombstone.deletedAt, now)
+        ? tombstone.at
+        : tombstone.deletedAt;
+      const rowIsNewer = storedTime !== undefined && storedTime > deletedAt;
+      if (!rowIsNewer && !(incoming !== undefined && incoming > deletedAt)) return "user_deleted";
+      tombstones.delete(auth0UserId);
+    }
+    if (!existing) {
+      const row: Record<string, unknown> = { tokenIdentifier: args.tokenIdentifier, auth0UserId };
+      for (const key of PROFILE_KEYS) {
+        if (profile[key] !== undefined && profile[key] !== null) row[key] = profile[key];
+      }
+      if (incoming !== undefined) row.auth0UpdatedAt = incoming;
+      insert({ ...row, createdAt: now, updatedAt: now } as NewRow);
+      return "created";
+    }
+    const patch: Record<string, unknown> = {};
+    const dateless = incoming === undefined;
+    const fillOnly = dateless && storedTime !== undefined;
+    if (dateless || storedTime === undefined || incoming >= storedTime) {
+      for (const key of PROFILE_KEYS) {
+        const value = profile[key];
+        if (value === undefined) continue;
+        if (fillOnly && (value === null || existing[key] !== undefined)) continue;
+        const next = value === null ? undefined : value;
+        if (existing[key] !== next) patch[key] = next;
+      }
+      if (!dateless && incoming !== existing.auth0UpdatedAt) patch.auth0UpdatedAt = incoming;
+    }
+    if (Object.keys(patch).length === 0) return "unchanged";
+    Object.assign(existing, patch, { updatedAt: now });
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === undefined) delete (existing as Record<string, unknown>)[key];
+    }
+    return "updated";
+  }
+
+  function deleteUser(auth0UserId: string, at: number): ApplyResult {
+    const now = Date.now();
+    const deletedAt = Math.min(at, now);
+    const rows = trustedRowsOf(auth0UserId);
+    if (rows.some((row) => (trustedProfileTime(row, now) ?? -Infinity) > deletedAt)) {
+      return { auth0UserId, kind: "delete", outcome: "superseded", removed: 0 };
+    }
+    for (const row of rows) remove(row);
+    const kept = tombstones.get(auth0UserId);
+    if (!kept || deletedAt > kept.deletedAt) tombstones.set(auth0UserId, { deletedAt, at: now });
+    return { auth0UserId, kind: "delete", outcome: "removed", removed: rows.length };
+  }
+
+  async function handle(path: string, init: RequestInit): Promise<Response> {
+    const request = new Request(new URL(path, process.env.CONVEX_SITE_URL), init);
+    const route = new URL(request.url).pathname;
+    if (
+      request.method !== "POST" ||
+      ![SYNC_STATUS_PATH, SYNC_USERS_PATH, SYNC_APPLY_PATH].includes(route)
+    ) {
+      return new Response(`No HttpAction routed for ${route}`, { status: 404 });
+    }
+    if (route === SYNC_STATUS_PATH) {
+      const checked = await readStatusRequest(request);
+      if (checked instanceof Response) return checked;
+      return Response.json({ ...statusIssuers(), health: health(), logSync: logSync() });
+    }
+    if (route === SYNC_USERS_PATH) {
+      const request_ = await readUsersPageRequest(request);
+      if (request_ instanceof Response) return request_;
+      return pageResponse(request_, async () => page(request_.cursor, request_.numItems));
+    }
+    const batch = await readApplyRequest(request);
+    if (batch instanceof Response) return batch;
+    const results: ApplyResult[] = [];
+    for (const { auth0UserId, profile } of batch.upserts) {
+      results.push({ auth0UserId, kind: "upsert", outcome: upsert(auth0UserId, profile) });
+    }
+    for (const { auth0UserId, deletedAt } of batch.deletions) {
+      if (auth0UserId.length > MAX_ID_LENGTH) {
+        results.push({ auth0UserId, kind: "delete", outcome: "refused" });
+      } else results.push(deleteUser(auth0UserId, deletedAt));
+    }
+    return Response.json({ results });
+  }
+
+  const site = await serveSite(handle);
+  process.env.CONVEX_SITE_URL = site.url;
+  return {
+    url: site.url,
+    insert(rows) {
+      for (const row of rows) insert(row);
+    },
+    rows: () => table.filter((r): r is UserRow => r !== undefined),
+    tombstones: () => new Map([...tombstones].map(([id, t]) => [id, t.deletedAt])),
+    close: site.close,
+  };
+}
