@@ -88,8 +88,9 @@ export const syncStatusRoute = httpAction(async (ctx, request) => {
 const pageRequest = v.object({ cursor: v.union(v.string(), v.null()), numItems: v.number() });
 
 /**
- * Answers one page read by `read`, or a 400 for a page size out of range or a cursor paginate
- * refuses (one from another deployment, or from a changed query). Shared by the page routes.
+ * Answers one page read by `read` (a value, or a response made already), or a 400 for a page
+ * size out of range or a cursor paginate refuses (one from another deployment, or from a
+ * changed query). Shared by the page routes.
  */
 export async function pageResponse(
   page: { cursor: string | null; numItems: number },
@@ -103,7 +104,8 @@ export async function pageResponse(
     );
   }
   try {
-    return Response.json(await read());
+    const value = await read();
+    return value instanceof Response ? value : Response.json(value);
   } catch (err) {
     if (page.cursor !== null && err instanceof Error && /cursor/i.test(err.message)) {
       return jsonError(

@@ -3,14 +3,15 @@
  * (`npm run bench:reconcile -- --convex memory`): convex-test scans a whole table for every page
  * and every indexed lookup, so at that size it would measure itself, not the command.
  *
- * It answers the sync routes (`/auth0/sync/status`, `/users`, `/apply`) as the deployment does:
- * the request checks are the routes' own (server/syncRoutes.ts: signature with AUTH0_SYNC_SECRET,
- * body validation, batch limits, the page-size check), a page is bounded like `usersPage` (at most
- * `numItems` rows, stopping once MAX_PAGE_BYTES of documents, sized by Convex's own
+ * It answers the sync routes (`/auth0/sync/status`, `/users`, `/apply`, `/orgs/page`) as the
+ * deployment does: the request checks are the routes' own (server/syncRoutes.ts: signature with
+ * AUTH0_SYNC_SECRET, body validation, batch limits, the page-size check), a page is bounded like
+ * `usersPage` (at most `numItems` rows, stopping once MAX_PAGE_BYTES of documents, sized by Convex's own
  * `getDocumentSize`, are read), and an unknown path is a 404. tests/node/memoryConvex.test.ts
  * sends the same requests to it and to the real routes in convex-test and compares the answers.
  *
- * What it does not model: the organizations routes, memberships, the host's `onUserDeleted`
+ * What it does not model: organizations and memberships (an organization page, which sync reads
+ * before deleting users, is empty; the organization writes are not routed), the host's `onUserDeleted`
  * hook, `AUTH0_USER_DELETION=anonymize` and the event stream's history (its health reports no
  * events). A batch applies in whole (the real one may stop early for a hook's writes). Writes
  * follow upsertUser's and deleteUser's outcome rules for rows without memberships: created,
@@ -18,12 +19,12 @@
  * from the future, a value over its cap), user_deleted (a tombstone newer than the profile);
  * removed with a tombstone, or superseded by a newer row.
  */
-import { getDocumentSize } from "convex/values";
-import type { Doc } from "../../convex/_generated/dataModel";
 import { serveSite } from "../../scripts/lib/localConvex";
 import { RETENTION_DAYS } from "../../server/events";
-import { checkLength, MAX_ID_LENGTH, MAX_PAGE_BYTES, VALUE_TOO_LONG } from "../../server/limits";
+import { checkLength, MAX_ID_LENGTH, VALUE_TOO_LONG } from "../../server/limits";
+import { MemoryRows, type NewRow, type UserRow } from "./memoryRows";
 import { logSyncConfig } from "../../server/logSync";
+import { readOrgsPageRequest, SYNC_ORGS_PAGE_PATH } from "../../server/orgSyncRoutes";
 import type { ApplyResult } from "../../server/sync";
 import {
   pageResponse,
@@ -45,9 +46,6 @@ import {
   trustedProfileTime,
 } from "../../server/userRules";
 
-type UserRow = Doc<"users">;
-type NewRow = Omit<UserRow, "_id" | "_creationTime">;
-
 export interface MemoryConvex {
   /** Origin of the HTTP host: CONVEX_SITE_URL for the commands. */
   url: string;
@@ -55,39 +53,22 @@ export interface MemoryConvex {
   insert(rows: Iterable<NewRow>): void;
   /** Every row, in creation order. */
   rows(): UserRow[];
+  /** How many rows it holds. */
+  count(): number;
   /** Auth0 user ids with a tombstone, and when each was deleted. */
   tombstones(): Map<string, number>;
   close(): Promise<void>;
 }
 
-/** The cursor of the page starting at position `at` of the table. */
-const cursorAt = (at: number) => `memory:${at}`;
-
 /** Starts the in-memory host on 127.0.0.1; sets CONVEX_SITE_URL as Convex does. */
 export async function startMemoryConvex(): Promise<MemoryConvex> {
-  // Rows by position in creation order; a deleted row leaves a hole, so cursors stay valid.
-  const table: (UserRow | undefined)[] = [];
-  const byUser = new Map<string, UserRow[]>();
+  const table = new MemoryRows();
   const tombstones = new Map<string, { deletedAt: number; at: number }>();
-  let clock = Date.now();
 
-  const insert = (row: NewRow): UserRow => {
-    clock = Math.max(clock + 0.001, Date.now());
-    const doc = { ...row, _id: `m${table.length}`, _creationTime: clock } as UserRow;
-    table.push(doc);
-    byUser.set(doc.auth0UserId, [...(byUser.get(doc.auth0UserId) ?? []), doc]);
-    return doc;
-  };
-  const remove = (doc: UserRow) => {
-    table[Number(doc._id.slice(1))] = undefined;
-    const left = (byUser.get(doc.auth0UserId) ?? []).filter((r) => r !== doc);
-    if (left.length > 0) byUser.set(doc.auth0UserId, left);
-    else byUser.delete(doc.auth0UserId);
-  };
   /** The user's rows under a trusted issuer, not anonymized (userRules `trustedRowsOf`). */
   const trustedRowsOf = (auth0UserId: string) => {
     const issuers = deploymentIssuers();
-    return (byUser.get(auth0UserId) ?? []).filter((row) => {
+    return table.rowsOf(auth0UserId).filter((row) => {
       if (row.deletedAt !== undefined) return false;
       try {
         return issuers.includes(parseTokenIdentifier(row.tokenIdentifier).issuer);
@@ -97,32 +78,10 @@ export async function startMemoryConvex(): Promise<MemoryConvex> {
     });
   };
 
-  function page(cursor: string | null, numItems: number) {
-    const match = cursor === null ? null : /^memory:(\d+)$/.exec(cursor);
-    if (cursor !== null && !match) throw new Error(`invalid cursor ${cursor}`);
-    const rows: UserRow[] = [];
-    let bytes = 0;
-    let at = match ? Number(match[1]) : 0;
-    for (; at < table.length; at++) {
-      const row = table[at];
-      if (!row) continue;
-      rows.push(row);
-      bytes += getDocumentSize(row);
-      if (bytes >= MAX_PAGE_BYTES) return { rows, isDone: false, continueCursor: cursorAt(at + 1) };
-      if (rows.length >= numItems) break;
-    }
-    const rest = table.slice(at + 1).some(Boolean);
-    return rest
-      ? { rows, isDone: false, continueCursor: cursorAt(at + 1) }
-      : { rows, isDone: true, continueCursor: cursorAt(table.length) };
-  }
-
   function health() {
     const now = Date.now();
     const horizon = now + MAX_CLOCK_SKEW_MS;
-    const future = table
-      .filter((r): r is UserRow => r?.auth0UpdatedAt !== undefined && r.auth0UpdatedAt > horizon)
-      .sort((a, b) => a.auth0UpdatedAt! - b.auth0UpdatedAt!);
+    const future = table.datedAfter(horizon);
     const futureTombstones = [...tombstones].filter(([, t]) => t.deletedAt > horizon);
     const capped = (n: number, cap: number) => ({ count: Math.min(n, cap), more: n > cap });
     return {
@@ -177,9 +136,10 @@ export async function startMemoryConvex(): Promise<MemoryConvex> {
     const incoming = profile.auth0UpdatedAt as number | undefined;
     if (incoming !== undefined && isFromTheFuture(incoming, now)) return "refused";
     const existing =
-      (byUser.get(auth0UserId) ?? []).find(
-        (r) => r.tokenIdentifier === args.tokenIdentifier && r.deletedAt === undefined,
-      ) ?? trustedRowsOf(auth0UserId)[0];
+      table
+        .rowsOf(auth0UserId)
+        .find((r) => r.tokenIdentifier === args.tokenIdentifier && r.deletedAt === undefined) ??
+      trustedRowsOf(auth0UserId)[0];
     const storedTime = existing ? trustedProfileTime(existing, now) : undefined;
     const tombstone = tombstones.get(auth0UserId);
     if (tombstone) {
@@ -196,7 +156,7 @@ export async function startMemoryConvex(): Promise<MemoryConvex> {
         if (profile[key] !== undefined && profile[key] !== null) row[key] = profile[key];
       }
       if (incoming !== undefined) row.auth0UpdatedAt = incoming;
-      insert({ ...row, createdAt: now, updatedAt: now } as NewRow);
+      table.insert({ ...row, createdAt: now, updatedAt: now } as NewRow);
       return "created";
     }
     const patch: Record<string, unknown> = {};
@@ -217,6 +177,7 @@ export async function startMemoryConvex(): Promise<MemoryConvex> {
     for (const [key, value] of Object.entries(patch)) {
       if (value === undefined) delete (existing as Record<string, unknown>)[key];
     }
+    table.save(existing);
     return "updated";
   }
 
@@ -227,7 +188,7 @@ export async function startMemoryConvex(): Promise<MemoryConvex> {
     if (rows.some((row) => (trustedProfileTime(row, now) ?? -Infinity) > deletedAt)) {
       return { auth0UserId, kind: "delete", outcome: "superseded", removed: 0 };
     }
-    for (const row of rows) remove(row);
+    for (const row of rows) table.remove(row);
     const kept = tombstones.get(auth0UserId);
     if (!kept || deletedAt > kept.deletedAt) tombstones.set(auth0UserId, { deletedAt, at: now });
     return { auth0UserId, kind: "delete", outcome: "removed", removed: rows.length };
@@ -238,7 +199,7 @@ export async function startMemoryConvex(): Promise<MemoryConvex> {
     const route = new URL(request.url).pathname;
     if (
       request.method !== "POST" ||
-      ![SYNC_STATUS_PATH, SYNC_USERS_PATH, SYNC_APPLY_PATH].includes(route)
+      ![SYNC_STATUS_PATH, SYNC_USERS_PATH, SYNC_APPLY_PATH, SYNC_ORGS_PAGE_PATH].includes(route)
     ) {
       return new Response(`No HttpAction routed for ${route}`, { status: 404 });
     }
@@ -247,10 +208,26 @@ export async function startMemoryConvex(): Promise<MemoryConvex> {
       if (checked instanceof Response) return checked;
       return Response.json({ ...statusIssuers(), health: health(), logSync: logSync() });
     }
+    if (route === SYNC_ORGS_PAGE_PATH) {
+      // No organizations here: both tables are empty (sync reads memberships before deleting).
+      const page = await readOrgsPageRequest(request);
+      if (page instanceof Response) return page;
+      return pageResponse(page, async () => ({
+        rows: [],
+        isDone: true,
+        continueCursor: "memory:0",
+      }));
+    }
     if (route === SYNC_USERS_PATH) {
       const request_ = await readUsersPageRequest(request);
       if (request_ instanceof Response) return request_;
-      return pageResponse(request_, async () => page(request_.cursor, request_.numItems));
+      return pageResponse(
+        request_,
+        async () =>
+          new Response(table.page(request_.cursor, request_.numItems), {
+            headers: { "content-type": "application/json" },
+          }),
+      );
     }
     const batch = await readApplyRequest(request);
     if (batch instanceof Response) return batch;
@@ -271,9 +248,10 @@ export async function startMemoryConvex(): Promise<MemoryConvex> {
   return {
     url: site.url,
     insert(rows) {
-      for (const row of rows) insert(row);
+      for (const row of rows) table.insert(row);
     },
-    rows: () => table.filter((r): r is UserRow => r !== undefined),
+    rows: () => table.all(),
+    count: () => table.count,
     tombstones: () => new Map([...tombstones].map(([id, t]) => [id, t.deletedAt])),
     close: site.close,
   };

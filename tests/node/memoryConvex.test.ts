@@ -2,8 +2,8 @@
  * The benchmark's in-memory Convex side (bench/lib/memoryConvex.ts) answers like the deployment:
  * the same requests, over HTTP, to it and to the real sync routes running in convex-test, on the
  * same rows, give the same status codes and bodies (ids, creation times and cursors aside):
- * signatures, validation, batch limits, pages bounded in rows and in bytes, unknown routes, and
- * the outcomes of writes. ~3 s.
+ * signatures, validation, batch limits, pages bounded in rows and in bytes, the (empty)
+ * memberships page sync reads before deleting, unknown routes, and the outcomes of writes. ~3 s.
  */
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { convexTest } from "convex-test";
@@ -13,6 +13,7 @@ import { convexModules, startLocalConvex, type LocalConvex } from "../../scripts
 import { signedPost } from "../../scripts/lib/signedPost";
 import { MAX_BATCH_ITEMS } from "../../server/sync";
 import { SYNC_APPLY_PATH, SYNC_STATUS_PATH, SYNC_USERS_PATH } from "../../server/syncRoutes";
+import { SYNC_ORGS_PAGE_PATH } from "../../server/orgSyncRoutes";
 import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { setProcessEnv } from "./helpers/processEnv";
 
@@ -193,6 +194,15 @@ describe("the in-memory Convex side answers the sync routes as the deployment do
     expect(
       (await expectSame(SYNC_USERS_PATH, { cursor: null, numItems: 10, extra: true })).status,
     ).toBe(400);
+    // Sync reads the memberships before deleting users: none here, none on either side.
+    const memberships = { table: "memberships", cursor: null, numItems: 100 };
+    expect(await expectSame(SYNC_ORGS_PAGE_PATH, memberships)).toMatchObject({
+      status: 200,
+      json: { rows: [], isDone: true },
+    });
+    expect((await expectSame(SYNC_ORGS_PAGE_PATH, { ...memberships, table: "users" })).status).toBe(
+      400,
+    );
     const badCursor = await expectSame(SYNC_USERS_PATH, { cursor: "not-a-cursor", numItems: 10 });
     expect(badCursor).toMatchObject({ status: 400, json: { error: "invalid_cursor" } });
   });

@@ -4,7 +4,7 @@
  * (tests/node/helpers/todaysComparison.ts): the same missing users, orphan candidates and their
  * rows, drift per field, unknown issuers and counts, in the same order; and it refuses a listing
  * that names a user twice just as that one did. First on generated listings and tables (pure,
- * ~1 s), then on a tenant through check-sync (~5 s).
+ * ~3 s), then on a tenant through check-sync (~5 s); and the index itself on 100,000 ids (~1 s).
  */
 import fc from "fast-check";
 import { afterEach, describe, expect, test } from "vitest";
@@ -150,6 +150,28 @@ describe("the streaming comparison agrees with today's", () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe("the index of the listing", () => {
+  test("finds each of 100,000 ids (non-ASCII and long ones too) and no other, in listing order", () => {
+    const ids = Array.from({ length: 100_000 }, (_, i) =>
+      i % 7 === 0
+        ? `samlp|Zoë-${i}|ünïcödé`
+        : i % 11 === 0
+          ? `oauth2|${"x".repeat(300)}${i}`
+          : `auth0|${i}`,
+    );
+    const index = new Auth0Index();
+    for (const user_id of ids) index.add({ user_id });
+    expect(index.size).toBe(ids.length);
+    for (let i = 0; i < ids.length; i += 1) expect(index.slotOf(ids[i])).toBe(i);
+    for (const other of ["auth0|100000", "auth0|-1", "samlp|Zoë-1|ünïcödé", "", "auth0|1 "]) {
+      expect(index.slotOf(other)).toBeUndefined();
+    }
+    for (let i = 0; i < ids.length; i += 2) index.markSeen(i);
+    expect([...index.unseen()]).toEqual(ids.filter((_, i) => i % 2 === 1));
+    expect(() => index.add({ user_id: ids[4242] })).toThrow(`lists ${ids[4242]} twice`);
   });
 });
 

@@ -1,13 +1,14 @@
 /**
  * The Auth0 side of the comparison at a small fixed cost per user, whatever the profiles hold:
- * the user id (a Map key, the slot its value), and per slot, in typed arrays, a 64-bit
- * fingerprint of each compared fact and the profile's `updated_at`. About 100 bytes per user, so
- * a million users fit in ~100 MB; the profiles themselves are never kept (a repair reads the
- * listing again for the users that differ: run.ts).
+ * the user id, a 48-bit fingerprint per compared fact and the profile's `updated_at`: about 70
+ * bytes per user plus the id's own bytes, in typed arrays outside the JavaScript heap (~90 MB for
+ * a million users). The profiles themselves are never kept (a repair reads the listing again for
+ * the users that differ: run.ts).
  *
  * A fingerprint covers a value's type and content (absent, a string, a boolean, null, anything
- * else), so two facts have the same fingerprint exactly when the comparison would call them
- * equal, but for a 2^-64 chance per compared fact. The hash is seeded per run: no value can be
+ * else), so two facts have the same fingerprint when the comparison would call them equal, and
+ * different ones otherwise but for a 2^-48 chance per differing fact (a million users with 1%
+ * drifted: about one wrong report in 10^10 runs). The hash is seeded per run: no value can be
  * chosen ahead to collide with another.
  */
 import { randomBytes } from "node:crypto";
@@ -16,25 +17,27 @@ import { PROFILE_KEYS } from "../../../server/userProfile";
 import { ReconcileError } from "./errors";
 
 /** Slots per chunk: storage grows a chunk at a time, never copied. */
-const CHUNK_BITS = 16;
+const CHUNK_BITS = 12;
 const CHUNK = 1 << CHUNK_BITS;
-/** Two 32-bit words per compared fact. */
-const WORDS = PROFILE_KEYS.length * 2;
+/** 16-bit words per compared fact: a 48-bit fingerprint. */
+const PER_FACT = 3;
+const WORDS = PROFILE_KEYS.length * PER_FACT;
 
 /**
- * Writes the 64-bit fingerprint of `value` at `out[at]` and `out[at + 1]`: 0, 0 when it is
- * undefined (no value), else cyrb53's two 32-bit lanes over a type tag and the value's text,
- * both kept, never 0, 0.
+ * Writes the 48-bit fingerprint of `value` at `out[at..at + 2]`: zeros when it is undefined (no
+ * value), else 48 bits of cyrb53's two 32-bit lanes over a type tag and the value's text, never
+ * all zeros.
  */
 export function fingerprint(
   value: unknown,
   seeds: Uint32Array,
-  out: Uint32Array,
+  out: Uint16Array,
   at: number,
 ): void {
   if (value === undefined) {
     out[at] = 0;
     out[at + 1] = 0;
+    out[at + 2] = 0;
     return;
   }
   let tag: number;
@@ -64,24 +67,56 @@ export function fingerprint(
   h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
   h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  out[at] = h1 === 0 && h2 === 0 ? 1 : h1;
-  out[at + 1] = h2;
+  out[at] = h1;
+  out[at + 1] = h1 >>> 16;
+  out[at + 2] = h2;
+  if (out[at] === 0 && out[at + 1] === 0 && out[at + 2] === 0) out[at] = 1;
 }
 
 const seedsOf = (bytes: Buffer) => new Uint32Array([bytes.readUInt32LE(0), bytes.readUInt32LE(4)]);
 
-/** Every Auth0 user of a listing, by id, with the fingerprints of its compared facts. */
+/** Bytes per chunk of the ids' storage (UTF-8, one after another). */
+const ID_CHUNK_BITS = 20;
+const ID_CHUNK_BYTES = 1 << ID_CHUNK_BITS;
+
+/** A 32-bit hash of a string's UTF-16 code units (to find its slot; equality is checked). */
+function hashId(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
+/**
+ * Every Auth0 user of a listing, by id, with the fingerprints of its compared facts. Everything
+ * lives in typed arrays, outside the JavaScript heap: the ids (UTF-8, in chunks), an
+ * open-addressing table from id to slot, and per slot the facts. The garbage collector never
+ * walks them, and the heap stays small whatever the number of users, so it does not grow in
+ * proportion either.
+ */
 export class Auth0Index {
-  private readonly slots = new Map<string, number>();
-  private readonly facts: Uint32Array[] = [];
+  private count = 0;
+  /** Per slot, in chunks of {@link CHUNK} slots. */
+  private readonly facts: Uint16Array[] = [];
   private readonly updatedAt: Float64Array[] = [];
   private readonly seen: Uint8Array[] = [];
+  private readonly idHash: Uint32Array[] = [];
+  /** Where each id's bytes start (chunk * ID_CHUNK_BYTES + offset), and how many. */
+  private readonly idStart: Uint32Array[] = [];
+  private readonly idLength: Uint16Array[] = [];
+  private readonly idBytes: Uint8Array[] = [];
+  private idUsed = ID_CHUNK_BYTES;
+  /** Slot + 1 at each position (0: empty); at most half full. */
+  private table = new Int32Array(1 << 10);
   private readonly seeds = seedsOf(randomBytes(8));
-  private readonly scratch = new Uint32Array(2);
+  private readonly scratch = new Uint16Array(PER_FACT);
+  private readonly encoder = new TextEncoder();
+  private readonly decoder = new TextDecoder();
+  private encoded = new Uint8Array(1024);
+  private encodedLength = 0;
 
   /** Users indexed. */
   get size(): number {
-    return this.slots.size;
+    return this.count;
   }
 
   /**
@@ -90,28 +125,42 @@ export class Auth0Index {
    */
   add(user: Record<string, unknown>): void {
     const id = user.user_id as string;
-    if (this.slots.has(id)) throw new ReconcileError(`the users listing lists ${id} twice`);
-    const slot = this.slots.size;
+    const hash = hashId(id);
+    const at = this.find(id, hash);
+    if (this.table[at] !== 0) throw new ReconcileError(`the users listing lists ${id} twice`);
+    const slot = this.count++;
     const chunk = slot >>> CHUNK_BITS;
     if (chunk === this.facts.length) {
-      this.facts.push(new Uint32Array(CHUNK * WORDS));
+      this.facts.push(new Uint16Array(CHUNK * WORDS));
       this.updatedAt.push(new Float64Array(CHUNK));
       this.seen.push(new Uint8Array(CHUNK));
+      this.idHash.push(new Uint32Array(CHUNK));
+      this.idStart.push(new Uint32Array(CHUNK));
+      this.idLength.push(new Uint16Array(CHUNK));
     }
-    const at = slot & (CHUNK - 1);
+    const i = slot & (CHUNK - 1);
+    this.storeId(chunk, i, hash);
     const profile = profileFromAuth0User(user as unknown as Auth0UserLike);
     const facts = this.facts[chunk];
     for (let k = 0; k < PROFILE_KEYS.length; k++) {
       // Absent and null are the same on this side: no value.
-      fingerprint(profile[PROFILE_KEYS[k]] ?? undefined, this.seeds, facts, at * WORDS + 2 * k);
+      fingerprint(
+        profile[PROFILE_KEYS[k]] ?? undefined,
+        this.seeds,
+        facts,
+        i * WORDS + PER_FACT * k,
+      );
     }
-    this.updatedAt[chunk][at] = profile.auth0UpdatedAt ?? NaN;
-    this.slots.set(id, slot);
+    this.updatedAt[chunk][i] = profile.auth0UpdatedAt ?? NaN;
+    // Growing places every slot again, this one included.
+    if (2 * this.count > this.table.length) this.grow();
+    else this.table[at] = slot + 1;
   }
 
   /** The slot of a user id, or undefined when the listing does not hold it. */
   slotOf(id: string): number | undefined {
-    return this.slots.get(id);
+    const entry = this.table[this.find(id, hashId(id))];
+    return entry === 0 ? undefined : entry - 1;
   }
 
   /** The listed profile's `updated_at` (ms), or undefined when it had none. */
@@ -135,7 +184,12 @@ export class Auth0Index {
     let mask = 0;
     for (let k = 0; k < PROFILE_KEYS.length; k++) {
       fingerprint(row[PROFILE_KEYS[k]], this.seeds, this.scratch, 0);
-      if (this.scratch[0] !== facts[base + 2 * k] || this.scratch[1] !== facts[base + 2 * k + 1]) {
+      const at = base + PER_FACT * k;
+      if (
+        this.scratch[0] !== facts[at] ||
+        this.scratch[1] !== facts[at + 1] ||
+        this.scratch[2] !== facts[at + 2]
+      ) {
         mask |= 1 << k;
       }
     }
@@ -144,8 +198,78 @@ export class Auth0Index {
 
   /** The ids of users never marked seen, in listing order. */
   *unseen(): Generator<string> {
-    for (const [id, slot] of this.slots) {
-      if (this.seen[slot >>> CHUNK_BITS][slot & (CHUNK - 1)] === 0) yield id;
+    for (let slot = 0; slot < this.count; slot++) {
+      if (this.seen[slot >>> CHUNK_BITS][slot & (CHUNK - 1)] === 0) yield this.idOf(slot);
     }
+  }
+
+  /** The id stored at `slot`. */
+  private idOf(slot: number): string {
+    const chunk = slot >>> CHUNK_BITS;
+    const i = slot & (CHUNK - 1);
+    const start = this.idStart[chunk][i];
+    const bytes = this.idBytes[start >>> ID_CHUNK_BITS];
+    const from = start & (ID_CHUNK_BYTES - 1);
+    return this.decoder.decode(bytes.subarray(from, from + this.idLength[chunk][i]));
+  }
+
+  /** Encodes `id` into {@link encoded}. */
+  private encode(id: string): void {
+    if (id.length * 3 > this.encoded.length) this.encoded = new Uint8Array(id.length * 3);
+    this.encodedLength = this.encoder.encodeInto(id, this.encoded).written;
+  }
+
+  /** The table position holding `id`, or the empty one where it would go. */
+  private find(id: string, hash: number): number {
+    this.encode(id);
+    const mask = this.table.length - 1;
+    for (let at = hash & mask; ; at = (at + 1) & mask) {
+      const entry = this.table[at];
+      if (entry === 0 || this.holds(entry - 1, hash)) return at;
+    }
+  }
+
+  /** Whether `slot` holds the id last encoded, whose hash is `hash`. */
+  private holds(slot: number, hash: number): boolean {
+    const chunk = slot >>> CHUNK_BITS;
+    const i = slot & (CHUNK - 1);
+    const length = this.idLength[chunk][i];
+    if (this.idHash[chunk][i] !== hash || length !== this.encodedLength) return false;
+    const start = this.idStart[chunk][i];
+    const bytes = this.idBytes[start >>> ID_CHUNK_BITS];
+    const from = start & (ID_CHUNK_BYTES - 1);
+    for (let j = 0; j < length; j++) if (bytes[from + j] !== this.encoded[j]) return false;
+    return true;
+  }
+
+  /** Stores the id last encoded for the slot at (`chunk`, `i`). */
+  private storeId(chunk: number, i: number, hash: number): void {
+    const length = this.encodedLength;
+    if (length > 0xffff) throw new ReconcileError("the users listing holds a user id over 64 KB");
+    if (this.idUsed + length > ID_CHUNK_BYTES) {
+      if (this.idBytes.length === 1 << (32 - ID_CHUNK_BITS)) {
+        throw new ReconcileError("the users listing's ids pass 4 GB: more than this command holds");
+      }
+      this.idBytes.push(new Uint8Array(ID_CHUNK_BYTES));
+      this.idUsed = 0;
+    }
+    const last = this.idBytes.length - 1;
+    this.idBytes[last].set(this.encoded.subarray(0, length), this.idUsed);
+    this.idStart[chunk][i] = last * ID_CHUNK_BYTES + this.idUsed;
+    this.idLength[chunk][i] = length;
+    this.idHash[chunk][i] = hash;
+    this.idUsed += length;
+  }
+
+  /** Doubles the table, placing every slot again by its stored hash. */
+  private grow(): void {
+    const table = new Int32Array(this.table.length * 2);
+    const mask = table.length - 1;
+    for (let slot = 0; slot < this.count; slot++) {
+      let at = this.idHash[slot >>> CHUNK_BITS][slot & (CHUNK - 1)] & mask;
+      while (table[at] !== 0) at = (at + 1) & mask;
+      table[at] = slot + 1;
+    }
+    this.table = table;
   }
 }

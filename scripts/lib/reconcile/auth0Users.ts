@@ -4,7 +4,6 @@
  * jobs, through the windowed user search (searchListing.ts); and the per-user check that a
  * Convex row's Auth0 user is really gone.
  */
-import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { ManagementClient } from "auth0";
@@ -194,35 +193,48 @@ async function download(
   if (!response.ok || !response.body) {
     throw new ReconcileError(`downloading the users export failed (HTTP ${response.status})`);
   }
-  const lines = createInterface({
-    input: Readable.fromWeb(response.body as import("node:stream/web").ReadableStream).pipe(
-      createGunzip(),
-    ),
-    crlfDelay: Infinity,
-  });
+  const text = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream).pipe(
+    createGunzip(),
+  );
+  text.setEncoding("utf8");
   let count = 0;
   let lineNo = 0;
-  try {
-    for await (const line of lines) {
-      lineNo++;
-      if (line.trim() === "") continue;
-      let user: unknown;
-      try {
-        user = JSON.parse(line);
-      } catch {
-        throw new ReconcileError(`the users export is corrupt at line ${lineNo} (not JSON)`);
-      }
-      if (
-        typeof user !== "object" ||
-        user === null ||
-        typeof (user as { user_id?: unknown }).user_id !== "string"
-      ) {
-        throw new ReconcileError(`the users export is corrupt at line ${lineNo} (no user_id)`);
-      }
-      await onUser(user as Record<string, unknown>);
-      count++;
-      progress?.tick();
+  /** Handles one line; a promise only when `onUser` returned one. */
+  const line = (raw: string): void | Promise<void> => {
+    lineNo++;
+    if (raw.trim() === "") return;
+    let user: unknown;
+    try {
+      user = JSON.parse(raw);
+    } catch {
+      throw new ReconcileError(`the users export is corrupt at line ${lineNo} (not JSON)`);
     }
+    if (
+      typeof user !== "object" ||
+      user === null ||
+      typeof (user as { user_id?: unknown }).user_id !== "string"
+    ) {
+      throw new ReconcileError(`the users export is corrupt at line ${lineNo} (no user_id)`);
+    }
+    count++;
+    progress?.tick();
+    // Awaited only when it returns a promise: a million awaits of nothing cost a second.
+    return onUser(user as Record<string, unknown>);
+  };
+  try {
+    // Lines split by hand (a line may span chunks): faster than readline for a million of them.
+    let rest = "";
+    for await (const chunk of text as AsyncIterable<string>) {
+      const data = rest + chunk;
+      let start = 0;
+      for (let end = data.indexOf("\n"); end >= 0; end = data.indexOf("\n", start)) {
+        const pending = line(data.slice(start, end));
+        if (pending) await pending;
+        start = end + 1;
+      }
+      rest = data.slice(start);
+    }
+    if (rest !== "") await line(rest);
   } catch (err) {
     if (err instanceof ReconcileError) throw err;
     throw new ReconcileError(
@@ -270,8 +282,8 @@ export async function listUsers(
  * Asks Auth0 for each candidate (`GET /api/v2/users/{id}`), in order: those answering 404 are
  * gone; any other answer keeps the user (created after the export, or still there). A few
  * requests at a time; the SDK waits out 429s. `provedAt` receives, per gone user, when the
- * request that got the 404 was first sent: never later than Auth0's answer. When `enough` says
- * so (after each answer), no further candidate is asked about: `unchecked` counts them.
+ * request that got the 404 was first sent: never later than Auth0's answer. Once `enough`
+ * (told each answer) says so, no further candidate is asked about: `unchecked` counts them.
  */
 export async function confirmGone(
   client: ManagementClient,
@@ -279,7 +291,7 @@ export async function confirmGone(
   options: {
     progress?: Progress;
     provedAt?: Map<string, number>;
-    enough?: (gone: ReadonlySet<string>, checked: number) => boolean;
+    enough?: (answer: { id: string; gone: boolean; checked: number }) => boolean;
   } = {},
 ): Promise<{ gone: Set<string>; present: Set<string>; unchecked: number }> {
   const gone = new Set<string>();
@@ -302,7 +314,7 @@ export async function confirmGone(
       }
       checked++;
       options.progress?.tick();
-      if (options.enough?.(gone, checked)) stop = true;
+      if (options.enough?.({ id, gone: gone.has(id), checked })) stop = true;
     }
   };
   await Promise.all(Array.from({ length: Math.min(4, ids.length) }, worker));

@@ -63,13 +63,16 @@ export class RowComparer {
     anonymized: 0,
   };
   private readonly trusted: ReadonlySet<string>;
-  /** Every trusted row of each orphan candidate, for the backup written before a deletion. */
-  private readonly candidateRows = new Map<string, UserRow[]>();
+  /** Every trusted row of each orphan candidate, for the backup written before a deletion: as
+   * JSON in buffers, outside the JavaScript heap (a heap that holds more grows more). */
+  private readonly candidateRows = new Map<string, Buffer[]>();
+  /** Each issuer part seen, parsed once: parsing builds a URL, a million times otherwise. */
+  private readonly issuers = new Map<string, string>();
   /** One array per combination of drifted fields, shared by the rows that have it. */
   private readonly fieldLists = new Map<number, DriftField[]>();
 
   constructor(
-    private readonly index: Auth0Index,
+    private index: Auth0Index | undefined,
     issuers: readonly string[],
     private readonly now: number = Date.now(),
   ) {
@@ -85,44 +88,69 @@ export class RowComparer {
       this.plan.anonymized++;
       return;
     }
-    const issuer = issuerOf(row.tokenIdentifier);
+    const issuer = this.issuerOf(row.tokenIdentifier);
     if (!this.trusted.has(issuer)) {
       this.plan.unknownIssuer.push({ auth0UserId: row.auth0UserId, issuer });
       return;
     }
     this.trustedRows++;
-    const slot = this.index.slotOf(row.auth0UserId);
+    const index = this.index!;
+    const slot = index.slotOf(row.auth0UserId);
     if (slot === undefined) {
+      const kept = Buffer.from(JSON.stringify(row));
       const rows = this.candidateRows.get(row.auth0UserId);
-      if (rows) rows.push(row);
+      if (rows) rows.push(kept);
       else {
-        this.candidateRows.set(row.auth0UserId, [row]);
+        this.candidateRows.set(row.auth0UserId, [kept]);
         this.plan.orphanCandidates.push({ auth0UserId: row.auth0UserId });
       }
       return;
     }
-    this.index.markSeen(slot);
+    index.markSeen(slot);
     const stored = row.auth0UpdatedAt;
     const future = stored !== undefined && isFromTheFuture(stored, this.now);
-    const listed = this.index.updatedAtOf(slot);
+    const listed = index.updatedAtOf(slot);
     if (stored !== undefined && !future && listed !== undefined && stored > listed) {
       this.plan.newerInConvex++;
       return;
     }
-    const mask = this.index.differingFacts(slot, row) | (future ? 1 << PROFILE_KEYS.length : 0);
+    const mask = index.differingFacts(slot, row) | (future ? 1 << PROFILE_KEYS.length : 0);
     if (mask === 0) this.plan.inSync++;
     else this.plan.drift.push({ auth0UserId: row.auth0UserId, fields: this.fieldsOf(mask) });
   }
 
   /** Every trusted row of an orphan candidate. */
   rowsOf(auth0UserId: string): UserRow[] {
-    return this.candidateRows.get(auth0UserId) ?? [];
+    return (this.candidateRows.get(auth0UserId) ?? []).map((kept) => JSON.parse(kept.toString()));
   }
 
-  /** The plan, once every row has been added: users never seen are the missing ones. */
+  /** How many trusted rows an orphan candidate has. */
+  rowCountOf(auth0UserId: string): number {
+    return this.candidateRows.get(auth0UserId)?.length ?? 0;
+  }
+
+  /**
+   * The plan, once every row has been added: users never seen are the missing ones. The index is
+   * let go (no row can be added after).
+   */
   finish(): Plan {
-    for (const auth0UserId of this.index.unseen()) this.plan.missing.push({ auth0UserId });
+    for (const auth0UserId of this.index!.unseen()) this.plan.missing.push({ auth0UserId });
+    this.index = undefined;
     return this.plan;
+  }
+
+  /** {@link issuerOf}, remembering up to 64 issuer parts (a deployment sees a handful). */
+  private issuerOf(tokenIdentifier: string): string {
+    const sep = tokenIdentifier.indexOf("|");
+    // An empty subject is malformed whatever the issuer: not remembered.
+    if (sep <= 0 || sep === tokenIdentifier.length - 1) return issuerOf(tokenIdentifier);
+    const part = tokenIdentifier.slice(0, sep);
+    let issuer = this.issuers.get(part);
+    if (issuer === undefined) {
+      issuer = issuerOf(tokenIdentifier);
+      if (this.issuers.size < 64) this.issuers.set(part, issuer);
+    }
+    return issuer;
   }
 
   private fieldsOf(mask: number): DriftField[] {

@@ -106,30 +106,42 @@ export async function reconcile(
   const { orphanCheckCap, ...listingOptions } = options;
   const status = clients.status;
   const timings = new Timings();
-  const index = new Auth0Index();
-  const listing = await timings.time("auth0Listing", () =>
-    listUsers(
-      clients.auth0,
-      (user) => {
-        const started = performance.now();
-        index.add(user);
-        timings.add("comparison", performance.now() - started);
-      },
-      { ...listingOptions, progress, timings },
-    ),
+  // Released once compared (finish), before the orphan checks: ~100 MB at a million users.
+  let index: Auth0Index | undefined = new Auth0Index();
+  // Each phase is timed apart: the indexing and the comparison run inside the download and the
+  // paging, and are taken out of them.
+  let started = performance.now();
+  let comparing = 0;
+  const listing = await listUsers(
+    clients.auth0,
+    (user) => {
+      const at = performance.now();
+      index!.add(user);
+      comparing += performance.now() - at;
+    },
+    { ...listingOptions, progress, timings },
+  );
+  timings.add(
+    "auth0Listing",
+    performance.now() - started - comparing - timings.get("auth0ExportWait"),
   );
 
   progress.phase("Convex rows");
   const comparer = new RowComparer(index, status.issuers);
-  await timings.time("convexPaging", async () => {
-    for await (const page of clients.convex.rows()) {
-      const started = performance.now();
-      for (const row of page) comparer.add(row);
-      timings.add("comparison", performance.now() - started);
-      progress.tick(page.length);
-    }
-  });
+  started = performance.now();
+  const listed = comparing;
+  for await (const page of clients.convex.rows()) {
+    const at = performance.now();
+    for (const row of page) comparer.add(row);
+    comparing += performance.now() - at;
+    progress.tick(page.length);
+  }
+  timings.add("convexPaging", performance.now() - started - (comparing - listed));
+  const finishing = performance.now();
+  const auth0Users = index.size;
   const plan = comparer.finish();
+  index = undefined;
+  timings.add("comparison", comparing + performance.now() - finishing);
 
   const candidates = plan.orphanCandidates.map((c) => c.auth0UserId);
   let checked = { gone: new Set<string>(), present: new Set<string>(), unchecked: 0 };
@@ -138,7 +150,6 @@ export async function reconcile(
     progress.phase("Auth0 orphan check", candidates.length);
     const allowance = orphanCheckCap && deletionAllowance(orphanCheckCap, comparer.trustedRows);
     let goneRows = 0;
-    const counted = new Set<string>();
     checked = await timings.time("orphanChecks", () =>
       confirmGone(clients.auth0, candidates, {
         progress,
@@ -146,13 +157,9 @@ export async function reconcile(
         enough:
           allowance === undefined
             ? undefined
-            : (gone, n) => {
-                for (const id of gone) {
-                  if (counted.has(id)) continue;
-                  counted.add(id);
-                  goneRows += comparer.rowsOf(id).length;
-                }
-                return goneRows > allowance && n >= MIN_ORPHAN_CHECKS;
+            : (answer) => {
+                if (answer.gone) goneRows += comparer.rowCountOf(answer.id);
+                return goneRows > allowance && answer.checked >= MIN_ORPHAN_CHECKS;
               },
       }),
     );
@@ -169,7 +176,7 @@ export async function reconcile(
     trustedRows: comparer.trustedRows,
     listing,
     status,
-    counts: { auth0Users: index.size, convexRows: comparer.rows },
+    counts: { auth0Users, convexRows: comparer.rows },
     calls: { managementApi: clients.managementCalls(), convex: clients.convex.calls },
     timings,
   };

@@ -1,29 +1,35 @@
 /**
  * Where a reconcile run spends its time, phase by phase, for `--json` (`cost`) and for
- * `npm run bench:reconcile`, which prints the split. Phases overlap on purpose: the comparison
- * runs inside the download and the paging, so `comparison` is counted on its own and the
- * benchmark subtracts it from the phase it ran in.
+ * `npm run bench:reconcile`, which prints the split. The phases do not overlap: the comparison
+ * runs inside the download and the paging, and is counted apart from both.
  */
 
 /** The phases a run measures (milliseconds each). */
 export type Phase =
   /** From the export job's creation to its completion: Auth0's work, not the command's. */
   | "auth0ExportWait"
-  /** Listing Auth0's users: the export's download and parse, or the user search. */
+  /** Listing Auth0's users: the export's download and parse, or the user search (the wait
+   * for the export job and the indexing of each user apart). */
   | "auth0Listing"
-  /** Reading every Convex row, page by page (the comparison of each page included). */
+  /** Reading every Convex row, page by page (waiting for pages; their comparison apart). */
   | "convexPaging"
   /** Comparing: indexing each Auth0 user and checking each row against it. */
   | "comparison"
   /** `GET /api/v2/users/{id}` for the orphan candidates. */
   | "orphanChecks"
-  /** Reading the listing again for the profiles of the users to create or update. */
+  /** Reading the listing again for the profiles of the users to create or update (the writes
+   * it feeds apart). */
   | "auth0ReRead"
   /** Batches sent to Convex (creates, updates, deletions). */
   | "writes";
 
 export class Timings {
   private readonly ms = new Map<Phase, number>();
+
+  /** Milliseconds counted to `phase` so far. */
+  get(phase: Phase): number {
+    return this.ms.get(phase) ?? 0;
+  }
 
   add(phase: Phase, ms: number): void {
     this.ms.set(phase, (this.ms.get(phase) ?? 0) + ms);
