@@ -57,13 +57,27 @@ export interface MemoryConvex {
   count(): number;
   /** Auth0 user ids with a tombstone, and when each was deleted. */
   tombstones(): Map<string, number>;
+  /** What it was asked so far: calls per route, and what the pages read. */
+  stats(): MemoryConvexStats;
   close(): Promise<void>;
+}
+
+export interface MemoryConvexStats {
+  statusCalls: number;
+  pageCalls: number;
+  rowsRead: number;
+  bytesRead: number;
+  maxPageBytes: number;
+  maxPageRows: number;
+  applyCalls: number;
+  applyItems: number;
 }
 
 /** Starts the in-memory host on 127.0.0.1; sets CONVEX_SITE_URL as Convex does. */
 export async function startMemoryConvex(): Promise<MemoryConvex> {
   const table = new MemoryRows();
   const tombstones = new Map<string, { deletedAt: number; at: number }>();
+  const calls = { status: 0, apply: 0, applyItems: 0 };
 
   /** The user's rows under a trusted issuer, not anonymized (userRules `trustedRowsOf`). */
   const trustedRowsOf = (auth0UserId: string) => {
@@ -206,6 +220,7 @@ export async function startMemoryConvex(): Promise<MemoryConvex> {
     if (route === SYNC_STATUS_PATH) {
       const checked = await readStatusRequest(request);
       if (checked instanceof Response) return checked;
+      calls.status++;
       return Response.json({ ...statusIssuers(), health: health(), logSync: logSync() });
     }
     if (route === SYNC_ORGS_PAGE_PATH) {
@@ -231,6 +246,8 @@ export async function startMemoryConvex(): Promise<MemoryConvex> {
     }
     const batch = await readApplyRequest(request);
     if (batch instanceof Response) return batch;
+    calls.apply++;
+    calls.applyItems += batch.upserts.length + batch.deletions.length;
     const results: ApplyResult[] = [];
     for (const { auth0UserId, profile } of batch.upserts) {
       results.push({ auth0UserId, kind: "upsert", outcome: upsert(auth0UserId, profile) });
@@ -252,6 +269,16 @@ export async function startMemoryConvex(): Promise<MemoryConvex> {
     },
     rows: () => table.all(),
     count: () => table.count,
+    stats: () => ({
+      statusCalls: calls.status,
+      pageCalls: table.reads.pages,
+      rowsRead: table.reads.rows,
+      bytesRead: table.reads.bytes,
+      maxPageBytes: table.reads.maxPageBytes,
+      maxPageRows: table.reads.maxPageRows,
+      applyCalls: calls.apply,
+      applyItems: calls.applyItems,
+    }),
     tombstones: () => new Map([...tombstones].map(([id, t]) => [id, t.deletedAt])),
     close: site.close,
   };

@@ -25,6 +25,8 @@ export class MemoryRows {
   private clock = Date.now();
   /** Rows held. */
   count = 0;
+  /** What the pages served read: calls, rows, bytes (as Convex counts them), the largest page. */
+  readonly reads = { pages: 0, rows: 0, bytes: 0, maxPageBytes: 0, maxPageRows: 0 };
 
   insert(row: NewRow): UserRow {
     this.clock = Math.max(this.clock + 0.001, Date.now());
@@ -92,6 +94,11 @@ export class MemoryRows {
         break;
       }
     }
+    this.reads.pages++;
+    this.reads.rows += rows.length;
+    this.reads.bytes += bytes;
+    this.reads.maxPageBytes = Math.max(this.reads.maxPageBytes, bytes);
+    this.reads.maxPageRows = Math.max(this.reads.maxPageRows, rows.length);
     const next = cursorAt(isDone ? this.texts.length : at + 1);
     return `{"rows":[${rows.join(",")}],"isDone":${isDone},"continueCursor":${JSON.stringify(next)}}`;
   }

@@ -7,13 +7,18 @@
  * - `check-sync --json`: the complete comparison;
  * - `sync --dry-run --delete-orphans` on a tenant held to the Free plan's 2 requests/s at the
  *   default deletion cap: how many orphan checks it takes to refuse the mass deletion;
+ * - `backup-users`: both sides streamed to files;
  * - `sync --yes --delete-orphans` with the cap raised: the repairs (creates, updates, deletions).
  * It prints wall time, the client's time (wall less the wait for Auth0 to prepare the export),
  * peak RSS and the split by phase, for both sizes side by side, then PASS/FAIL per target.
  * With `--json` the last line is one JSON object of the figures.
  */
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { CommandName } from "../../scripts/lib/cli/commands";
-import { startMemoryConvex } from "./memoryConvex";
+import { BATCH_SIZE } from "../../scripts/lib/reconcile/convexClient";
+import { CONVEX_LIMITS, MAX_PAGE_BYTES, MAX_PAGE_SIZE } from "../../server/limits";
+import { startMemoryConvex, type MemoryConvexStats } from "./memoryConvex";
 import { startTenant } from "./reconcileHarness";
 import { seedReconcileTenant } from "./reconcileSeed";
 
@@ -27,10 +32,14 @@ interface CommandCost {
   /** Wall time less the wait for the export job: the command's own work. */
   clientMs: number;
   peakRssMb: number;
+  /** The command's CPU time, user and system: its own work whatever else the machine runs. */
+  cpuMs: number;
   phasesMs: Record<string, number>;
   counts: Record<string, number>;
   applied?: Record<string, number>;
   calls: { managementApi: number; convex: number };
+  /** What the Convex side was asked during the run. */
+  convexSide: MemoryConvexStats;
 }
 
 interface SizeResult {
@@ -39,6 +48,8 @@ interface SizeResult {
   /** The dry run at 2 requests/s and the default cap: checks needed to refuse. */
   cappedDryRun: CommandCost;
   sync: CommandCost;
+  /** backup-users: both sides streamed to files. */
+  backup: { wallMs: number; peakRssMb: number; users: number; rows: number };
   /** Rows left in Convex after the sync, and tombstones written. */
   after: { rows: number; tombstones: number };
 }
@@ -69,6 +80,7 @@ async function measureSize(n: number): Promise<SizeResult> {
       extraEnv: Record<string, string | undefined> = {},
     ): Promise<CommandCost> => {
       process.stderr.write(`${command} ${args.join(" ")} on ${n.toLocaleString("en-US")}...\n`);
+      const before = memory.stats();
       const started = performance.now();
       const result = await t.run(command, [...args, "--json", "--listing", "export"], {
         env: { ...env, ...extraEnv },
@@ -83,11 +95,20 @@ async function measureSize(n: number): Promise<SizeResult> {
         cost: Record<string, number>;
         applied?: Record<string, number>;
       };
-      const { peakRssMb, ...phasesMs } = report.cost;
+      const { peakRssMb, cpuMs, ...phasesMs } = report.cost;
+      const after = memory.stats();
+      const convexSide = Object.fromEntries(
+        Object.entries(after).map(([key, value]) => [
+          key,
+          key.startsWith("max") ? value : value - before[key as keyof MemoryConvexStats],
+        ]),
+      ) as unknown as MemoryConvexStats;
       return {
+        convexSide,
         wallMs,
         clientMs: wallMs - (phasesMs.auth0ExportWaitMs ?? 0),
         peakRssMb,
+        cpuMs,
         phasesMs,
         counts: report.counts,
         calls: report.calls,
@@ -101,6 +122,22 @@ async function measureSize(n: number): Promise<SizeResult> {
       SYNC_MAX_DELETION_PERCENT: undefined,
     });
     t.emulator.setRateLimit(100_000);
+    process.stderr.write(`backup-users on ${n.toLocaleString("en-US")}...\n`);
+    const backupStarted = performance.now();
+    const backupRun = await t.run("backup-users", ["--json", "--listing", "export"], { env });
+    if (backupRun.code !== 0) throw new Error(`backup-users exited ${backupRun.code}`);
+    const written = JSON.parse(backupRun.stdout) as {
+      auth0: { users: number };
+      convex: { rows: number };
+      stats: { peakRssMb: number };
+    };
+    const backup = {
+      wallMs: performance.now() - backupStarted,
+      peakRssMb: written.stats.peakRssMb,
+      users: written.auth0.users,
+      rows: written.convex.rows,
+    };
+    await rm(join(t.dir, "backups"), { recursive: true, force: true });
     const sync = await run("sync", ["--yes", "--delete-orphans"], 0, {
       SYNC_MAX_DELETIONS: String(n),
       SYNC_MAX_DELETION_PERCENT: "100",
@@ -110,6 +147,7 @@ async function measureSize(n: number): Promise<SizeResult> {
       checkSync,
       cappedDryRun,
       sync,
+      backup,
       after: { rows: memory.count(), tombstones: memory.tombstones().size },
     };
   } finally {
@@ -129,6 +167,7 @@ function printCommand(title: string, results: SizeResult[], pick: (r: SizeResult
     console.log(`  ${label.padEnd(28)}${results.map((r) => col(value(pick(r)))).join("")}`);
   line("wall", (c) => s(c.wallMs));
   line("client (wall - export wait)", (c) => s(c.clientMs));
+  line("CPU time (user + system)", (c) => s(c.cpuMs));
   line("peak RSS", (c) => `${c.peakRssMb} MB`);
   for (const [key, label] of PHASES) {
     if (results.some((r) => pick(r).phasesMs[key] !== undefined)) {
@@ -137,7 +176,16 @@ function printCommand(title: string, results: SizeResult[], pick: (r: SizeResult
   }
   line("Management API calls", (c) => fmt(c.calls.managementApi));
   line("Convex calls", (c) => fmt(c.calls.convex));
+  line(
+    "  of which pages / batches",
+    (c) => `${c.convexSide.pageCalls} / ${c.convexSide.applyCalls}`,
+  );
+  line("  rows read", (c) => fmt(c.convexSide.rowsRead));
+  line("  MB read, all pages", (c) => mb(c.convexSide.bytesRead));
+  line("  MB read, largest page", (c) => mb(c.convexSide.maxPageBytes));
 }
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 /** Runs the memory mode for `n` users (and 100,000 beside it); returns the exit code. */
 export async function mainMemory(n: number, json: boolean): Promise<number> {
@@ -151,11 +199,21 @@ export async function mainMemory(n: number, json: boolean): Promise<number> {
   );
   printCommand("check-sync", results, (r) => r.checkSync);
   printCommand("sync --yes --delete-orphans (cap raised)", results, (r) => r.sync);
+  console.log(
+    `\n  The deployment's side: a page reads at most ${fmt(MAX_PAGE_SIZE)} rows and stops once ${mb(MAX_PAGE_BYTES)} are read (a query may read ${fmt(CONVEX_LIMITS.documentsRead)} documents and ${mb(CONVEX_LIMITS.bytesRead)}); a batch holds ${BATCH_SIZE} items.`,
+  );
   printCommand(
     "sync --dry-run --delete-orphans at 2 requests/s (Free plan), default cap (100 rows / 10%)",
     results,
     (r) => r.cappedDryRun,
   );
+  console.log(`\nbackup-users --json (both sides streamed to files)`);
+  for (const r of results) {
+    console.log(
+      `  ${fmt(r.users).padStart(9)} users: ${s(r.backup.wallMs)} wall, peak RSS ${r.backup.peakRssMb} MB, ${fmt(r.backup.users)} Auth0 users and ${fmt(r.backup.rows)} rows written`,
+    );
+  }
+  console.log("");
   for (const r of results) {
     const c = r.cappedDryRun.counts;
     console.log(
@@ -164,6 +222,7 @@ export async function mainMemory(n: number, json: boolean): Promise<number> {
   }
 
   const onePercent = Math.floor(big.users / 100);
+  const largest = big.sync.convexSide;
   const found = big.checkSync.counts;
   const applied = big.sync.applied ?? {};
   const checks: [string, boolean][] = [
@@ -174,6 +233,10 @@ export async function mainMemory(n: number, json: boolean): Promise<number> {
     [
       `sync peak RSS under ${RSS_TARGET_MB} MB at ${fmt(big.users)} users (${big.sync.peakRssMb} MB)`,
       big.sync.peakRssMb < RSS_TARGET_MB,
+    ],
+    [
+      `backup-users peak RSS under ${RSS_TARGET_MB} MB at ${fmt(big.users)} users (${big.backup.peakRssMb} MB)`,
+      big.backup.peakRssMb < RSS_TARGET_MB,
     ],
     [
       `check-sync client time under ${CLIENT_TARGET_MS / 1000} s at ${fmt(big.users)} users (${s(big.checkSync.clientMs)})`,
@@ -198,6 +261,11 @@ export async function mainMemory(n: number, json: boolean): Promise<number> {
       `the capped dry run stopped checking early (${fmt(big.cappedDryRun.counts.uncheckedCandidates)} unchecked)`,
       big.cappedDryRun.counts.uncheckedCandidates > 0,
     ],
+    [
+      `every page within a query's read limits (largest: ${fmt(largest.maxPageRows)} rows, ${mb(largest.maxPageBytes)})`,
+      largest.maxPageRows <= CONVEX_LIMITS.documentsRead &&
+        largest.maxPageBytes <= CONVEX_LIMITS.bytesRead,
+    ],
   ];
   console.log("");
   for (const [label, ok] of checks) console.log(`${ok ? "PASS" : "FAIL"}  ${label}`);
@@ -208,6 +276,7 @@ export async function mainMemory(n: number, json: boolean): Promise<number> {
       wallMs: Math.round(r.checkSync.wallMs),
       clientMs: Math.round(r.checkSync.clientMs),
       peakRssMb: r.checkSync.peakRssMb,
+      cpuMs: r.checkSync.cpuMs,
       phasesMs: r.checkSync.phasesMs,
       sync: { ...r.sync, wallMs: Math.round(r.sync.wallMs), clientMs: Math.round(r.sync.clientMs) },
       cappedDryRun: {

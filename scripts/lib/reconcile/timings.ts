@@ -45,11 +45,16 @@ export class Timings {
     }
   }
 
-  /** Each phase measured, in whole milliseconds, and the process's peak RSS so far. */
+  /**
+   * Each phase measured, in whole milliseconds; the process's CPU time so far (user and system:
+   * its own work, whatever else the machine runs) and its peak RSS.
+   */
   toJSON(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const [phase, ms] of this.ms) out[`${phase}Ms`] = Math.round(ms);
-    out.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    const usage = process.resourceUsage();
+    out.cpuMs = Math.round((usage.userCPUTime + usage.systemCPUTime) / 1000);
+    out.peakRssMb = Math.round(usage.maxRSS / 1024);
     return out;
   }
 }
