@@ -22,8 +22,8 @@ export interface CurrentOrganizationState {
 
 /**
  * The organization of the current Auth0 login and the user's roles in it, live from the Convex
- * cache (no Management API call). The server-side check is `requireOrgRole` in
- * server/organizations.ts; this hook is for what the UI shows.
+ * cache (no Management API call). The server-side check is `requireOrgRole` from
+ * `convex-auth0-users/server`; this hook is for what the UI shows.
  *
  * @example
  * ```tsx

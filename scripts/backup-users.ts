@@ -11,6 +11,8 @@
 import { listUsers } from "./lib/reconcile/auth0Users";
 import { createBackup, type BackupWriter } from "./lib/reconcile/backup";
 import { COMMANDS } from "./lib/cli/commands";
+import { ReconcileError } from "./lib/reconcile/errors";
+import { describeWriteFailure, IncompleteWriteError } from "./lib/reconcile/provenFile";
 import { run, startCommand } from "./lib/reconcile/command";
 import { EXIT } from "./lib/reconcile/report";
 import { openClients } from "./lib/reconcile/run";
@@ -77,6 +79,9 @@ run("backup-users", async () => {
     return EXIT.ok;
   } catch (err) {
     for (const writer of written) await writer.abort();
-    throw err;
+    if (!(err instanceof IncompleteWriteError)) throw err;
+    throw new ReconcileError(
+      `the backup could not be written: ${await describeWriteFailure(written.at(-1)!.path, err)}. No backup file was left; free disk space and run again`,
+    );
   }
 });

@@ -1,5 +1,5 @@
 /**
- * `npm run build:package`: compiles the package's entry points (server/ and react/, see
+ * `npm run build:package`: compiles the package's entry points (server/, react/ and testing/, see
  * tsconfig.build.json) to ESM JavaScript and declarations in dist/, then gives every relative
  * import in the output its file extension. The sources import `./users` (bundler resolution, as
  * Convex's esbuild reads them); Node's ESM loader and TypeScript's node16 resolution need
@@ -37,7 +37,7 @@ export function withExtension(file: string, specifier: string): string {
   }
   throw new Error(
     `${relative(ROOT, file)} imports "${specifier}", which the build did not emit (${relative(ROOT, base)}): ` +
-      "the package's entry points may import only server/ and react/ files and packages",
+      "the package's entry points may import only server/, react/ and testing/ files and packages",
   );
 }
 

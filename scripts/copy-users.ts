@@ -15,7 +15,13 @@
  * failed (or the confirmation was declined), 2 an error before writing (configuration, a refused
  * password, no terminal to confirm on without --yes).
  */
-import { applyCopy, issueTickets, type CopyResult, type Ticket } from "./lib/copyUsers/apply";
+import {
+  applyCopy,
+  EXISTS_IN_TARGET,
+  issueTickets,
+  type CopyResult,
+  type Ticket,
+} from "./lib/copyUsers/apply";
 import { readEnvironment, type Environment } from "./lib/copyUsers/config";
 import { passwordProblem, promptHidden } from "./lib/copyUsers/password";
 import { missingPeersMessage } from "./lib/cli/optionalPeers";
@@ -25,7 +31,7 @@ import { BIN, parseCommandFlags } from "./lib/cli/spec";
 import { createManagementClient } from "./lib/managementApi";
 import { listUsers, type ListingMode } from "./lib/reconcile/auth0Users";
 import { earlierRuns, openTicketsFile, type TicketsFile } from "./lib/copyUsers/tickets";
-import { backupDir, createBackup } from "./lib/reconcile/backup";
+import { backupDir, writeBackup } from "./lib/reconcile/backup";
 import { confirm, parseListing, run } from "./lib/reconcile/command";
 import { createProgress } from "./lib/reconcile/progress";
 
@@ -81,7 +87,9 @@ function readInputs(argv: string[]) {
 }
 
 /** The chosen password (COPY_USERS_PASSWORD or a hidden prompt), refused when weak. */
-async function choosePassword(): Promise<{ password: string } | { problem: string }> {
+async function choosePassword(
+  context: string[],
+): Promise<{ password: string } | { problem: string }> {
   let password = process.env.COPY_USERS_PASSWORD;
   if (password === undefined) {
     if (!process.stdin.isTTY) {
@@ -89,7 +97,7 @@ async function choosePassword(): Promise<{ password: string } | { problem: strin
     }
     password = await promptHidden("Password for every copied user (not echoed): ");
   }
-  const problem = await passwordProblem(password);
+  const problem = await passwordProblem(password, context);
   if (problem) return { problem: `the chosen password is refused: ${problem}` };
   return { password };
 }
@@ -132,7 +140,14 @@ run("copy-users", async () => {
       console.error(missing);
       return EXIT.error;
     }
-    const chosen = await choosePassword();
+    // What an attacker of these tenants knows: their names, domains and the connection.
+    const chosen = await choosePassword([
+      from.name,
+      to.name,
+      from.credentials.domain,
+      to.credentials.domain,
+      selection.connection,
+    ]);
     if ("problem" in chosen) {
       console.error(`copy-users: ${chosen.problem}. Nothing was read or written.`);
       return EXIT.error;
@@ -147,17 +162,11 @@ run("copy-users", async () => {
   const plan = planCopy(source.users, target.users, selection);
   if (!json) for (const line of planText(plan, from.name, to.name)) console.log(line);
 
-  // Users copy-users created in the target before: those an interrupted run left without a link
-  // get one; with --resend-tickets, every selected one gets a new one.
+  // Users copy-users created in the target before (a create answered 201): those an
+  // interrupted run left without a link get one; with --resend-tickets, every selected one gets
+  // a new one. Nobody else ever does: an account made by its person is theirs.
   const inTarget = new Set(target.users.map((u) => u.user_id));
-  const byEmail = new Map(
-    target.users
-      .filter((u) => u.identities?.some((i) => i.connection === selection.connection) ?? true)
-      .map((u) => [u.email?.trim().toLowerCase(), u.user_id]),
-  );
-  const earlier = await earlierRuns(backupDir(), to.credentials.domain, (email) =>
-    byEmail.get(email),
-  );
+  const earlier = await earlierRuns(to.credentials.domain);
   const selected = new Set(
     [...plan.skip, ...plan.update.map((u) => ({ source: u.source }))].map((x) =>
       x.source.email?.trim().toLowerCase(),
@@ -171,6 +180,13 @@ run("copy-users", async () => {
       flags.booleans.has("resend-tickets")
         ? `${relink.length} user(s) copied by copy-users earlier get a new password-change link.`
         : `${relink.length} user(s) created by an earlier, interrupted run have no password-change link yet: they get one.`,
+    );
+  }
+  const targetEmails = new Set(target.users.map((u) => u.email?.trim().toLowerCase()));
+  const unconfirmed = earlier.unconfirmed.filter((e) => targetEmails.has(e) && selected.has(e));
+  if (unconfirmed.length > 0) {
+    say(
+      `${unconfirmed.length} user(s) exist in the target, but an earlier run was interrupted before Auth0 confirmed creating them, so they may be the person's own account: no link is issued (they can use "Forgot password"): ${unconfirmed.join(", ")}`,
     );
   }
 
@@ -241,16 +257,14 @@ run("copy-users", async () => {
     ? {
         onCreating: (email: string) => file.append({ event: "creating", email }),
         onCreated: (email: string, userId: string) =>
-          file.append({ event: "created", email, userId }),
+          file.append({ event: "created", email, userId, status: 201 }),
+        onExists: (email: string) => file.append({ event: "exists", email, status: 409 }),
         onTicket: (t: Ticket) => file.append({ event: "ticket", ...t }),
       }
     : undefined;
   try {
-    // ...and every user of the target, as listed.
-    const writer = await createBackup(`copy-users-${to.name}-users`);
-    for (const user of target.users) await writer.write(user);
-    await writer.close();
-    backup = writer.path;
+    // ...and every user of the target, as listed, proven on disk.
+    backup = await writeBackup(`copy-users-${to.name}-users`, target.users);
     say(`Backup of the ${target.users.length} ${to.name} user(s): ${backup}`);
 
     progress.phase("Copying users", writes);
@@ -265,7 +279,7 @@ run("copy-users", async () => {
     tickets.push(...again.tickets);
     progress.done();
   } finally {
-    await file?.close();
+    if (file && !(await file.close())) ticketsFile = null;
   }
   if (tickets.length > 0) {
     say(
@@ -278,6 +292,9 @@ run("copy-users", async () => {
   );
   for (const r of results.filter((x) => x.outcome === "failed")) {
     say(`  failed: ${r.email}: ${r.reason}`);
+  }
+  for (const r of results.filter((x) => x.reason === EXISTS_IN_TARGET)) {
+    say(`  ${r.email}: ${r.reason}`);
   }
   say(
     "Convex follows by itself: each copied user gets a row in the target deployment at first login (the Action) or at the next npm run sync.",

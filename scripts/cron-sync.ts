@@ -21,7 +21,6 @@
  * holds the lock, 4 a mass deletion was held back.
  */
 import { resolve } from "node:path";
-import { writeBackup } from "./lib/reconcile/backup";
 import { COMMANDS } from "./lib/cli/commands";
 import { run, startCommand } from "./lib/reconcile/command";
 import {
@@ -30,7 +29,7 @@ import {
   overCap,
   readDeletionCap,
 } from "./lib/reconcile/deletionCap";
-import { planDeletions } from "./lib/reconcile/deletions";
+import { approveDeletions, heldBack, planDeletions } from "./lib/reconcile/deletions";
 import { ReconcileError } from "./lib/reconcile/errors";
 import { acquireLock } from "./lib/reconcile/lock";
 import { appliedText, EXIT, reportJson } from "./lib/reconcile/report";
@@ -104,20 +103,24 @@ run("cron-sync", async () => {
     log.write("counts", reportJson(r).counts);
     const orgs = withOrgs ? await reconcileOrgs(clients.auth0, clients.convex, cmd.progress) : null;
     if (orgs) log.write("organization_counts", orgsReportJson(orgs).counts);
-    let backup: string | null = null;
+    // What is deleted is decided once, for every flag combination (./lib/reconcile/deletions.ts).
     const planned = await planDeletions(clients.convex, r, orgs, deleteOrphans);
     const massive = overCap(planned.tables, capRead.cap);
+    let approved = heldBack();
     if (massive.length > 0) {
       const message = `mass deletion held back: ${describeDeletions(massive)} is over the cap (${describeCap(capRead.cap)}). No row was removed. Check that AUTH0_DOMAIN and CONVEX_SITE_URL name the right tenant and deployment, run check-sync, then raise the cap once (--max-deletions / --max-deletion-percent, or SYNC_MAX_DELETIONS / SYNC_MAX_DELETION_PERCENT)`;
       log.write("mass_deletion_refused", { tables: massive, cap: capRead.cap });
       console.error(`cron-sync: ${message}`);
-    } else if (planned.records.length > 0) {
-      backup = await writeBackup("convex-orphans", planned.records);
-      log.write("backup", { path: backup, rows: planned.records.length });
+    } else {
+      approved = await approveDeletions(planned, r);
+      if (approved.backupPath) {
+        log.write("backup", { path: approved.backupPath, rows: planned.records.length });
+      }
     }
+    const backup = approved.backupPath;
     const applied = await applyChanges(clients.convex, r, {
       progress: cmd.progress,
-      ...(backup && deleteOrphans ? { deleteOrphans: { backupPath: backup } } : {}),
+      deletions: approved.users,
       onResult: (result, fields) =>
         log.write("change", {
           auth0UserId: result.auth0UserId,
@@ -130,11 +133,7 @@ run("cron-sync", async () => {
       log.write("orphans_kept", { count: r.orphans.length });
     }
     const orgsApplied = orgs
-      ? await applyOrgChanges(clients.convex, orgs, {
-          deleteOrphans,
-          progress: cmd.progress,
-          noRemovals: massive.length > 0,
-        })
+      ? await applyOrgChanges(clients.convex, orgs, { ...approved.orgs, progress: cmd.progress })
       : null;
     if (orgsApplied) log.write("organizations_applied", orgsApplied);
     const refused = applied.refused + (orgsApplied?.refused ?? 0);

@@ -22,7 +22,12 @@ import { COMMANDS } from "./lib/cli/commands";
 import { parseCommandFlags } from "./lib/cli/spec";
 import { loadEnvFile } from "./lib/deployCli";
 import { appLookupsCheck, isFolder } from "./lib/doctor/appLookups";
-import { convexUrlCheck, domainCheck, variableChecks } from "./lib/doctor/localChecks";
+import {
+  convexUrlCheck,
+  domainCheck,
+  secretsCheck,
+  variableChecks,
+} from "./lib/doctor/localChecks";
 import { reconcileChecks } from "./lib/doctor/reconcileChecks";
 import { tenantChecks } from "./lib/doctor/tenantChecks";
 import { createManagementClient } from "./lib/managementApi";
@@ -92,6 +97,7 @@ async function main(): Promise<number> {
 
   const variables = variableChecks(env);
   variables.forEach(report);
+  report(secretsCheck(env));
   const domain = domainCheck(env);
   report(domain);
   const url = convexUrlCheck(env);

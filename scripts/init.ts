@@ -5,8 +5,10 @@
  * `registerRoutes(http)` in http.ts, `registerCrons(crons)` in crons.ts, `auth0Providers()` in
  * auth.config.ts, auth0-actions/tenant.yaml and the module's variables in .env.local.example.
  * A file it cannot edit safely is left as it is and the lines to add are printed ("by hand").
- * It never overwrites: new files are created exclusively, edited ones re-checked before the
- * write. A second run finds everything there and writes nothing.
+ * It edits bytes, not text: what it does not change comes back byte for byte (a byte order
+ * mark, Windows line ends, every comment of a rewritten users table). It never overwrites: new
+ * files are created exclusively, edited ones re-checked before and after the write
+ * (scripts/lib/init/apply.ts). A second run finds everything there and writes nothing.
  *
  *   convex-auth0-users init [--dry-run] [--yes] [--json] [--dir <path>]
  *
@@ -14,7 +16,10 @@
  * terminal and refuses (exit 2) without one; --json prints the plan and the result as one JSON
  * document on stdout; --dir names the app's root (default the working directory). Exit codes:
  * 0 done, dry run or nothing to do; 1 a write failed, a file changed meanwhile, or declined;
- * 2 bad input (no Convex folder, a file it refuses to edit, no terminal without --yes).
+ * 2 bad input, nothing written (no Convex folder; a file it refuses: not UTF-8, read-only,
+ * hard-linked, reached through a link outside the app, not parsing; the module's users table
+ * shadowed by an app table or spread; an app users field of the module's name with another
+ * meaning, such as its own deletedAt; no terminal without --yes).
  */
 import { runInit } from "./lib/init/command";
 

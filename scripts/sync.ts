@@ -18,7 +18,6 @@
  * trusts. Exit codes: 0 done (or nothing to do), 1 differences left (dry run, declined, or
  * changes Convex refused), 2 error (wrong tenant, mass deletion refused, ...).
  */
-import { writeBackup } from "./lib/reconcile/backup";
 import { COMMANDS } from "./lib/cli/commands";
 import { ask, confirm, run, startCommand } from "./lib/reconcile/command";
 import {
@@ -27,7 +26,7 @@ import {
   overCap,
   readDeletionCap,
 } from "./lib/reconcile/deletionCap";
-import { planDeletions } from "./lib/reconcile/deletions";
+import { approveDeletions, planDeletions } from "./lib/reconcile/deletions";
 import { appliedText, EXIT, reportJson, reportText } from "./lib/reconcile/report";
 import {
   applyOrgChanges,
@@ -59,9 +58,11 @@ run("sync", async () => {
   const orgChanges = orgs ? orgChangeCounts(orgs, deleteOrphans) : null;
   let orgsApplied: Awaited<ReturnType<typeof applyOrgChanges>> | null = null;
 
+  // What is deleted is decided once, for every flag combination (./lib/reconcile/deletions.ts).
+  const planned = await planDeletions(clients.convex, r, orgs, deleteOrphans);
   const creates = r.plan.missing.length;
   const updates = r.plan.drift.length;
-  const deletions = deleteOrphans ? r.orphans.length : 0;
+  const deletions = planned.users.length;
   let applied: ApplyTotals | null = null;
   let backup: string | null = null;
   const finish = (code: number) => {
@@ -96,7 +97,6 @@ run("sync", async () => {
     cmd.say("Nothing to do.");
     return finish(EXIT.ok);
   }
-  const planned = await planDeletions(clients.convex, r, orgs, deleteOrphans);
   const massive = overCap(planned.tables, capRead.cap);
   const summary =
     `create ${creates}, update ${updates}, delete ${deletions}` +
@@ -138,19 +138,17 @@ run("sync", async () => {
       return finish(EXIT.differences);
     }
   }
-  const rows = planned.records;
-  if (rows.length > 0) {
-    backup = await writeBackup("convex-orphans", rows);
-    cmd.say(`Backup of the ${rows.length} row(s) to delete: ${backup}`);
-  }
+  const approved = await approveDeletions(planned, r);
+  backup = approved.backupPath;
+  if (backup) cmd.say(`Backup of the ${planned.records.length} row(s) to delete: ${backup}`);
   applied = await applyChanges(clients.convex, r, {
     progress: cmd.progress,
-    ...(backup ? { deleteOrphans: { backupPath: backup } } : {}),
+    deletions: approved.users,
   });
   cmd.say(appliedText(applied));
   if (orgs) {
     orgsApplied = await applyOrgChanges(clients.convex, orgs, {
-      deleteOrphans,
+      ...approved.orgs,
       progress: cmd.progress,
     });
     cmd.say(

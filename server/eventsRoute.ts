@@ -3,9 +3,11 @@
  * server/events.ts).
  *
  * Authenticated by `Authorization: Bearer <AUTH0_EVENTS_TOKEN>` (or `AUTH0_EVENTS_TOKEN_PREVIOUS`
- * while rotating), compared in constant time. Status codes follow Auth0's delivery rules: 401/413/
- * 415/400 fail the delivery at once and write nothing; 200 acknowledges (applied, duplicate,
- * superseded, ignored, or recorded as failed for good); 500 makes Auth0 retry.
+ * while rotating), compared in constant time, once the token meets the secret rule
+ * (server/routeSecrets.ts: a weak or shared token makes the route answer `not_configured`).
+ * Status codes follow Auth0's delivery rules: 401/413/415/400 fail the delivery at once and
+ * write nothing; 200 acknowledges (applied, duplicate, superseded, ignored, or recorded as failed
+ * for good); 500 makes Auth0 retry.
  */
 import { httpAction } from "./builders";
 import { deploymentVariable } from "./deploymentVariables";
@@ -19,6 +21,7 @@ import {
   logSafe,
   parseJsonOr400,
   readBodyOr413,
+  weakSecretError,
 } from "./httpCommon";
 
 export const auth0EventsRoute = httpAction(async (ctx, request) => {
@@ -28,6 +31,12 @@ export const auth0EventsRoute = httpAction(async (ctx, request) => {
   ].filter((s): s is string => typeof s === "string" && s !== "");
   const misconfigured = configurationError("auth0/events", ["AUTH0_EVENTS_TOKEN", "AUTH0_DOMAIN"]);
   if (misconfigured) return misconfigured;
+  const weak = weakSecretError(
+    "auth0/events",
+    "AUTH0_EVENTS_TOKEN",
+    "the event stream's bearer authorization",
+  );
+  if (weak) return weak;
 
   const presented = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization")?.trim() ?? "");
   if (!presented) {

@@ -6,12 +6,8 @@
 import type { GenericValidator, Infer } from "convex/values";
 import { validate, ValidationError } from "convex-helpers/validators";
 import { deploymentVariable } from "./deploymentVariables";
-import {
-  audienceFor,
-  constantTimeEqual,
-  verifySignedRequest,
-  type SignatureFailure,
-} from "./signedRequest";
+import { routeSecretProblems, SECRET_RULE, type RouteSecretVariable } from "./routeSecrets";
+import { audienceFor, verifySignedRequest, type SignatureFailure } from "./signedRequest";
 import { normalizeIssuer, TokenIdentifierError } from "./tokenIdentifier";
 
 /** A JSON error as every route here returns it: a stable code and what to do about it. */
@@ -218,7 +214,7 @@ export interface SignedRouteOptions {
   /** The route's path: the audience a token must name. */
   path: string;
   /** The deployment variable holding the secret; `<name>_PREVIOUS` is accepted while rotating. */
-  secretVariable: string;
+  secretVariable: RouteSecretVariable;
   /** Where the signer keeps its copy of the secret, e.g. "the Action's secrets". */
   signerSecretPlace: string;
   /** The variable the signer derives this deployment's URL from, e.g. `CONVEX_HTTP_URL`. */
@@ -226,38 +222,26 @@ export interface SignedRouteOptions {
   /** Variables the route needs besides the secret and `CONVEX_SITE_URL`. */
   required: string[];
   maxBodyBytes: number;
-  /**
-   * Rules the secret (and its `_PREVIOUS`) must meet before the route works at all: a minimum
-   * length, and secrets of other paths it must differ from (each with its `_PREVIOUS`), so one
-   * path's secret can never open another's routes.
-   */
-  secretRules?: { minLength: number; distinctFrom: string[] };
 }
 
 /**
- * The rules `secretVariable` breaks (names and rules only, never a value), or [] when it meets
- * them. Comparisons with the other secrets run in constant time.
+ * The 500 `not_configured` a route answers while its secret `variable` (or its `_PREVIOUS`)
+ * breaks the secret rule (server/routeSecrets.ts), or null when it meets it. Names the variables
+ * and the rule, never a value; `signerPlace` is where the sender keeps its copy.
  */
-export function secretRuleProblems(
-  secretVariable: string,
-  rules: { minLength: number; distinctFrom: string[] },
-): string[] {
-  const problems: string[] = [];
-  const others = rules.distinctFrom.flatMap((name) => [name, `${name}_PREVIOUS`]);
-  for (const name of [secretVariable, `${secretVariable}_PREVIOUS`]) {
-    const value = deploymentVariable(name);
-    if (value === undefined || value === "") continue;
-    if (value.length < rules.minLength) {
-      problems.push(`${name} is shorter than ${rules.minLength} characters`);
-    }
-    for (const other of others) {
-      const otherValue = deploymentVariable(other);
-      if (otherValue && constantTimeEqual(value, otherValue)) {
-        problems.push(`${name} equals ${other}: each path needs its own secret`);
-      }
-    }
-  }
-  return problems;
+export function weakSecretError(
+  route: string,
+  variable: RouteSecretVariable,
+  signerPlace: string,
+): Response | null {
+  const problems = routeSecretProblems(variable, deploymentVariable);
+  if (problems.length === 0) return null;
+  console.error(`${route}: not configured, ${problems.join("; ")}`);
+  return jsonError(
+    500,
+    "not_configured",
+    `${problems.join("; ")}. The rule: ${SECRET_RULE}. Set the new value with npx convex env set, and the same in ${signerPlace}.`,
+  );
 }
 
 function signatureMessage(reason: SignatureFailure, o: SignedRouteOptions): string {
@@ -298,15 +282,8 @@ export async function readSignedJson(
     "CONVEX_SITE_URL",
   ]);
   if (misconfigured) return misconfigured;
-  const weak = options.secretRules ? secretRuleProblems(name, options.secretRules) : [];
-  if (weak.length > 0) {
-    console.error(`${options.route}: not configured, ${weak.join("; ")}`);
-    return jsonError(
-      500,
-      "not_configured",
-      `${weak.join("; ")}. Set a new random value (openssl rand -base64 32) with npx convex env set, and the same in ${options.signerSecretPlace}.`,
-    );
-  }
+  const weak = weakSecretError(options.route, name, options.signerSecretPlace);
+  if (weak) return weak;
 
   if (!hasMediaType(request.headers.get("content-type"), ["application/json"])) {
     return jsonError(

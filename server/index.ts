@@ -7,7 +7,8 @@
  * - convex/crons.ts: `registerCrons(crons)`
  * - convex/auth.config.ts: `{ providers: auth0Providers() }`
  * - convex/auth0.ts: `configureAuth0Users<DataModel>({ onUserDeleted })`
- * - the app's functions: `getCurrentUser(ctx)` / `getCurrentUserOrThrow(ctx)`
+ * - the app's functions: `getCurrentUser(ctx)` / `getCurrentUserOrThrow(ctx)`, and for
+ *   organizations `requireOrgRole(ctx, role)`, `getCurrentOrganization(ctx)`, `getMemberships`
  */
 import type {
   Auth,
@@ -26,6 +27,7 @@ export { registerCrons } from "./crons";
 export { auth0Providers } from "./authConfig";
 export { configureAuth0Users, type Auth0UsersOptions, type DeletedUserRelated } from "./userHooks";
 export { tokenIdentifier, parseTokenIdentifier, normalizeIssuer } from "./tokenIdentifier";
+export { metadataObject } from "./orgMetadata";
 export type { Doc as ModuleDoc, DataModel as ModuleDataModel } from "./builders";
 
 /** The `users` document of the app's data model (its own fields included). */
@@ -59,17 +61,50 @@ export async function getCurrentUserOrThrow<AppDataModel extends GenericDataMode
   return user as unknown as AppUser<AppDataModel>;
 }
 
+/** What the organizations helpers return, with the module's user row replaced by the app's. */
+type WithAppUser<T, User> = T extends { user: unknown } ? Omit<T, "user"> & { user: User } : T;
+
+/** The session's organization, its membership and the app's user row: {@link getCurrentOrganization}. */
+export type CurrentOrganization<AppDataModel extends GenericDataModel> = WithAppUser<
+  NonNullable<Awaited<ReturnType<typeof organizations.getCurrentOrganization>>>,
+  AppUser<AppDataModel>
+>;
+
+/** What {@link requireOrgRole} returns: the app's user row, the organization and the roles. */
+export type OrgRoleGrant<AppDataModel extends GenericDataModel> = WithAppUser<
+  Awaited<ReturnType<typeof organizations.requireOrgRole>>,
+  AppUser<AppDataModel>
+>;
+
 /** The signed-in user's organization of this session (the token's `org_id`), or null. */
 export async function getCurrentOrganization<AppDataModel extends GenericDataModel>(
   ctx: ReaderCtx<AppDataModel>,
-) {
-  return await organizations.getCurrentOrganization(ctx as unknown as QueryCtx);
+): Promise<CurrentOrganization<AppDataModel> | null> {
+  const current = await organizations.getCurrentOrganization(ctx as unknown as QueryCtx);
+  return current as CurrentOrganization<AppDataModel> | null;
 }
 
-/** Throws unless the signed-in user has `role` in the session's organization; returns both. */
+/**
+ * Throws a ConvexError (`not_signed_in`, `no_organization`, `not_a_member`, `missing_role`) unless
+ * the signed-in user has `role` in the session's organization; returns the user, the organization
+ * and the user's roles there.
+ */
 export async function requireOrgRole<AppDataModel extends GenericDataModel>(
   ctx: ReaderCtx<AppDataModel>,
   role: string,
-) {
-  return await organizations.requireOrgRole(ctx as unknown as QueryCtx, role);
+): Promise<OrgRoleGrant<AppDataModel>> {
+  const grant = await organizations.requireOrgRole(ctx as unknown as QueryCtx, role);
+  return grant as unknown as OrgRoleGrant<AppDataModel>;
+}
+
+/**
+ * The user's organization memberships, each with its organization (null while the cache lacks
+ * it), at most the first 1,000 by organization id: `getMemberships(ctx, user)` with the row
+ * {@link getCurrentUser} returned.
+ */
+export async function getMemberships<AppDataModel extends GenericDataModel>(
+  ctx: ReaderCtx<AppDataModel>,
+  user: { auth0UserId: string },
+): ReturnType<typeof organizations.getMemberships> {
+  return await organizations.getMemberships(ctx as unknown as QueryCtx, user);
 }

@@ -7,7 +7,7 @@ import { internal } from "./api";
 import type { ActionCtx } from "./builders";
 import { profileFromAuth0User } from "./auth0Profile";
 import { emptyHints, readLogEvent } from "./logSyncEvents";
-import { metadataEntries } from "./orgMetadata";
+import { auth0MetadataEntries } from "./orgMetadata";
 import { Auth0CallError, ManagementReader, OutOfTime, type LogSyncToken } from "./logSyncAuth0";
 import { MAX_USER_ORGANIZATIONS } from "./logSyncState";
 
@@ -110,14 +110,7 @@ async function refetchUserOrganizations(ctx: ActionCtx, reader: ManagementReader
             typeof r.name === "string" ? [r.name] : [],
           )
         : [];
-      const metadata =
-        typeof org.metadata === "object" && org.metadata !== null
-          ? metadataEntries(
-              Object.fromEntries(
-                Object.entries(org.metadata).filter(([, x]) => typeof x === "string"),
-              ) as Record<string, string>,
-            )
-          : null;
+      const metadata = auth0MetadataEntries(org.metadata);
       organizations.push({
         auth0OrgId: org.id,
         name: org.name,

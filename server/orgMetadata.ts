@@ -25,6 +25,25 @@ export function metadataEntries(metadata: Record<string, string>): MetadataEntri
     .sort(byKey);
 }
 
+/**
+ * Auth0's metadata as it arrives (parsed JSON: `__proto__`, `constructor` or `toString` are keys
+ * like any other, own properties) as sorted entries of its string values; not an object: null.
+ * Entries, never an object: a key is data, not a field name.
+ */
+export function auth0MetadataEntries(metadata: unknown): MetadataEntries | null {
+  if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) return null;
+  return Object.entries(metadata)
+    .filter((entry): entry is [string, string] => typeof entry[1] === "string")
+    .map(([key, value]) => ({ key, value }))
+    .sort(byKey);
+}
+
+/** Entries sorted by key, or undefined when a key appears twice (not one Auth0 object). */
+export function uniqueEntries(entries: MetadataEntries): MetadataEntries | undefined {
+  const sorted = [...entries].sort(byKey);
+  return sorted.some((e, i) => i > 0 && e.key === sorted[i - 1].key) ? undefined : sorted;
+}
+
 /** Stored metadata (either form) as sorted entries; absent or null gives null. */
 export function normalizeMetadata(
   metadata: StoredMetadata | null | undefined,

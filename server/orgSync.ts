@@ -63,28 +63,13 @@ const batchFields = <M extends GenericValidator>(metadata: M) => ({
   ),
   membershipRemovals: v.array(v.object({ auth0OrgId: v.string(), auth0UserId: v.string() })),
 });
-const wireMetadata = v.union(v.record(v.string(), v.string()), v.null());
 /** Metadata as `{ key, value }` entries, or none. */
 export const storedEntries = v.union(v.array(metadataEntry), v.null());
 
-/** A batch as the reconcile sends it over HTTP: metadata is Auth0's object. */
-export const orgBatchWireArgs = batchFields(wireMetadata);
-/** A batch as `applyOrgBatch` takes it: metadata as `{ key, value }` entries, since Auth0 keys
- * such as `région` or `$tier` cannot be field names of a Convex object (argument or row). */
+/** A batch as the reconcile sends it (over HTTP) and `applyOrgBatch` takes it: metadata as
+ * `{ key, value }` entries, since Auth0 keys such as `région`, `$tier` or `__proto__` cannot be
+ * field names of a Convex object (argument or row). */
 export const orgBatchArgs = batchFields(storedEntries);
-
-/** A wire batch in the form `applyOrgBatch` takes. */
-export function toOrgBatch(
-  wire: Infer<ReturnType<typeof v.object<typeof orgBatchWireArgs>>>,
-): Infer<ReturnType<typeof v.object<typeof orgBatchArgs>>> {
-  return {
-    ...wire,
-    organizations: wire.organizations.map((o) => ({
-      ...o,
-      metadata: o.metadata === null ? null : metadataEntries(o.metadata),
-    })),
-  };
-}
 
 const orgResult = v.object({
   kind: v.union(

@@ -9,7 +9,8 @@ import { httpAction } from "./builders";
 import { internal } from "./api";
 import { jsonError, readSignedJson, validateBody } from "./httpCommon";
 import { MAX_BATCH_ITEMS } from "./sync";
-import { orgBatchWireArgs, toOrgBatch } from "./orgSync";
+import { orgBatchArgs } from "./orgSync";
+import { uniqueEntries } from "./orgMetadata";
 import { pageResponse, syncSigner } from "./syncRoutes";
 
 export const SYNC_ORGS_PAGE_PATH = "/auth0/sync/orgs/page";
@@ -40,7 +41,7 @@ export const syncOrgsPageRoute = httpAction(async (ctx, request) => {
   return pageResponse(page, () => ctx.runQuery(internal.auth0.orgPage, page));
 });
 
-const applyRequest = v.object(orgBatchWireArgs);
+const applyRequest = v.object(orgBatchArgs);
 
 export const syncOrgsApplyRoute = httpAction(async (ctx, request) => {
   const signed = await readSignedJson(
@@ -72,7 +73,15 @@ export const syncOrgsApplyRoute = httpAction(async (ctx, request) => {
   if (ids.some((id) => id === "" || id.length > 512) || !Number.isFinite(b.at)) {
     return jsonError(400, "invalid_body", "Ids must be 1 to 512 characters and at a time in ms.");
   }
-  // Metadata travels as Auth0's object and is stored as entries (any key Auth0 accepts).
-  const batch = toOrgBatch(b);
+  // Metadata travels and is stored as entries (any key Auth0 accepts), each key once.
+  const organizations = [];
+  for (const o of b.organizations) {
+    const metadata = o.metadata === null ? null : uniqueEntries(o.metadata);
+    if (metadata === undefined) {
+      return jsonError(400, "invalid_body", "An organization's metadata repeats a key.");
+    }
+    organizations.push({ ...o, metadata });
+  }
+  const batch = { ...b, organizations };
   return Response.json({ results: await ctx.runMutation(internal.auth0.applyOrgBatch, batch) });
 });

@@ -68,7 +68,7 @@ function view(m: Doc<"memberships">, org: Doc<"organizations"> | null) {
  * {@link MAX_MINE} (by organization id), so a query stays inside Convex's limits whatever the
  * number of organizations (two index ranges and two documents per membership).
  */
-export async function getMemberships(ctx: QueryCtx, user: Doc<"users">) {
+export async function getMemberships(ctx: QueryCtx, user: Pick<Doc<"users">, "auth0UserId">) {
   const query = ctx.db
     .query("memberships")
     .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", user.auth0UserId));

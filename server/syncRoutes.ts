@@ -24,12 +24,6 @@ export const SYNC_APPLY_PATH = "/auth0/sync/apply";
 /** Largest body a sync route accepts: a batch of MAX_BATCH_ITEMS profiles is well under it. */
 export const MAX_SYNC_BODY_BYTES = 1024 * 1024;
 
-/** The least AUTH0_SYNC_SECRET must meet: these routes read and delete every user. */
-export const SYNC_SECRET_RULES = {
-  minLength: 32,
-  distinctFrom: ["AUTH0_ACTION_SECRET", "AUTH0_EVENTS_TOKEN"],
-};
-
 /** How every sync route is signed: AUTH0_SYNC_SECRET, never the Action's secret. */
 export const syncSigner = (route: string, path: string): SignedRouteOptions => ({
   route,
@@ -39,7 +33,6 @@ export const syncSigner = (route: string, path: string): SignedRouteOptions => (
   signerUrlVariable: "CONVEX_SITE_URL in the sync scripts' environment",
   required: ["AUTH0_DOMAIN"],
   maxBodyBytes: MAX_SYNC_BODY_BYTES,
-  secretRules: SYNC_SECRET_RULES,
 });
 
 /**

@@ -409,13 +409,13 @@ describe("POST /auth0/events: user.deleted and tombstones", () => {
     ).rejects.toThrow(/deleted/);
     // The Action's signed route answers 409 instead of failing with a 500.
     const body = JSON.stringify(readBefore);
-    process.env.AUTH0_ACTION_SECRET = "action-secret-for-this-test";
+    process.env.AUTH0_ACTION_SECRET = "lwJk5ytT36iCvOg0sHWgZAiIoeOfA8OFZqYMdPuFi4U";
     const site = process.env.CONVEX_SITE_URL!;
     const res = await t.fetch(UPSERT_USER_PATH, {
       method: "POST",
       headers: {
         "content-type": "application/json",
-        authorization: `Bearer ${await signRequest("action-secret-for-this-test", body, audienceFor(site))}`,
+        authorization: `Bearer ${await signRequest("lwJk5ytT36iCvOg0sHWgZAiIoeOfA8OFZqYMdPuFi4U", body, audienceFor(site))}`,
       },
       body,
     });

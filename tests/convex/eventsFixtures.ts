@@ -9,8 +9,8 @@ export type T = ReturnType<typeof convexTest>;
 
 export const DOMAIN = "tenant.us.auth0.com";
 export const CUSTOM_DOMAIN = "login.example.com";
-export const TOKEN = "evt-token-7b1e4c2f9a0d3e58c6";
-export const PREVIOUS_TOKEN = "evt-token-previous-51d0a9e7";
+export const TOKEN = "WXcOXNFPvKtE_Ue5ChNu6hogUk2IDfoI8bXAoCSEJQI";
+export const PREVIOUS_TOKEN = "q9W6e0ndqRVigl7ObAinPJ2Cxx4iIlMZrHf-tJ59-hs";
 
 /** The environment a deployment receiving events has. */
 export function setEventsEnv(): void {

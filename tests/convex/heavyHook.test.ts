@@ -25,7 +25,7 @@ vi.mock("../../server/userHooks", async (importOriginal) => ({
 
 const modules = import.meta.glob("../../convex/**/*.*s");
 const SITE = "https://happy-otter-123.convex.site";
-const SYNC_SECRET = "sync-secret-for-heavy-hook-0123456789ab";
+const SYNC_SECRET = "1_0wiQTq2tssvlB9c2p7r5zAcK4WIMVrQJKWL0Vtnys";
 
 beforeEach(() => {
   setEventsEnv();

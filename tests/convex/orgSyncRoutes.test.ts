@@ -12,8 +12,8 @@ import { cloudEvent, deliver, setEventsEnv, type T } from "./eventsFixtures";
 
 const modules = import.meta.glob("../../convex/**/*.*s");
 const SITE = "https://happy-otter-123.convex.site";
-const SYNC_SECRET = "sync-secret-for-org-routes-0123456789";
-const ACTION_SECRET = "action-secret-for-org-routes-012345678";
+const SYNC_SECRET = "IqbjveLRUQK2yGPXDlw7MgRx-jRpOigrUtxC0z9VuQU";
+const ACTION_SECRET = "8MmKriy5nEitvPzqVKoB9UyXzlpjtOpQwZSb-LETX_A";
 
 beforeEach(() => {
   setEventsEnv();
@@ -144,6 +144,43 @@ describe("organization sync routes", () => {
     });
     expect([size.status, size.json.error]).toEqual([400, "invalid_body"]);
     expect(await orgRows(t)).toEqual({ organizations: [], memberships: [] });
+  });
+});
+
+describe("metadata entries", () => {
+  test("a key given twice is refused (400), nothing written; as data, `__proto__` is a key like any other", async () => {
+    const t = newT();
+    const org = (metadata: { key: string; value: string }[]) =>
+      batch({
+        at: Date.now() - 1000,
+        organizations: [{ auth0OrgId: "org_1", name: "acme", displayName: null, metadata }],
+      });
+    const twice = await call(
+      t,
+      SYNC_ORGS_APPLY_PATH,
+      org([
+        { key: "tier", value: "gold" },
+        { key: "tier", value: "free" },
+      ]),
+    );
+    expect([twice.status, twice.json.error]).toEqual([400, "invalid_body"]);
+    expect(await orgRows(t)).toEqual({ organizations: [], memberships: [] });
+    const proto = await call(
+      t,
+      SYNC_ORGS_APPLY_PATH,
+      org([
+        { key: "toString", value: "t" },
+        { key: "__proto__", value: "p" },
+      ]),
+    );
+    expect(proto.json.results).toEqual([
+      { kind: "organization", auth0OrgId: "org_1", outcome: "applied" },
+    ]);
+    const [row] = (await orgRows(t)).organizations as { metadata: unknown }[];
+    expect(row.metadata).toEqual([
+      { key: "__proto__", value: "p" },
+      { key: "toString", value: "t" },
+    ]);
   });
 });
 

@@ -15,7 +15,7 @@ import { cloudEvent, deliver, DOMAIN, setEventsEnv, type T } from "./eventsFixtu
 
 const modules = import.meta.glob("../../convex/**/*.*s");
 const SITE = "https://happy-otter-123.convex.site";
-const SECRET = "action-secret-for-org-tests-0123456789";
+const SECRET = "wWzeXwnZ7Q3cnTsA6CFEA5smwB9LVoVEy2loyD7Vdl0";
 const ADA = "auth0|ada";
 const ADA_KEY = tokenIdentifier(DOMAIN, ADA);
 

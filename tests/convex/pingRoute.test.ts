@@ -18,8 +18,8 @@ import {
 
 const modules = import.meta.glob("../../convex/**/*.*s");
 const SITE = "https://happy-otter-123.convex.site";
-const ACTION_SECRET = "action-secret-8e2b6f4d1a9c3e57-0123";
-const PREVIOUS_SECRET = "action-secret-previous-5d1e0f7a9b";
+const ACTION_SECRET = "sYdFH0DxSTniipk40-cU1yD3uqTRfcdI627VgztCD8o";
+const PREVIOUS_SECRET = "9-PamSgNYxGlltPRcUrIFWvA_iiB9LjKeJvNS-_O3j0";
 
 beforeEach(() => {
   setEventsEnv();

@@ -20,7 +20,7 @@ import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { deliver, DOMAIN, setEventsEnv, tables, userEvent, type T } from "./eventsFixtures";
 
 const modules = import.meta.glob("../../convex/**/*.*s");
-const SECRET = "route-secret-9d2e41c07ab35f68";
+const SECRET = "5y81Los27lOPZ-bWiaP6KQIsS1lTw7_X3sozqrm6MlA";
 const SITE = "https://happy-otter-123.convex.site";
 const ID = tokenIdentifier(DOMAIN, "auth0|65f0c0ffee");
 

@@ -13,8 +13,8 @@ import { CUSTOM_DOMAIN, DOMAIN, setEventsEnv, tables, type T } from "./eventsFix
 
 const modules = import.meta.glob("../../convex/**/*.*s");
 const SITE = "https://happy-otter-123.convex.site";
-const SYNC_SECRET = "sync-secret-0c7d5a1e93b84f26-4a9b71";
-const ACTION_SECRET = "action-secret-8e2b6f4d1a9c3e57";
+const SYNC_SECRET = "ZPRYF81w_cNbO2giRgzuqs8X32GEggTYj_f6Q-FKN0c";
+const ACTION_SECRET = "TM_Lu8oBNJySjtgXuGKNJNJjOXo17sZKdp15GmrwKeA";
 const NOW = Date.parse("2026-11-22T12:00:00Z");
 
 let logs: string[];

@@ -15,8 +15,8 @@ import { tokenIdentifier } from "../../server/tokenIdentifier";
 const modules = import.meta.glob("../../convex/**/*.*s");
 
 const SITE = "https://happy-otter-123.convex.site";
-const SECRET = "current-secret-4f8a1c9e2b7d";
-const PREVIOUS = "previous-secret-0d3e6b5a9c";
+const SECRET = "xcBciz8IuwbtA0wmofP3wXe9vifjaKGEBSntmI4sZSc";
+const PREVIOUS = "NpKahPR_C-LiLFuFIEZIemDuo10cTDt9sHZKFLRyUjU";
 const AUDIENCE = audienceFor(SITE);
 const ID = tokenIdentifier("tenant.us.auth0.com", "auth0|65f0c0ffee");
 const BODY = JSON.stringify({

@@ -7,7 +7,7 @@ import { convexTest } from "convex-test";
 import { defineSchema, defineTable } from "convex/server";
 import { ConvexError, v, type GenericId } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { api } from "../../convex/_generated/api";
+import { api, internal } from "../../convex/_generated/api";
 import type { Doc } from "../../convex/_generated/dataModel";
 import type { MutationCtx } from "../../convex/_generated/server";
 import schema from "../../convex/schema";
@@ -17,6 +17,7 @@ import { SYNC_APPLY_PATH } from "../../server/syncRoutes";
 import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { getCurrentUser, getCurrentUserOrThrow } from "../../server/users";
 import { userDeletionMode } from "../../server/userRowState";
+import { USER_DELETED } from "../../server/userRules";
 import { comparePlan } from "../../scripts/lib/reconcile/plan";
 import { DOMAIN, deliver, nextEventId, setEventsEnv, userEvent } from "./eventsFixtures";
 
@@ -33,7 +34,7 @@ vi.mock("../../server/userHooks", async (importOriginal) => ({
 
 const modules = import.meta.glob("../../convex/**/*.*s");
 const SITE = "https://happy-otter-123.convex.site";
-const SYNC_SECRET = "sync-secret-0c7d5a1e93b84f26-4a9b71";
+const SYNC_SECRET = "ZPRYF81w_cNbO2giRgzuqs8X32GEggTYj_f6Q-FKN0c";
 const ISS = `https://${DOMAIN}/`;
 const SUB = "google-oauth2|1029384756";
 const NOW = Date.parse("2026-11-22T12:00:00Z");
@@ -76,11 +77,17 @@ async function syncDelete(t: HostT, auth0UserId: string, deletedAt: number) {
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
-/** A user created by an event, with an app field and a message of theirs. */
+const signedIn = (t: HostT) => t.withIdentity({ issuer: ISS, subject: SUB, name: "Ada" });
+
+/** A user created by an event who has signed in since, with an app field and a message. */
 async function userWithMessage(t: HostT) {
   expect((await deliver(t, userEvent("user.created", SUB, minutesAgo(60)))).status).toBe(200);
+  vi.setSystemTime(minutesAgo(30));
+  await signedIn(t).mutation(api.auth0.store, {});
+  vi.setSystemTime(NOW);
   return await t.run(async (ctx) => {
     const user = (await ctx.db.query("users").first())!;
+    expect(user.lastActiveAt).toBe(minutesAgo(30));
     await ctx.db.patch("users", user._id, { plan: "pro" });
     const messageId = await ctx.db.insert("messages", { author: user._id, body: "hello" });
     return { userId: user._id, messageId };
@@ -93,8 +100,6 @@ const authorOf = (t: HostT, messageId: GenericId<"messages">) =>
     const message = (await ctx.db.get("messages", messageId))!;
     return await ctx.db.get("users", message.author);
   });
-
-const signedIn = (t: HostT) => t.withIdentity({ issuer: ISS, subject: SUB, name: "Ada" });
 
 test("api.auth0.current answers for a row holding the app's own fields (their values stay the app's)", async () => {
   const t = newT();
@@ -209,6 +214,24 @@ describe.each(Object.keys(deletions) as (keyof typeof deletions)[])(
     });
   },
 );
+
+test("a profile dated exactly at the deletion is refused; one a millisecond later re-creates the user", async () => {
+  const t = newT();
+  const deletedAt = minutesAgo(10);
+  expect((await syncDelete(t, SUB, deletedAt)).status).toBe(200);
+  const upsert = (auth0UpdatedAt: number) =>
+    t.mutation(internal.auth0.upsertFromAuth0, {
+      tokenIdentifier: tokenIdentifier(ISS, SUB),
+      email: "ada@example.com",
+      auth0UpdatedAt,
+    });
+  await expect(upsert(deletedAt)).rejects.toSatisfy(
+    (err) => err instanceof ConvexError && (err.data as { code?: string }).code === USER_DELETED,
+  );
+  expect(await t.run((ctx) => ctx.db.query("users").collect())).toEqual([]);
+  await upsert(deletedAt + 1);
+  expect(await t.run((ctx) => ctx.db.query("users").collect())).toHaveLength(1);
+});
 
 describe("anonymize: the same Auth0 user id after the deletion", () => {
   test("a re-signup newer than the deletion gets a new row; the old one keeps the old references", async () => {

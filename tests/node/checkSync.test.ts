@@ -88,6 +88,61 @@ describe("check-sync", () => {
     expect(drift[cy.user_id]).toBeUndefined();
   });
 
+  test("--json: the whole report of a mixed tenant, field by field", async () => {
+    const [ada, bob] = await tenant.seedInSync(3);
+    tenant.emulator.updateUser(ada.user_id, {
+      name: "Ada Renamed",
+      email: "ada.new@example.com",
+      updated_at: new Date().toISOString(),
+    });
+    tenant.emulator.updateUser(bob.user_id, {
+      email_verified: false,
+      updated_at: new Date().toISOString(),
+    });
+    tenant.emulator.seedUser({ user_id: "auth0|missing" });
+    const gone = tenant.emulator.seedUser({ user_id: "auth0|gone" });
+    await tenant.insertRow(gone);
+    tenant.emulator.removeUser(gone.user_id);
+    const foreign = tenant.emulator.seedUser({ user_id: "auth0|foreign" });
+    await tenant.insertRow(foreign, { issuer: "old-tenant.eu.auth0.com" });
+    tenant.emulator.removeUser(foreign.user_id);
+
+    const run = await tenant.run("check-sync", ["--json"]);
+    expect(run.code).toBe(1);
+    const r = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(r).toMatchObject({
+      inSync: false,
+      counts: {
+        auth0Users: 4,
+        convexRows: 5,
+        inSync: 1,
+        missing: 1,
+        drift: 2,
+        orphans: 1,
+        unknownIssuer: 1,
+        createdAfterListing: 0,
+        newerInConvex: 0,
+        anonymized: 0,
+      },
+      missing: [{ auth0UserId: "auth0|missing" }],
+      orphans: [{ auth0UserId: "auth0|gone" }],
+      unknownIssuer: [{ auth0UserId: "auth0|foreign", issuer: "https://old-tenant.eu.auth0.com/" }],
+      createdAfterListing: [],
+      trustedIssuers: [`https://${tenant.emulator.domain}/`],
+    });
+    expect(
+      Object.fromEntries(
+        (r.drift as { auth0UserId: string; fields: string[] }[]).map((d) => [
+          d.auth0UserId,
+          d.fields,
+        ]),
+      ),
+    ).toEqual({ [ada.user_id]: ["email", "name"], [bob.user_id]: ["emailVerified"] });
+    // No profile value in the report: ids and field names only.
+    expect(run.stdout).not.toContain("Ada Renamed");
+    expect(run.stdout).not.toContain("ada.new@example.com");
+  });
+
   test("a row newer than the listing (a login since) is not drift", async () => {
     const [ada] = await tenant.seedInSync(1);
     await tenant.convex.t.run(async (ctx) => {

@@ -187,16 +187,42 @@ describe("copying", () => {
     expect([...prod.users.values()]).toHaveLength(4);
   });
 
-  test("one failing user is reported while the others are created", async () => {
-    // Someone creates cyd in prod after the listing: Auth0 answers 409 for that one.
+  test("a 409 (the person signed up in the target after the listing) is reported as existing, never given a link: not now, not on the next run, not with --resend-tickets", async () => {
     prod.jobs.onExportCreated = () => {
       prod.seedUser({ user_id: "auth0|prod-cyd", email: "cyd@other.org" });
     };
     const run = await copy(["--yes"]);
-    expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/failed: cyd@other\.org: HTTP 409: The user already exists/);
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toMatch(
+      /cyd@other\.org: exists in the target \(created there after the listing/,
+    );
     expect(run.stdout).toContain("created 2");
     expect(prodByEmail("cyd@other.org")).toHaveLength(1);
+    const linked = () => new Set(prod.tickets.map((t) => t.user_id));
+    expect(linked().has("auth0|prod-cyd")).toBe(false);
+    expect(prod.tickets).toHaveLength(2);
+    // The journal says what answered: 201 for the two created, 409 for cyd.
+    const files = readdirSync(join(dir, "backups")).filter((f) =>
+      f.startsWith("copy-users-tickets-"),
+    );
+    const records = ticketRecords(join(dir, "backups", files[0])) as {
+      event: string;
+      email: string;
+      status?: number;
+    }[];
+    expect(records.filter((r) => r.event === "created").map((r) => r.status)).toEqual([201, 201]);
+    expect(records.filter((r) => r.email === "cyd@other.org").map((r) => r.event)).toEqual([
+      "creating",
+      "exists",
+    ]);
+
+    const again = await copy(["--yes"]);
+    expect(again.code, again.output).toBe(0);
+    expect(linked().has("auth0|prod-cyd")).toBe(false);
+    const resend = await copy(["--yes", "--resend-tickets"]);
+    expect(resend.code, resend.output).toBe(0);
+    expect(linked().has("auth0|prod-cyd")).toBe(false);
+    expect(prod.tickets).toHaveLength(4);
   });
 
   test("--email-domain and --emails narrow the selection; a same-email account elsewhere is a conflict", async () => {
@@ -232,19 +258,9 @@ describe("copying", () => {
 
 describe("--password", () => {
   test("a weak or default password is refused before any call", async () => {
-    const weakOnes = [
-      "ChangeMe123!",
-      "short1!A",
-      "alllowercaseletters",
-      "P@ssw0rd-2026!!",
-      // Issue 16: each passed the character-kind rules and the default-word list.
-      "Pa55word1234",
-      "P4ssword2025!",
-      "Ch4ngeMe2025!",
-      "We1come2025!",
-      "Summer2025!!",
-      "Aaaaaaaaaaa1",
-    ];
+    // One per rule (length, default word, word and year); the full list is checked directly
+    // in sharedPassword.test.ts, without a process each.
+    const weakOnes = ["short1!A", "ChangeMe123!", "Januar2025!!Jan"];
     for (const weak of weakOnes) {
       const run = await copy(["--yes", "--password"], { COPY_USERS_PASSWORD: weak });
       expect(run.code, weak).toBe(2);
@@ -253,7 +269,7 @@ describe("--password", () => {
     }
     expect(dev.requests).toHaveLength(0);
     expect(prod.requests).toHaveLength(0);
-  }, 90_000);
+  }, 60_000);
 
   test("a strong chosen password is set on every created user, with a warning and no tickets", async () => {
     const chosen = "Tide-Lantern-Quarry-58";
@@ -344,9 +360,19 @@ describe("password-change links are never lost", () => {
     const report = JSON.parse(again.stdout);
     const allCreated = [...prod.users.keys()].filter((id) => id !== "auth0|prod-dan");
     expect(allCreated).toHaveLength(3);
-    // Every user copy-users created has a link on disk, the re-run's only for those lacking one.
-    const links = ticketFiles().flatMap(ticketLinks);
-    expect(new Set(links.map((l) => l.userId))).toEqual(new Set(allCreated));
+    // Every user a create answered 201 for has a link on disk, the re-run's only for those
+    // lacking one. A user whose create the kill cut off before its answer was on record may be
+    // the person's own account: reported, never linked.
+    const records = ticketFiles().flatMap(ticketRecords);
+    const confirmed = new Set(records.filter((r) => r.event === "created").map((r) => r.userId));
+    const links = records.filter((r) => r.event === "ticket");
+    expect(new Set(links.map((l) => l.userId))).toEqual(confirmed);
+    const unconfirmed = allCreated.filter((id) => !confirmed.has(id));
+    expect(unconfirmed.length).toBeLessThanOrEqual(1);
+    for (const id of unconfirmed) {
+      expect(again.stderr).toContain(`an earlier run was interrupted before Auth0 confirmed`);
+      expect(again.stderr).toContain(prod.users.get(id)!.email!);
+    }
     const reissued = ticketLinks(report.ticketsFile).map((l) => l.userId);
     for (const id of reissued) {
       expect(linkedBefore.has(id)).toBe(false);

@@ -144,6 +144,7 @@ describe("npm run doctor", () => {
         "env.action",
         "env.management",
         "env.events",
+        "secrets",
         "convexUrl",
         "reach",
         "secret",
@@ -212,11 +213,36 @@ describe("npm run doctor", () => {
     const weak = await withProcessEnv({ AUTH0_SYNC_SECRET: ACTION_SECRET }, () =>
       doctor({ ...reconcileVars, AUTH0_SYNC_SECRET: ACTION_SECRET }),
     );
-    expect(weak.failed).toEqual(["sync.secret"]);
+    // Found here first, by the same rule Convex applies; then Convex refuses both routes.
+    expect(weak.failed).toEqual(["secrets", "configured", "sync.secret"]);
+    expect(detail(weak.report, "configured")).toMatch(
+      /AUTH0_ACTION_SECRET equals AUTH0_SYNC_SECRET/,
+    );
+    expect(detail(weak.report, "secrets")).toMatch(/AUTH0_SYNC_SECRET equals AUTH0_ACTION_SECRET/);
     expect(detail(weak.report, "sync.secret")).toMatch(
       /AUTH0_SYNC_SECRET equals AUTH0_ACTION_SECRET/,
     );
   }, 30_000);
+
+  test("a route secret that breaks the rule fails the secrets check, naming the variable, never the value", async () => {
+    const short = await doctor({ AUTH0_EVENTS_TOKEN: "k" });
+    expect(short.failed).toContain("secrets");
+    expect(short.run.code).toBe(1);
+    expect(detail(short.report, "secrets")).toMatch(
+      /^AUTH0_EVENTS_TOKEN is shorter than 32 characters\. .*at least 32 characters/,
+    );
+    const shared = await doctor({ AUTH0_EVENTS_TOKEN: ACTION_SECRET });
+    expect(shared.failed).toContain("secrets");
+    expect(detail(shared.report, "secrets")).toContain(
+      "AUTH0_ACTION_SECRET equals AUTH0_EVENTS_TOKEN: each route needs its own secret",
+    );
+    const repeated = await doctor({ AUTH0_ACTION_SECRET_PREVIOUS: "a".repeat(32) });
+    expect(repeated.failed).toContain("secrets");
+    expect(detail(repeated.report, "secrets")).toMatch(
+      /AUTH0_ACTION_SECRET_PREVIOUS .*not a random value/,
+    );
+    expect(repeated.run.output).not.toContain("a".repeat(32));
+  }, 60_000);
 
   test("the reconcile's token issued by another tenant: the tenant check fails naming both, exit 2", async () => {
     emulator.setTenantDomain("other-tenant.eu.auth0.com");

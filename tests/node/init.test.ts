@@ -6,62 +6,25 @@
  */
 import {
   existsSync,
-  lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
-  rmSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { execFile } from "node:child_process";
-import { tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import ts from "typescript";
-import { afterAll, describe, expect, test } from "vitest";
-import { CLI, ROOT, runScript, start, TSX, type Run } from "../../scripts/lib/childProcess";
+import { describe, expect, test } from "vitest";
+import { CLI, ROOT, runScript, start, TSX } from "../../scripts/lib/childProcess";
 import { applyPlan } from "../../scripts/lib/init/apply";
 import { definedNames, envAppendix } from "../../scripts/lib/init/envExample";
 import { PACKAGE_SPECIFIERS, planInit } from "../../scripts/lib/init/plan";
 import { convexDevTsconfig, writeDeploymentCodegen } from "./helpers/deploymentCodegen";
+import { appFolders, snapshot } from "./helpers/initApps";
 
-const work = mkdtempSync(join(tmpdir(), "init-"));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-let n = 0;
-/** A fresh app folder holding `files` (path -> text). */
-function app(files: Record<string, string>): string {
-  const dir = join(work, `app${n++}`);
-  mkdirSync(dir);
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  return dir;
-}
-
-function init(dir: string, ...args: string[]): Promise<Run> {
-  return runScript("init", ["--dir", dir, ...args], { env: { PATH: process.env.PATH }, cwd: work });
-}
-
-/** Every file under `dir` with its bytes and mtime: equal snapshots mean nothing was written. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (sub: string) => {
-    for (const e of readdirSync(join(dir, sub), { withFileTypes: true })) {
-      const rel = sub ? `${sub}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(rel);
-      else {
-        const full = join(dir, rel);
-        out[rel] = `${lstatSync(full).mtimeMs} ${readFileSync(full).toString("base64")}`;
-      }
-    }
-  };
-  walk("");
-  return out;
-}
+const { work, app, init } = appFolders("init-");
 
 const read = (dir: string, path: string) => readFileSync(join(dir, path), "utf8");
 /** The module's public entries (`convex-auth0-users/server`, `/functions`) in this repository. */
@@ -324,6 +287,19 @@ export default { providers: auth0Providers() } satisfies AuthConfig;
       },
     ]);
     expect(doc.written).toEqual([]);
+  });
+
+  test("--dry-run --yes writes nothing: every file and folder keeps its bytes and mtime, none appears", async () => {
+    // The docs app gets edits, new files and a new folder (auth0-actions/) from a real run.
+    const dir = app(DOCS_APP);
+    const before = snapshot(dir, true);
+    const run = await init(dir, "--dry-run", "--yes");
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toContain(
+      "init: 3 to create, 4 to edit, 0 unchanged, by hand: 0 files (dry run: nothing was written)",
+    );
+    expect(run.stdout).not.toMatch(/\d+ written/);
+    expect(snapshot(dir, true)).toEqual(before);
   });
 
   test("a second run finds everything there and writes nothing, without asking", async () => {

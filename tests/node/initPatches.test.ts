@@ -110,6 +110,114 @@ export default defineSchema({ users: auth0UsersTable({}, { adopting: true }), ..
     expect(result.notes[0]).toContain("the module's users replaces yours: move it first");
   });
 
+  test("every comment of the app's users table is kept: on fields, a field commented out, on indexes", () => {
+    const source = schemaWith(`defineTable({
+    // 1 shown in the profile
+    name: v.string(),
+    tokenIdentifier: v.string(), // 2 from Convex auth
+    plan: v.string(), // 3 billing plan
+    /* 4 age: v.optional(v.number()),
+       until the form asks for it */
+  })
+    // 5 lookup by identity
+    .index("by_token", ["tokenIdentifier"])
+    // 6 plan pages
+    .index("by_plan", ["plan"]) /* 7 end */`);
+    expect(edited(patchSchema("convex/schema.ts", source, S)))
+      .toBe(`import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+import { auth0Tables, auth0UsersTable } from "convex-auth0-users/server";
+
+export default defineSchema({
+  ...auth0Tables,
+  users: auth0UsersTable(
+    {
+      // 1 shown in the profile
+      // name: now the module's field (yours was \`v.string()\`)
+      // tokenIdentifier: now the module's field (yours was \`v.string()\`)
+      // 2 from Convex auth
+      plan: v.string(), // 3 billing plan
+      /* 4 age: v.optional(v.number()),
+         until the form asks for it */
+    },
+    { adopting: true },
+  )
+    // 5 lookup by identity
+    // index by_token: now the module's (the same fields)
+    // 6 plan pages
+    .index("by_plan", ["plan"]) /* 7 end */,
+});
+`);
+  });
+
+  test.each([
+    [
+      "its own deletedAt (a soft delete)",
+      schemaWith(`defineTable({ tokenIdentifier: v.string(), deletedAt: v.optional(v.number()) })`),
+      "users.deletedAt (line 5, `v.optional(v.number())`) is your own field, but the module's users table has a deletedAt (`v.optional(v.number())`) that marks a user deleted in Auth0",
+    ],
+    [
+      "a field of the module's name typed otherwise",
+      schemaWith(`defineTable({ tokenIdentifier: v.string(), email: v.number() })`),
+      "users.email (line 5) is `v.number()`, the module's users.email is `v.optional(v.string())`",
+    ],
+  ])(
+    "an app's users table with %s: init stops, naming both validators and what to do",
+    (_n, source, reason) => {
+      const result = patchSchema("convex/schema.ts", source, S);
+      if (result.kind !== "refused")
+        throw new Error(`expected refused, got ${JSON.stringify(result)}`);
+      expect(result.problem).toContain(reason);
+      expect(result.problem).toContain("rename your field");
+    },
+  );
+
+  const appTables = `const appTables = {
+  users: defineTable({ name: v.string() }),
+  teams: defineTable({ name: v.string() }),
+};
+`;
+  test.each([
+    [
+      "an app spread after the module's tables",
+      `import { auth0Tables } from "convex-auth0-users/server";\n${appTables}\nexport default defineSchema({\n  ...auth0Tables,\n  ...appTables,\n});\n`,
+      "the module's users table is shadowed: line 11 `...appTables,` defines users after line 10 `...auth0Tables,`",
+    ],
+    [
+      "an app spread where init would put the module's tables first",
+      `${appTables}\nexport default defineSchema({\n  ...appTables,\n});\n`,
+      "line 9 `...appTables,` defines users after `...auth0Tables,` (init puts it first in defineSchema({, line 8)",
+    ],
+    [
+      "an app spread before the module's tables",
+      `import { auth0Tables } from "convex-auth0-users/server";\n${appTables}\nexport default defineSchema({\n  ...appTables,\n  ...auth0Tables,\n});\n`,
+      "line 10 `...appTables,` defines users before line 11 `...auth0Tables,`: the module's table replaces yours there",
+    ],
+    [
+      "an app users table after the module's tables that init cannot rewrite",
+      `import { auth0Tables } from "convex-auth0-users/server";\nexport default defineSchema({\n  ...auth0Tables,\n  users: defineTable({ name: v.string() }),\n});\n`,
+      "the module's users table is shadowed: line 6 `users: defineTable({ name: v.string() }),` defines users after line 5 `...auth0Tables,`",
+    ],
+  ])("%s: init stops, naming the lines", (_n, body, problem) => {
+    const source = `import { defineSchema, defineTable } from "convex/server";\nimport { v } from "convex/values";\n${body}`;
+    const result = patchSchema("convex/schema.ts", source, S);
+    if (result.kind !== "refused")
+      throw new Error(`expected refused, got ${JSON.stringify(result)}`);
+    expect(result.problem).toContain(problem);
+  });
+
+  test("a spread init cannot see into: by hand, with the lines, never edited", () => {
+    const source = `import { defineSchema } from "convex/server";
+import { appTables } from "./tables";
+export default defineSchema({ ...appTables });
+`;
+    const hand = byHand(patchSchema("convex/schema.ts", source, S));
+    expect(hand.reason).toContain("init cannot tell which tables `...appTables` (line 3) holds");
+    // Told by the checker (scripts/lib/init/spreadTables.ts): no users there, edited as usual.
+    const told = patchSchema("convex/schema.ts", source, S, () => ["messages"]);
+    expect(edited(told)).toContain("defineSchema({ ...auth0Tables, ...appTables })");
+  });
+
   test("short app fields stay on one line", () => {
     const source = schemaWith(
       `defineTable({ tokenIdentifier: v.string(), plan: v.string() }).index("by_plan", ["plan"])`,
@@ -120,11 +228,6 @@ export default defineSchema({ users: auth0UsersTable({}, { adopting: true }), ..
   });
 
   test.each([
-    [
-      "a module field typed otherwise",
-      schemaWith(`defineTable({ tokenIdentifier: v.string(), email: v.number() })`),
-      "users.email is `v.number()`, the module's is `v.optional(v.string())`",
-    ],
     [
       "rows without tokenIdentifier",
       schemaWith(`defineTable({ name: v.string() })`),

@@ -344,7 +344,7 @@ describe("a backup that cannot be written stops before any deletion", () => {
     const before = await snapshot(t);
     const run = await t.run("sync", ["--yes", "--delete-orphans"]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/the backup could not be written .*nothing was deleted/);
+    expect(run.stderr).toMatch(/the backup could not be written: .*nothing was deleted/);
     expect((await snapshot(t)).users).toEqual(before.users);
     expect(await t.tombstones()).toEqual([]);
   });

@@ -141,6 +141,45 @@ describe("reconcile --orgs", () => {
     expect(check.code, check.output).toBe(0);
   }, 60_000);
 
+  test("metadata keys that are Object.prototype names (__proto__, constructor, toString) go through cron-sync --orgs and sync --orgs", async () => {
+    const t = (tenant = await startTenant());
+    const [u1] = await t.seedInSync(1);
+    // Parsed JSON, as Auth0 answers it: `__proto__` is an own key, not the prototype.
+    const metadata = JSON.parse(
+      '{"__proto__":"p","constructor":"c","toString":"t","hasOwnProperty":"h","plain":"x"}',
+    ) as Record<string, string>;
+    t.emulator.orgs.seedOrganization({ id: "org_0", name: "o0", metadata });
+    for (let i = 1; i < 6; i++) {
+      t.emulator.orgs.seedOrganization({ id: `org_${i}`, name: `o${i}`, metadata: { a: "b" } });
+    }
+    t.emulator.orgs.setMember("org_0", u1.user_id, ["admin"]);
+    const cron = await t.run("cron-sync", ["--orgs"]);
+    expect(cron.code, cron.output).toBe(0);
+    const stored = (await orgState(t)).organizations;
+    expect(stored).toHaveLength(6);
+    expect(stored.find((o) => o.auth0OrgId === "org_0")?.metadata).toEqual([
+      { key: "__proto__", value: "p" },
+      { key: "constructor", value: "c" },
+      { key: "hasOwnProperty", value: "h" },
+      { key: "plain", value: "x" },
+      { key: "toString", value: "t" },
+    ]);
+    // A change of such a key is drift, and sync --orgs repairs it.
+    t.emulator.orgs.organizations.get("org_0")!.metadata = JSON.parse(
+      '{"__proto__":"p2","plain":"x"}',
+    ) as Record<string, string>;
+    const drift = JSON.parse((await t.run("check-sync", ["--orgs", "--json"])).stdout);
+    expect(drift.organizations.drift).toEqual([{ auth0OrgId: "org_0", fields: ["metadata"] }]);
+    const sync = await t.run("sync", ["--orgs", "--yes"]);
+    expect(sync.code, sync.output).toBe(0);
+    expect(
+      (await orgState(t)).organizations.find((o) => o.auth0OrgId === "org_0")?.metadata,
+    ).toEqual([
+      { key: "__proto__", value: "p2" },
+      { key: "plain", value: "x" },
+    ]);
+  }, 60_000);
+
   test("--dry-run writes nothing", async () => {
     const t = (tenant = await startTenant());
     const [u1] = await t.seedInSync(1);

@@ -2,17 +2,26 @@
  * The npm package as users get it: one `npm pack` (its prepack builds dist/ and the Action) and
  * one install of the tarball into an empty project, reused by every check. The tarball holds what
  * ships and nothing else, `attw` finds every entry point's types resolvable, the bin answers from
- * the install, the three entry points import in Node, a command whose optional peer is missing
+ * the install, the four entry points import in Node, a command whose optional peer is missing
  * says what to install, and the sandbox's demo runs from the installed files alone (the local
  * Auth0 running the shipped Action against the module's functions).
+ *
+ * Then the peers are held to what they say: a second app installs the tarball with the LOWEST
+ * versions of `convex`, `typescript` and `react` the package's peer ranges accept (looked up with
+ * `npm view`), without `@auth0/auth0-react`; `npm ls --all` must find nothing invalid (every
+ * dependency's own peers satisfied too), and the app (tests/fixtures/peersApp: the module's schema,
+ * functions, routes, the lookups and the React hooks under ConvexProviderWithAuth) must typecheck
+ * with that TypeScript, library files included, as `npx convex dev` runs it. Cost: one more
+ * install (~20 s with npm's cache warm, more when the versions must be downloaded) and two tsc runs.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ROOT } from "../../scripts/lib/childProcess";
 import { devVersion, installInto, pack, run, type Packed } from "../../bench/lib/packedPackage";
+import { convexDevTsconfig, templatesOf, writeOfflineCodegen } from "./helpers/deploymentCodegen";
 
 const dir = mkdtempSync(join(tmpdir(), "packed-package-"));
 const app = join(dir, "app");
@@ -21,6 +30,7 @@ let packed: Packed;
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
   bin: Record<string, string>;
   exports: Record<string, string | Record<string, string>>;
+  peerDependencies: Record<string, string>;
 };
 
 beforeAll(async () => {
@@ -120,15 +130,16 @@ describe("the packed package", () => {
     expect(init.stdout).toContain("Usage: convex-auth0-users init");
   });
 
-  test("the server, functions and react entry points import in Node", async () => {
+  test("the server, functions, react and testing entry points import in Node", async () => {
     writeFileSync(
       join(app, "entries.mjs"),
       [
         'const server = await import("convex-auth0-users/server");',
         'const functions = await import("convex-auth0-users/functions");',
         'const react = await import("convex-auth0-users/react");',
+        'const testing = await import("convex-auth0-users/testing");',
         "const names = (m) => Object.keys(m).sort();",
-        "console.log(JSON.stringify({ server: names(server), functions: names(functions), react: names(react) }));",
+        "console.log(JSON.stringify({ server: names(server), functions: names(functions), react: names(react), testing: names(testing) }));",
       ].join("\n"),
     );
     const r = await run(process.execPath, ["entries.mjs"], { cwd: app });
@@ -161,6 +172,16 @@ describe("the packed package", () => {
     expect(entries.react).toEqual(
       expect.arrayContaining(["useStoreUserEffect", "useCurrentUser", "useCurrentOrganization"]),
     );
+    expect(entries.testing).toEqual(
+      expect.arrayContaining([
+        "setAuth0TestEnv",
+        "auth0Identity",
+        "signInAs",
+        "logIn",
+        "deliverUserUpdated",
+        "deliverUserDeleted",
+      ]),
+    );
   });
 
   test("a command whose optional peer is missing names it and exits 2", async () => {
@@ -187,7 +208,7 @@ describe("the packed package", () => {
     const copy = await bin("copy-users", "--from", "dev", "--to", "prod", "--password");
     expect(copy.code, copy.stderr).toBe(2);
     expect(copy.stderr).toContain(
-      "convex-auth0-users copy-users --password: needs @zxcvbn-ts/core, @zxcvbn-ts/language-common and @zxcvbn-ts/language-en",
+      "convex-auth0-users copy-users --password: needs @zxcvbn-ts/core, @zxcvbn-ts/language-common, @zxcvbn-ts/language-en, @zxcvbn-ts/language-de, @zxcvbn-ts/language-es-es and @zxcvbn-ts/language-fr",
     );
   });
 
@@ -208,4 +229,94 @@ describe("the packed package", () => {
     const demo = await bin("demo");
     expect(demo.code, `${demo.stdout}\n${demo.stderr}`.slice(-4000)).toBe(0);
   }, 300_000);
+});
+
+/** Numeric order of plain `x.y.z` versions. */
+function compareVersions(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < 3; i++) if (pa[i] !== pb[i]) return pa[i] - pb[i];
+  return 0;
+}
+
+/** The lowest published (non-prerelease) version of `name` inside `range`. */
+async function lowestVersion(name: string, range: string): Promise<string> {
+  const r = await run("npm", ["view", `${name}@${range}`, "version", "--json"], { cwd: dir });
+  expect(r.code, r.stderr).toBe(0);
+  const found = JSON.parse(r.stdout) as string | string[];
+  const versions = (Array.isArray(found) ? found : [found]).filter((v) =>
+    /^\d+\.\d+\.\d+$/.test(v),
+  );
+  expect(versions.length, `${name}@${range}`).toBeGreaterThan(0);
+  return versions.sort(compareVersions)[0];
+}
+
+describe("at the lowest versions its peer ranges accept", () => {
+  const lowest = join(dir, "lowest");
+  const lowestVersions: Record<string, string> = {};
+  const tsc = (...args: string[]) =>
+    run(process.execPath, [join(lowest, "node_modules/typescript/bin/tsc"), ...args], {
+      cwd: lowest,
+    });
+
+  beforeAll(async () => {
+    for (const name of ["convex", "typescript", "react"]) {
+      lowestVersions[name] = await lowestVersion(name, pkg.peerDependencies[name]);
+    }
+    // react-dom follows react; the types are the app's own choice (React 18's latest).
+    await installInto(lowest, [
+      packed.tarball,
+      ...Object.entries(lowestVersions).map(([name, version]) => `${name}@${version}`),
+      `react-dom@${lowestVersions.react}`,
+      "@types/react@18",
+    ]);
+    cpSync(join(ROOT, "tests/fixtures/peersApp"), lowest, { recursive: true });
+    const convexDir = join(lowest, "convex");
+    await writeOfflineCodegen(convexDir, templatesOf(lowest));
+    // `npx convex dev`'s tsconfig from that convex, checking library files too: a type of
+    // the package's declarations that this TypeScript or this convex lacks must show.
+    const tsconfig = (await convexDevTsconfig(templatesOf(lowest))).replace(
+      '"skipLibCheck": true',
+      '"skipLibCheck": false',
+    );
+    expect(tsconfig).toContain('"skipLibCheck": false');
+    writeFileSync(join(convexDir, "tsconfig.json"), tsconfig);
+  }, 600_000);
+
+  test("the lowest versions are the floors the ranges name", () => {
+    expect(compareVersions(lowestVersions.convex, "1.46.0")).toBeGreaterThanOrEqual(0);
+    expect(compareVersions(lowestVersions.typescript, "5.5.0")).toBeGreaterThanOrEqual(0);
+    expect(lowestVersions.react).toMatch(/^18\./);
+  });
+
+  test("npm ls finds every dependency's peers satisfied", async () => {
+    const ls = await run("npm", ["ls", "--all"], { cwd: lowest });
+    expect(ls.stderr).toBe("");
+    // An optional peer left out is listed as "UNMET OPTIONAL DEPENDENCY", which is fine.
+    expect(ls.stdout).not.toMatch(/invalid|UNMET DEPENDENCY|UNMET PEER|missing|extraneous/i);
+    expect(ls.code).toBe(0);
+    // The React entry needs no @auth0/auth0-react: the app has none.
+    expect(existsSync(join(lowest, "node_modules/@auth0/auth0-react"))).toBe(false);
+  }, 120_000);
+
+  test("the app's Convex functions and React code typecheck with that TypeScript", async () => {
+    const version = await tsc("--version");
+    expect(version.stdout.trim()).toBe(`Version ${lowestVersions.typescript}`);
+    const convex = await tsc("--project", "convex");
+    expect(convex.stdout + convex.stderr).toBe("");
+    expect(convex.code).toBe(0);
+    const react = await tsc("--project", ".");
+    expect(react.stdout + react.stderr).toBe("");
+    expect(react.code).toBe(0);
+  }, 180_000);
+
+  test("init runs on that TypeScript (it parses the app with it)", async () => {
+    const init = await run("npx", ["--no", "--", "convex-auth0-users", "init", "--dry-run"], {
+      cwd: lowest,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    });
+    expect(init.stderr).not.toContain("needs typescript");
+    expect(init.code, `${init.stdout}\n${init.stderr}`.slice(-2000)).toBe(0);
+    expect(init.stdout).toContain("dry run: nothing was written");
+  }, 120_000);
 });

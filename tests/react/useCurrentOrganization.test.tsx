@@ -1,10 +1,17 @@
 import { act, waitFor } from "@testing-library/react";
-import { describe, expect, test, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { internal } from "../../convex/_generated/api";
 import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { useCurrentOrganization } from "../../react";
-import { auth0, type TestClaims } from "./helpers/fakeAuth0";
-import { installReactTestGuards, ISS, renderWithConvex, settle } from "./helpers/harness";
+import { auth0, useAuth0Calls, type TestClaims } from "./helpers/fakeAuth0";
+import {
+  installReactTestGuards,
+  ISS,
+  PROVIDERS,
+  renderWithConvex,
+  settle,
+  type Provider,
+} from "./helpers/harness";
 
 vi.mock("@auth0/auth0-react", () => import("./helpers/fakeAuth0"));
 
@@ -13,9 +20,20 @@ const aliceKey = tokenIdentifier(alice.iss, alice.sub);
 
 installReactTestGuards();
 
-describe("useCurrentOrganization", () => {
+let provider: Provider;
+
+// Under ConvexProviderWithAuth0 and under a Next.js app's ConvexProviderWithAuth alike.
+describe.each(PROVIDERS)("useCurrentOrganization under %s", (setup) => {
+  beforeEach(() => {
+    provider = setup;
+    useAuth0Calls.count = 0;
+  });
+  afterEach(() => {
+    if (setup === "nextjs-auth0") expect(useAuth0Calls.count).toBe(0);
+  });
+
   test("the organization of the token and the user's roles, live from the cache", async () => {
-    const { t, client, result } = renderWithConvex(() => useCurrentOrganization());
+    const { t, client, result } = renderWithConvex(() => useCurrentOrganization(), { provider });
     // What the Action's upsert does for a login through an organization.
     await t.mutation(internal.auth0.upsertFromAuth0, {
       tokenIdentifier: aliceKey,
@@ -44,7 +62,7 @@ describe("useCurrentOrganization", () => {
   });
 
   test("no organization in the token, or signed out: null and no roles", async () => {
-    const { result } = renderWithConvex(() => useCurrentOrganization());
+    const { result } = renderWithConvex(() => useCurrentOrganization(), { provider });
     act(() => auth0.signIn(alice));
     await act(() => settle());
     await waitFor(() => expect(result.current.isLoading).toBe(false));

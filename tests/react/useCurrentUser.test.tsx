@@ -1,10 +1,17 @@
 import { act, waitFor } from "@testing-library/react";
-import { describe, expect, test, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { useCurrentUser, useStoreUserEffect, type CurrentUserState } from "../../react";
-import { auth0, type TestClaims } from "./helpers/fakeAuth0";
-import { installReactTestGuards, ISS, renderWithConvex, settle } from "./helpers/harness";
+import { auth0, useAuth0Calls, type TestClaims } from "./helpers/fakeAuth0";
+import {
+  installReactTestGuards,
+  ISS,
+  PROVIDERS,
+  renderWithConvex,
+  settle,
+  type Provider,
+} from "./helpers/harness";
 
 vi.mock("@auth0/auth0-react", () => import("./helpers/fakeAuth0"));
 
@@ -26,9 +33,20 @@ function expectLoadingUntilRow(states: CurrentUserState[]) {
 
 installReactTestGuards();
 
-describe("useCurrentUser", () => {
+let provider: Provider;
+
+// Under ConvexProviderWithAuth0 and under a Next.js app's ConvexProviderWithAuth alike.
+describe.each(PROVIDERS)("useCurrentUser under %s", (setup) => {
+  beforeEach(() => {
+    provider = setup;
+    useAuth0Calls.count = 0;
+  });
+  afterEach(() => {
+    if (setup === "nextjs-auth0") expect(useAuth0Calls.count).toBe(0);
+  });
+
   test("loading while auth is unresolved, then signed out with no user", async () => {
-    const { result, states } = renderWithConvex(() => useCurrentUser());
+    const { result, states } = renderWithConvex(() => useCurrentUser(), { provider });
     await act(() => settle());
     expect(result.current).toEqual({ isLoading: true, isAuthenticated: false, user: null });
 
@@ -39,7 +57,7 @@ describe("useCurrentUser", () => {
   });
 
   test("signed in but not stored yet is loading; the row shows up once stored", async () => {
-    const { client, result, states } = renderWithConvex(() => useCurrentUser());
+    const { client, result, states } = renderWithConvex(() => useCurrentUser(), { provider });
     act(() => auth0.signIn(alice));
     await waitFor(() => expect(result.current.isAuthenticated).toBe(true));
     await act(() => settle());
@@ -60,7 +78,7 @@ describe("useCurrentUser", () => {
   });
 
   test("a row the Post-Login Action already wrote is returned at once", async () => {
-    const { t, client, result } = renderWithConvex(() => useCurrentUser());
+    const { t, client, result } = renderWithConvex(() => useCurrentUser(), { provider });
     const { userId } = await t.mutation(internal.auth0.upsertFromAuth0, {
       tokenIdentifier: aliceKey,
       email: "alice@action.example",
@@ -75,17 +93,18 @@ describe("useCurrentUser", () => {
   });
 
   test("with useStoreUserEffect: the user is the stored row; sign-out clears it", async () => {
-    const { result, states } = renderWithConvex(() => ({
-      stored: useStoreUserEffect(),
-      current: useCurrentUser(),
-    }));
+    const { result, states } = renderWithConvex(
+      () => ({
+        stored: useStoreUserEffect(),
+        current: useCurrentUser(),
+      }),
+      { provider },
+    );
     act(() => auth0.signIn(alice));
     await waitFor(() => expect(result.current.current.user).not.toBeNull());
     await waitFor(() => expect(result.current.stored.userId).not.toBeNull());
     expect(result.current.current.user!._id).toBe(result.current.stored.userId);
-    expect(result.current.current.user!.tokenIdentifier).toBe(
-      result.current.stored.tokenIdentifier,
-    );
+    expect(result.current.current.user!.tokenIdentifier).toBe(aliceKey);
 
     act(() => auth0.signOut());
     await waitFor(() => expect(result.current.current.isAuthenticated).toBe(false));

@@ -1,9 +1,24 @@
+/**
+ * useStoreUserEffect under both React auth setups an app may have: `ConvexProviderWithAuth0`
+ * (`@auth0/auth0-react`), and `ConvexProviderWithAuth` with a Next.js app's own `useAuth` on
+ * `@auth0/nextjs-auth0` (its `useUser` and a token route). Every scenario runs under both; under
+ * the second, `@auth0/auth0-react`'s hook is never called.
+ */
 import { act, waitFor } from "@testing-library/react";
-import { describe, expect, test, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { useStoreUserEffect, type StoreUserState } from "../../react";
-import { auth0, useAuth0, type TestClaims } from "./helpers/fakeAuth0";
-import { installReactTestGuards, ISS, renderWithConvex, settle } from "./helpers/harness";
+import { auth0, useAuth0Calls, type TestClaims } from "./helpers/fakeAuth0";
+import { tokenRequests } from "./helpers/fakeNextjsAuth0";
+import {
+  installReactTestGuards,
+  ISS,
+  PROVIDERS,
+  renderWithConvex,
+  settle,
+  useSessionSubject,
+  type Provider,
+} from "./helpers/harness";
 
 vi.mock("@auth0/auth0-react", () => import("./helpers/fakeAuth0"));
 
@@ -19,8 +34,15 @@ const bob: TestClaims = { iss: ISS, sub: "auth0|65f0b0b", email: "bob@example.co
 
 const STORE = "auth0:store";
 
+let provider: Provider;
+
+/** The hook as an app renders it: with the signed-in Auth0 user id its SDK reports. */
+function useStoreUser() {
+  return useStoreUserEffect({ auth0UserId: useSessionSubject() });
+}
+
 function render(options: { strict?: boolean; signedInOnly?: boolean } = {}) {
-  return renderWithConvex(() => useStoreUserEffect(), options);
+  return renderWithConvex(() => useStoreUser(), { ...options, provider });
 }
 
 /** The row `auth0.store` wrote for these claims, looked up by the key Convex computed. */
@@ -44,7 +66,16 @@ function expectNeverReadyWithoutRow(states: StoreUserState[]) {
 
 installReactTestGuards();
 
-describe("useStoreUserEffect", () => {
+describe.each(PROVIDERS)("useStoreUserEffect under %s", (setup) => {
+  beforeEach(() => {
+    provider = setup;
+    useAuth0Calls.count = 0;
+  });
+  afterEach(() => {
+    // The Next.js setup has no @auth0/auth0-react: nothing of the package may need it.
+    if (setup === "nextjs-auth0") expect(useAuth0Calls.count).toBe(0);
+  });
+
   test("stores the signed-in user once and returns the real row's id", async () => {
     const { t, client, result, states, rerender } = render();
     expect(result.current).toMatchObject({ isLoading: true, isAuthenticated: false, userId: null });
@@ -58,12 +89,10 @@ describe("useStoreUserEffect", () => {
       isLoading: false,
       isAuthenticated: true,
       userId: row!._id,
-      tokenIdentifier: tokenIdentifier(alice.iss, alice.sub),
       error: null,
     });
-    // The hook's key is the one Convex computed from the token (`${iss}|${sub}`).
+    // The row is keyed as Convex computed it from the token (`${iss}|${sub}`).
     expect(row!.tokenIdentifier).toBe("https://tenant.us.auth0.com/|google-oauth2|1234");
-    expect(row!.tokenIdentifier).toBe(result.current.tokenIdentifier);
     expect(row).toMatchObject({ auth0UserId: alice.sub, email: alice.email, name: alice.name });
 
     // Re-renders and time passing do not store again.
@@ -71,6 +100,8 @@ describe("useStoreUserEffect", () => {
     await act(() => settle());
     expect(client.sent.map((m) => m.name)).toEqual([STORE]);
     expect(client.sent[0].tokenIdentifier).toBe(row!.tokenIdentifier);
+    // The Next.js setup authenticated Convex through the app's token route.
+    if (provider === "nextjs-auth0") expect(tokenRequests).toContainEqual({ refresh: false });
     expect(result.current.userId).toBe(row!._id);
     expectNeverReadyWithoutRow(states);
   });
@@ -86,7 +117,6 @@ describe("useStoreUserEffect", () => {
       isLoading: false,
       isAuthenticated: false,
       userId: null,
-      tokenIdentifier: null,
       error: null,
     });
     expect(client.sent).toEqual([]);
@@ -122,7 +152,6 @@ describe("useStoreUserEffect", () => {
     const bobRow = await rowFor(t, bob);
     expect(result.current.userId).toBe(bobRow!._id);
     expect(result.current.userId).not.toBe(aliceId);
-    expect(result.current.tokenIdentifier).toBe(tokenIdentifier(bob.iss, bob.sub));
     expect(client.sent.map((m) => m.tokenIdentifier)).toEqual([
       tokenIdentifier(alice.iss, alice.sub),
       tokenIdentifier(bob.iss, bob.sub),
@@ -132,29 +161,29 @@ describe("useStoreUserEffect", () => {
 
   test("a token refresh that brings another user stores that user, under their identity", async () => {
     // Records which Auth0 user each state was rendered for.
-    const { t, client, result, states } = renderWithConvex(() => ({
-      ...useStoreUserEffect(),
-      auth0Sub: useAuth0().user?.sub,
-    }));
+    const { t, client, result, states } = renderWithConvex(
+      () => ({ ...useStoreUser(), auth0Sub: useSessionSubject() }),
+      { provider },
+    );
     act(() => auth0.signIn(alice));
     await waitFor(() => expect(result.current.userId).not.toBeNull());
 
     // No loading phase here: Convex stays authenticated throughout, only the subject changes.
     auth0.sessionBecame(bob);
     await act(() => client.refreshToken());
+    if (provider === "nextjs-auth0") expect(tokenRequests.at(-1)).toEqual({ refresh: true });
     act(() => auth0.notify());
-    await waitFor(() =>
-      expect(result.current.tokenIdentifier).toBe(tokenIdentifier(bob.iss, bob.sub)),
-    );
+    const bobRow = () => rowFor(t, bob);
+    await waitFor(async () => expect(result.current.userId).toBe((await bobRow())?._id));
 
-    expect(result.current.userId).toBe((await rowFor(t, bob))!._id);
     expect(client.sent.map((m) => m.tokenIdentifier)).toEqual([
       tokenIdentifier(alice.iss, alice.sub),
       tokenIdentifier(bob.iss, bob.sub),
     ]);
     // Never Alice's row while Bob is the one signed in.
+    const aliceId = (await rowFor(t, alice))!._id;
     for (const s of states) {
-      if (s.userId !== null) expect(s.tokenIdentifier).toBe(tokenIdentifier(ISS, s.auth0Sub!));
+      if (s.userId !== null) expect(s.userId === aliceId).toBe(s.auth0Sub === alice.sub);
     }
     expectNeverReadyWithoutRow(states);
   });
@@ -171,7 +200,6 @@ describe("useStoreUserEffect", () => {
       isLoading: false,
       isAuthenticated: false,
       userId: null,
-      tokenIdentifier: null,
       error: null,
     });
 
@@ -232,12 +260,7 @@ describe("useStoreUserEffect", () => {
 
     act(() => auth0.signIn(alice));
     await waitFor(() => expect(result.current.error).not.toBeNull());
-    expect(result.current).toMatchObject({
-      isLoading: false,
-      isAuthenticated: true,
-      userId: null,
-      tokenIdentifier: tokenIdentifier(alice.iss, alice.sub),
-    });
+    expect(result.current).toMatchObject({ isLoading: false, isAuthenticated: true, userId: null });
     expect(result.current.error!.message).toBe("Connection lost while storing");
 
     for (let i = 0; i < 5; i++) rerender();
@@ -254,27 +277,30 @@ describe("useStoreUserEffect", () => {
     expect(client.sent).toHaveLength(2);
   });
 
-  test("an ID token whose key cannot be built is refused before anything is stored", async () => {
-    const { client, result } = render();
-    // Convex accepted the token, but its `iss` carries a path no Auth0 tenant issues: the hook
-    // cannot build the key, so it refuses before sending anything.
-    act(() => auth0.signIn({ ...alice, iss: "https://tenant.us.auth0.com/oops/" }));
+  test("a token the server refuses is reported as the error, nothing stored, no retry", async () => {
+    const { t, client, result } = render();
+    // Convex accepted the token, but its `iss` carries a path no Auth0 tenant issues: auth0.store
+    // refuses it, and the hook reports that instead of a row.
+    const odd = { ...alice, iss: "https://tenant.us.auth0.com/oops/" };
+    act(() => auth0.signIn(odd));
     await waitFor(() => expect(result.current.error).not.toBeNull());
-    expect(result.current.error!.name).toBe("TokenIdentifierError");
+    expect(result.current.error!.message).toMatch(/invalid_token_identifier|issuer/);
     expect(result.current).toMatchObject({ isLoading: false, userId: null });
     await act(() => settle());
-    expect(client.sent).toEqual([]);
+    expect(client.sent.map((m) => m.name)).toEqual([STORE]);
+    expect(await t.run((ctx) => ctx.db.query("users").collect())).toEqual([]);
   });
 
-  test("keys by the token's own issuer, e.g. a custom domain's", async () => {
+  test("stores under the token's own issuer, e.g. a custom domain's", async () => {
     process.env.AUTH0_CUSTOM_DOMAIN = "login.example.com";
     try {
       const { t, result } = render();
       const viaCustomDomain = { ...alice, iss: "https://login.example.com/" };
       act(() => auth0.signIn(viaCustomDomain));
       await waitFor(() => expect(result.current.userId).not.toBeNull());
-      expect(result.current.tokenIdentifier).toBe("https://login.example.com/|google-oauth2|1234");
-      expect((await rowFor(t, viaCustomDomain))!._id).toBe(result.current.userId);
+      const row = await rowFor(t, viaCustomDomain);
+      expect(row!.tokenIdentifier).toBe("https://login.example.com/|google-oauth2|1234");
+      expect(row!._id).toBe(result.current.userId);
     } finally {
       delete process.env.AUTH0_CUSTOM_DOMAIN;
     }

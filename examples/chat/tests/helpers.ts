@@ -10,7 +10,7 @@ export const modules = import.meta.glob("../convex/**/*.*s");
 /** The tenant's own domain and its custom domain: two issuers, one person. */
 export const DOMAIN = "chat-example.us.auth0.com";
 export const CUSTOM_DOMAIN = "chat.example.com";
-export const EVENTS_TOKEN = "chat-example-events-token-4f1c9a";
+export const EVENTS_TOKEN = "5Sq3YcimpWBnfMAAWDjkzhNBrLasZodxwSUNDKbPmE4";
 
 /** `npx convex env set` for this app's deployment. */
 export function setDeploymentVariables(vars: Record<string, string | undefined> = {}): void {

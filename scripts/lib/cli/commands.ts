@@ -108,7 +108,7 @@ export const COMMANDS = {
       {
         code: 2,
         meaning:
-          "bad input: no Convex folder, a file it refuses to edit, no terminal without --yes",
+          "bad input, nothing written: no Convex folder, a file it refuses (not UTF-8, read-only, hard-linked, linked outside the app, not parsing), the module's users table shadowed or a users field of the module's name with another meaning, no terminal without --yes",
       },
     ],
   },

@@ -24,6 +24,10 @@ export interface Ticket {
   ticket: string;
 }
 
+/** How a create answered 409 is reported. */
+export const EXISTS_IN_TARGET =
+  "exists in the target (created there after the listing, not by copy-users): no link issued";
+
 const PROFILE = ["name", "nickname", "given_name", "family_name", "picture"] as const;
 
 function profileOf(user: ExportedUser): Record<string, unknown> {
@@ -54,7 +58,10 @@ function reasonOf(err: unknown): string {
 export interface CopyJournal {
   /** Before the create request: a kill before `onCreated` still leaves a trace. */
   onCreating(email: string): Promise<void>;
+  /** The create answered 201 with `userId`: this run made the account. */
   onCreated(email: string, userId: string): Promise<void>;
+  /** The create answered 409: the account is someone's own, never ticketed. */
+  onExists(email: string): Promise<void>;
   onTicket(ticket: Ticket): Promise<void>;
 }
 
@@ -131,17 +138,36 @@ export async function applyCopy(
     let userId: string;
     if (opts.password === undefined) await opts.journal?.onCreating(email);
     try {
-      const created = await client.users.create({
-        connection: opts.connection,
-        email,
-        email_verified: user.email_verified === true,
-        verify_email: false,
-        password: opts.password ?? randomPassword(),
-        ...profileOf(user),
-      });
-      userId = created.user_id!;
+      const { data, rawResponse } = await client.users
+        .create({
+          connection: opts.connection,
+          email,
+          email_verified: user.email_verified === true,
+          verify_email: false,
+          password: opts.password ?? randomPassword(),
+          ...profileOf(user),
+        })
+        .withRawResponse();
+      // Only a 201 naming the new user proves that this run made the account.
+      if (rawResponse.status !== 201 || typeof data.user_id !== "string" || !data.user_id) {
+        results.push({
+          email,
+          outcome: "failed",
+          reason: `Auth0 answered ${rawResponse.status} without a new user id: not treated as created, no link issued`,
+        });
+        opts.progress?.tick();
+        continue;
+      }
+      userId = data.user_id;
     } catch (err) {
-      results.push({ email, outcome: "failed", reason: reasonOf(err) });
+      if ((err as { statusCode?: number }).statusCode === 409) {
+        // The person (or someone) made this account since the listing: it is theirs, never
+        // given a link by this tool.
+        if (opts.password === undefined) await opts.journal?.onExists(email);
+        results.push({ email, outcome: "skipped", reason: EXISTS_IN_TARGET });
+      } else {
+        results.push({ email, outcome: "failed", reason: reasonOf(err) });
+      }
       opts.progress?.tick();
       continue;
     }

@@ -1,22 +1,29 @@
 /**
  * copy-users' tickets file: `backups/copy-users-tickets-<stamp>.ndjson`, owner-only (0600), picked
- * (created with O_EXCL) before the first write to the target, then appended and fsynced line by
- * line: a `creating` record (the email) before each user is created, a `created` record as soon
- * as it exists, a `ticket` record (the password-change link) as soon as the link exists. An interrupted run loses no link, and its file says which created
- * users still have none, so the next run issues them (and `--resend-tickets` issues new ones).
+ * (created with O_EXCL) before the first write to the target, then appended line by line, each
+ * line proven on disk (every byte written, fsynced, read back: ../reconcile/provenFile.ts) before
+ * the run goes on: a `creating` record (the email) before each user is created, a `created`
+ * record (with the 201 that answered) as soon as it exists, an `exists` record when the target
+ * answered 409, a `ticket` record (the password-change link) as soon as the link exists. An
+ * interrupted run loses no link, and its file says which users it created still have none, so
+ * the next run issues them (and `--resend-tickets` issues new ones). Only users created by a 201
+ * of copy-users ever get a link: never an account the person made themselves.
  */
-import { open, readdir, readFile, type FileHandle } from "node:fs/promises";
-import { mkdir, chmod } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
+import { backupDir, firstFreeName, ownerOnlyDir, stamp } from "../reconcile/backup";
+import { ReconcileError } from "../reconcile/errors";
+import { createProvenFile, describeWriteFailure } from "../reconcile/provenFile";
 import { join } from "node:path";
-import { stamp } from "../reconcile/backup";
 
 export interface TicketRecord {
-  event: "creating" | "created" | "ticket";
+  event: "creating" | "created" | "exists" | "ticket";
   /** The target tenant's domain. */
   target: string;
   email: string;
   /** The user's id in the target (not yet known when `creating`). */
   userId?: string;
+  /** The HTTP status that answered the create: 201 on `created`, 409 on `exists`. */
+  status?: number;
   /** The one-time link (ticket records only). */
   ticket?: string;
   at: string;
@@ -24,9 +31,11 @@ export interface TicketRecord {
 
 export interface TicketsFile {
   path: string;
-  /** Appends one record and fsyncs it before returning. */
+  /** Appends one record and proves it on disk before returning; a record that cannot be
+   * proven is cut off the file and throws (ReconcileError): the run must stop. */
   append(record: Omit<TicketRecord, "at" | "target">): Promise<void>;
-  close(): Promise<void>;
+  /** Closes the file; one that holds no record is removed. Returns whether it was kept. */
+  close(): Promise<boolean>;
   links: number;
 }
 
@@ -34,46 +43,68 @@ const PREFIX = "copy-users-tickets-";
 
 /** Creates a new tickets file under `dir` (never an existing one: a taken name gets `-n`). */
 export async function openTicketsFile(dir: string, target: string): Promise<TicketsFile> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
+  await ownerOnlyDir(dir);
   const base = `${PREFIX}${stamp()}`;
-  let handle: FileHandle | undefined;
-  let path = "";
-  for (let n = 0; !handle; n++) {
-    path = join(dir, n === 0 ? `${base}.ndjson` : `${base}-${n}.ndjson`);
-    try {
-      handle = await open(path, "wx", 0o600);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || n > 100) throw err;
-    }
-  }
+  const proven = await firstFreeName(
+    dir,
+    (n) => (n === 0 ? `${base}.ndjson` : `${base}-${n}.ndjson`),
+    createProvenFile,
+  );
   const file: TicketsFile = {
-    path,
+    path: proven.path,
     links: 0,
     async append(record) {
       const line = { ...record, target, at: new Date().toISOString() };
-      await handle.write(`${JSON.stringify(line)}\n`);
-      await handle.sync();
+      try {
+        await proven.append(`${JSON.stringify(line)}\n`, 1);
+        await proven.prove();
+      } catch (err) {
+        const where = await describeWriteFailure(proven.path, err);
+        // Only proven records stay: the file never holds half a line.
+        const kept = await proven
+          .truncateToProven()
+          .then(() => proven.provenRecords)
+          .catch(() => undefined);
+        if (kept === 0) await proven.remove();
+        throw new ReconcileError(
+          `the tickets file could not be written: ${where}. ${
+            kept === 0
+              ? "It held no record and was removed."
+              : kept === undefined
+                ? "Its last line may be incomplete."
+                : `It keeps the ${kept} record(s) proven before.`
+          } copy-users stopped before its next write to ${target}: free disk space and run it again (users it created without a link get one then)`,
+        );
+      }
       if (record.event === "ticket") file.links++;
     },
-    close: () => handle.close(),
+    async close() {
+      await proven.close();
+      if (proven.provenRecords > 0) return true;
+      await proven.remove();
+      return false;
+    },
   };
   return file;
 }
 
 /**
  * What earlier runs' tickets files say about `target`: the users copy-users created there (user
- * id -> email), and those of them that never got a link (an interrupted run). A `creating`
- * record with no `created` one (killed while Auth0 created the user) is resolved through
- * `findByEmail`, the target's listing.
+ * id -> email: a `created` record, the create answered 201), those of them that never got a link
+ * (an interrupted run), and the emails whose create was started but never answered on record
+ * (killed mid-request): those may be the person's own account, so they get no link.
  */
 export async function earlierRuns(
-  dir: string,
   target: string,
-  findByEmail: (email: string) => string | undefined,
-): Promise<{ created: Map<string, string>; withoutLink: Map<string, string> }> {
+  dir = backupDir(),
+): Promise<{
+  created: Map<string, string>;
+  withoutLink: Map<string, string>;
+  unconfirmed: string[];
+}> {
   const created = new Map<string, string>();
   const creating = new Set<string>();
+  const answered = new Set<string>();
   const linked = new Set<string>();
   let names: string[] = [];
   try {
@@ -90,17 +121,18 @@ export async function earlierRuns(
         continue; // an empty line, or the last one of a run killed mid-write
       }
       if (record.target !== target || typeof record.email !== "string") continue;
-      if (record.event === "creating") creating.add(record.email.trim().toLowerCase());
+      const email = record.email.trim().toLowerCase();
+      if (record.event === "creating") creating.add(email);
+      if (record.event === "exists") answered.add(email);
       if (typeof record.userId !== "string") continue;
-      if (record.event === "created") created.set(record.userId, record.email);
+      if (record.event === "created" && record.status === 201) {
+        created.set(record.userId, record.email);
+        answered.add(email);
+      }
       if (record.event === "ticket") linked.add(record.userId);
     }
   }
-  const known = new Set([...created.values()].map((e) => e.trim().toLowerCase()));
-  for (const email of creating) {
-    const userId = known.has(email) ? undefined : findByEmail(email);
-    if (userId !== undefined && !created.has(userId)) created.set(userId, email);
-  }
   const withoutLink = new Map([...created].filter(([id]) => !linked.has(id)));
-  return { created, withoutLink };
+  const unconfirmed = [...creating].filter((email) => !answered.has(email)).sort();
+  return { created, withoutLink, unconfirmed };
 }

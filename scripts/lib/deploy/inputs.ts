@@ -5,10 +5,11 @@
  * confidential values out of every line printed.
  */
 import { execFileSync } from "node:child_process";
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { routeSecretProblems, SECRET_RULE } from "../../../server/routeSecrets";
 import { convexSiteOrigin } from "../../../server/siteUrl";
 import { ManagementApiError } from "../managementApi";
 import { DeployInputError, type TenantSpec } from "./spec";
@@ -105,12 +106,6 @@ export function readDeployInputs(
     const checked = convexSiteOrigin(site, "CONVEX_HTTP_URL");
     if ("problem" in checked) problems.push(checked.problem);
   }
-  const actionSecret = secretValues.get("AUTH0_ACTION_SECRET");
-  if (actionSecret !== undefined && actionSecret.length < 32) {
-    problems.push(
-      "AUTH0_ACTION_SECRET must be at least 32 characters (e.g. openssl rand -base64 32)",
-    );
-  }
   const timeout = secretValues.get("CONVEX_TIMEOUT_MS");
   if (timeout !== undefined) {
     const ms = Number(timeout);
@@ -135,19 +130,20 @@ export function readDeployInputs(
   const eventsToken = spec.eventStream ? get(spec.eventStream.tokenVariable) : undefined;
   if (spec.eventStream && eventsToken !== undefined) {
     const variable = spec.eventStream.tokenVariable;
-    if (eventsToken.length < 32) {
-      problems.push(`${variable} must be at least 32 characters (e.g. openssl rand -base64 32)`);
-    }
     if (site !== undefined && !site.startsWith("https://")) {
       problems.push(
         `${variable} is set, but Auth0 delivers events only to https endpoints and CONVEX_HTTP_URL is not https`,
       );
     }
-    if (actionSecret !== undefined && sameSecret(eventsToken, actionSecret)) {
-      problems.push(
-        `${variable} must differ from AUTH0_ACTION_SECRET: each secret should protect one thing`,
-      );
-    }
+  }
+  // The secrets this deploy sends (the Action's, the stream's) meet the rule the routes enforce.
+  const secretProblems = deployedSecretProblems(
+    secretValues.get("AUTH0_ACTION_SECRET"),
+    eventsToken,
+    get,
+  );
+  if (secretProblems.length > 0) {
+    problems.push(...secretProblems.map((p) => `${p} (${SECRET_RULE})`));
   }
   const orgEvents = get("AUTH0_EVENTS_ORGANIZATIONS");
   if (orgEvents !== undefined && orgEvents !== "true" && orgEvents !== "false") {
@@ -174,10 +170,26 @@ export function readDeployInputs(
   };
 }
 
-/** Constant-time equality of two secrets (hashed first, so their lengths do not leak). */
-function sameSecret(a: string, b: string): boolean {
-  const hash = (v: string) => createHash("sha256").update(v).digest();
-  return timingSafeEqual(hash(a), hash(b));
+/**
+ * The secret rule's problems (server/routeSecrets.ts) with the Action's secret and the stream's
+ * token as this deploy will set them; the other route secrets and the `_PREVIOUS` values are
+ * read from the environment, so none may equal them either.
+ */
+function deployedSecretProblems(
+  actionSecret: string | undefined,
+  eventsToken: string | undefined,
+  get: (name: string) => string | undefined,
+): string[] {
+  const read = (name: string) =>
+    name === "AUTH0_ACTION_SECRET"
+      ? actionSecret
+      : name === "AUTH0_EVENTS_TOKEN"
+        ? eventsToken
+        : get(name);
+  return [
+    ...(actionSecret !== undefined ? routeSecretProblems("AUTH0_ACTION_SECRET", read) : []),
+    ...(eventsToken !== undefined ? routeSecretProblems("AUTH0_EVENTS_TOKEN", read) : []),
+  ];
 }
 
 /**

@@ -1,7 +1,14 @@
 /**
- * The doctor's checks that need no network: which variables each part of the setup needs, and
- * whether CONVEX_HTTP_URL is a URL the Action can call.
+ * The doctor's checks that need no network: which variables each part of the setup needs, whether
+ * the routes' secrets meet the secret rule, and whether CONVEX_HTTP_URL is a URL the Action can
+ * call.
  */
+import {
+  ROUTE_SECRETS,
+  routeSecretProblems,
+  SECRET_RULE,
+  type RouteSecretVariable,
+} from "../../../server/routeSecrets";
 import { convexSiteOrigin, isConvexCloudSite } from "../../../server/siteUrl";
 import { normalizeIssuer, TokenIdentifierError } from "../../../server/tokenIdentifier";
 import type { CheckResult } from "../convexPing";
@@ -60,6 +67,28 @@ export function variableChecks(env: NodeJS.ProcessEnv): CheckResult[] {
       detail: `missing ${missing.join(", ")}: set them in .env.local or the environment (see .env.local.example)`,
     };
   });
+}
+
+/**
+ * Every route secret set here (and its `_PREVIOUS`) meets the rule the routes enforce
+ * (server/routeSecrets.ts, the same code): fail naming each variable that breaks it, never a
+ * value; skip when none is set.
+ */
+export function secretsCheck(env: NodeJS.ProcessEnv): CheckResult {
+  const base = { id: "secrets", title: "the routes' secrets are random, long and distinct" };
+  const variables = Object.keys(ROUTE_SECRETS) as RouteSecretVariable[];
+  const read = (name: string) => env[name]?.trim();
+  const set = variables.flatMap((v) => [v, `${v}_PREVIOUS`]).filter((name) => read(name));
+  if (set.length === 0) {
+    return { ...base, status: "skip", detail: `${variables.join(", ")} unset` };
+  }
+  const problems = variables.flatMap((v) => routeSecretProblems(v, read));
+  if (problems.length === 0) return { ...base, status: "pass", detail: set.join(", ") };
+  return {
+    ...base,
+    status: "fail",
+    detail: `${[...new Set(problems)].join("; ")}. Convex refuses such a secret (the route answers not_configured). The rule: ${SECRET_RULE}; set the new value here and with npx convex env set (and where the sender keeps it: the Action's secrets, the event stream)`,
+  };
 }
 
 /** CONVEX_HTTP_URL is the deployment's `.convex.site` URL (a loopback stand-in is allowed). */

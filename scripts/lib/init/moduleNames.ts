@@ -35,6 +35,16 @@ export const MODULE_USER_FIELDS: Readonly<Record<string, string>> = {
   deletedAt: "v.optional(v.number())",
 };
 
+/**
+ * The module's `users` fields that carry a row's state for its own logic (not a profile fact):
+ * an app field of the same name means something else, so init never takes one over. Each with
+ * what it means to the module.
+ */
+export const MODULE_STATE_FIELDS: Readonly<Record<string, string>> = {
+  deletedAt:
+    "marks a user deleted in Auth0 whose row AUTH0_USER_DELETION=anonymize keeps (server/userRowState.ts reads it)",
+};
+
 /** The module's `users` indexes: name and fields. */
 export const MODULE_USER_INDEXES: Readonly<Record<string, readonly string[]>> = {
   by_token: ["tokenIdentifier"],

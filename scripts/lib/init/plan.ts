@@ -11,6 +11,8 @@ import { envAppendix } from "./envExample";
 import { CRONS, HTTP, newRouterFile, patchRouter } from "./routerPatch";
 import { newSchema, patchSchema } from "./schemaPatch";
 import { syntaxErrors, type PatchResult } from "./sourceEdits";
+import { checkerSpreadTables } from "./spreadTables";
+import { editProblem, outsideApp, utf8Text } from "./targetFile";
 
 export interface InitOptions {
   /** The app's root (absolute): auth0-actions/ and .env.local.example go there. */
@@ -34,6 +36,8 @@ export const PACKAGE_SPECIFIERS = {
 interface Base {
   /** Absolute path. */
   path: string;
+  /** The app's root: init writes nothing outside it. */
+  root: string;
   /** Relative to the app's root, with `/`. */
   shown: string;
   /** What the user should know (fields taken over, providers to remove, …). */
@@ -42,6 +46,7 @@ interface Base {
 export type FileAction = Base &
   (
     | { kind: "create"; after: string }
+    /** `before` is the file's text, which encodes back to exactly the bytes it was read from. */
     | { kind: "edit"; before: string; after: string }
     | { kind: "done" }
     | { kind: "by-hand"; reason: string; lines: string[] }
@@ -49,20 +54,34 @@ export type FileAction = Base &
 
 export interface Plan {
   files: FileAction[];
-  /** Files init refuses to touch at all (symlinks, folders, syntax errors): nothing is written. */
+  /**
+   * Why init writes nothing at all: files it refuses (links, folders, syntax errors, not UTF-8,
+   * read-only, hard-linked, outside the app) and edits that would do harm (a users table
+   * shadowed, a field of the module's name with another meaning).
+   */
   problems: string[];
   /** The schema (as it will be) still declares users with `{ adopting: true }`. */
   adopting: boolean;
 }
 
-/** The file's text, undefined when absent, or the reason init will not touch it. */
-function readTarget(path: string): { text?: string } | { problem: string } {
+/**
+ * The file's text, undefined when absent, or the reason init will not touch it. With `decode`
+ * false the file is only looked at (init never writes it once it exists): its text is "".
+ */
+function readTarget(
+  path: string,
+  root: string,
+  decode: boolean,
+): { text?: string } | { problem: string } {
+  const outside = outsideApp(path, root);
+  if (outside) return { problem: outside };
   if (!existsSync(path) && !isDanglingLink(path)) return {};
   const stat = lstatSync(path);
-  if (stat.isSymbolicLink())
+  if (stat.isSymbolicLink()) {
     return { problem: "is a symbolic link: init edits only regular files" };
+  }
   if (!stat.isFile()) return { problem: "is not a regular file" };
-  return { text: readFileSync(path, "utf8") };
+  return decode ? utf8Text(readFileSync(path)) : { text: "" };
 }
 
 function isDanglingLink(path: string): boolean {
@@ -93,9 +112,10 @@ export function planInit(opts: InitOptions): Plan {
     create: () => string,
     patch: (file: string, text: string) => PatchResult,
     checkSyntax: boolean,
+    decode = true,
   ) => {
-    const read = readTarget(path);
-    const base = { path, shown: shown(path), notes: [] as string[] };
+    const read = readTarget(path, root, decode);
+    const base = { path, shown: shown(path), root, notes: [] as string[] };
     if ("problem" in read) {
       problems.push(`${base.shown} ${read.problem}; nothing was written`);
       return;
@@ -104,8 +124,12 @@ export function planInit(opts: InitOptions): Plan {
       files.push({ ...base, kind: "create", after: create() });
       return;
     }
+    // A byte order mark stays first, and a file with Windows line ends is patched with \n and
+    // gets its \r\n back: the bytes init does not mean to change come back as they were.
+    const bom = read.text.startsWith("\uFEFF") ? "\uFEFF" : "";
+    const body = read.text.slice(bom.length);
     if (checkSyntax) {
-      const errors = syntaxErrors(path, read.text);
+      const errors = syntaxErrors(path, body);
       if (errors.length > 0) {
         problems.push(
           `${base.shown} does not parse (${errors[0]}): fix it first; nothing was written`,
@@ -113,18 +137,23 @@ export function planInit(opts: InitOptions): Plan {
         return;
       }
     }
-    // A file with Windows line ends is patched with \n and gets its \r\n back.
-    const crlf = read.text.includes("\r\n") && !/(^|[^\r])\n/.test(read.text);
-    const result = patch(base.shown, crlf ? read.text.replace(/\r\n/g, "\n") : read.text);
-    const after = result.kind === "edit" && crlf ? result.after.replace(/\n/g, "\r\n") : undefined;
-    if (result.kind === "edit" && (after ?? result.after) !== read.text) {
-      files.push({
-        ...base,
-        kind: "edit",
-        before: read.text,
-        after: after ?? result.after,
-        notes: result.notes,
-      });
+    const crlf = body.includes("\r\n") && !/(^|[^\r])\n/.test(body);
+    const result = patch(base.shown, crlf ? body.replace(/\r\n/g, "\n") : body);
+    if (result.kind === "refused") {
+      problems.push(`${base.shown}: ${result.problem}; nothing was written`);
+      return;
+    }
+    const after =
+      result.kind === "edit"
+        ? bom + (crlf ? result.after.replace(/\n/g, "\r\n") : result.after)
+        : undefined;
+    if (after !== undefined && after !== read.text) {
+      const cannot = editProblem(path, lstatSync(path));
+      if (cannot) {
+        problems.push(`${base.shown} ${cannot}; nothing was written`);
+        return;
+      }
+      files.push({ ...base, kind: "edit", before: read.text, after, notes: result.notes });
     } else if (result.kind === "by-hand") {
       files.push({ ...base, ...result });
     } else {
@@ -138,10 +167,11 @@ export function planInit(opts: InitOptions): Plan {
     (f, t) => checkAuth0File(f, t, server, functions),
     true,
   );
+  const schemaPath = pick(dir, ["schema.ts", "schema.js"]);
   target(
-    pick(dir, ["schema.ts", "schema.js"]),
+    schemaPath,
     () => newSchema(server),
-    (f, t) => patchSchema(f, t, server),
+    (f, t) => patchSchema(f, t, server, checkerSpreadTables(schemaPath, t)),
     true,
   );
   target(
@@ -167,6 +197,7 @@ export function planInit(opts: InitOptions): Plan {
     join(root, "auth0-actions", "tenant.yaml"),
     () => tenant,
     () => ({ kind: "done", notes: [] }),
+    false,
     false,
   );
   const envTemplate = readFileSync(join(opts.packageRoot, ".env.local.example"), "utf8");

@@ -2,7 +2,10 @@
  * convex/schema.ts: `...auth0Tables,` as the first entry of the app's `defineSchema({`, its
  * import after the last import, and an existing `users` table rewritten into the module's
  * (./usersTable.ts). A schema built another way (`defineSchema(tables)`, two `defineSchema`
- * calls, an app table named like one of the module's) is left alone and the lines are printed.
+ * calls, an app table named like one of the module's, a spread init cannot see into) is left
+ * alone and the lines are printed. Where an app table or spread would replace one of the
+ * module's tables (or be replaced by it) once `...auth0Tables` is in, init stops, naming the
+ * lines: the later key wins in an object, silently.
  */
 import ts from "typescript";
 import { MODULE_TABLES, MODULE_USER_FIELDS } from "./moduleNames";
@@ -21,6 +24,7 @@ import {
   type Edit,
   type PatchResult,
 } from "./sourceEdits";
+import { localSpreadTables, type SpreadTables } from "./spreadTables";
 import { isModuleUsersTable, rewriteUsersTable, USERS_TABLE } from "./usersTable";
 
 const TABLES = "auth0Tables";
@@ -53,8 +57,16 @@ function handLines(server: string, hasUsers: boolean): string[] {
   return lines;
 }
 
-/** Adds the module's tables to an existing schema, or says why it cannot. */
-export function patchSchema(file: string, source: string, server: string): PatchResult {
+/**
+ * Adds the module's tables to an existing schema, or says why it cannot. `tablesOf` tells what a
+ * spread the file itself does not explain holds (see ./spreadTables.ts).
+ */
+export function patchSchema(
+  file: string,
+  source: string,
+  server: string,
+  tablesOf?: SpreadTables,
+): PatchResult {
   const sf = parse(file, source);
   const hand = (reason: string, hasUsers: boolean, notes: string[] = []): PatchResult => ({
     kind: "by-hand",
@@ -76,23 +88,59 @@ export function patchSchema(file: string, source: string, server: string): Patch
   const tables = call.arguments[0];
   const notes: string[] = [];
   const edits: Edit[] = [];
-  let spread = false;
+  const line = (node: ts.Node) =>
+    `line ${sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1}`;
+  // A member as a person finds it: its line number and that line of the file, as written.
+  const at = (node: ts.Node) => {
+    const n = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line;
+    return `line ${n + 1} \`${source.split("\n")[n].trim()}\``;
+  };
+  const refused = (problem: string): PatchResult => ({ kind: "refused", problem, notes: [] });
+  const resolve = localSpreadTables(sf);
+  const moduleSpread = tables.properties.find(
+    (m) =>
+      ts.isSpreadAssignment(m) && ts.isIdentifier(m.expression) && m.expression.text === TABLES,
+  );
+  const spread = moduleSpread !== undefined;
+  // Where the module's tables are (or go: first), as a person finds it in the file.
+  const modulePlace = moduleSpread
+    ? at(moduleSpread)
+    : `\`...${TABLES},\` (init puts it first in defineSchema({, ${line(tables)})`;
+  /** The app member `member` defines module tables `clash` after (or before) the module's. */
+  const takeOut = (clash: readonly string[]) =>
+    `Take ${clash.join(", ")} out of it (init turns an app's own users table, written in defineSchema({ … }) itself, into the module's), then run init again`;
+  const shadowing = (
+    member: ts.Node,
+    clash: readonly string[],
+    after: boolean,
+    todo = takeOut(clash),
+  ) =>
+    after
+      ? `the module's ${clash.join(", ")} table${clash.length > 1 ? "s are" : " is"} shadowed: ${at(member)} defines ${clash.join(", ")} after ${modulePlace}, and in defineSchema({ … }) the later one wins, so yours would replace the module's. ${todo}`
+      : `${at(member)} defines ${clash.join(", ")} before ${modulePlace}: the module's table${clash.length > 1 ? "s replace" : " replaces"} yours there. ${todo}`;
   let users: ts.PropertyAssignment | undefined;
+  let pastModule = !spread;
   for (const member of tables.properties) {
-    if (ts.isSpreadAssignment(member)) {
-      if (ts.isIdentifier(member.expression) && member.expression.text === TABLES) {
-        spread = true;
-        // A later spread replaces what came before it: the app's users would be lost.
-        if (users) {
-          notes.push(
-            `\`...${TABLES}\` comes after your users table, so the module's users replaces yours: move it first in defineSchema({`,
-          );
-        }
-      } else {
+    if (member === moduleSpread) {
+      pastModule = true;
+      // A later spread replaces what came before it: the app's users would be lost.
+      if (users) {
         notes.push(
-          `your schema spreads \`${member.expression.getText(sf)}\`: it must hold none of the module's tables (${MODULE_TABLES.join(", ")})`,
+          `\`...${TABLES}\` comes after your users table, so the module's users replaces yours: move it first in defineSchema({`,
         );
       }
+      continue;
+    }
+    if (ts.isSpreadAssignment(member)) {
+      const held = resolve(member.expression) ?? tablesOf?.(member.expression);
+      if (held === undefined) {
+        return hand(
+          `init cannot tell which tables \`...${member.expression.getText(sf)}\` (${line(member)}) holds: if it holds any of the module's (${MODULE_TABLES.join(", ")}), it and the module's would replace each other`,
+          false,
+        );
+      }
+      const clash = MODULE_TABLES.filter((t) => held.includes(t));
+      if (clash.length > 0) return refused(shadowing(member, clash, pastModule));
       continue;
     }
     const name =
@@ -103,19 +151,43 @@ export function patchSchema(file: string, source: string, server: string): Patch
       return hand(`the table \`${member.getText(sf)}\` has no plain name`, false);
     }
     if (name === "users") {
-      if (!ts.isPropertyAssignment(member))
-        return hand("users is not `users: defineTable(…)`", true);
+      if (!ts.isPropertyAssignment(member)) {
+        return spread && pastModule
+          ? refused(
+              shadowing(
+                member,
+                ["users"],
+                true,
+                `Write it as \`users: ${USERS_TABLE}({ … }, { adopting: true })\`, then run init again`,
+              ),
+            )
+          : hand("users is not `users: defineTable(…)`", true);
+      }
       users = member;
     } else if (MODULE_TABLES.includes(name)) {
-      return hand(
-        `your table ${name} has the name of one of the module's tables: rename yours first`,
-        false,
-      );
+      return spread && pastModule
+        ? refused(shadowing(member, [name], true, `Rename your table, then run init again`))
+        : hand(
+            `your table ${name} has the name of one of the module's tables: rename yours first`,
+            false,
+          );
     }
   }
   const names = [TABLES];
   if (users && !isModuleUsersTable(users.initializer)) {
     const rewrite = rewriteUsersTable(sf, users);
+    if (!rewrite.ok && rewrite.conflict) return refused(rewrite.reason);
+    // Left as it is after the module's tables, the app's users would shadow the module's.
+    if (!rewrite.ok && spread && users.pos > moduleSpread.pos) {
+      return refused(
+        shadowing(
+          users,
+          ["users"],
+          true,
+          `Init cannot turn it into the module's (${rewrite.reason}): fix that, or write it as ${USERS_TABLE}({ your own fields }, { adopting: true }) yourself, then run init again`,
+        ),
+      );
+    }
     if (!rewrite.ok) return hand(rewrite.reason, true);
     edits.push({ pos: users.getStart(sf), end: users.end, text: rewrite.text });
     notes.push(...rewrite.notes);

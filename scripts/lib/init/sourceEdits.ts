@@ -18,7 +18,9 @@ export type PatchResult =
   | { kind: "done"; notes: string[] }
   | { kind: "edit"; after: string; notes: string[] }
   /** Nothing is changed; the user adds `lines` (reason says why it was not done). */
-  | { kind: "by-hand"; reason: string; lines: string[]; notes: string[] };
+  | { kind: "by-hand"; reason: string; lines: string[]; notes: string[] }
+  /** Init stops (nothing is written anywhere): adding the lines by hand would do harm too. */
+  | { kind: "refused"; problem: string; notes: string[] };
 
 /** The file parsed (JavaScript too), with parent pointers. */
 export function parse(file: string, text: string): ts.SourceFile {

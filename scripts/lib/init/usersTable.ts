@@ -5,16 +5,21 @@
  * do not clash with the module's. Only when it is safe: every field a plain `name: validator`,
  * each field the module takes over typed as the module types it (or the module's is that type
  * made optional), the rows keyed by `tokenIdentifier`, and only `.index`/`.searchIndex`/
- * `.vectorIndex` after `defineTable`. Otherwise it says why and changes nothing.
+ * `.vectorIndex` after `defineTable`. Otherwise it says why and changes nothing; a field of the
+ * module's name that means something else to the app (its own `deletedAt`, another validator)
+ * is a conflict that stops init. Every comment of the app's table is carried into the rewrite.
  */
 import ts from "typescript";
-import { MODULE_USER_FIELDS, MODULE_USER_INDEXES } from "./moduleNames";
+import { commentsWithin, lostComments, textWithoutComments, type Comment } from "./comments";
+import { MODULE_STATE_FIELDS, MODULE_USER_FIELDS, MODULE_USER_INDEXES } from "./moduleNames";
 import { isCallOf, lineIndent, propertyName } from "./sourceEdits";
 
 export const USERS_TABLE = "auth0UsersTable";
 
+/** The rewrite, or why there is none: `conflict` when the app's table has a field of the
+ * module's name with another meaning (init must stop, not print lines that would merge it). */
 export type UsersRewrite =
-  { ok: true; text: string; notes: string[] } | { ok: false; reason: string };
+  { ok: true; text: string; notes: string[] } | { ok: false; reason: string; conflict?: boolean };
 
 /** Whether the table is already the module's (`auth0UsersTable(...)`, maybe with indexes). */
 export function isModuleUsersTable(init: ts.Expression): boolean {
@@ -47,7 +52,7 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
   }
   const notes: string[] = [];
   const kept: ts.PropertyAssignment[] = [];
-  const taken: string[] = [];
+  const taken = new Map<ts.PropertyAssignment, string>();
   for (const field of fieldsArg.properties) {
     const name = ts.isPropertyAssignment(field) ? propertyName(field.name) : undefined;
     if (!ts.isPropertyAssignment(field) || name === undefined) {
@@ -61,28 +66,39 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
       continue;
     }
     const module = MODULE_USER_FIELDS[name];
-    const yours = field.initializer.getText(sf);
-    if (squash(yours) !== squash(module) && squash(module) !== squash(`v.optional(${yours})`)) {
+    const yours = squash(textWithoutComments(sf, field.initializer));
+    const line = sf.getLineAndCharacterOfPosition(field.getStart(sf)).line + 1;
+    const rename = `rename your field (in the schema, your code and your rows, e.g. with a migration), then run init again`;
+    if (Object.hasOwn(MODULE_STATE_FIELDS, name)) {
       return {
         ok: false,
-        reason: `users.${name} is \`${yours}\`, the module's is \`${module}\`: your rows may not fit it`,
+        conflict: true,
+        reason: `users.${name} (line ${line}, \`${yours}\`) is your own field, but the module's users table has a ${name} (\`${module}\`) that ${MODULE_STATE_FIELDS[name]}: taking yours over would give it that meaning (a user you marked would count as deleted in Auth0, and signing in again would give them a second row). Init will not take it over: ${rename}`,
       };
     }
-    taken.push(name);
+    if (yours !== squash(module) && squash(module) !== `v.optional(${yours})`) {
+      return {
+        ok: false,
+        conflict: true,
+        reason: `users.${name} (line ${line}) is \`${yours}\`, the module's users.${name} is \`${module}\`: it is another field with the same name, which the module would take over (and your rows may not fit it). Init will not take it over: ${rename}`,
+      };
+    }
+    taken.set(field, yours);
     notes.push(
-      squash(yours) === squash(module)
+      yours === squash(module)
         ? `users.${name}: now the module's (\`${module}\`, as yours)`
         : `users.${name}: now the module's, \`${module}\` (was \`${yours}\`: it becomes optional)`,
     );
   }
-  if (!taken.includes("tokenIdentifier")) {
+  if (![...taken.keys()].some((f) => propertyName(f.name) === "tokenIdentifier")) {
     return {
       ok: false,
       reason: "users has no tokenIdentifier field: the module cannot adopt its rows",
     };
   }
   const moduleIndexes = Object.entries(MODULE_USER_INDEXES);
-  const keptLinks: ts.CallExpression[] = [];
+  /** Each link kept, or dropped with what to say where it was. */
+  const chain: { link: ts.CallExpression; dropped?: string }[] = [];
   for (const link of links) {
     const method = (link.expression as ts.PropertyAccessExpression).name.text;
     const [nameArg, fieldsList] = link.arguments;
@@ -94,7 +110,7 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
       if (Object.hasOwn(MODULE_USER_INDEXES, name)) {
         return { ok: false, reason: `users' ${method} ${name} has the name of a module index` };
       }
-      keptLinks.push(link);
+      chain.push({ link });
       continue;
     }
     if (
@@ -110,9 +126,10 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
       ([n, f]) => n === name || (f.length === fields.length && f.every((x, i) => x === fields[i])),
     );
     if (!clash) {
-      keptLinks.push(link);
+      chain.push({ link });
     } else if (clash[0] === name && squash(fields.join()) === squash(clash[1].join())) {
       notes.push(`users index ${name}: now the module's (the same fields)`);
+      chain.push({ link, dropped: `index ${name}: now the module's (the same fields)` });
     } else if (clash[0] === name) {
       return {
         ok: false,
@@ -122,46 +139,128 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
       notes.push(
         `users index ${name}: dropped, the module's ${clash[0]} is on the same fields: use withIndex("${clash[0]}", …) where your code used "${name}"`,
       );
+      chain.push({
+        link,
+        dropped: `index ${name}: dropped, the module's ${clash[0]} is on the same fields`,
+      });
     }
   }
 
-  const indent = lineIndent(sf.text, prop.getStart(sf));
-  // Each kept field with the comments before it (from the end of what precedes it).
-  const fieldTexts = kept.map((f) => {
-    const i = fieldsArg.properties.indexOf(f);
-    const from = i === 0 ? fieldsArg.getStart(sf) + 1 : fieldsArg.properties[i - 1].end;
-    const text = sf.text.slice(from, f.end).replace(/^\s*,/, "").trim();
-    return reindent(text, "", lineIndent(sf.text, f.getStart(sf)));
+  const text = usersText(sf, prop, base, fieldsArg, kept, taken, chain);
+  // Every comment of the app's table is in what replaces it, or the table is left alone.
+  const original = commentsWithin(sf, prop, prop.getStart(sf), prop.end).map((c) => c.text);
+  const lost = lostComments(original, `{${text}}`);
+  if (lost.length > 0) {
+    return {
+      ok: false,
+      reason: `init could not keep the comment \`${lost[0].slice(0, 60)}\` of your users table in the rewrite`,
+    };
+  }
+  notes.push(
+    "users rows you already have: run `npx convex run auth0:adoptExistingRows`, then remove `{ adopting: true }` (README, Adopting an existing users table)",
+  );
+  return { ok: true, text, notes };
+}
+
+/**
+ * The text of `users: auth0UsersTable(…)` with the app's kept fields, every comment of its
+ * table in its place (a taken-over field's or a dropped index's comments stay where it was, with
+ * a line saying what became of it), and its kept index calls.
+ */
+function usersText(
+  sf: ts.SourceFile,
+  prop: ts.PropertyAssignment,
+  base: ts.CallExpression,
+  fieldsArg: ts.ObjectLiteralExpression,
+  kept: ts.PropertyAssignment[],
+  taken: Map<ts.PropertyAssignment, string>,
+  chain: { link: ts.CallExpression; dropped?: string }[],
+): string {
+  const text = sf.text;
+  const indent = lineIndent(text, prop.getStart(sf));
+  const inner = `${indent}    `;
+  const comment = (c: Comment, to: string) => reindent(c.text, to, lineIndent(text, c.pos));
+  const within = (from: number, to: number) => commentsWithin(sf, prop, from, to);
+  const sameLine = (from: number, to: number) => !text.slice(from, to).includes("\n");
+
+  // Comments around the fields object: between `users:` and `{`, and between `}` and `)`.
+  const outer = [
+    ...within(prop.getStart(sf), fieldsArg.getStart(sf)),
+    ...within(fieldsArg.end, base.end),
+  ];
+  const lines: string[] = outer.map((c) => comment(c, inner));
+  const props = fieldsArg.properties;
+  const close = fieldsArg.end - 1;
+  let commented = outer.length > 0;
+  props.forEach((field, i) => {
+    const from = i === 0 ? fieldsArg.getStart(sf) + 1 : props[i - 1].end;
+    const next = i + 1 < props.length ? props[i + 1].getStart(sf) : close;
+    const before = within(from, field.getStart(sf)).filter(
+      (c) => i === 0 || !sameLine(props[i - 1].end, c.pos),
+    );
+    const after = within(field.end, next).filter((c) => sameLine(field.end, c.pos));
+    const own = within(field.getStart(sf), field.end);
+    if (before.length + after.length + own.length > 0) commented = true;
+    lines.push(...before.map((c) => comment(c, inner)));
+    const yours = taken.get(field as ts.PropertyAssignment);
+    if (yours === undefined) {
+      const code = reindent(
+        text.slice(field.getStart(sf), field.end),
+        inner,
+        lineIndent(text, field.getStart(sf)),
+      );
+      const tail = after.map((c) => ` ${c.text}`).join("");
+      lines.push(`${code},${tail}`);
+    } else if (before.length + after.length + own.length > 0) {
+      const name = propertyName((field as ts.PropertyAssignment).name);
+      lines.push(`${inner}// ${name}: now the module's field (yours was \`${yours}\`)`);
+      lines.push(...own.map((c) => comment(c, inner)), ...after.map((c) => comment(c, inner)));
+    }
   });
+  // After the last field: its own line's comment is taken above; the rest stays at the end.
+  const lastEnd = props.length > 0 ? props[props.length - 1].end : fieldsArg.getStart(sf) + 1;
+  const tail = within(lastEnd, close).filter(
+    (c) => props.length === 0 || !sameLine(lastEnd, c.pos),
+  );
+  if (tail.length > 0) commented = true;
+  lines.push(...tail.map((c) => comment(c, inner)));
+
+  const keptTexts = kept.map((f) => text.slice(f.getStart(sf), f.end));
   const oneLine =
-    fieldTexts.every((t) => !t.includes("\n") && !/\/[/*]/.test(t)) &&
-    fieldTexts.reduce((n, t) => n + t.length + 2, indent.length + 60) <= 100;
+    !commented &&
+    keptTexts.every((t) => !t.includes("\n")) &&
+    keptTexts.reduce((n, t) => n + t.length + 2, indent.length + 60) <= 100;
   let call: string;
   if (oneLine) {
-    const list = fieldTexts.join(", ");
+    const list = keptTexts.join(", ");
     call = `${USERS_TABLE}(${list ? `{ ${list} }` : "{}"}, { adopting: true })`;
   } else {
     call = [
       `${USERS_TABLE}(`,
       `${indent}  {`,
-      ...fieldTexts.map((t) => `${reindent(t, `${indent}    `, "")},`),
+      ...lines,
       `${indent}  },`,
       `${indent}  { adopting: true },`,
       `${indent})`,
     ].join("\n");
   }
-  // Each kept link from the end of what precedes its `.`, so comments between links come along.
-  const chain = keptLinks
-    .map((link) => {
-      const access = link.expression as ts.PropertyAccessExpression;
-      const piece = sf.text.slice(access.expression.end, link.end).trim();
-      return `\n${reindent(piece, `${indent}  `, lineIndent(sf.text, access.name.getStart(sf)))}`;
-    })
-    .join("");
-  notes.push(
-    "users rows you already have: run `npx convex run auth0:adoptExistingRows`, then remove `{ adopting: true }` (README, Adopting an existing users table)",
-  );
-  return { ok: true, text: `users: ${call}${chain}`, notes };
+  // Each link from the end of what precedes its `.`, so comments between links come along; a
+  // dropped link leaves its comments, and a line saying why it went.
+  let links = "";
+  for (const { link, dropped } of chain) {
+    const access = link.expression as ts.PropertyAccessExpression;
+    const own = lineIndent(text, access.name.getStart(sf));
+    if (dropped === undefined) {
+      const piece = text.slice(access.expression.end, link.end).trim();
+      links += `\n${reindent(piece, `${indent}  `, own)}`;
+      continue;
+    }
+    const gone = within(access.expression.end, link.end);
+    if (gone.length === 0) continue;
+    for (const c of gone) links += `\n${comment(c, `${indent}  `)}`;
+    links += `\n${indent}  // ${dropped}`;
+  }
+  return `users: ${call}${links}`;
 }
 
 /** `text` (its first line without indentation) indented by `indent`; the lines after the first

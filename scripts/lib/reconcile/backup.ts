@@ -4,13 +4,20 @@
  * Written as NDJSON, one record per line, so a backup of any size streams and can be read back
  * line by line.
  *
- * A backup is written under a temporary name (`.<name>.partial`), fsynced, then linked to its
- * final name (never replacing a file) and the directory fsynced: a file with a final name is
- * always complete and on disk. A failed write removes the temporary file.
+ * A backup is written under a temporary name (`.<name>.partial`) through ./provenFile.ts (every
+ * byte written, fsynced, read back and counted), then linked to its final name (never replacing
+ * a file) and the directory fsynced: a file with a final name is always complete and on disk. A
+ * failed or short write removes the temporary file.
  */
-import { chmod, link, mkdir, open, rm, type FileHandle } from "node:fs/promises";
+import { chmod, link, mkdir, open, rm } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { ReconcileError } from "./errors";
+import {
+  createProvenFile,
+  describeWriteFailure,
+  IncompleteWriteError,
+  type ProvenFile,
+} from "./provenFile";
 
 /** Where backups go: `backups/` under the working directory. */
 export const backupDir = (cwd = process.cwd()) => resolve(cwd, "backups");
@@ -28,7 +35,8 @@ export interface BackupWriter {
   path: string;
   /** Appends one record (a line of JSON), waiting when the disk is slower than the data. */
   write(record: unknown): Promise<void>;
-  /** Flushes, fsyncs and gives the file its final name; the backup is complete only then. */
+  /** Writes what is buffered, proves the file complete (fsynced, read back, counted) and gives
+   * it its final name; the backup is complete only then. */
   close(): Promise<void>;
   /** Removes what this writer wrote (the partial file, or the published one after a later
    * failure of the command); safe to call more than once. */
@@ -36,25 +44,18 @@ export interface BackupWriter {
   count: number;
 }
 
-/** Opens `<dir>/<base>.partial`, or `<base>-n.partial` when taken (another run of the same second). */
-async function openTemp(dir: string, base: string): Promise<{ path: string; handle: FileHandle }> {
+/**
+ * Creates `<path>` with `make`, or the first free `<base>-n` variant when the name is taken
+ * (another run of the same second); never opens an existing file.
+ */
+export async function firstFreeName<T>(
+  dir: string,
+  name: (n: number) => string,
+  make: (path: string) => Promise<T>,
+): Promise<T> {
   for (let n = 0; ; n++) {
-    const path = join(dir, `.${n === 0 ? base : `${base}-${n}`}.partial`);
     try {
-      return { path, handle: await open(path, "wx", 0o600) };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST" || n > 100) throw err;
-    }
-  }
-}
-
-/** Links `temp` to `<base>.ndjson` (or `<base>-n.ndjson`), never replacing a file; returns it. */
-async function publish(dir: string, base: string, temp: string): Promise<string> {
-  for (let n = 0; ; n++) {
-    const path = join(dir, n === 0 ? `${base}.ndjson` : `${base}-${n}.ndjson`);
-    try {
-      await link(temp, path);
-      return path;
+      return await make(join(dir, name(n)));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST" || n > 100) throw err;
     }
@@ -71,22 +72,32 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Creates a backup writer for `backups/<name>-<stamp>.ndjson` (see the module comment). */
-export async function createBackup(name: string, dir = backupDir()): Promise<BackupWriter> {
+/** Makes `dir` (owner-only) if needed. */
+export async function ownerOnlyDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
+}
+
+/** Creates a backup writer for `backups/<name>-<stamp>.ndjson` (see the module comment). */
+export async function createBackup(name: string, dir = backupDir()): Promise<BackupWriter> {
+  await ownerOnlyDir(dir);
   const base = `${name}-${stamp()}`;
-  const temp = await openTemp(dir, base);
-  // Lines are gathered and written 64 KiB at a time through the FileHandle, which is fsynced
-  // before it is closed; each write is awaited, so memory stays bounded whatever the size.
+  const temp: ProvenFile = await firstFreeName(
+    dir,
+    (n) => `.${n === 0 ? base : `${base}-${n}`}.partial`,
+    createProvenFile,
+  );
+  // Lines are gathered and written 64 KiB at a time; each write is awaited, so memory stays
+  // bounded whatever the size.
   let buffer: string[] = [];
   let buffered = 0;
   const flush = async () => {
-    if (buffered === 0) return;
+    if (buffer.length === 0) return;
     const chunk = buffer.join("");
+    const lines = buffer.length;
     buffer = [];
     buffered = 0;
-    await temp.handle.write(chunk);
+    await temp.append(chunk, lines);
   };
   let state: "open" | "closed" | "aborted" = "open";
   const writer: BackupWriter = {
@@ -103,9 +114,22 @@ export async function createBackup(name: string, dir = backupDir()): Promise<Bac
     async close() {
       if (state !== "open") throw new Error(`backup ${basename(writer.path)} is already ${state}`);
       await flush();
-      await temp.handle.sync();
-      await temp.handle.close();
-      writer.path = await publish(dir, base, temp.path);
+      await temp.prove();
+      if (temp.provenRecords !== writer.count) {
+        throw new IncompleteWriteError(
+          temp.path,
+          `${temp.provenRecords} records on disk, ${writer.count} meant`,
+        );
+      }
+      await temp.close();
+      writer.path = await firstFreeName(
+        dir,
+        (n) => (n === 0 ? `${base}.ndjson` : `${base}-${n}.ndjson`),
+        async (path) => {
+          await link(temp.path, path);
+          return path;
+        },
+      );
       await rm(temp.path);
       await syncDir(dir);
       state = "closed";
@@ -114,8 +138,7 @@ export async function createBackup(name: string, dir = backupDir()): Promise<Bac
       if (state === "aborted") return;
       const published = state === "closed";
       state = "aborted";
-      await temp.handle.close().catch(() => {});
-      await rm(temp.path, { force: true });
+      await temp.remove();
       if (published) await rm(writer.path, { force: true });
     },
   };
@@ -123,13 +146,15 @@ export async function createBackup(name: string, dir = backupDir()): Promise<Bac
 }
 
 /**
- * Writes `records` to a new backup and returns its path once it is complete on disk. Any failure
- * removes the partial file and throws a ReconcileError: the caller must not delete anything.
+ * Writes `records` to a new backup and returns its path once it is proven complete on disk. Any
+ * failure (a short write, a full disk, a read-back that differs) removes the partial file and
+ * throws a ReconcileError naming the file and the free space: the caller must not delete
+ * anything.
  */
 export async function writeBackup(
   name: string,
   records: Iterable<unknown>,
-  dir?: string,
+  dir = backupDir(),
 ): Promise<string> {
   let writer: BackupWriter | undefined;
   try {
@@ -139,9 +164,8 @@ export async function writeBackup(
     return writer.path;
   } catch (err) {
     await writer?.abort();
-    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message?.split("\n")[0];
     throw new ReconcileError(
-      `the backup could not be written (${why}); nothing was deleted. Free disk space or fix backups/ and run again`,
+      `the backup could not be written: ${await describeWriteFailure(writer?.path ?? join(dir, name), err)}. The partial file was removed; nothing was deleted or changed. Free disk space (or fix backups/) and run again`,
     );
   }
 }

@@ -6,6 +6,7 @@ import type { Doc } from "../../../convex/_generated/dataModel";
 import type { Auth0Profile } from "../../../server/auth0Profile";
 import type { ApplyResult } from "../../../server/sync";
 import { SYNC_APPLY_PATH, SYNC_STATUS_PATH, SYNC_USERS_PATH } from "../../../server/syncRoutes";
+import type { MetadataEntries } from "../../../server/orgMetadata";
 import type { OrgApplyResult } from "../../../server/orgSync";
 import { SYNC_ORGS_APPLY_PATH, SYNC_ORGS_PAGE_PATH } from "../../../server/orgSyncRoutes";
 import { signedPost, SignedPostError } from "../signedPost";
@@ -36,7 +37,8 @@ export interface OrgBatch {
     auth0OrgId: string;
     name: string;
     displayName: string | null;
-    metadata: Record<string, string> | null;
+    /** `{ key, value }` entries: Auth0 keys are data, never field names. */
+    metadata: MetadataEntries | null;
   }[];
   organizationDeletions: { auth0OrgId: string }[];
   memberships: { auth0OrgId: string; auth0UserId: string; roles: string[] }[];

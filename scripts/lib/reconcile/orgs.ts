@@ -9,12 +9,18 @@ import type { ManagementClient } from "auth0";
 import type { ConvexSyncClient, OrgBatch } from "./convexClient";
 import { managementFailure } from "./errors";
 import type { Progress } from "./progress";
-import { sameMetadata, type StoredMetadata } from "../../../server/orgMetadata";
+import {
+  auth0MetadataEntries,
+  sameMetadata,
+  type MetadataEntries,
+  type StoredMetadata,
+} from "../../../server/orgMetadata";
 
 interface Auth0Org {
   name: string;
   displayName: string | null;
-  metadata: Record<string, string> | null;
+  /** Entries, never an object: any key Auth0 accepts (`__proto__` too) is data. */
+  metadata: MetadataEntries | null;
 }
 
 export interface OrgReconciliation {
@@ -67,7 +73,7 @@ async function listAuth0(client: ManagementClient, progress: Progress) {
       orgs.set(org.id!, {
         name: org.name!,
         displayName: org.display_name || null,
-        metadata: (org.metadata as Record<string, string> | undefined) ?? null,
+        metadata: auth0MetadataEntries(org.metadata),
       });
       progress.tick();
     }

@@ -199,18 +199,26 @@ export interface ApplyTotals {
   superseded: number;
 }
 
+/** Orphan users to delete, with the backup that holds their rows (./deletions.ts builds it). */
+export interface UserDeletions {
+  backupPath: string;
+  /** Each dated with the 404 that proved it, never with now: a user who signed up again and
+   * logged in while this run listed organizations or waited for a confirmation keeps the row. */
+  users: Batch["deletions"];
+}
+
 export interface ApplyOptions {
   progress: Progress;
-  /** Delete the confirmed orphans; only with the path of the backup that holds their rows. */
-  deleteOrphans?: { backupPath: string };
+  /** The orphan users to delete: approveDeletions's, never built elsewhere. */
+  deletions?: UserDeletions;
   /** Called for each item Convex answered for, with the fields a change concerned. */
   onResult?: (result: ApplyResult, fields: string[]) => void;
 }
 
 /**
- * Creates the missing users, repairs drift and (when asked, after the backup) deletes the
- * orphans, in batches through the sync routes. Each batch is one Convex transaction; a run that
- * stops half-way leaves every applied batch in place, and running again finishes the job.
+ * Creates the missing users, repairs drift and deletes the orphans approved after the backup
+ * (`options.deletions`), in batches through the sync routes. Each batch is one Convex
+ * transaction; a run that stops half-way leaves every applied batch in place, and running again finishes the job.
  */
 export async function applyChanges(
   convex: ConvexSyncClient,
@@ -234,11 +242,7 @@ export async function applyChanges(
     const known = fields.get(auth0UserId) ?? [];
     fields.set(auth0UserId, [...new Set([...known, ...changed])]);
   }
-  // Dated with the 404 that proved each deletion, never with now: a user who signed up again and
-  // logged in while this run listed organizations or waited for a confirmation keeps the new row.
-  const deletions: Batch["deletions"] = options.deleteOrphans
-    ? r.orphans.map((auth0UserId) => ({ auth0UserId, deletedAt: r.provedGoneAt.get(auth0UserId)! }))
-    : [];
+  const deletions = options.deletions?.users ?? [];
 
   const total = fields.size + deletions.length;
   if (total === 0) return totals;

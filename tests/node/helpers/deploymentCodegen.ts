@@ -96,6 +96,32 @@ export async function writeDeploymentCodegen(
   }
 }
 
+/** The offline codegen (`npx convex codegen --system-udfs --typecheck=disable`, the files this
+ * repository commits) of `convexDir`, written into its `_generated`. */
+export async function writeOfflineCodegen(
+  convexDir: string,
+  templates = templatesOf(),
+): Promise<void> {
+  const { serverCodegen } = await template<ServerTemplate>("server.js", templates);
+  const { apiCodegen } = await template<ApiTemplate>("api.js", templates);
+  const server = serverCodegen({ useTypeScript: false });
+  const api = apiCodegen(convexModulePaths(convexDir), { useTypeScript: false });
+  const generated = join(convexDir, "_generated");
+  mkdirSync(generated, { recursive: true });
+  for (const [name, text] of Object.entries({
+    "server.d.ts": server.DTS,
+    "server.js": server.JS,
+    "api.d.ts": api.DTS,
+    "api.js": api.JS,
+  })) {
+    writeFileSync(join(generated, name), await formatted(text));
+  }
+  writeFileSync(
+    join(generated, "dataModel.d.ts"),
+    readFileSync(join(ROOT, "convex/_generated/dataModel.d.ts"), "utf8"),
+  );
+}
+
 /** The `convex/tsconfig.json` that `npx convex dev` writes when there is none, as text. */
 export async function convexDevTsconfig(templates = templatesOf()): Promise<string> {
   const { tsconfigCodegen } = await template<{ tsconfigCodegen(): string }>(

@@ -25,7 +25,7 @@ export interface TestClaims {
   org_id?: string;
 }
 
-interface State {
+export interface State {
   isLoading: boolean;
   idToken: string | null;
 }
@@ -88,8 +88,23 @@ function userOf(token: string | null): FakeUser | undefined {
   return cachedUser.user;
 }
 
+/**
+ * The Auth0 session as a server-side SDK holds it (`@auth0/nextjs-auth0`'s session cookie): the
+ * same state the controls below drive, for the Next.js stand-in (fakeNextjsAuth0.ts).
+ */
+export const session = {
+  subscribe,
+  get: (): State => state,
+  /** The profile claims of the session's ID token (`session.user`), cached per token. */
+  user: (s: State) => userOf(s.idToken),
+};
+
+/** How many times the mocked hook ran: the hooks under a setup without it must never call it. */
+export const useAuth0Calls = { count: 0 };
+
 /** The mocked hook. */
 export function useAuth0() {
+  useAuth0Calls.count++;
   const s = useSyncExternalStore(subscribe, () => state);
   return {
     isLoading: s.isLoading,
