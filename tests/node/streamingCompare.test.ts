@@ -227,6 +227,10 @@ describe("check-sync on a tenant reports what today's comparison reports", () =>
       });
       await ctx.db.patch("users", byId(users[7].user_id)._id, { deletedAt: Date.now() - 1000 });
     });
+    // An organization Convex has not cached yet, with a member in sync and one missing.
+    const acme = t.emulator.orgs.seedOrganization({ id: "org_acme", name: "acme" });
+    t.emulator.orgs.setMember(acme.id, users[0].user_id, ["admin"]);
+    t.emulator.orgs.setMember(acme.id, "auth0|missing-1", []);
     return t;
   }
 
@@ -257,10 +261,10 @@ describe("check-sync on a tenant reports what today's comparison reports", () =>
     };
   }
 
-  test("missing, drift per field on rows of both issuers, orphans, unknown issuers and counts", async () => {
+  test("missing, drift per field on rows of both issuers, orphans, unknown issuers and counts, beside the organizations", async () => {
     const t = await mixedTenant();
     const want = await todaysReport(t);
-    const run = await t.run("check-sync", ["--json"]);
+    const run = await t.run("check-sync", ["--json", "--orgs"]);
     expect(run.code, run.stderr).toBe(1);
     const got = JSON.parse(run.stdout) as Record<string, unknown>;
     expect({
@@ -270,6 +274,20 @@ describe("check-sync on a tenant reports what today's comparison reports", () =>
       unknownIssuer: got.unknownIssuer,
       counts: got.counts,
     }).toEqual(want);
+    // The organizations are compared in the same run, their report beside the users'.
+    const orgs = got.organizations as {
+      memberships: { missing: { auth0OrgId: string; auth0UserId: string }[] };
+    };
+    expect(orgs).toMatchObject({
+      missing: [{ auth0OrgId: "org_acme" }],
+      drift: [],
+      orphans: [],
+      memberships: { roleDrift: [], extra: [] },
+    });
+    expect(orgs.memberships.missing.map((m) => `${m.auth0OrgId} ${m.auth0UserId}`).sort()).toEqual([
+      "org_acme auth0|missing-1",
+      "org_acme auth0|u00000",
+    ]);
     // The fixture holds every kind it claims to.
     // Missing: two users without rows, and the one whose only row is anonymized.
     expect(want.counts).toMatchObject({ missing: 3, orphans: 2, unknownIssuer: 1, anonymized: 1 });
