@@ -159,29 +159,73 @@ async function measureSize(n: number): Promise<SizeResult> {
 const s = (ms: number | undefined) => (ms === undefined ? "-" : `${(ms / 1000).toFixed(2)} s`);
 const fmt = (n: number) => n.toLocaleString("en-US");
 
+/**
+ * One command's figures, a column per size; with two sizes, a last column says how each grew
+ * against the smaller run (the baseline measured in the same run): 10x means linear in the users.
+ */
 function printCommand(title: string, results: SizeResult[], pick: (r: SizeResult) => CommandCost) {
   const col = (x: string) => x.padStart(16);
+  const grows = results.length > 1;
   console.log(`\n${title}`);
-  console.log(`  ${"".padEnd(28)}${results.map((r) => col(`${fmt(r.users)} users`)).join("")}`);
-  const line = (label: string, value: (c: CommandCost) => string) =>
-    console.log(`  ${label.padEnd(28)}${results.map((r) => col(value(pick(r)))).join("")}`);
-  line("wall", (c) => s(c.wallMs));
-  line("client (wall - export wait)", (c) => s(c.clientMs));
-  line("CPU time (user + system)", (c) => s(c.cpuMs));
-  line("peak RSS", (c) => `${c.peakRssMb} MB`);
+  console.log(
+    `  ${"".padEnd(28)}${results.map((r) => col(`${fmt(r.users)} users`)).join("")}${grows ? col("ratio") : ""}`,
+  );
+  const line = (
+    label: string,
+    value: (c: CommandCost) => string,
+    n?: (c: CommandCost) => number,
+  ) => {
+    const first = n?.(pick(results[0]));
+    const last = n?.(pick(results[results.length - 1]));
+    const ratio =
+      first !== undefined && last !== undefined && first > 0 ? `${(last / first).toFixed(1)}x` : "";
+    console.log(
+      `  ${label.padEnd(28)}${results.map((r) => col(value(pick(r)))).join("")}${grows ? col(ratio) : ""}`,
+    );
+  };
+  const timed = (label: string, ms: (c: CommandCost) => number | undefined) =>
+    line(
+      label,
+      (c) => s(ms(c)),
+      (c) => ms(c) ?? 0,
+    );
+  timed("wall", (c) => c.wallMs);
+  timed("client (wall - export wait)", (c) => c.clientMs);
+  timed("CPU time (user + system)", (c) => c.cpuMs);
+  line(
+    "peak RSS",
+    (c) => `${c.peakRssMb} MB`,
+    (c) => c.peakRssMb,
+  );
   for (const [key, label] of PHASES) {
     if (results.some((r) => pick(r).phasesMs[key] !== undefined)) {
-      line(`  ${label}`, (c) => s(c.phasesMs[key]));
+      timed(`  ${label}`, (c) => c.phasesMs[key]);
     }
   }
-  line("Management API calls", (c) => fmt(c.calls.managementApi));
-  line("Convex calls", (c) => fmt(c.calls.convex));
+  line(
+    "Management API calls",
+    (c) => fmt(c.calls.managementApi),
+    (c) => c.calls.managementApi,
+  );
+  line(
+    "Convex calls",
+    (c) => fmt(c.calls.convex),
+    (c) => c.calls.convex,
+  );
   line(
     "  of which pages / batches",
     (c) => `${c.convexSide.pageCalls} / ${c.convexSide.applyCalls}`,
   );
-  line("  rows read", (c) => fmt(c.convexSide.rowsRead));
-  line("  MB read, all pages", (c) => mb(c.convexSide.bytesRead));
+  line(
+    "  rows read",
+    (c) => fmt(c.convexSide.rowsRead),
+    (c) => c.convexSide.rowsRead,
+  );
+  line(
+    "  MB read, all pages",
+    (c) => mb(c.convexSide.bytesRead),
+    (c) => c.convexSide.bytesRead,
+  );
   line("  MB read, largest page", (c) => mb(c.convexSide.maxPageBytes));
 }
 
