@@ -1,7 +1,9 @@
 /**
  * Auth0 Post-Login Action (trigger post-login v3, runtime node22): reports every login to the
  * Convex deployment's `POST /auth0/upsert-user` route, so the `users` row exists and is current
- * before the app's first query, and puts the Organization and its roles in the ID token.
+ * before the app's first query, and puts the Organization and its roles in the ID token. The
+ * user's metadata goes along (up to MAX_ACTION_METADATA_LENGTH) for the fields the app maps
+ * from it; the deployment reads only those and stores nothing else of it.
  *
  * It FAILS OPEN: whatever Convex does (down, slow, an error, garbage), the handler resolves, the
  * login goes on and `api.access.deny` is never called; the browser's `auth0.store` backstop
@@ -34,6 +36,10 @@ const RETRY_DELAY_MS = 50;
  * broken or hostile host, and reading it whole would spend the memory every Action of the flow
  * shares (a gzip reply can inflate a thousandfold). */
 export const MAX_REPLY_BYTES = 8 * 1024;
+/** Longest metadata sent (the user's `app_metadata` and `user_metadata` as JSON, for the app's
+ * mapped fields; the route reads only those). Auth0 keeps a profile near 10 kB; past this the
+ * metadata stays home and those fields wait for an event, the log sync or the reconcile. */
+export const MAX_ACTION_METADATA_LENGTH = 48 * 1024;
 /** Most organization roles sent (the route accepts 100). */
 const MAX_ORGANIZATION_ROLES = 100;
 // Auth0 silently drops custom claims under these domains.
@@ -46,7 +52,7 @@ interface Outcome {
 
 /** What one HTTP attempt gave. */
 type Attempt =
-  | { kind: "ok"; userId: string; created: boolean }
+  | { kind: "ok"; userId: string; created: boolean; refused: string[] }
   | { kind: "failed"; detail: string; retryable: boolean }
   | { kind: "timeout" };
 
@@ -144,9 +150,14 @@ async function upsertUser(event: Event, notes: string[], redact: string[]): Prom
     return fail(`cannot build the user's tokenIdentifier: ${describeError(err)}`);
   }
   const org = event.organization;
+  const profile = profileFromAuth0User(event.user, "all");
+  if ((profile.metadataJson?.length ?? 0) > MAX_ACTION_METADATA_LENGTH) {
+    notes.push(`metadata not sent: over ${MAX_ACTION_METADATA_LENGTH} characters`);
+    delete profile.metadataJson;
+  }
   const body = JSON.stringify({
     tokenIdentifier: key,
-    ...profileFromAuth0User(event.user),
+    ...profile,
     // During an organization login, event.authorization.roles holds that organization's roles.
     ...(org?.id && org.name
       ? {
@@ -176,6 +187,9 @@ async function upsertUser(event: Event, notes: string[], redact: string[]): Prom
         : await attempt(endpoint, jwt, body, controller.signal);
       const suffix = attempts > 1 ? ` after ${attempts} attempts` : "";
       if (result.kind === "ok") {
+        if (result.refused.length > 0) {
+          notes.push(`metadata refused by Convex: ${result.refused.join("; ")}`);
+        }
         const state = result.created ? "created" : "existing";
         return { ok: true, message: `upserted ${result.userId} (${state})${suffix}` };
       }
@@ -253,7 +267,12 @@ async function attempt(
   const echo = (value: string, max: number) => clean(value, max, [jwt]);
   if (status >= 200 && status < 300) {
     if (reply && typeof reply.userId === "string" && typeof reply.created === "boolean") {
-      return { kind: "ok", userId: echo(reply.userId, 64), created: reply.created };
+      const refused = Array.isArray(reply.refusedMetadata)
+        ? (reply.refusedMetadata as { field?: unknown; reason?: unknown }[])
+            .slice(0, 10)
+            .map((r) => echo(`${String(r?.field)} (${String(r?.reason)})`, 200))
+        : [];
+      return { kind: "ok", userId: echo(reply.userId, 64), created: reply.created, refused };
     }
     const what = json === undefined ? "non-JSON" : "JSON without userId";
     return {

@@ -42,7 +42,7 @@ try {
           createdAt: at,
           updatedAt: at,
         });
-        await ctx.db.insert("memberships", {
+        await ctx.db.insert("auth0Memberships", {
           userId,
           auth0UserId: user.user_id,
           auth0OrgId: orgIds[(i + k) % orgIds.length],
@@ -57,7 +57,7 @@ try {
   }
   await t.convex.t.run(async (ctx) => {
     for (const id of orgIds) {
-      await ctx.db.insert("organizations", {
+      await ctx.db.insert("auth0Organizations", {
         auth0OrgId: id,
         name: id.slice(4),
         auth0At: at,
@@ -88,7 +88,7 @@ try {
   const { backup } = JSON.parse(run.stdout) as { backup: string };
   const after = await tableSnapshot(t);
   const records = readBackup(backup);
-  const removed = (table: "users" | "organizations" | "memberships") =>
+  const removed = (table: "users" | "auth0Organizations" | "auth0Memberships") =>
     before[table].length - after[table].length;
   const inBackup = (table: string) => records.filter((r) => r.table === table).length;
 
@@ -101,9 +101,9 @@ try {
     restored.tombstones.length === before.tombstones.length;
 
   console.log(`backup/restore round trip, ${n} users, ${orgIds.length} organizations:`);
-  for (const table of ["users", "organizations", "memberships"] as const) {
+  for (const table of ["users", "auth0Organizations", "auth0Memberships"] as const) {
     console.log(
-      `  ${table.padEnd(13)} before ${String(before[table].length).padStart(6)}  deleted ${String(removed(table)).padStart(5)}  in backup ${String(inBackup(table)).padStart(5)}  restored ${String(restored[table].length).padStart(6)}`,
+      `  ${table.padEnd(18)} before ${String(before[table].length).padStart(6)}  deleted ${String(removed(table)).padStart(5)}  in backup ${String(inBackup(table)).padStart(5)}  restored ${String(restored[table].length).padStart(6)}`,
     );
   }
   console.log(

@@ -94,8 +94,8 @@ const steps: Step[] = [
       });
       const claims = JSON.parse(Buffer.from(login.idToken.split(".")[1], "base64url").toString());
       await s.adminSetRole("org_acme", ADA, "billing", true);
-      const m = await s.convex.t.run((ctx) => ctx.db.query("memberships").collect());
-      const o = await s.convex.t.run((ctx) => ctx.db.query("organizations").collect());
+      const m = await s.convex.t.run((ctx) => ctx.db.query("auth0Memberships").collect());
+      const o = await s.convex.t.run((ctx) => ctx.db.query("auth0Organizations").collect());
       return [
         `ID token: https://demo.example.com/org_name = ${claims["https://demo.example.com/org_name"]}, roles = ${JSON.stringify(claims["https://demo.example.com/roles"])}`,
         `organizations: ${o.map((x) => `${x.auth0OrgId} "${x.displayName}"`).join(", ")}`,
@@ -103,7 +103,7 @@ const steps: Step[] = [
       ];
     },
     expect: async (_rows, s) => {
-      const m = await s.convex.t.run((ctx) => ctx.db.query("memberships").collect());
+      const m = await s.convex.t.run((ctx) => ctx.db.query("auth0Memberships").collect());
       return m.length === 1 && m[0].roles.join(",") === "admin,billing"
         ? undefined
         : "the membership does not hold admin and billing";
@@ -127,7 +127,9 @@ const steps: Step[] = [
         ...before,
         updated_at: new Date(Date.parse(before.updated_at) - 1000).toISOString(),
       });
-      const tombstones = await s.convex.t.run((ctx) => ctx.db.query("userTombstones").collect());
+      const tombstones = await s.convex.t.run((ctx) =>
+        ctx.db.query("auth0UserTombstones").collect(),
+      );
       return [
         `Tombstones: ${tombstones.map((t) => t.auth0UserId).join(", ")}`,
         `Stale user.updated: acknowledged with HTTP ${stale.join(", ")}, refused by the ordering rules`,

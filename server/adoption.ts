@@ -13,7 +13,8 @@ import { internal } from "./api";
 import { parseTokenIdentifier } from "./tokenIdentifier";
 import { deploymentIssuers, trustedDeletionTime } from "./userRules";
 import { isAdopted } from "./userRowState";
-import { linkMemberships } from "./orgWrites";
+import { completeAdoptedRow } from "./users";
+import { userTombstoneOf } from "./userTombstones";
 import {
   budgetLeft,
   INLINE_USER_MEMBERSHIPS,
@@ -24,7 +25,8 @@ import {
 
 /** Rows one step reads. Each adopted row costs at most a patch, 16 membership links
  * (linkMemberships schedules the rest), two index ranges and one scheduled deletion: 100 rows
- * need at most ~1,900 index ranges, ~1,700 writes and 200 scheduled functions. */
+ * need at most ~1,900 index ranges, ~1,700 writes and 200 scheduled functions. The app's
+ * `onUserUpdated` comes on top: the budget check before each row stops a step that it ate. */
 export const ADOPTION_PAGE_SIZE = 100;
 
 /** What one row may cost at most (see above), checked before each row against the budget. */
@@ -78,19 +80,11 @@ async function adoptRow(
   if (!issuers.includes(parsed.issuer)) return "foreignIssuer";
   const auth0UserId = parsed.subject;
   if (dryRun) return "adopted";
-  const r = row as Partial<Doc<"users">>;
-  await ctx.db.patch("users", row._id, {
-    auth0UserId,
-    createdAt: r.createdAt ?? row._creationTime,
-    updatedAt: now,
-  });
-  await linkMemberships(ctx, auth0UserId, row._id);
+  // Through users.ts like every write of a row: the app's onUserUpdated sees the change.
+  await completeAdoptedRow(ctx, row, auth0UserId, now);
   // Deleted in Auth0 before its row was adopted (deleteUser found no adopted row then): the
   // deletion applies now, with its own rules (hook, memberships, AUTH0_USER_DELETION).
-  const tombstone = await ctx.db
-    .query("userTombstones")
-    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", auth0UserId))
-    .first();
+  const tombstone = await userTombstoneOf(ctx, auth0UserId);
   if (tombstone) {
     // Scheduled, not inline: the app's hook has a cost this page cannot plan for.
     await ctx.scheduler.runAfter(0, internal.auth0.deleteFromAuth0, {

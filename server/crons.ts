@@ -4,7 +4,8 @@
 import type { Crons } from "convex/server";
 import { internal } from "./api";
 
-/** Adds the event pruning (hourly) and the tenant-log sync (every minute) to `crons`. */
+/** Adds the event pruning (hourly), the tenant-log sync (every minute) and the move of rows
+ * still under the 0.1 table names (hourly) to `crons`. */
 export function registerCrons(crons: Crons): void {
   // Event records and tombstones are kept RETENTION_DAYS (server/events.ts); pruning hourly keeps
   // the tables within an hour of that. Each run deletes a bounded batch and reschedules itself.
@@ -20,6 +21,14 @@ export function registerCrons(crons: Crons): void {
     "sync users from the Auth0 tenant log",
     { minutes: 1 },
     internal.auth0.logSyncRun,
+    {},
+  );
+  // An upgrade from 0.1 (server/legacyMigration.ts): returns at once unless AUTH0_LEGACY_TABLES
+  // is set; otherwise it starts (or resumes) the migration, whose steps schedule each other.
+  crons.hourly(
+    "move rows from the 0.1 table names",
+    { minuteUTC: 47 },
+    internal.auth0.migrateLegacyTables,
     {},
   );
 }

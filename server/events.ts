@@ -94,6 +94,9 @@ const userObjectValidator = v.object({
   picture: nullableString,
   updated_at: nullableString,
   deleted_at: nullableString,
+  /** Carried whole for the app's metadata fields (see server/userMetadata.ts). */
+  app_metadata: v.optional(v.any()),
+  user_metadata: v.optional(v.any()),
 });
 
 /** What `ingest` is asked to do with one event, decided from its envelope and payload. */
@@ -201,7 +204,7 @@ export function parseAuth0Event(body: unknown): ParsedEvent {
     const deletedAt = Math.max(parseAuth0Time(user.deleted_at) ?? eventTime, updatedAt);
     return { ok: true, event: { ...base, auth0UserId, action: { kind: "delete", deletedAt } } };
   }
-  const profile = profileFromAuth0User(user);
+  const profile = profileFromAuth0User(user, "all");
   if (profile.auth0UpdatedAt === undefined) {
     return fail(
       "data.object.updated_at is missing or not a timestamp: the event cannot be ordered",
@@ -309,8 +312,12 @@ async function applyUpsert(
   if (storedTime !== undefined && updatedAt < storedTime) {
     return { outcome: "superseded", detail: "older than the stored profile" };
   }
+  let refused;
   try {
-    await upsertUser(ctx, { tokenIdentifier: identifier, ...profile });
+    ({ refusedMetadata: refused } = await upsertUser(ctx, {
+      tokenIdentifier: identifier,
+      ...profile,
+    }));
   } catch (err) {
     if (isUserDeletedError(err)) {
       return { outcome: "superseded", detail: "the user was deleted after this profile" };
@@ -321,7 +328,9 @@ async function applyUpsert(
     }
     throw err;
   }
-  return { outcome: "applied" };
+  if (refused.length === 0) return { outcome: "applied" };
+  const list = refused.map((r) => `${r.field} (${r.from}: ${r.reason})`).join("; ");
+  return { outcome: "applied", detail: `metadata refused, those fields kept: ${list}` };
 }
 
 /**
@@ -354,20 +363,20 @@ export const prune = internalMutation({
     const tombstones =
       left > 0
         ? await ctx.db
-            .query("userTombstones")
+            .query("auth0UserTombstones")
             .withIndex("by_deleted_at", (q) => q.lt("deletedAt", cutoff))
             .take(left)
         : [];
-    for (const row of tombstones) await ctx.db.delete("userTombstones", row._id);
+    for (const row of tombstones) await ctx.db.delete("auth0UserTombstones", row._id);
     left -= tombstones.length;
     const orgTombstones =
       left > 0
         ? await ctx.db
-            .query("organizationTombstones")
+            .query("auth0OrganizationTombstones")
             .withIndex("by_deleted_at", (q) => q.lt("deletedAt", cutoff))
             .take(left)
         : [];
-    for (const row of orgTombstones) await ctx.db.delete("organizationTombstones", row._id);
+    for (const row of orgTombstones) await ctx.db.delete("auth0OrganizationTombstones", row._id);
     left -= orgTombstones.length;
     // A full run may have left rows behind; an empty next run costs three small queries.
     const more = left === 0;

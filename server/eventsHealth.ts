@@ -3,7 +3,8 @@
  * rows dated in the future, and how big its tables are (bounded samples, never scans).
  */
 import { ConvexError, v } from "convex/values";
-import { internalQuery } from "./builders";
+import { internalQuery, type QueryCtx } from "./builders";
+import { tablesToRead } from "./legacyTables";
 import { MAX_CLOCK_SKEW_MS } from "./userRules";
 import { takeWithinBudget } from "./limits";
 import { RETENTION_DAYS } from "./events";
@@ -19,6 +20,17 @@ export const TABLE_COUNT_CAP = 1000;
 /** Most future-dated rows counted by `health`, and user ids listed as examples. */
 const FUTURE_COUNT_CAP = 100;
 const FUTURE_EXAMPLES = 10;
+
+/** {@link takeWithinBudget} over several queries, one after the other, `max` rows in all. */
+async function sampleOf<T>(ctx: QueryCtx, queries: AsyncIterable<T>[], max: number) {
+  const rows: T[] = [];
+  for (const query of queries) {
+    const sample = await takeWithinBudget(ctx, query, max - rows.length);
+    rows.push(...sample.rows);
+    if (sample.more) return { rows, more: true };
+  }
+  return { rows, more: false };
+}
 
 const cappedCount = v.object({ count: v.number(), more: v.boolean() });
 const futureDated = v.object({
@@ -73,9 +85,13 @@ export const health = internalQuery({
         .withIndex("by_auth0_updated_at", (q) => q.gt("auth0UpdatedAt", horizon)),
       FUTURE_COUNT_CAP,
     );
-    const futureTombstones = await takeWithinBudget(
+    // Tombstones still under their 0.1 table name count too, while the migration runs.
+    const tombstoneTables = await tablesToRead(ctx, "auth0UserTombstones");
+    const futureTombstones = await sampleOf(
       ctx,
-      ctx.db.query("userTombstones").withIndex("by_deleted_at", (q) => q.gt("deletedAt", horizon)),
+      tombstoneTables.map((table) =>
+        ctx.db.query(table).withIndex("by_deleted_at", (q) => q.gt("deletedAt", horizon)),
+      ),
       FUTURE_COUNT_CAP,
     );
     const examples = (rows: { auth0UserId: string }[]) =>
@@ -96,7 +112,11 @@ export const health = internalQuery({
     );
     const latest = failures.rows[0];
     const events = await takeWithinBudget(ctx, ctx.db.query("auth0Events"), TABLE_COUNT_CAP);
-    const tombstones = await takeWithinBudget(ctx, ctx.db.query("userTombstones"), TABLE_COUNT_CAP);
+    const tombstones = await sampleOf(
+      ctx,
+      tombstoneTables.map((table) => ctx.db.query(table)),
+      TABLE_COUNT_CAP,
+    );
     const counted = (sample: { rows: unknown[]; more: boolean }) => ({
       count: sample.rows.length,
       more: sample.more,

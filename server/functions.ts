@@ -24,7 +24,7 @@ export {
   saveToken as logSyncSaveToken,
   applyUserOrganizations as logSyncApplyUserOrganizations,
 } from "./logSyncState";
-export { usersPage, applyBatch } from "./sync";
+export { usersPage, applyBatch, userFieldRules } from "./sync";
 export {
   orgPage,
   applyOrgBatch,
@@ -34,3 +34,4 @@ export {
   migrateOrganizationMetadata,
 } from "./orgSync";
 export { adoptExistingRows } from "./adoption";
+export { migrateLegacyTables, legacyTablesStatus } from "./legacyMigration";

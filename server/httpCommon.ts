@@ -89,7 +89,11 @@ export function describeValidationError(err: unknown): string {
  * Object.prototype members (`toString`, `constructor`, `__proto__`) and lets them through. A
  * record's keys are data, but `__proto__` is refused there too (it is never a real name).
  */
-function undeclaredKeys(validator: GenericValidator, value: unknown, path: string): string[] {
+export function undeclaredKeys(
+  validator: GenericValidator,
+  value: unknown,
+  path: string,
+): string[] {
   if (typeof value !== "object" || value === null) return [];
   switch (validator.kind) {
     case "array":

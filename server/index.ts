@@ -6,7 +6,8 @@
  * - convex/http.ts: `registerRoutes(http)`
  * - convex/crons.ts: `registerCrons(crons)`
  * - convex/auth.config.ts: `{ providers: auth0Providers() }`
- * - convex/auth0.ts: `configureAuth0Users<DataModel>({ onUserDeleted })`
+ * - convex/auth0.ts: `configureAuth0Users<DataModel>({ onUserCreated, onUserUpdated,
+ *   onUserDeleted, appOwnedFields, metadata })`
  * - the app's functions: `getCurrentUser(ctx)` / `getCurrentUserOrThrow(ctx)`, and for
  *   organizations `requireOrgRole(ctx, role)`, `getCurrentOrganization(ctx)`, `getMemberships`
  */
@@ -21,11 +22,27 @@ import type { QueryCtx } from "./builders";
 import * as users from "./users";
 import * as organizations from "./organizations";
 
-export { auth0Tables, auth0UsersTable, userFields, adoptionUserFields } from "./tables";
+export {
+  auth0Tables,
+  auth0LegacyTables,
+  auth0UsersTable,
+  userFields,
+  adoptionUserFields,
+} from "./tables";
 export { registerRoutes } from "./routes";
 export { registerCrons } from "./crons";
 export { auth0Providers } from "./authConfig";
-export { configureAuth0Users, type Auth0UsersOptions, type DeletedUserRelated } from "./userHooks";
+export {
+  configureAuth0Users,
+  type Auth0UsersOptions,
+  type AppUserFields,
+  type DeletedUserRelated,
+  type MetadataField,
+  type MetadataPath,
+  type NewUser,
+  type NewUserFields,
+} from "./userHooks";
+export type { ProfileKey } from "./userProfile";
 export { tokenIdentifier, parseTokenIdentifier, normalizeIssuer } from "./tokenIdentifier";
 export { metadataObject } from "./orgMetadata";
 export type { Doc as ModuleDoc, DataModel as ModuleDataModel } from "./builders";

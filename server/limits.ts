@@ -81,10 +81,10 @@ export function checkMetadata(entries: { key: string; value: string }[] | null |
 /** Largest module-owned `users` row these caps allow (host fields come on top). */
 export const MAX_USER_ROW_BYTES =
   MAX_TOKEN_IDENTIFIER_LENGTH + MAX_ID_LENGTH + 5 * MAX_TEXT_LENGTH + MAX_URL_LENGTH + 512;
-/** Largest `memberships` row: ids, and each role twice (name, and name with its time). */
+/** Largest `auth0Memberships` row: ids, and each role twice (name, and name with its time). */
 export const MAX_MEMBERSHIP_ROW_BYTES =
   2 * MAX_ID_LENGTH + MAX_ROLES_PER_MEMBERSHIP * (2 * MAX_TEXT_LENGTH + 32) + 256;
-/** Largest `organizations` row. */
+/** Largest `auth0Organizations` row. */
 export const MAX_ORGANIZATION_ROW_BYTES =
   MAX_ID_LENGTH +
   2 * MAX_TEXT_LENGTH +

@@ -33,7 +33,7 @@ import {
   type LogSyncConfig,
   type LogSyncToken,
 } from "./logSyncAuth0";
-import { readState } from "./logSyncState";
+import { readState, writableState } from "./logSyncState";
 import { position, readLog, start, type Progress } from "./logSyncRun";
 
 /** How long one run may read and write; the cron starts one a minute and runs never overlap. */
@@ -230,9 +230,9 @@ export const restart = internalMutation({
   args: {},
   returns: v.null(),
   handler: async (ctx) => {
-    const row = await readState(ctx);
+    const row = await writableState(ctx);
     if (!row) return null;
-    await ctx.db.patch("logSyncState", row._id, {
+    await ctx.db.patch("auth0LogSyncState", row._id, {
       checkpoint: undefined,
       checkpointDate: undefined,
       stopped: undefined,
@@ -248,7 +248,7 @@ export const reconciled = internalMutation({
   args: {},
   returns: v.null(),
   handler: async (ctx) => {
-    const row = await readState(ctx);
+    const row = await writableState(ctx);
     if (row?.stopped) {
       throw new ConvexError({
         code: "log_sync_stopped",
@@ -256,7 +256,7 @@ export const reconciled = internalMutation({
           "the log sync is stopped: run `npx convex run auth0:logSyncRestart` first, then the full reconcile, then this",
       });
     }
-    if (row) await ctx.db.patch("logSyncState", row._id, { fullReconcileNeeded: undefined });
+    if (row) await ctx.db.patch("auth0LogSyncState", row._id, { fullReconcileNeeded: undefined });
     return null;
   },
 });

@@ -10,6 +10,7 @@ import { emptyHints, readLogEvent } from "./logSyncEvents";
 import { auth0MetadataEntries } from "./orgMetadata";
 import { Auth0CallError, ManagementReader, OutOfTime, type LogSyncToken } from "./logSyncAuth0";
 import { MAX_USER_ORGANIZATIONS } from "./logSyncState";
+import { metadataMappings } from "./userHooks";
 
 /** Events per log page (Auth0's maximum). */
 export const LOG_PAGE = 100;
@@ -24,6 +25,12 @@ const ORG_SCOPES = ["read:organizations", "read:organization_member_roles"];
 
 type Upsert = { auth0UserId: string; profile: ReturnType<typeof profileFromAuth0User> };
 type Deletion = { auth0UserId: string; deletedAt: number };
+
+/** The metadata paths the app maps, or undefined (no metadata carried) when it maps none. */
+function mappedPaths(): string[] | undefined {
+  const paths = metadataMappings().map((m) => m.from);
+  return paths.length > 0 ? paths : undefined;
+}
 
 /** Refetches one user. A 404 is a deletion only with Auth0's `inexistent_user` code (any other
  * 404 is an error, never a proof), dated with the time of the 404. */
@@ -48,7 +55,8 @@ async function fetchUser(
   return {
     upsert: {
       auth0UserId: id,
-      profile: profileFromAuth0User(answer.json as { user_id: string }),
+      // Only the metadata the app maps travels on (its mappings are set in this module).
+      profile: profileFromAuth0User(answer.json as { user_id: string }, mappedPaths()),
     },
   };
 }

@@ -8,22 +8,30 @@ import { ConvexError, v } from "convex/values";
 import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from "./builders";
 import { organizationReadFields, storedEntries } from "./orgSync";
 import { removeMembership, setMembership, upsertOrganization } from "./orgWrites";
+import { firstOf, moveLegacyRows, tablesToRead } from "./legacyTables";
 
 /** The one state row's key. */
 export const STATE_KEY = "tenant";
 
+const byKey = (ctx: QueryCtx) => (table: "auth0LogSyncState") =>
+  ctx.db.query(table).withIndex("by_key", (q) => q.eq("key", STATE_KEY));
+
+/** The state row, for reading (also under its 0.1 table name, see server/legacyTables.ts). */
 export async function readState(ctx: QueryCtx) {
-  return ctx.db
-    .query("logSyncState")
-    .withIndex("by_key", (q) => q.eq("key", STATE_KEY))
-    .first();
+  return firstOf(ctx, "auth0LogSyncState", (table) => byKey(ctx)(table).first());
+}
+
+/** The state row, for a mutation to change: moved from its 0.1 table name first. */
+export async function writableState(ctx: MutationCtx) {
+  await moveLegacyRows(ctx, "auth0LogSyncState", byKey(ctx));
+  return byKey(ctx)("auth0LogSyncState").first();
 }
 
 async function stateRow(ctx: MutationCtx) {
-  const row = await readState(ctx);
+  const row = await writableState(ctx);
   if (row) return row;
-  const id = await ctx.db.insert("logSyncState", { key: STATE_KEY });
-  return (await ctx.db.get("logSyncState", id))!;
+  const id = await ctx.db.insert("auth0LogSyncState", { key: STATE_KEY });
+  return (await ctx.db.get("auth0LogSyncState", id))!;
 }
 
 const startState = v.object({
@@ -43,7 +51,7 @@ export const begin = internalMutation({
     const now = Date.now();
     const row = await stateRow(ctx);
     if (row.leaseUntil !== undefined && row.leaseUntil > now) return null;
-    await ctx.db.patch("logSyncState", row._id, { leaseUntil: now + leaseMs, lastRunAt: now });
+    await ctx.db.patch("auth0LogSyncState", row._id, { leaseUntil: now + leaseMs, lastRunAt: now });
     return {
       ...(row.checkpoint !== undefined ? { checkpoint: row.checkpoint } : {}),
       ...(row.checkpointDate !== undefined ? { checkpointDate: row.checkpointDate } : {}),
@@ -64,7 +72,7 @@ export const initialize = internalMutation({
         message: "the log sync already has a checkpoint",
       });
     }
-    await ctx.db.patch("logSyncState", row._id, {
+    await ctx.db.patch("auth0LogSyncState", row._id, {
       checkpoint,
       checkpointDate,
       newestLogDate: checkpointDate,
@@ -97,7 +105,7 @@ export const advance = internalMutation({
       });
     }
     const reason = args.reconcileReasons[0];
-    await ctx.db.patch("logSyncState", row._id, {
+    await ctx.db.patch("auth0LogSyncState", row._id, {
       checkpoint: args.to,
       checkpointDate: args.toDate,
       usersRefetchedTotal: (row.usersRefetchedTotal ?? 0) + args.usersRefetched,
@@ -116,7 +124,7 @@ export const stop = internalMutation({
   handler: async (ctx, { reason }) => {
     const row = await stateRow(ctx);
     const now = Date.now();
-    await ctx.db.patch("logSyncState", row._id, {
+    await ctx.db.patch("auth0LogSyncState", row._id, {
       stopped: { at: now, reason },
       fullReconcileNeeded: row.fullReconcileNeeded ?? { since: now, reason },
     });
@@ -138,7 +146,7 @@ export const finish = internalMutation({
   handler: async (ctx, args) => {
     const row = await stateRow(ctx);
     const now = Date.now();
-    await ctx.db.patch("logSyncState", row._id, {
+    await ctx.db.patch("auth0LogSyncState", row._id, {
       leaseUntil: undefined,
       lastRunUsersRefetched: args.usersRefetched,
       lastRunLogEvents: args.logEvents,
@@ -162,10 +170,12 @@ export const cachedToken = internalQuery({
   args: { clientId: v.string() },
   returns: v.union(v.null(), tokenShape),
   handler: async (ctx, { clientId }) => {
-    const row = await ctx.db
-      .query("logSyncToken")
-      .withIndex("by_client", (q) => q.eq("clientId", clientId))
-      .first();
+    const row = await firstOf(ctx, "auth0LogSyncToken", (table) =>
+      ctx.db
+        .query(table)
+        .withIndex("by_client", (q) => q.eq("clientId", clientId))
+        .first(),
+    );
     if (!row || row.expiresAt <= Date.now()) return null;
     return { accessToken: row.accessToken, scope: row.scope, expiresAt: row.expiresAt };
   },
@@ -176,9 +186,12 @@ export const saveToken = internalMutation({
   args: { clientId: v.string(), token: v.union(v.null(), tokenShape) },
   returns: v.null(),
   handler: async (ctx, { clientId, token }) => {
-    const rows = await ctx.db.query("logSyncToken").take(10);
-    for (const row of rows) await ctx.db.delete("logSyncToken", row._id);
-    if (token) await ctx.db.insert("logSyncToken", { clientId, ...token });
+    // A cache: tokens still under the 0.1 table name are dropped with the others.
+    for (const table of await tablesToRead(ctx, "auth0LogSyncToken")) {
+      const rows = await ctx.db.query(table).take(10);
+      for (const row of rows) await ctx.db.delete(table, row._id);
+    }
+    if (token) await ctx.db.insert("auth0LogSyncToken", { clientId, ...token });
     return null;
   },
 });
@@ -220,10 +233,10 @@ export const applyUserOrganizations = internalMutation({
       });
       if (outcome === "applied") applied += 1;
     }
-    const held = await ctx.db
-      .query("memberships")
-      .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
-      .take(MAX_USER_ORGANIZATIONS + 1);
+    const byUser = (table: "auth0Memberships") =>
+      ctx.db.query(table).withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId));
+    await moveLegacyRows(ctx, "auth0Memberships", byUser, { max: MAX_USER_ORGANIZATIONS + 1 });
+    const held = await byUser("auth0Memberships").take(MAX_USER_ORGANIZATIONS + 1);
     for (const m of held) {
       if (listed.has(m.auth0OrgId)) continue;
       if (

@@ -1,5 +1,5 @@
 /**
- * The reconcile's access to `organizations` and `memberships` (see scripts/lib/reconcile/orgs.ts):
+ * The reconcile's access to `auth0Organizations` and `auth0Memberships` (see scripts/lib/reconcile/orgs.ts):
  * pages of rows, and a batch of changes applied through server/orgWrites.ts, dated with the time
  * the reconcile started reading Auth0, so that a newer login or event always wins. Reached over
  * HTTP by server/orgSyncRoutes.ts, signed with AUTH0_SYNC_SECRET.
@@ -26,12 +26,12 @@ import {
 } from "./limits";
 import { convexErrorCode, TIMESTAMP_IN_FUTURE } from "./userRules";
 
-export const ORG_TABLES = ["organizations", "memberships"] as const;
+export const ORG_TABLES = ["auth0Organizations", "auth0Memberships"] as const;
 
-/** One page of `organizations` or `memberships`, whole documents (for backups too). */
+/** One page of `auth0Organizations` or `auth0Memberships`, whole documents (for backups too). */
 export const orgPage = internalQuery({
   args: {
-    table: v.union(v.literal("organizations"), v.literal("memberships")),
+    table: v.union(v.literal("auth0Organizations"), v.literal("auth0Memberships")),
     cursor: v.union(v.string(), v.null()),
     numItems: v.number(),
   },
@@ -215,7 +215,7 @@ const MIGRATION_PAGE = 500;
 
 /**
  * Migration for rows written before metadata was stored as entries: rewrites each
- * `organizations` row whose `metadata` is an object as `{ key, value }` entries, a page of
+ * `auth0Organizations` row whose `metadata` is an object as `{ key, value }` entries, a page of
  * {@link MIGRATION_PAGE} (bounded in bytes too) per mutation, scheduling itself to the end.
  * Run once after upgrading: `npx convex run auth0:migrateOrganizationMetadata`. Idempotent;
  * rows in the new form are left alone, and every write path also rewrites the rows it touches.
@@ -224,7 +224,7 @@ export const migrateOrganizationMetadata = internalMutation({
   args: { cursor: v.optional(cursorArg) },
   returns: v.object({ rewritten: v.number(), isDone: v.boolean() }),
   handler: async (ctx, { cursor }) => {
-    const page = await ctx.db.query("organizations").paginate({
+    const page = await ctx.db.query("auth0Organizations").paginate({
       cursor: cursor ?? null,
       numItems: MIGRATION_PAGE,
       maximumBytesRead: MAX_PAGE_BYTES,
@@ -232,7 +232,9 @@ export const migrateOrganizationMetadata = internalMutation({
     let rewritten = 0;
     for (const row of page.page) {
       if (row.metadata !== undefined && !Array.isArray(row.metadata)) {
-        await ctx.db.patch("organizations", row._id, { metadata: metadataEntries(row.metadata) });
+        await ctx.db.patch("auth0Organizations", row._id, {
+          metadata: metadataEntries(row.metadata),
+        });
         rewritten++;
       }
     }

@@ -1,7 +1,7 @@
 /**
  * The reconcile's organization routes (`--orgs`), signed like the other sync routes with
  * AUTH0_SYNC_SECRET (see server/syncRoutes.ts):
- * - `POST /auth0/sync/orgs/page`: `{ table: "organizations" | "memberships", cursor, numItems }`;
+ * - `POST /auth0/sync/orgs/page`: `{ table: "auth0Organizations" | "auth0Memberships", cursor, numItems }`;
  * - `POST /auth0/sync/orgs/apply`: a batch (server/orgSync.ts `applyOrgBatch`).
  */
 import { v, type Infer } from "convex/values";
@@ -17,7 +17,7 @@ export const SYNC_ORGS_PAGE_PATH = "/auth0/sync/orgs/page";
 export const SYNC_ORGS_APPLY_PATH = "/auth0/sync/orgs/apply";
 
 const pageRequest = v.object({
-  table: v.union(v.literal("organizations"), v.literal("memberships")),
+  table: v.union(v.literal("auth0Organizations"), v.literal("auth0Memberships")),
   cursor: v.union(v.string(), v.null()),
   numItems: v.number(),
 });

@@ -1,5 +1,5 @@
 /**
- * The one place `organizations` and `memberships` rows are written or removed. Every path (a login
+ * The one place `auth0Organizations` and `auth0Memberships` rows are written or removed. Every path (a login
  * through an organization, Event Stream organization events, the reconcile) calls these
  * functions with the time of the Auth0 state it carries:
  *
@@ -26,7 +26,10 @@ import {
   trustedRowsOf,
 } from "./userRules";
 import { normalizeMetadata, sameMetadata, type MetadataEntries } from "./orgMetadata";
+import { legacyActive, legacyName, moveLegacyRows, moveNeed, moveRow } from "./legacyTables";
+import { userTombstoneOf } from "./userTombstones";
 import {
+  budgetLeft,
   checkLength,
   checkMetadata,
   INLINE_PURGE,
@@ -70,11 +73,18 @@ function refuseFuture(at: number, now: number): void {
   }
 }
 
+// Each lookup below first moves its row from the 0.1 table, if it is still there
+// (server/legacyTables.ts): the write that follows then changes the renamed table only.
+
 async function tombstoneOf(ctx: MutationCtx, auth0OrgId: string, auth0UserId?: string) {
-  return ctx.db
-    .query("organizationTombstones")
-    .withIndex("by_org_user", (q) => q.eq("auth0OrgId", auth0OrgId).eq("auth0UserId", auth0UserId))
-    .first();
+  const byKey = (table: "auth0OrganizationTombstones") =>
+    ctx.db
+      .query(table)
+      .withIndex("by_org_user", (q) =>
+        q.eq("auth0OrgId", auth0OrgId).eq("auth0UserId", auth0UserId),
+      );
+  await moveLegacyRows(ctx, "auth0OrganizationTombstones", byKey);
+  return byKey("auth0OrganizationTombstones").first();
 }
 
 /** Keeps the later deletion time of a tombstone (creating it when there is none). */
@@ -86,21 +96,33 @@ async function keepTombstone(
 ) {
   const existing = await tombstoneOf(ctx, auth0OrgId, auth0UserId);
   if (!existing) {
-    await ctx.db.insert("organizationTombstones", {
+    await ctx.db.insert("auth0OrganizationTombstones", {
       auth0OrgId,
       ...(auth0UserId !== undefined ? { auth0UserId } : {}),
       deletedAt,
     });
   } else if (deletedAt > existing.deletedAt) {
-    await ctx.db.patch("organizationTombstones", existing._id, { deletedAt });
+    await ctx.db.patch("auth0OrganizationTombstones", existing._id, { deletedAt });
   }
 }
 
 async function organizationRow(ctx: MutationCtx, auth0OrgId: string) {
-  return ctx.db
-    .query("organizations")
-    .withIndex("by_auth0_org_id", (q) => q.eq("auth0OrgId", auth0OrgId))
-    .first();
+  const byKey = (table: "auth0Organizations") =>
+    ctx.db.query(table).withIndex("by_auth0_org_id", (q) => q.eq("auth0OrgId", auth0OrgId));
+  await moveLegacyRows(ctx, "auth0Organizations", byKey);
+  return byKey("auth0Organizations").first();
+}
+
+/** The membership of a user in an organization. */
+async function membershipRow(ctx: MutationCtx, ids: { auth0OrgId: string; auth0UserId: string }) {
+  const byKey = (table: "auth0Memberships") =>
+    ctx.db
+      .query(table)
+      .withIndex("by_org", (q) =>
+        q.eq("auth0OrgId", ids.auth0OrgId).eq("auth0UserId", ids.auth0UserId),
+      );
+  await moveLegacyRows(ctx, "auth0Memberships", byKey);
+  return byKey("auth0Memberships").first();
 }
 
 /** Creates or updates an organization from facts dated `at` (ms). */
@@ -117,11 +139,11 @@ export async function upsertOrganization(
   checkMetadata(facts.metadata);
   const dead = await tombstoneOf(ctx, facts.auth0OrgId);
   if (dead && at <= dead.deletedAt) return "superseded";
-  if (dead) await ctx.db.delete("organizationTombstones", dead._id);
+  if (dead) await ctx.db.delete("auth0OrganizationTombstones", dead._id);
 
   const existing = await organizationRow(ctx, facts.auth0OrgId);
   if (!existing) {
-    await ctx.db.insert("organizations", {
+    await ctx.db.insert("auth0Organizations", {
       auth0OrgId: facts.auth0OrgId,
       name: facts.name,
       ...(facts.displayName ? { displayName: facts.displayName } : {}),
@@ -135,7 +157,7 @@ export async function upsertOrganization(
     return "applied";
   }
   if (existing.auth0At > at) return "superseded";
-  const patch: Partial<Doc<"organizations">> = {};
+  const patch: Partial<Doc<"auth0Organizations">> = {};
   if (existing.name !== facts.name) patch.name = facts.name;
   if (
     facts.displayName !== undefined &&
@@ -157,7 +179,7 @@ export async function upsertOrganization(
   const changed = Object.keys(patch).length > (reshaped ? 1 : 0);
   if (changed) patch.updatedAt = now;
   if (at > existing.auth0At) patch.auth0At = at;
-  if (Object.keys(patch).length > 0) await ctx.db.patch("organizations", existing._id, patch);
+  if (Object.keys(patch).length > 0) await ctx.db.patch("auth0Organizations", existing._id, patch);
   return changed ? "applied" : "unchanged";
 }
 
@@ -180,7 +202,7 @@ export async function deleteOrganization(
     return { outcome: "superseded", removedMemberships: 0, purgeScheduled: false };
   }
   const purge = await purgeMembershipsNow(ctx, { auth0OrgId }, deletedAt, purgeBudget);
-  if (existing) await ctx.db.delete("organizations", existing._id);
+  if (existing) await ctx.db.delete("auth0Organizations", existing._id);
   await keepTombstone(ctx, auth0OrgId, undefined, deletedAt);
   return {
     outcome: existing || purge.removed > 0 || purge.scheduled ? "applied" : "unchanged",
@@ -192,12 +214,47 @@ export async function deleteOrganization(
 /** Whose memberships a purge removes: an organization's, or a user's. */
 export type PurgeTarget = { auth0OrgId: string } | { auth0UserId: string };
 
-function membershipsOf(ctx: MutationCtx, target: PurgeTarget) {
+function membershipsOf(
+  ctx: MutationCtx,
+  target: PurgeTarget,
+  table: "auth0Memberships" = "auth0Memberships",
+) {
   return "auth0OrgId" in target
-    ? ctx.db.query("memberships").withIndex("by_org", (q) => q.eq("auth0OrgId", target.auth0OrgId))
+    ? ctx.db.query(table).withIndex("by_org", (q) => q.eq("auth0OrgId", target.auth0OrgId))
     : ctx.db
-        .query("memberships")
+        .query(table)
         .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", target.auth0UserId));
+}
+
+/**
+ * The purge's part of a target's memberships still under the 0.1 table name (while the migration
+ * runs): up to `max` rows, each removed when seen no later than `deletedAt`, else moved (a newer
+ * membership stays, in the renamed table), so every row it looks at leaves the old table. Stops
+ * early when the planned budget runs low. `seen` says how many rows it handled.
+ */
+async function purgeLegacyMemberships(
+  ctx: MutationCtx,
+  target: PurgeTarget,
+  deletedAt: number,
+  max: number,
+): Promise<{ removed: number; seen: number; more: boolean }> {
+  let removed = 0;
+  let seen = 0;
+  if (max <= 0 || !(await legacyActive(ctx))) return { removed, seen, more: false };
+  const old = legacyName("auth0Memberships");
+  for await (const row of membershipsOf(ctx, target, old)) {
+    if (seen >= max || !(await budgetLeft(ctx, moveNeed("auth0Memberships")))) {
+      return { removed, seen, more: true };
+    }
+    seen++;
+    if (row.auth0At <= deletedAt) {
+      await ctx.db.delete(old, row._id);
+      removed++;
+    } else {
+      await moveRow(ctx, "auth0Memberships", row);
+    }
+  }
+  return { removed, seen, more: false };
 }
 
 /**
@@ -212,17 +269,19 @@ export async function purgeMembershipsNow(
   deletedAt: number,
   max: number,
 ): Promise<{ removed: number; scheduled: boolean }> {
+  const legacy = await purgeLegacyMemberships(ctx, target, deletedAt, max);
+  const budget = max - legacy.seen;
   // With no budget left, one row tells whether a purge is needed at all.
-  const rows = await membershipsOf(ctx, target).take(Math.max(max, 1));
-  let removed = 0;
-  for (const row of max > 0 ? rows : []) {
+  const rows = await membershipsOf(ctx, target).take(Math.max(budget, 1));
+  let removed = legacy.removed;
+  for (const row of budget > 0 ? rows : []) {
     if (row.auth0At <= deletedAt) {
-      await ctx.db.delete("memberships", row._id);
+      await ctx.db.delete("auth0Memberships", row._id);
       removed++;
     }
   }
   // Rows this call could not reach (or skipped as newer) are looked at again from the start.
-  const scheduled = max <= 0 ? rows.length > 0 : rows.length === max;
+  const scheduled = legacy.more || (budget <= 0 ? rows.length > 0 : rows.length === budget);
   if (scheduled) {
     await ctx.scheduler.runAfter(0, internal.auth0.purgeMemberships, {
       ...target,
@@ -244,6 +303,16 @@ export async function purgeMembershipsPage(
   deletedAt: number,
   cursor: string | null,
 ): Promise<number> {
+  // Rows still under the 0.1 name go first, a budget's worth per step, until none is left.
+  const legacy = await purgeLegacyMemberships(ctx, target, deletedAt, PURGE_CHUNK);
+  if (legacy.seen > 0) {
+    await ctx.scheduler.runAfter(0, internal.auth0.purgeMemberships, {
+      ...target,
+      deletedAt,
+      cursor,
+    });
+    return legacy.removed;
+  }
   const page = await membershipsOf(ctx, target).paginate({
     cursor,
     numItems: PURGE_CHUNK,
@@ -252,7 +321,7 @@ export async function purgeMembershipsPage(
   let removed = 0;
   for (const row of page.page) {
     if (row.auth0At <= deletedAt) {
-      await ctx.db.delete("memberships", row._id);
+      await ctx.db.delete("auth0Memberships", row._id);
       removed++;
     }
   }
@@ -273,10 +342,10 @@ async function userRowFor(ctx: MutationCtx, auth0UserId: string): Promise<Id<"us
 
 /** Applies `change` to the role times; returns the new times, or null when it is superseded. */
 function nextRoleTimes(
-  times: Doc<"memberships">["roleTimes"],
+  times: Doc<"auth0Memberships">["roleTimes"],
   change: MembershipChange,
   at: number,
-): Doc<"memberships">["roleTimes"] | null {
+): Doc<"auth0Memberships">["roleTimes"] | null {
   const byName = new Map(times.map((t) => [t.name, { ...t }]));
   if (change.kind === "role") {
     const entry = byName.get(change.name);
@@ -319,19 +388,11 @@ export async function setMembership(
   if (orgDead && at <= orgDead.deletedAt) return "superseded";
   const removed = await tombstoneOf(ctx, ids.auth0OrgId, ids.auth0UserId);
   if (removed && at <= removed.deletedAt) return "superseded";
-  const userDead = await ctx.db
-    .query("userTombstones")
-    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", ids.auth0UserId))
-    .first();
+  const userDead = await userTombstoneOf(ctx, ids.auth0UserId);
   if (userDead && at <= trustedDeletionTime(userDead, now)) return "superseded";
-  if (removed) await ctx.db.delete("organizationTombstones", removed._id);
+  if (removed) await ctx.db.delete("auth0OrganizationTombstones", removed._id);
 
-  const existing = await ctx.db
-    .query("memberships")
-    .withIndex("by_org", (q) =>
-      q.eq("auth0OrgId", ids.auth0OrgId).eq("auth0UserId", ids.auth0UserId),
-    )
-    .first();
+  const existing = await membershipRow(ctx, ids);
   // A change from before the last removal belongs to the earlier membership.
   if (existing?.notBefore !== undefined && at <= existing.notBefore) return "superseded";
   const roleTimes = nextRoleTimes(existing?.roleTimes ?? [], change, at);
@@ -347,7 +408,7 @@ export async function setMembership(
 
   if (!existing) {
     const userId = await userRowFor(ctx, ids.auth0UserId);
-    await ctx.db.insert("memberships", {
+    await ctx.db.insert("auth0Memberships", {
       ...(userId ? { userId } : {}),
       auth0UserId: ids.auth0UserId,
       auth0OrgId: ids.auth0OrgId,
@@ -360,7 +421,7 @@ export async function setMembership(
     });
     return "applied";
   }
-  const patch: Partial<Doc<"memberships">> = {};
+  const patch: Partial<Doc<"auth0Memberships">> = {};
   if (JSON.stringify(roles) !== JSON.stringify(existing.roles)) patch.roles = roles;
   if (JSON.stringify(times) !== JSON.stringify(existing.roleTimes)) patch.roleTimes = times;
   if (at > existing.auth0At) patch.auth0At = at;
@@ -370,7 +431,7 @@ export async function setMembership(
   }
   const changed = patch.roles !== undefined || patch.userId !== undefined;
   if (changed) patch.updatedAt = now;
-  if (Object.keys(patch).length > 0) await ctx.db.patch("memberships", existing._id, patch);
+  if (Object.keys(patch).length > 0) await ctx.db.patch("auth0Memberships", existing._id, patch);
   if (roleTimes === null) return "superseded";
   return changed ? "applied" : "unchanged";
 }
@@ -391,12 +452,7 @@ export async function removeMembership(
 ): Promise<OrgWriteOutcome> {
   checkIds(ids);
   const deletedAt = Math.min(at, Date.now());
-  const existing = await ctx.db
-    .query("memberships")
-    .withIndex("by_org", (q) =>
-      q.eq("auth0OrgId", ids.auth0OrgId).eq("auth0UserId", ids.auth0UserId),
-    )
-    .first();
+  const existing = await membershipRow(ctx, ids);
   if (existing && existing.auth0At > deletedAt) {
     // The user was added again after this removal. The earlier membership's roles ended here,
     // even those whose own removal never arrives (a removed member's roles go with them).
@@ -409,7 +465,7 @@ export async function removeMembership(
       notBefore !== existing.notBefore ||
       JSON.stringify(roleTimes) !== JSON.stringify(existing.roleTimes)
     ) {
-      await ctx.db.patch("memberships", existing._id, {
+      await ctx.db.patch("auth0Memberships", existing._id, {
         roleTimes,
         roles,
         notBefore,
@@ -418,21 +474,24 @@ export async function removeMembership(
     }
     return "superseded";
   }
-  if (existing) await ctx.db.delete("memberships", existing._id);
+  if (existing) await ctx.db.delete("auth0Memberships", existing._id);
   await keepTombstone(ctx, ids.auth0OrgId, ids.auth0UserId, deletedAt);
   return existing ? "applied" : "unchanged";
 }
+
+/** A user's memberships, under `table` (the renamed table or its 0.1 name). */
+const userMemberships = (ctx: MutationCtx, auth0UserId: string) => (table: "auth0Memberships") =>
+  ctx.db.query(table).withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId));
 
 /** The first memberships of a user, at most `max` (what `deleteUser` hands to the host hook). */
 export async function membershipsOfUser(
   ctx: MutationCtx,
   auth0UserId: string,
   max: number = INLINE_USER_MEMBERSHIPS,
-): Promise<Doc<"memberships">[]> {
-  return ctx.db
-    .query("memberships")
-    .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
-    .take(max);
+): Promise<Doc<"auth0Memberships">[]> {
+  const byUser = userMemberships(ctx, auth0UserId);
+  await moveLegacyRows(ctx, "auth0Memberships", byUser, { max });
+  return byUser("auth0Memberships").take(max);
 }
 
 /**
@@ -444,14 +503,16 @@ export async function linkMemberships(
   auth0UserId: string,
   userId: Id<"users">,
 ): Promise<void> {
-  const rows = await ctx.db
-    .query("memberships")
-    .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
-    .take(INLINE_USER_MEMBERSHIPS);
+  const byUser = userMemberships(ctx, auth0UserId);
+  const legacy = await moveLegacyRows(ctx, "auth0Memberships", byUser, {
+    max: INLINE_USER_MEMBERSHIPS,
+    patch: (row) => (row.userId ? {} : { userId }),
+  });
+  const rows = await byUser("auth0Memberships").take(INLINE_USER_MEMBERSHIPS);
   for (const row of rows) {
-    if (!row.userId) await ctx.db.patch("memberships", row._id, { userId });
+    if (!row.userId) await ctx.db.patch("auth0Memberships", row._id, { userId });
   }
-  if (rows.length === INLINE_USER_MEMBERSHIPS) {
+  if (legacy.more || rows.length === INLINE_USER_MEMBERSHIPS) {
     await ctx.scheduler.runAfter(0, internal.auth0.linkMemberships, {
       auth0UserId,
       userId,
@@ -469,12 +530,28 @@ export async function linkMembershipsPage(
 ): Promise<void> {
   const user = await ctx.db.get("users", userId);
   if (user === null || user.deletedAt !== undefined) return; // deleted (or anonymized) since
-  const page = await ctx.db
-    .query("memberships")
-    .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", auth0UserId))
-    .paginate({ cursor, numItems: PURGE_CHUNK, maximumBytesRead: PURGE_PAGE_BYTES });
+  const byUser = userMemberships(ctx, auth0UserId);
+  // Rows still under the 0.1 name are moved (and linked on the way) first, until none is left.
+  const legacy = await moveLegacyRows(ctx, "auth0Memberships", byUser, {
+    max: PURGE_CHUNK,
+    withinBudget: true,
+    patch: (row) => (row.userId ? {} : { userId }),
+  });
+  if (legacy.more) {
+    await ctx.scheduler.runAfter(0, internal.auth0.linkMemberships, {
+      auth0UserId,
+      userId,
+      cursor,
+    });
+    return;
+  }
+  const page = await byUser("auth0Memberships").paginate({
+    cursor,
+    numItems: PURGE_CHUNK,
+    maximumBytesRead: PURGE_PAGE_BYTES,
+  });
   for (const row of page.page) {
-    if (!row.userId) await ctx.db.patch("memberships", row._id, { userId });
+    if (!row.userId) await ctx.db.patch("auth0Memberships", row._id, { userId });
   }
   if (!page.isDone) {
     await ctx.scheduler.runAfter(0, internal.auth0.linkMemberships, {

@@ -1,7 +1,7 @@
 /**
  * Organizations for the host app: which organizations the signed-in user belongs to and with which
  * roles, the organization of the current token, and a guard for organization roles. Everything
- * here reads the `organizations` and `memberships` cache (kept in step with Auth0 by logins, events
+ * here reads the `auth0Organizations` and `auth0Memberships` cache (kept in step with Auth0 by logins, events
  * and the reconcile, see server/orgWrites.ts): no Management API call at request time.
  *
  * @example
@@ -20,6 +20,7 @@ import { ConvexError, v } from "convex/values";
 import type { Doc } from "./builders";
 import { query, type QueryCtx } from "./builders";
 import { getCurrentUser } from "./users";
+import { firstOf, inKeyOrder, tablesToRead } from "./legacyTables";
 import {
   budgetLeft,
   MAX_MEMBERSHIP_ROW_BYTES,
@@ -47,14 +48,19 @@ export function tokenOrganizationId(identity: UserIdentity): string | undefined 
   return undefined;
 }
 
+// Each read below also looks under the 0.1 table names while the migration runs
+// (server/legacyTables.ts).
+
 async function organizationOf(ctx: QueryCtx, auth0OrgId: string) {
-  return ctx.db
-    .query("organizations")
-    .withIndex("by_auth0_org_id", (q) => q.eq("auth0OrgId", auth0OrgId))
-    .first();
+  return firstOf(ctx, "auth0Organizations", (table) =>
+    ctx.db
+      .query(table)
+      .withIndex("by_auth0_org_id", (q) => q.eq("auth0OrgId", auth0OrgId))
+      .first(),
+  );
 }
 
-function view(m: Doc<"memberships">, org: Doc<"organizations"> | null) {
+function view(m: Doc<"auth0Memberships">, org: Doc<"auth0Organizations"> | null) {
   return {
     auth0OrgId: m.auth0OrgId,
     ...(org ? { name: org.name } : {}),
@@ -69,10 +75,14 @@ function view(m: Doc<"memberships">, org: Doc<"organizations"> | null) {
  * number of organizations (two index ranges and two documents per membership).
  */
 export async function getMemberships(ctx: QueryCtx, user: Pick<Doc<"users">, "auth0UserId">) {
-  const query = ctx.db
-    .query("memberships")
-    .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", user.auth0UserId));
-  const out: { membership: Doc<"memberships">; organization: Doc<"organizations"> | null }[] = [];
+  const queries = (await tablesToRead(ctx, "auth0Memberships")).map((table) =>
+    ctx.db.query(table).withIndex("by_auth0_user", (q) => q.eq("auth0UserId", user.auth0UserId)),
+  );
+  const query = inKeyOrder(queries, (m) => m.auth0OrgId);
+  const out: {
+    membership: Doc<"auth0Memberships">;
+    organization: Doc<"auth0Organizations"> | null;
+  }[] = [];
   // Row by row, so that rows larger than planned (many roles, long metadata) stop the list
   // early instead of failing the query.
   const reserve = MAX_MEMBERSHIP_ROW_BYTES + MAX_ORGANIZATION_ROW_BYTES;
@@ -96,10 +106,14 @@ export async function getCurrentOrganization(ctx: QueryCtx) {
   if (!auth0OrgId) return null;
   const user = await getCurrentUser(ctx);
   if (!user) return null;
-  const membership = await ctx.db
-    .query("memberships")
-    .withIndex("by_org", (q) => q.eq("auth0OrgId", auth0OrgId).eq("auth0UserId", user.auth0UserId))
-    .first();
+  const membership = await firstOf(ctx, "auth0Memberships", (table) =>
+    ctx.db
+      .query(table)
+      .withIndex("by_org", (q) =>
+        q.eq("auth0OrgId", auth0OrgId).eq("auth0UserId", user.auth0UserId),
+      )
+      .first(),
+  );
   if (!membership) return null;
   return { user, membership, organization: await organizationOf(ctx, auth0OrgId) };
 }

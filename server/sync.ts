@@ -16,7 +16,8 @@ import {
 } from "./limits";
 import { tokenIdentifier } from "./tokenIdentifier";
 import { deleteUser, upsertUser } from "./users";
-import { auth0ProfileFields } from "./userProfile";
+import { auth0ProfileFields, PROFILE_KEYS } from "./userProfile";
+import { appOwnedFields, metadataMappings } from "./userHooks";
 import { convexErrorCode, TIMESTAMP_IN_FUTURE, USER_DELETED } from "./userRules";
 
 /** Most rows one page may ask for, and most items in one batch (see server/limits.ts). */
@@ -80,6 +81,8 @@ const itemResult = v.object({
     v.literal("superseded"),
   ),
   removed: v.optional(v.number()),
+  /** Upsert: the app's metadata fields whose value was refused (kept as they were). */
+  refusedMetadata: v.optional(v.array(v.string())),
 });
 export type ApplyResult = Infer<typeof itemResult>;
 
@@ -108,12 +111,19 @@ export const applyBatch = internalMutation({
       if (!(await room())) return results;
       const identifier = tokenIdentifier(deploymentVariable("AUTH0_DOMAIN") ?? "", auth0UserId);
       try {
-        const { created, updated } = await upsertUser(ctx, {
+        const { created, updated, refusedMetadata } = await upsertUser(ctx, {
           tokenIdentifier: identifier,
           ...profile,
         });
         const outcome = created ? "created" : updated ? "updated" : "unchanged";
-        results.push({ auth0UserId, kind: "upsert", outcome });
+        results.push({
+          auth0UserId,
+          kind: "upsert",
+          outcome,
+          ...(refusedMetadata.length > 0
+            ? { refusedMetadata: refusedMetadata.map((r) => r.field) }
+            : {}),
+        });
       } catch (err) {
         const code = convexErrorCode(err);
         if (code !== USER_DELETED && code !== TIMESTAMP_IN_FUTURE && code !== VALUE_TOO_LONG) {
@@ -144,3 +154,44 @@ export const applyBatch = internalMutation({
     return results;
   },
 });
+
+/** What the reconcile must know of the app's configuration (server/userHooks.ts). */
+export const userFieldRulesValidator = v.object({
+  /** Profile fields the app owns: written at creation only, never drift. */
+  appOwned: v.array(v.string()),
+  /** The app's fields copied from Auth0 metadata, and from where. */
+  metadata: v.array(
+    v.object({
+      field: v.string(),
+      from: v.string(),
+      /** Whether the field may be absent: a key Auth0 lacks then removes it, else it is kept. */
+      optional: v.boolean(),
+    }),
+  ),
+});
+export type UserFieldRules = Infer<typeof userFieldRulesValidator>;
+
+/**
+ * The app's field ownership and metadata mappings, as `configureAuth0Users` set them in the
+ * deployment: `/auth0/sync/status` reports them, so the reconcile (which runs outside Convex)
+ * compares what this deployment really writes, never a local guess.
+ */
+export const userFieldRules = internalQuery({
+  args: {},
+  returns: userFieldRulesValidator,
+  handler: async () => configuredFieldRules(),
+});
+
+/** The field rules `configureAuth0Users` set in this process (also the reconcile benchmark's
+ * in-memory Convex side, bench/lib/memoryConvex.ts). */
+export function configuredFieldRules(): UserFieldRules {
+  const owned = appOwnedFields();
+  return {
+    appOwned: PROFILE_KEYS.filter((key) => owned.has(key)),
+    metadata: metadataMappings().map(({ field, from, validator }) => ({
+      field,
+      from,
+      optional: validator.isOptional === "optional",
+    })),
+  };
+}

@@ -3,7 +3,9 @@
  * with their own secret, AUTH0_SYNC_SECRET: these routes read every user and delete users, which
  * the Action's secret must never be able to do.
  *
- * - `POST /auth0/sync/status`: the issuers this deployment trusts and the event stream's health.
+ * - `POST /auth0/sync/status`: the issuers this deployment trusts, the event stream's and the log
+ *   sync's health, the app's field rules (which profile fields it owns, which metadata it maps)
+ *   and where the move from the 0.1 table names stands.
  * - `POST /auth0/sync/users`: one page of `users` rows, `{ cursor, numItems }` in.
  * - `POST /auth0/sync/apply`: a batch of upserts and deletions (server/sync.ts `applyBatch`).
  */
@@ -75,6 +77,9 @@ export const syncStatusRoute = httpAction(async (ctx, request) => {
     ...statusIssuers(),
     health,
     logSync: await ctx.runQuery(internal.auth0.logSyncHealth, {}),
+    // Read inside the module's functions (convex/auth0.ts), where configureAuth0Users ran.
+    fieldRules: await ctx.runQuery(internal.auth0.userFieldRules, {}),
+    legacyTables: await ctx.runQuery(internal.auth0.legacyTablesStatus, {}),
   });
 });
 

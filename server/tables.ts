@@ -57,6 +57,19 @@ export const eventOutcome = v.union(
   v.literal("failed"),
 );
 
+// The renamed tables are built by functions: auth0LegacyTables declares the same tables again
+// under their 0.1 names, and a TableDefinition must not be shared (`.index()` changes it).
+const userTombstonesTable = () =>
+  defineTable({
+    auth0UserId: v.string(),
+    /** Auth0's deletion time (ms). */
+    deletedAt: v.number(),
+    /** The `user.deleted` event that recorded it, when it came from an event. */
+    eventId: v.optional(v.string()),
+  })
+    .index("by_auth0_user_id", ["auth0UserId"])
+    .index("by_deleted_at", ["deletedAt"]);
+
 /**
  * The tables the Event Stream receiver (server/events.ts) and the tombstone rule in
  * `users.upsertUser` need. A host app that writes its own schema spreads them in:
@@ -83,15 +96,7 @@ export const eventTables = {
     .index("by_outcome", ["outcome", "receivedAt"]),
 
   /** Auth0 users deleted recently: no older profile may bring them back (see users.upsertUser). */
-  userTombstones: defineTable({
-    auth0UserId: v.string(),
-    /** Auth0's deletion time (ms). */
-    deletedAt: v.number(),
-    /** The `user.deleted` event that recorded it, when it came from an event. */
-    eventId: v.optional(v.string()),
-  })
-    .index("by_auth0_user_id", ["auth0UserId"])
-    .index("by_deleted_at", ["deletedAt"]),
+  auth0UserTombstones: userTombstonesTable(),
 };
 
 /**
@@ -135,28 +140,29 @@ export const membershipFields = {
   updatedAt: v.number(),
 };
 
-export const organizationTables = {
-  organizations: defineTable(organizationFields).index("by_auth0_org_id", ["auth0OrgId"]),
-  memberships: defineTable(membershipFields)
+const organizationTablesOf = () => ({
+  auth0Organizations: defineTable(organizationFields).index("by_auth0_org_id", ["auth0OrgId"]),
+  auth0Memberships: defineTable(membershipFields)
     .index("by_user", ["userId"])
     .index("by_auth0_user", ["auth0UserId", "auth0OrgId"])
     .index("by_org", ["auth0OrgId", "auth0UserId"]),
   /** Deleted organizations (no `auth0UserId`) and removed memberships, kept like user tombstones. */
-  organizationTombstones: defineTable({
+  auth0OrganizationTombstones: defineTable({
     auth0OrgId: v.string(),
     auth0UserId: v.optional(v.string()),
     deletedAt: v.number(),
   })
     .index("by_org_user", ["auth0OrgId", "auth0UserId"])
     .index("by_deleted_at", ["deletedAt"]),
-};
+});
+export const organizationTables = organizationTablesOf();
 
 /**
  * The tenant-log sync (server/logSync.ts): one state row (checkpoint, health figures) and the
  * cached Management API token of its machine-to-machine application.
  */
-export const logSyncTables = {
-  logSyncState: defineTable({
+const logSyncTablesOf = () => ({
+  auth0LogSyncState: defineTable({
     /** Always "tenant": one row. */
     key: v.string(),
     /** The last log event whose users are applied; the next run reads the events after it. */
@@ -179,13 +185,69 @@ export const logSyncTables = {
     consecutiveErrors: v.optional(v.number()),
     lastError: v.optional(v.object({ at: v.number(), message: v.string() })),
   }).index("by_key", ["key"]),
-  logSyncToken: defineTable({
+  auth0LogSyncToken: defineTable({
     clientId: v.string(),
     accessToken: v.string(),
     scope: v.string(),
     expiresAt: v.number(),
   }).index("by_client", ["clientId"]),
+});
+export const logSyncTables = logSyncTablesOf();
+
+/** Progress of the module's own data migrations, one row each (see server/legacyMigration.ts). */
+export const migrationTables = {
+  auth0Migrations: defineTable({
+    /** Which migration: `legacyTables` moves the rows of the 0.1 table names. */
+    name: v.string(),
+    startedAt: v.number(),
+    updatedAt: v.number(),
+    /** Set once nothing is left to move: the module stops reading the old tables. */
+    finishedAt: v.optional(v.number()),
+    /** Rows moved, and rows folded into a row the new table already held for the same key. */
+    moved: v.number(),
+    merged: v.number(),
+    /** A row the migration will not move (not the module's shape): it waits for a person. */
+    blocked: v.optional(v.object({ table: v.string(), id: v.string(), reason: v.string() })),
+  }).index("by_name", ["name"]),
 };
+
+/** The 0.1 name of each table this module has renamed (every table it adds but `users`). */
+export const LEGACY_TABLE_NAMES = {
+  auth0Organizations: "organizations",
+  auth0Memberships: "memberships",
+  auth0OrganizationTombstones: "organizationTombstones",
+  auth0UserTombstones: "userTombstones",
+  auth0LogSyncState: "logSyncState",
+  auth0LogSyncToken: "logSyncToken",
+} as const;
+export type RenamedTable = keyof typeof LEGACY_TABLE_NAMES;
+
+const renamedTablesOf = () => ({
+  ...organizationTablesOf(),
+  ...logSyncTablesOf(),
+  auth0UserTombstones: userTombstonesTable(),
+});
+
+type LegacyTables = {
+  [T in RenamedTable as (typeof LEGACY_TABLE_NAMES)[T]]: ReturnType<typeof renamedTablesOf>[T];
+};
+
+/**
+ * The module's tables under their 0.1 names (`organizations`, `memberships`, ...), each with the
+ * fields and indexes of the table it became. Only for an app upgrading from 0.1 whose deployment
+ * holds rows under those names: spread it beside `auth0Tables` and set the Convex variable
+ * `AUTH0_LEGACY_TABLES=migrate` until `auth0:migrateLegacyTables` reports `done`, then remove both.
+ * An app that never ran 0.1 (its own `organizations` included) never needs it.
+ */
+export const auth0LegacyTables: LegacyTables = (() => {
+  const fresh = renamedTablesOf();
+  return Object.fromEntries(
+    (Object.keys(LEGACY_TABLE_NAMES) as RenamedTable[]).map((t) => [
+      LEGACY_TABLE_NAMES[t],
+      fresh[t],
+    ]),
+  ) as LegacyTables;
+})();
 
 /** The module's indexes on `users`: every lookup it makes goes through one of them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any field validator of the app
@@ -246,6 +308,7 @@ export const auth0Tables = {
   ...eventTables,
   ...organizationTables,
   ...logSyncTables,
+  ...migrationTables,
 };
 
 /** The module's own view of the schema: the types its functions are written against. */

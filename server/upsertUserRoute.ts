@@ -21,8 +21,9 @@ import { VALUE_TOO_LONG } from "./limits";
 /** Most roles a login may report for its organization. */
 export const MAX_LOGIN_ROLES = 100;
 
-/** Largest body `/auth0/upsert-user` accepts. A profile is well under 2 kB. */
-export const MAX_UPSERT_BODY_BYTES = 16 * 1024;
+/** Largest body `/auth0/upsert-user` accepts. A profile is well under 2 kB; the user's metadata
+ * (for the app's mapped fields) is sent up to the Action's MAX_ACTION_METADATA_LENGTH. */
+export const MAX_UPSERT_BODY_BYTES = 64 * 1024;
 
 const upsertBody = v.object(upsertBodyFields);
 
@@ -106,5 +107,6 @@ export const upsertUserRoute = httpAction(async (ctx, request) => {
     }
     throw err;
   }
+  // With `refusedMetadata` when the app's metadata fields refused a value: the Action logs them.
   return Response.json(result, { status: 200 });
 });

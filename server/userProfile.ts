@@ -6,7 +6,7 @@
 import { v, type Infer } from "convex/values";
 import type { UserIdentity } from "convex/server";
 import { tokenIdentifier as buildTokenIdentifier } from "./tokenIdentifier";
-import { parseAuth0Time } from "./auth0Profile";
+import { MAX_METADATA_JSON_LENGTH, parseAuth0Time } from "./auth0Profile";
 import { isFromTheFuture } from "./userRules";
 import {
   checkLength,
@@ -32,6 +32,9 @@ export const auth0ProfileFields = {
   avatarUrl: nullable(v.string()),
   /** Auth0's `updated_at` in ms: the ordering key that keeps updates monotonic. */
   auth0UpdatedAt: v.optional(v.number()),
+  /** The user's `app_metadata` / `user_metadata` as JSON text (server/auth0Profile.ts
+   * `metadataJsonOf`), for the app's mapped fields; absent: not carried, mapped fields stay. */
+  metadataJson: v.optional(v.string()),
 };
 
 /** The organization a login went through, as the Action reports it (`event.organization` and
@@ -58,7 +61,8 @@ export const upsertArgs = {
 };
 export type UpsertArgs = Infer<ReturnType<typeof v.object<typeof upsertArgs>>>;
 
-/** The profile facts Auth0 owns on a row. */
+/** The profile facts the module writes on a row: Auth0's, unless the app owns some
+ * (`configureAuth0Users({ appOwnedFields })`, server/userHooks.ts). */
 export const PROFILE_KEYS = [
   "email",
   "emailVerified",
@@ -68,6 +72,7 @@ export const PROFILE_KEYS = [
   "familyName",
   "avatarUrl",
 ] as const;
+export type ProfileKey = (typeof PROFILE_KEYS)[number];
 
 /** Logins closer together than this do not rewrite `lastActiveAt` (the Action and the hook both
  * report each sign-in; one write is enough). */
@@ -83,6 +88,7 @@ export function checkProfileLengths(args: UpsertArgs): void {
     checkLength(key, args[key], MAX_TEXT_LENGTH);
   }
   checkLength("avatarUrl", args.avatarUrl, MAX_URL_LENGTH);
+  checkLength("metadataJson", args.metadataJson, MAX_METADATA_JSON_LENGTH);
 }
 
 /**

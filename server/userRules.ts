@@ -53,7 +53,7 @@ export function trustedProfileTime(row: Doc<"users">, now: number = Date.now()) 
 }
 
 /** A tombstone's deletion time, or when it was written if its `deletedAt` lies in the future. */
-export function trustedDeletionTime(tombstone: Doc<"userTombstones">, now: number): number {
+export function trustedDeletionTime(tombstone: Doc<"auth0UserTombstones">, now: number): number {
   return isFromTheFuture(tombstone.deletedAt, now) ? tombstone._creationTime : tombstone.deletedAt;
 }
 

@@ -13,9 +13,22 @@ import {
   tokenIdentifier as buildTokenIdentifier,
   TokenIdentifierError,
 } from "./tokenIdentifier";
-import { onUserDeleted } from "./userHooks";
+import {
+  appOwnedFields,
+  metadataMappings,
+  onUserCreated,
+  onUserDeleted,
+  onUserUpdated,
+} from "./userHooks";
+import {
+  metadataRefusal,
+  readMappedMetadata,
+  sameValue,
+  type MetadataRefusal,
+} from "./userMetadata";
 import { isAdopted, isAnonymized, userDeletionMode } from "./userRowState";
 import { linkMemberships, membershipsOfUser, setMembership, upsertOrganization } from "./orgWrites";
+import { userTombstoneOf } from "./userTombstones";
 import {
   deploymentIssuers,
   isFromTheFuture,
@@ -107,6 +120,12 @@ async function unadoptedRowOf(
  * Creates or updates the row for `args.tokenIdentifier`. The only function that writes user rows.
  *
  * - Auth0 owns the profile facts: they are overwritten when they differ; absent keeps, null clears.
+ *   Facts the app owns (`appOwnedFields`, server/userHooks.ts) are written at creation only.
+ * - The app's metadata fields (`metadata`) follow the same rules as Auth0's facts, for each value
+ *   the profile carries that passes its validator; a refused value leaves its field alone and
+ *   is returned in `refusedMetadata`.
+ * - The app's hooks run here, in the caller's transaction: `onUserCreated` before the insert (its
+ *   fields are inserted with the row), `onUserUpdated` after a change (not for `lastActiveAt`).
  * - Monotonic: a profile whose `auth0UpdatedAt` is older than the stored one changes no fact.
  * - No key from the future: an `auth0UpdatedAt` more than {@link MAX_CLOCK_SKEW_MS} ahead of this
  *   deployment's clock throws a ConvexError `timestamp_in_future` and writes nothing. A stored key
@@ -124,7 +143,12 @@ async function unadoptedRowOf(
 export async function upsertUser(
   ctx: MutationCtx,
   args: UpsertArgs,
-): Promise<{ userId: Id<"users">; created: boolean; updated: boolean }> {
+): Promise<{
+  userId: Id<"users">;
+  created: boolean;
+  updated: boolean;
+  refusedMetadata: MetadataRefusal[];
+}> {
   checkProfileLengths(args);
   let subject: string;
   try {
@@ -146,10 +170,7 @@ export async function upsertUser(
   const existing = await findUserByTokenIdentifier(ctx.db, args.tokenIdentifier);
   const storedTime = existing ? trustedProfileTime(existing, now) : undefined;
 
-  const tombstone = await ctx.db
-    .query("userTombstones")
-    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", subject))
-    .first();
+  const tombstone = await userTombstoneOf(ctx, subject);
   if (tombstone) {
     const deletedAt = trustedDeletionTime(tombstone, now);
     const rowIsNewer = storedTime !== undefined && storedTime > deletedAt;
@@ -161,8 +182,11 @@ export async function upsertUser(
       });
     }
     // The user was re-created under the same user_id after the deletion: the tombstone is spent.
-    await ctx.db.delete("userTombstones", tombstone._id);
+    await ctx.db.delete("auth0UserTombstones", tombstone._id);
   }
+
+  const metadata = readMappedMetadata(args.metadataJson, metadataMappings(), subject);
+  const refusedMetadata = metadata.refused;
 
   if (!existing) {
     const row: Omit<Doc<"users">, "_id" | "_creationTime"> = {
@@ -177,10 +201,14 @@ export async function upsertUser(
     }
     if (args.auth0UpdatedAt !== undefined) row.auth0UpdatedAt = args.auth0UpdatedAt;
     if (args.login) row.lastActiveAt = now;
-    const userId = await ctx.db.insert("users", row);
+    const mapped: Record<string, unknown> = {};
+    for (const [field, value] of metadata.values) if (value !== undefined) mapped[field] = value;
+    // The app's fields first: its defaults give way to valid metadata, and the module's own win.
+    const appFields = await onUserCreated(ctx, { ...mapped, ...row });
+    const userId = await insertUser(ctx, { ...appFields, ...mapped, ...row });
     // Memberships recorded before the user had a row (an event first) now point at it.
     await linkMemberships(ctx, subject, userId);
-    return { userId, created: true, updated: false };
+    return { userId, created: true, updated: false, refusedMetadata };
   }
 
   const patch: Partial<Doc<"users">> = {};
@@ -189,12 +217,18 @@ export async function upsertUser(
   // A dateless profile may be older than what a dated row holds: it only fills gaps.
   const fillOnly = dateless && storedTime !== undefined;
   if (!stale) {
+    const appOwned = appOwnedFields();
     for (const key of PROFILE_KEYS) {
       const incoming = args[key];
-      if (incoming === undefined) continue;
+      if (incoming === undefined || appOwned.has(key)) continue;
       if (fillOnly && (incoming === null || existing[key] !== undefined)) continue;
       const next = incoming === null ? undefined : incoming;
       if (existing[key] !== next) (patch as Record<string, unknown>)[key] = next;
+    }
+    for (const [field, incoming] of metadata.values) {
+      const stored = (existing as Record<string, unknown>)[field];
+      if (fillOnly && (incoming === undefined || stored !== undefined)) continue;
+      if (!sameValue(stored, incoming)) (patch as Record<string, unknown>)[field] = incoming;
     }
     if (!dateless && args.auth0UpdatedAt !== existing.auth0UpdatedAt) {
       patch.auth0UpdatedAt = args.auth0UpdatedAt;
@@ -217,7 +251,56 @@ export async function upsertUser(
   }
   if (Object.keys(patch).length > 0) await ctx.db.patch("users", existing._id, patch);
   if (patch.auth0UserId !== undefined) await linkMemberships(ctx, subject, existing._id);
-  return { userId: existing._id, created: false, updated };
+  if (updated) await onUserUpdated(ctx, existing, patched(existing, patch));
+  return { userId: existing._id, created: false, updated, refusedMetadata };
+}
+
+/** `row` as `db.patch(row._id, patch)` leaves it (an `undefined` removes a field). */
+function patched(row: Doc<"users">, patch: Partial<Doc<"users">>): Doc<"users"> {
+  const after: Record<string, unknown> = { ...row };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) delete after[key];
+    else after[key] = value;
+  }
+  return after as Doc<"users">;
+}
+
+/**
+ * Inserts a new row; a refusal by the app's schema (a required field of the app nobody filled)
+ * says where the fix goes, since it would otherwise refuse every first login the same way.
+ */
+async function insertUser(
+  ctx: MutationCtx,
+  row: Omit<Doc<"users">, "_id" | "_creationTime">,
+): Promise<Id<"users">> {
+  try {
+    return await ctx.db.insert("users", row);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (!/schema|validator|required field/i.test(message)) throw err;
+    throw new Error(
+      `${message}\nconvex-auth0-users: a users table with required fields of the app needs configureAuth0Users({ onUserCreated }) in convex/auth0.ts to return them for each new row`,
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * Completes an app's row from before this module (server/adoption.ts): the fields the module
+ * requires, the memberships recorded for its user, and the app's `onUserUpdated`, as any other
+ * change of a row. `now` dates the change.
+ */
+export async function completeAdoptedRow(
+  ctx: MutationCtx,
+  row: Doc<"users">,
+  auth0UserId: string,
+  now: number,
+): Promise<void> {
+  const r = row as Partial<Doc<"users">>;
+  const patch = { auth0UserId, createdAt: r.createdAt ?? row._creationTime, updatedAt: now };
+  await ctx.db.patch("users", row._id, patch);
+  await linkMemberships(ctx, auth0UserId, row._id);
+  await onUserUpdated(ctx, row, patched(row, patch));
 }
 
 /**
@@ -235,8 +318,9 @@ export async function upsertUser(
  *
  * With `AUTH0_USER_DELETION=anonymize` (see {@link userDeletionMode}) the row is kept instead of
  * deleted, so the app's `v.id("users")` references stay valid: every fact that came from Auth0
- * (the profile, `auth0UpdatedAt`, `lastActiveAt`) is cleared and `deletedAt` set; `auth0UserId`,
- * `tokenIdentifier`, `createdAt` and the app's own fields stay. Lookups (`getCurrentUser`, the
+ * (the profile, app-owned profile fields included, `auth0UpdatedAt`, `lastActiveAt`, and the
+ * app's metadata fields whose validator is optional) is cleared and `deletedAt` set;
+ * `auth0UserId`, `tokenIdentifier`, `createdAt` and the app's other fields stay. Lookups (`getCurrentUser`, the
  * upsert, memberships, the reconcile) skip such a row, so the hook runs once for it, a login is
  * refused by the tombstone, and a user re-created under the same id after the deletion gets a new
  * row: the anonymized row, and what the app attached to it, stays with the deleted person.
@@ -270,13 +354,19 @@ export async function deleteUser(
     } else {
       // The hook may have patched the app's own fields: only the module's are touched here.
       const cleared: Partial<Doc<"users">> = { auth0UpdatedAt: undefined, lastActiveAt: undefined };
+      // App-owned profile fields too: they are personal data copied from Auth0 at creation.
       for (const key of PROFILE_KEYS) cleared[key] = undefined;
+      // Metadata copied from Auth0 as well, where the app's validator lets the field be absent.
+      for (const { field, validator } of metadataMappings()) {
+        if (validator.isOptional === "optional")
+          (cleared as Record<string, unknown>)[field] = undefined;
+      }
       await ctx.db.patch("users", row._id, { ...cleared, deletedAt, updatedAt: now });
     }
   }
   for (const m of memberships) {
     // A membership Auth0 showed after this deletion belongs to a re-created user: it stays.
-    if (m.auth0At <= deletedAt) await ctx.db.delete("memberships", m._id);
+    if (m.auth0At <= deletedAt) await ctx.db.delete("auth0Memberships", m._id);
   }
   if (memberships.length === INLINE_USER_MEMBERSHIPS) {
     await ctx.scheduler.runAfter(0, internal.auth0.purgeMemberships, {
@@ -286,12 +376,9 @@ export async function deleteUser(
     });
   }
 
-  const tombstone = await ctx.db
-    .query("userTombstones")
-    .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", args.auth0UserId))
-    .first();
+  const tombstone = await userTombstoneOf(ctx, args.auth0UserId);
   if (!tombstone) {
-    await ctx.db.insert("userTombstones", {
+    await ctx.db.insert("auth0UserTombstones", {
       auth0UserId: args.auth0UserId,
       deletedAt,
       ...(args.eventId !== undefined ? { eventId: args.eventId } : {}),
@@ -300,9 +387,12 @@ export async function deleteUser(
     // Keeps the later deletion; a tombstone dated in the future is brought back to a real time.
     const kept = trustedDeletionTime(tombstone, now);
     if (deletedAt > kept) {
-      await ctx.db.patch("userTombstones", tombstone._id, { deletedAt, eventId: args.eventId });
+      await ctx.db.patch("auth0UserTombstones", tombstone._id, {
+        deletedAt,
+        eventId: args.eventId,
+      });
     } else if (kept !== tombstone.deletedAt) {
-      await ctx.db.patch("userTombstones", tombstone._id, { deletedAt: kept });
+      await ctx.db.patch("auth0UserTombstones", tombstone._id, { deletedAt: kept });
     }
   }
   return { removed: rows.length, superseded: false };
@@ -310,8 +400,9 @@ export async function deleteUser(
 
 /**
  * Creates or updates a user from Auth0 facts. Internal: called by the `/auth0/upsert-user` route
- * (for the Post-Login Action) and by other server-side paths. Returns the row's `_id` and whether
- * this call created it (the route reports `created` from the same transaction).
+ * (for the Post-Login Action) and by other server-side paths. Returns the row's `_id`, whether
+ * this call created it (the route reports `created` from the same transaction), and the app's
+ * metadata fields whose value was refused (the Action logs them).
  */
 export const upsertFromAuth0 = internalMutation({
   args: {
@@ -320,9 +411,14 @@ export const upsertFromAuth0 = internalMutation({
      * roles are dated with it, so an event from after the login wins over a slow request. */
     loginAt: v.optional(v.number()),
   },
-  returns: v.object({ userId: v.id("users"), created: v.boolean() }),
+  returns: v.object({
+    userId: v.id("users"),
+    created: v.boolean(),
+    /** Present when some of the app's metadata fields were refused. */
+    refusedMetadata: v.optional(v.array(metadataRefusal)),
+  }),
   handler: async (ctx, { organization, loginAt, ...args }) => {
-    const { userId, created } = await upsertUser(ctx, args);
+    const { userId, created, refusedMetadata } = await upsertUser(ctx, args);
     if (organization) {
       // A login through an organization shows it, and the membership with exactly these roles,
       // as of now: both become current in the same transaction as the user.
@@ -342,7 +438,7 @@ export const upsertFromAuth0 = internalMutation({
         roles: organization.roles,
       });
     }
-    return { userId, created };
+    return { userId, created, ...(refusedMetadata.length > 0 ? { refusedMetadata } : {}) };
   },
 });
 

@@ -46,8 +46,8 @@ export interface Auth0TestEnv {
 export const DEFAULT_TEST_ENV: Auth0TestEnv = {
   AUTH0_DOMAIN: "test-tenant.us.auth0.com",
   AUTH0_CLIENT_ID: "testClientId0123456789",
-  AUTH0_ACTION_SECRET: "test-action-secret-0123456789abcdef0123",
-  AUTH0_EVENTS_TOKEN: "test-events-token-0123456789abcdef012345",
+  AUTH0_ACTION_SECRET: "firi10DTi7hE1U_5uFL1PU2X54g-JaDnI-c46hz-Amw",
+  AUTH0_EVENTS_TOKEN: "-32f7rN19h_yi57TQriVybV0y88Q2NwBzolZwI4DdTA",
   CONVEX_SITE_URL: "https://test-deployment-123.convex.site",
 };
 
@@ -231,7 +231,8 @@ export async function logIn(
   const org = options.organization;
   const body = JSON.stringify({
     tokenIdentifier: tokenIdentifier(issuerOf(options.via), user.user_id),
-    ...profileFromAuth0User(user),
+    // The user's metadata goes along, as the Action sends it, for the app's mapped fields.
+    ...profileFromAuth0User(user, "all"),
     ...(org
       ? {
           organization: {

@@ -4,16 +4,18 @@
  * and every indexed lookup, so at that size it would measure itself, not the command.
  *
  * It answers the sync routes (`/auth0/sync/status`, `/users`, `/apply`, `/orgs/page`) as the
- * deployment does: the request checks are the routes' own (server/syncRoutes.ts: signature with
+ * deployment does, with the field rules `configureAuth0Users` set in this process (status's
+ * `fieldRules`; writes leave app-owned fields as they are and store the mapped metadata values
+ * through the module's own reading of them): the request checks are the routes' own (server/syncRoutes.ts: signature with
  * AUTH0_SYNC_SECRET, body validation, batch limits, the page-size check), a page is bounded like
  * `usersPage` (at most `numItems` rows, stopping once MAX_PAGE_BYTES of documents, sized by Convex's own
  * `getDocumentSize`, are read), and an unknown path is a 404. tests/node/memoryConvex.test.ts
  * sends the same requests to it and to the real routes in convex-test and compares the answers.
  *
  * What it does not model: organizations and memberships (an organization page, which sync reads
- * before deleting users, is empty; the organization writes are not routed), the host's `onUserDeleted`
- * hook, `AUTH0_USER_DELETION=anonymize` and the event stream's history (its health reports no
- * events). A batch applies in whole (the real one may stop early for a hook's writes). Writes
+ * before deleting users, is empty; the organization writes are not routed), the host's hooks
+ * (`onUserCreated`, `onUserUpdated`, `onUserDeleted`), `AUTH0_USER_DELETION=anonymize`, the event
+ * stream's history (its health reports no events) and rows under the 0.1 table names (none). A batch applies in whole (the real one may stop early for a hook's writes). Writes
  * follow upsertUser's and deleteUser's outcome rules for rows without memberships: created,
  * updated or unchanged (a stale or dateless profile changes nothing it should not), refused (a date
  * from the future, a value over its cap), user_deleted (a tombstone newer than the profile);
@@ -25,7 +27,12 @@ import { checkLength, MAX_ID_LENGTH, VALUE_TOO_LONG } from "../../server/limits"
 import { MemoryRows, type NewRow, type UserRow } from "./memoryRows";
 import { logSyncConfig } from "../../server/logSync";
 import { readOrgsPageRequest, SYNC_ORGS_PAGE_PATH } from "../../server/orgSyncRoutes";
-import type { ApplyResult } from "../../server/sync";
+import {
+  LEGACY_TABLE_NAMES,
+  legacyTablesDeclared,
+  RENAMED_TABLES,
+} from "../../server/legacyTables";
+import { configuredFieldRules, type ApplyResult } from "../../server/sync";
 import {
   pageResponse,
   readApplyRequest,
@@ -37,6 +44,8 @@ import {
   SYNC_USERS_PATH,
 } from "../../server/syncRoutes";
 import { parseTokenIdentifier, tokenIdentifier } from "../../server/tokenIdentifier";
+import { appOwnedFields, metadataMappings } from "../../server/userHooks";
+import { readMappedMetadata, sameValue } from "../../server/userMetadata";
 import { checkProfileLengths, PROFILE_KEYS } from "../../server/userProfile";
 import {
   convexErrorCode,
@@ -134,7 +143,41 @@ export async function startMemoryConvex(): Promise<MemoryConvex> {
     fullReconcileNeeded: null,
   });
 
-  function upsert(auth0UserId: string, profile: Record<string, unknown>): ApplyResult["outcome"] {
+  /** `auth0:legacyTablesStatus` for a deployment without rows under the 0.1 names. */
+  function legacyTables() {
+    let variable: "unset" | "migrate" | "invalid";
+    try {
+      variable = legacyTablesDeclared() ? "migrate" : "unset";
+    } catch {
+      variable = "invalid";
+    }
+    return {
+      variable,
+      migration: null,
+      schemaDeclared: variable === "migrate" ? true : null,
+      tables: RENAMED_TABLES.map((table) => ({
+        table,
+        legacyTable: LEGACY_TABLE_NAMES[table],
+        rows: 0,
+        more: false,
+        moduleRows: false,
+      })),
+    };
+  }
+
+  /** upsertUser's outcome, and the mapped fields whose value was refused. */
+  function upsert(
+    auth0UserId: string,
+    profile: Record<string, unknown>,
+  ): Pick<ApplyResult, "outcome" | "refusedMetadata"> {
+    const outcome = write(auth0UserId, profile);
+    return typeof outcome === "string" ? { outcome } : outcome;
+  }
+
+  function write(
+    auth0UserId: string,
+    profile: Record<string, unknown>,
+  ): ApplyResult["outcome"] | Pick<ApplyResult, "outcome" | "refusedMetadata"> {
     const now = Date.now();
     const args = {
       tokenIdentifier: tokenIdentifier(process.env.AUTH0_DOMAIN ?? "", auth0UserId),
@@ -164,35 +207,49 @@ export async function startMemoryConvex(): Promise<MemoryConvex> {
       if (!rowIsNewer && !(incoming !== undefined && incoming > deletedAt)) return "user_deleted";
       tombstones.delete(auth0UserId);
     }
+    const metadata = readMappedMetadata(
+      profile.metadataJson as string | undefined,
+      metadataMappings(),
+      auth0UserId,
+    );
+    const refused =
+      metadata.refused.length > 0 ? { refusedMetadata: metadata.refused.map((r) => r.field) } : {};
     if (!existing) {
       const row: Record<string, unknown> = { tokenIdentifier: args.tokenIdentifier, auth0UserId };
+      for (const [field, value] of metadata.values) if (value !== undefined) row[field] = value;
       for (const key of PROFILE_KEYS) {
         if (profile[key] !== undefined && profile[key] !== null) row[key] = profile[key];
       }
       if (incoming !== undefined) row.auth0UpdatedAt = incoming;
       table.insert({ ...row, createdAt: now, updatedAt: now } as NewRow);
-      return "created";
+      return { outcome: "created", ...refused };
     }
     const patch: Record<string, unknown> = {};
     const dateless = incoming === undefined;
     const fillOnly = dateless && storedTime !== undefined;
     if (dateless || storedTime === undefined || incoming >= storedTime) {
+      const appOwned = appOwnedFields();
       for (const key of PROFILE_KEYS) {
         const value = profile[key];
-        if (value === undefined) continue;
+        if (value === undefined || appOwned.has(key)) continue;
         if (fillOnly && (value === null || existing[key] !== undefined)) continue;
         const next = value === null ? undefined : value;
         if (existing[key] !== next) patch[key] = next;
       }
+      for (const [field, value] of metadata.values) {
+        const stored = (existing as Record<string, unknown>)[field];
+        if (fillOnly && (value === undefined || stored !== undefined)) continue;
+        if (!sameValue(stored, value)) patch[field] = value;
+      }
       if (!dateless && incoming !== existing.auth0UpdatedAt) patch.auth0UpdatedAt = incoming;
     }
-    if (Object.keys(patch).length === 0) return "unchanged";
+    if (Object.keys(patch).length === 0) return { outcome: "unchanged", ...refused };
     Object.assign(existing, patch, { updatedAt: now });
     for (const [key, value] of Object.entries(patch)) {
       if (value === undefined) delete (existing as Record<string, unknown>)[key];
     }
     table.save(existing);
-    return "updated";
+    return { outcome: "updated", ...refused };
   }
 
   function deleteUser(auth0UserId: string, at: number): ApplyResult {
@@ -221,7 +278,13 @@ export async function startMemoryConvex(): Promise<MemoryConvex> {
       const checked = await readStatusRequest(request);
       if (checked instanceof Response) return checked;
       calls.status++;
-      return Response.json({ ...statusIssuers(), health: health(), logSync: logSync() });
+      return Response.json({
+        ...statusIssuers(),
+        health: health(),
+        logSync: logSync(),
+        fieldRules: configuredFieldRules(),
+        legacyTables: legacyTables(),
+      });
     }
     if (route === SYNC_ORGS_PAGE_PATH) {
       // No organizations here: both tables are empty (sync reads memberships before deleting).
@@ -250,7 +313,7 @@ export async function startMemoryConvex(): Promise<MemoryConvex> {
     calls.applyItems += batch.upserts.length + batch.deletions.length;
     const results: ApplyResult[] = [];
     for (const { auth0UserId, profile } of batch.upserts) {
-      results.push({ auth0UserId, kind: "upsert", outcome: upsert(auth0UserId, profile) });
+      results.push({ auth0UserId, kind: "upsert", ...upsert(auth0UserId, profile) });
     }
     for (const { auth0UserId, deletedAt } of batch.deletions) {
       if (auth0UserId.length > MAX_ID_LENGTH) {

@@ -11,7 +11,11 @@ import { join } from "node:path";
 import type { Doc } from "../../convex/_generated/dataModel";
 import { profileFromAuth0User } from "../../server/auth0Profile";
 import { tokenIdentifier } from "../../server/tokenIdentifier";
-import { startLocalConvex, type LocalConvex } from "../../scripts/lib/localConvex";
+import {
+  startLocalConvex,
+  type ConvexTestInstance,
+  type LocalConvex,
+} from "../../scripts/lib/localConvex";
 import { CLI, runScript, start, TSX, type Run } from "../../scripts/lib/childProcess";
 import type { CommandName } from "../../scripts/lib/cli/commands";
 import {
@@ -33,6 +37,8 @@ export interface Tenant {
   convex: LocalConvex;
   /** A fresh working directory for the scripts (backups/ and logs/ go there). */
   dir: string;
+  /** PEM of the CA the emulators' certificates chain to (for in-process HTTPS clients). */
+  caCert: string;
   secrets: { m2m: string; sync: string };
   /** The environment the scripts get. */
   env(overrides?: Record<string, string | undefined>): NodeJS.ProcessEnv;
@@ -46,7 +52,7 @@ export interface Tenant {
   start(script: CommandName, args?: string[]): ReturnType<typeof start>;
   /** Every `users` row. */
   rows(): Promise<Doc<"users">[]>;
-  tombstones(): Promise<Doc<"userTombstones">[]>;
+  tombstones(): Promise<Doc<"auth0UserTombstones">[]>;
   /** Inserts a row as a login would have stored it; `issuer` defaults to the tenant's. */
   insertRow(
     user: StoredUser,
@@ -81,7 +87,11 @@ export function rowFor(user: StoredUser, issuer: string, overrides: Partial<Doc<
 }
 
 export async function startTenant(
-  options: { beforeConvexRequest?: (path: string) => Promise<void> } = {},
+  options: {
+    beforeConvexRequest?: (path: string) => Promise<void>;
+    /** The Convex backend to serve (an app's own schema); default: this repository's. */
+    t?: ConvexTestInstance;
+  } = {},
 ): Promise<Tenant> {
   const dir = await mkdtemp(join(tmpdir(), "reconcile-test-"));
   cert ??= mkdtemp(join(tmpdir(), "reconcile-ca-")).then(createTestCertificate);
@@ -116,13 +126,17 @@ export async function startTenant(
   delete process.env.AUTH0_CUSTOM_DOMAIN;
   process.env.AUTH0_SYNC_SECRET = secrets.sync;
   delete process.env.AUTH0_SYNC_SECRET_PREVIOUS;
-  const convex = await startLocalConvex({ beforeRequest: options.beforeConvexRequest });
+  const convex = await startLocalConvex({
+    beforeRequest: options.beforeConvexRequest,
+    t: options.t,
+  });
   const caPath = tls.caPath;
 
   const tenant: Tenant = {
     emulator,
     convex,
     dir,
+    caCert: tls.caCert,
     secrets,
     env(overrides = {}) {
       return {
@@ -160,7 +174,7 @@ export async function startTenant(
       });
     },
     rows: () => convex.t.run((ctx) => ctx.db.query("users").collect()),
-    tombstones: () => convex.t.run((ctx) => ctx.db.query("userTombstones").collect()),
+    tombstones: () => convex.t.run((ctx) => ctx.db.query("auth0UserTombstones").collect()),
     async insertRow(user, opts = {}) {
       const row = rowFor(user, opts.issuer ?? emulator.domain, opts.overrides);
       await convex.t.run(async (ctx) => {

@@ -9,7 +9,7 @@ import type { Id } from "../../convex/_generated/dataModel";
 import type { Tenant } from "./reconcileHarness";
 
 export interface BackupRecord {
-  table: "users" | "organizations" | "memberships";
+  table: "users" | "auth0Organizations" | "auth0Memberships";
   row: Record<string, unknown>;
 }
 
@@ -25,9 +25,9 @@ export function readBackup(path: string): BackupRecord[] {
 export const tableSnapshot = (t: Tenant) =>
   t.convex.t.run(async (ctx) => ({
     users: await ctx.db.query("users").collect(),
-    tombstones: await ctx.db.query("userTombstones").collect(),
-    organizations: await ctx.db.query("organizations").collect(),
-    memberships: await ctx.db.query("memberships").collect(),
+    tombstones: await ctx.db.query("auth0UserTombstones").collect(),
+    auth0Organizations: await ctx.db.query("auth0Organizations").collect(),
+    auth0Memberships: await ctx.db.query("auth0Memberships").collect(),
   }));
 
 /** The tables without ids and creation times (a restore makes new ones), in a stable order. */
@@ -36,10 +36,10 @@ export function comparable(s: Awaited<ReturnType<typeof tableSnapshot>>) {
     users: s.users
       .map(({ _id, _creationTime, ...r }) => r)
       .sort((a, b) => a.tokenIdentifier.localeCompare(b.tokenIdentifier)),
-    organizations: s.organizations
+    auth0Organizations: s.auth0Organizations
       .map(({ _id, _creationTime, ...r }) => r)
       .sort((a, b) => a.auth0OrgId.localeCompare(b.auth0OrgId)),
-    memberships: s.memberships
+    auth0Memberships: s.auth0Memberships
       .map(({ _id, _creationTime, userId, ...r }) => ({ ...r, hasUser: userId !== undefined }))
       .sort((a, b) =>
         `${a.auth0OrgId} ${a.auth0UserId}`.localeCompare(`${b.auth0OrgId} ${b.auth0UserId}`),
@@ -64,31 +64,31 @@ export async function restoreBackup(t: Tenant, records: BackupRecord[], chunk = 
     await t.convex.t.run(async (ctx) => {
       for (const { table, row } of rest.slice(i, i + chunk)) {
         const { _id, _creationTime, ...fields } = row;
-        if (table === "memberships" && typeof fields.userId === "string") {
+        if (table === "auth0Memberships" && typeof fields.userId === "string") {
           fields.userId = newIds.get(fields.userId) ?? fields.userId;
         }
-        await ctx.db.insert(table as "organizations" | "memberships", fields as never);
+        await ctx.db.insert(table as "auth0Organizations" | "auth0Memberships", fields as never);
       }
     });
   }
   // The deletion's tombstones go: a restore says the deletion was a mistake.
   const gone = new Set(users.map((r) => String(r.row.auth0UserId)));
   const orgs = new Set(
-    records.filter((r) => r.table === "organizations").map((r) => String(r.row.auth0OrgId)),
+    records.filter((r) => r.table === "auth0Organizations").map((r) => String(r.row.auth0OrgId)),
   );
   const members = new Set(
     records
-      .filter((r) => r.table === "memberships")
+      .filter((r) => r.table === "auth0Memberships")
       .map((r) => `${String(r.row.auth0OrgId)} ${String(r.row.auth0UserId)}`),
   );
   await t.convex.t.run(async (ctx) => {
-    for (const tomb of await ctx.db.query("userTombstones").collect()) {
-      if (gone.has(tomb.auth0UserId)) await ctx.db.delete("userTombstones", tomb._id);
+    for (const tomb of await ctx.db.query("auth0UserTombstones").collect()) {
+      if (gone.has(tomb.auth0UserId)) await ctx.db.delete("auth0UserTombstones", tomb._id);
     }
-    for (const tomb of await ctx.db.query("organizationTombstones").collect()) {
+    for (const tomb of await ctx.db.query("auth0OrganizationTombstones").collect()) {
       const member = `${tomb.auth0OrgId} ${tomb.auth0UserId ?? ""}`;
       if ((tomb.auth0UserId === undefined && orgs.has(tomb.auth0OrgId)) || members.has(member)) {
-        await ctx.db.delete("organizationTombstones", tomb._id);
+        await ctx.db.delete("auth0OrganizationTombstones", tomb._id);
       }
     }
   });

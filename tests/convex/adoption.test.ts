@@ -232,7 +232,7 @@ describe("auth0:adoptExistingRows", () => {
     for (const sub of subs) {
       await t.run(async (ctx) => {
         for (let o = 0; o < 16; o++) {
-          await ctx.db.insert("memberships", {
+          await ctx.db.insert("auth0Memberships", {
             auth0UserId: sub,
             auth0OrgId: `org_${o}`,
             roles,
@@ -258,7 +258,7 @@ describe("auth0:adoptExistingRows", () => {
       deletedInAuth0: 0,
     });
     const users = await allUsers(t);
-    const memberships = await t.run((ctx) => ctx.db.query("memberships").collect());
+    const memberships = await t.run((ctx) => ctx.db.query("auth0Memberships").collect());
     for (const m of memberships) {
       expect(m.userId).toBe(users.find((u) => u.auth0UserId === m.auth0UserId)?._id);
     }

@@ -549,7 +549,10 @@ describe("auth0.pruneEvents", () => {
           receivedAt: old,
           outcome: "applied",
         });
-        await ctx.db.insert("userTombstones", { auth0UserId: `auth0|old${i}`, deletedAt: old });
+        await ctx.db.insert("auth0UserTombstones", {
+          auth0UserId: `auth0|old${i}`,
+          deletedAt: old,
+        });
       }
       await ctx.db.insert("auth0Events", {
         eventId: "evt_recent",
@@ -558,7 +561,10 @@ describe("auth0.pruneEvents", () => {
         receivedAt: now - 1000,
         outcome: "applied",
       });
-      await ctx.db.insert("userTombstones", { auth0UserId: "auth0|recent", deletedAt: now - 1000 });
+      await ctx.db.insert("auth0UserTombstones", {
+        auth0UserId: "auth0|recent",
+        deletedAt: now - 1000,
+      });
     });
     // batchSize bounds what a run deletes across all its tables, not per table.
     const first = await t.mutation(internal.auth0.pruneEvents, { batchSize: 2 });

@@ -117,7 +117,7 @@ export async function tables(t: T) {
   return await t.run(async (ctx) => ({
     users: await ctx.db.query("users").collect(),
     events: await ctx.db.query("auth0Events").collect(),
-    tombstones: await ctx.db.query("userTombstones").collect(),
+    tombstones: await ctx.db.query("auth0UserTombstones").collect(),
   }));
 }
 

@@ -68,7 +68,7 @@ async function seedMembers(t: T, auth0OrgId: string, count: number, prefix = "au
   for (let start = 0; start < count; start += 5000) {
     await t.run(async (ctx) => {
       for (let i = start; i < Math.min(count, start + 5000); i++) {
-        await ctx.db.insert("memberships", {
+        await ctx.db.insert("auth0Memberships", {
           auth0UserId: `${prefix}${i}`,
           auth0OrgId,
           roles: ["member"],
@@ -85,7 +85,7 @@ async function seedMembers(t: T, auth0OrgId: string, count: number, prefix = "au
 async function seedOrg(t: T, auth0OrgId: string) {
   const at = minutesAgo(60);
   await t.run(async (ctx) => {
-    await ctx.db.insert("organizations", {
+    await ctx.db.insert("auth0Organizations", {
       auth0OrgId,
       name: auth0OrgId,
       auth0At: at,
@@ -103,8 +103,10 @@ async function countMemberships(t: T, auth0OrgId?: string): Promise<number> {
     const page = await t.run(async (raw) => {
       const ctx = raw as unknown as { db: DatabaseReader };
       const q = auth0OrgId
-        ? ctx.db.query("memberships").withIndex("by_org", (x) => x.eq("auth0OrgId", auth0OrgId))
-        : ctx.db.query("memberships");
+        ? ctx.db
+            .query("auth0Memberships")
+            .withIndex("by_org", (x) => x.eq("auth0OrgId", auth0OrgId))
+        : ctx.db.query("auth0Memberships");
       const p = await q.paginate({ cursor, numItems: 10_000 });
       return { count: p.page.length, isDone: p.isDone, cursor: p.continueCursor };
     });
@@ -271,7 +273,10 @@ describe("reading and deleting at the edge", () => {
             outcome: i % 2 ? "applied" : "failed",
             detail: "d".repeat(500),
           });
-          await ctx.db.insert("userTombstones", { auth0UserId: `auth0|gone${i}`, deletedAt: old });
+          await ctx.db.insert("auth0UserTombstones", {
+            auth0UserId: `auth0|gone${i}`,
+            deletedAt: old,
+          });
         }
       });
     }
@@ -289,7 +294,7 @@ describe("reading and deleting at the edge", () => {
     await drainScheduler(t);
     const left = await t.run(async (ctx) => ({
       events: (await ctx.db.query("auth0Events").collect()).length,
-      tombstones: (await ctx.db.query("userTombstones").collect()).length,
+      tombstones: (await ctx.db.query("auth0UserTombstones").collect()).length,
     }));
     expect(left).toEqual({ events: 200, tombstones: 0 });
     expectWithinPlan();
@@ -302,7 +307,7 @@ describe("reading and deleting at the edge", () => {
     const at = minutesAgo(60);
     await t.run(async (ctx) => {
       for (let i = 0; i < 500; i++) {
-        await ctx.db.insert("memberships", {
+        await ctx.db.insert("auth0Memberships", {
           auth0UserId: user,
           auth0OrgId: `org_${String(i).padStart(4, "0")}`,
           roles: [],
@@ -330,7 +335,7 @@ describe("reading and deleting at the edge", () => {
     await t.run(async (ctx) => {
       for (let i = 0; i < 1000; i++) {
         const auth0OrgId = `org_${String(i).padStart(4, "0")}`;
-        await ctx.db.insert("organizations", {
+        await ctx.db.insert("auth0Organizations", {
           auth0OrgId,
           name: auth0OrgId,
           displayName: "D".repeat(255),
@@ -342,7 +347,7 @@ describe("reading and deleting at the edge", () => {
           createdAt: at,
           updatedAt: at,
         });
-        await ctx.db.insert("memberships", {
+        await ctx.db.insert("auth0Memberships", {
           auth0UserId: user,
           auth0OrgId,
           roles: ["admin"],
@@ -385,7 +390,7 @@ describe("organization metadata keys Convex cannot use as field names", () => {
     );
     expect(res.json).toMatchObject({ outcome: "applied" });
     const page = await signedPost(t, "/auth0/sync/orgs/page", {
-      table: "organizations",
+      table: "auth0Organizations",
       cursor: null,
       numItems: 10,
     });
@@ -396,7 +401,7 @@ describe("organization metadata keys Convex cannot use as field names", () => {
     const t = newT();
     const at = minutesAgo(30);
     await t.run(async (ctx) => {
-      await ctx.db.insert("organizations", {
+      await ctx.db.insert("auth0Organizations", {
         auth0OrgId: "org_old",
         name: "old",
         metadata: { tier: "gold", area: "north" },
@@ -419,7 +424,7 @@ describe("organization metadata keys Convex cannot use as field names", () => {
       rewritten: 1,
       isDone: true,
     });
-    const rows = await t.run(async (ctx) => ctx.db.query("organizations").collect());
+    const rows = await t.run(async (ctx) => ctx.db.query("auth0Organizations").collect());
     expect(rows.map((r) => [r.auth0OrgId, r.metadata])).toEqual([
       [
         "org_old",

@@ -163,7 +163,7 @@ describe("state poisoned before these rules: visible, and healed by real updates
         createdAt: NOW - HOUR,
         updatedAt: NOW - HOUR,
       });
-      await ctx.db.insert("userTombstones", {
+      await ctx.db.insert("auth0UserTombstones", {
         auth0UserId: "auth0|locked-out",
         deletedAt: YEAR_9999,
       });

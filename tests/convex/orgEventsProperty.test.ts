@@ -99,8 +99,8 @@ for (const seed of [3, 17, 99, 2026, 31337]) {
       expect(res.status, res.text).toBe(200);
     }
     const { organizations, memberships } = await t.run(async (ctx) => ({
-      organizations: await ctx.db.query("organizations").collect(),
-      memberships: await ctx.db.query("memberships").collect(),
+      organizations: await ctx.db.query("auth0Organizations").collect(),
+      memberships: await ctx.db.query("auth0Memberships").collect(),
     }));
     expect(
       Object.fromEntries(

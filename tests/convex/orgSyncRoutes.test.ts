@@ -49,15 +49,15 @@ const batch = (over: Record<string, unknown> = {}) => ({
 });
 const orgRows = (t: T) =>
   t.run(async (ctx) => ({
-    organizations: await ctx.db.query("organizations").collect(),
-    memberships: await ctx.db.query("memberships").collect(),
+    organizations: await ctx.db.query("auth0Organizations").collect(),
+    memberships: await ctx.db.query("auth0Memberships").collect(),
   }));
 
 describe("organization sync routes", () => {
   test("the Action's secret cannot call them", async () => {
     const t = newT();
     for (const [path, body] of [
-      [SYNC_ORGS_PAGE_PATH, { table: "organizations", cursor: null, numItems: 10 }],
+      [SYNC_ORGS_PAGE_PATH, { table: "auth0Organizations", cursor: null, numItems: 10 }],
       [SYNC_ORGS_APPLY_PATH, batch()],
     ] as const) {
       const res = await call(t, path, body, ACTION_SECRET);
@@ -98,7 +98,7 @@ describe("organization sync routes", () => {
     expect(memberships[0].roles).toEqual(["admin", "billing"]);
 
     const page = await call(t, SYNC_ORGS_PAGE_PATH, {
-      table: "memberships",
+      table: "auth0Memberships",
       cursor: null,
       numItems: 10,
     });
@@ -138,7 +138,7 @@ describe("organization sync routes", () => {
     });
     expect(page.status).toBe(400);
     const size = await call(t, SYNC_ORGS_PAGE_PATH, {
-      table: "organizations",
+      table: "auth0Organizations",
       cursor: null,
       numItems: 0,
     });

@@ -34,9 +34,9 @@ const minutesAgo = (m: number) => Date.now() - m * 60_000;
 
 async function orgTables(t: T) {
   return t.run(async (ctx) => ({
-    organizations: await ctx.db.query("organizations").collect(),
-    memberships: await ctx.db.query("memberships").collect(),
-    tombstones: await ctx.db.query("organizationTombstones").collect(),
+    organizations: await ctx.db.query("auth0Organizations").collect(),
+    memberships: await ctx.db.query("auth0Memberships").collect(),
+    tombstones: await ctx.db.query("auth0OrganizationTombstones").collect(),
   }));
 }
 
@@ -178,7 +178,7 @@ describe("organization events", () => {
     const now = Date.now();
     await t.run(async (ctx) => {
       for (let i = 0; i < PURGE_CHUNK + 5; i++) {
-        await ctx.db.insert("memberships", {
+        await ctx.db.insert("auth0Memberships", {
           auth0UserId: `auth0|m${i}`,
           auth0OrgId: "org_big",
           roles: [],
@@ -194,7 +194,8 @@ describe("organization events", () => {
       name: "big",
     });
     expect((await deliver(t, deleted)).json.outcome).toBe("applied");
-    const count = () => t.run(async (ctx) => (await ctx.db.query("memberships").collect()).length);
+    const count = () =>
+      t.run(async (ctx) => (await ctx.db.query("auth0Memberships").collect()).length);
     // A first chunk goes with the deletion; scheduled pages remove the rest.
     expect(await count()).toBe(PURGE_CHUNK + 5 - INLINE_PURGE);
     vi.useFakeTimers();

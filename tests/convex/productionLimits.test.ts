@@ -13,7 +13,7 @@ const modules = import.meta.glob("../../convex/**/*.*s");
 async function seed(t: ReturnType<typeof newT>, n: number) {
   await t.run(async (ctx) => {
     for (let i = 0; i < n; i++) {
-      await ctx.db.insert("userTombstones", { auth0UserId: `auth0|u${i}`, deletedAt: 1 });
+      await ctx.db.insert("auth0UserTombstones", { auth0UserId: `auth0|u${i}`, deletedAt: 1 });
     }
   });
 }
@@ -24,16 +24,16 @@ test("each patch, replace and delete costs one index range, and nothing more is 
   await seed(t, 300);
   resetPeakUsage();
   await t.run(async (ctx) => {
-    const rows = await ctx.db.query("userTombstones").take(300);
+    const rows = await ctx.db.query("auth0UserTombstones").take(300);
     for (const row of rows.slice(0, 100))
-      await ctx.db.patch("userTombstones", row._id, { deletedAt: 2 });
+      await ctx.db.patch("auth0UserTombstones", row._id, { deletedAt: 2 });
     for (const row of rows.slice(100, 200)) {
-      await ctx.db.replace("userTombstones", row._id, {
+      await ctx.db.replace("auth0UserTombstones", row._id, {
         auth0UserId: row.auth0UserId,
         deletedAt: 3,
       });
     }
-    for (const row of rows.slice(200)) await ctx.db.delete("userTombstones", row._id);
+    for (const row of rows.slice(200)) await ctx.db.delete("auth0UserTombstones", row._id);
   });
   const peak = peakUsage();
   expect(peak.databaseQueries).toBe(1 + 300);
@@ -47,10 +47,12 @@ test("a loop of 4,100 deletes fails as it would on a deployment", async () => {
   await seed(t, 4100);
   await expect(
     t.run(async (ctx) => {
-      const rows = await ctx.db.query("userTombstones").take(4100);
-      for (const row of rows) await ctx.db.delete("userTombstones", row._id);
+      const rows = await ctx.db.query("auth0UserTombstones").take(4100);
+      for (const row of rows) await ctx.db.delete("auth0UserTombstones", row._id);
     }),
   ).rejects.toThrow(/Too many index ranges/);
   // Nothing was deleted: the transaction rolled back.
-  expect((await t.run(async (ctx) => ctx.db.query("userTombstones").collect())).length).toBe(4100);
+  expect((await t.run(async (ctx) => ctx.db.query("auth0UserTombstones").collect())).length).toBe(
+    4100,
+  );
 });

@@ -181,7 +181,7 @@ describe("every route refuses a secret that breaks the rule", () => {
     const weak = "a".repeat(32);
     process.env.AUTH0_SYNC_SECRET = weak;
     expectRefused(await signed(t, SYNC_STATUS_PATH, {}, weak), "AUTH0_SYNC_SECRET", weak);
-    const page = { table: "organizations", cursor: null, numItems: 10 };
+    const page = { table: "auth0Organizations", cursor: null, numItems: 10 };
     expectRefused(await signed(t, SYNC_ORGS_PAGE_PATH, page, weak), "AUTH0_SYNC_SECRET", weak);
   });
 
@@ -206,7 +206,7 @@ describe("every route refuses a secret that breaks the rule", () => {
     });
     expect(updated.status).toBe(200);
     expect((await signed(t, SYNC_STATUS_PATH, {}, GOOD.AUTH0_SYNC_SECRET)).status).toBe(200);
-    const page = { table: "organizations", cursor: null, numItems: 10 };
+    const page = { table: "auth0Organizations", cursor: null, numItems: 10 };
     expect((await signed(t, SYNC_ORGS_PAGE_PATH, page, GOOD.AUTH0_SYNC_SECRET)).status).toBe(200);
   });
 });

@@ -116,11 +116,13 @@ test("an organization login records the membership the app's guards read", async
 test("a wrong secret is refused like a deployment refuses it; restore puts the variables back", async () => {
   const t = newT();
   const before = process.env.AUTH0_ACTION_SECRET;
-  const undo = setAuth0TestEnv({ AUTH0_ACTION_SECRET: "another-secret-0123456789abcdef012345" });
+  const undo = setAuth0TestEnv({
+    AUTH0_ACTION_SECRET: "Bs0dYVCw-bTVur2Z-yD_x7YWZwucJ0pO5jtXlzae4aA",
+  });
   // The deployment has another secret than the Action: sign with one, verify with the other.
   process.env.AUTH0_ACTION_SECRET = DEFAULT_TEST_ENV.AUTH0_ACTION_SECRET;
   const signed = logIn(t, alice);
-  process.env.AUTH0_ACTION_SECRET = "another-secret-0123456789abcdef012345";
+  process.env.AUTH0_ACTION_SECRET = "Bs0dYVCw-bTVur2Z-yD_x7YWZwucJ0pO5jtXlzae4aA";
   await expect(signed).rejects.toThrow(/401.*bad_signature/);
   undo();
   expect(process.env.AUTH0_ACTION_SECRET).toBe(before);

@@ -166,7 +166,7 @@ describe.each(Object.keys(deletions) as (keyof typeof deletions)[])(
         deletedAt: minutesAgo(10),
         plan: "pro",
       });
-      expect(await t.run((ctx) => ctx.db.query("userTombstones").collect())).toMatchObject([
+      expect(await t.run((ctx) => ctx.db.query("auth0UserTombstones").collect())).toMatchObject([
         { auth0UserId: SUB, deletedAt: minutesAgo(10) },
       ]);
       // The hook ran once, saw the profile before it was cleared, and was told the mode.
@@ -291,7 +291,7 @@ describe("AUTH0_USER_DELETION values", () => {
     const snapshot = () =>
       t.run(async (ctx) => ({
         users: await ctx.db.query("users").collect(),
-        tombstones: await ctx.db.query("userTombstones").collect(),
+        tombstones: await ctx.db.query("auth0UserTombstones").collect(),
         events: await ctx.db.query("auth0Events").collect(),
       }));
     const before = await snapshot();

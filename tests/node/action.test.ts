@@ -285,8 +285,8 @@ describe("logins against the local Convex deployment", () => {
     expect(rows).toHaveLength(1);
     // The same signed request made the organization and the membership current in Convex.
     const org = await convex.t.run(async (ctx) => ({
-      organizations: await ctx.db.query("organizations").collect(),
-      memberships: await ctx.db.query("memberships").collect(),
+      organizations: await ctx.db.query("auth0Organizations").collect(),
+      memberships: await ctx.db.query("auth0Memberships").collect(),
     }));
     expect(org.organizations).toMatchObject([
       { auth0OrgId: "org_7Hq2", name: "acme", displayName: "Acme Inc." },

@@ -187,6 +187,8 @@ describe("npm run doctor", () => {
     expect(passed).toEqual(expect.arrayContaining(["env.reconcile", "sync.secret", "sync.auth0"]));
     // The tenant-log sync: off in this deployment, so skipped; on but never run, a failure.
     expect(healthy.report.checks.find((c) => c.id === "sync.logSync")?.status).toBe("skip");
+    // No rows under the 0.1 table names here: nothing to migrate.
+    expect(healthy.report.checks.find((c) => c.id === "sync.legacyTables")?.status).toBe("pass");
     const logSyncOn = await withProcessEnv(
       { AUTH0_SYNC_SECRET: SYNC_SECRET, AUTH0_LOGS_CLIENT_ID: "l", AUTH0_LOGS_CLIENT_SECRET: "s" },
       () => doctor(reconcile),

@@ -167,8 +167,8 @@ export default defineSchema({
       const result = patchSchema("convex/schema.ts", source, S);
       if (result.kind !== "refused")
         throw new Error(`expected refused, got ${JSON.stringify(result)}`);
-      expect(result.problem).toContain(reason);
-      expect(result.problem).toContain("rename your field");
+      expect(result.problems.join("\n")).toContain(reason);
+      expect(result.problems.join("\n")).toContain("rename your field");
     },
   );
 
@@ -203,7 +203,7 @@ export default defineSchema({
     const result = patchSchema("convex/schema.ts", source, S);
     if (result.kind !== "refused")
       throw new Error(`expected refused, got ${JSON.stringify(result)}`);
-    expect(result.problem).toContain(problem);
+    expect(result.problems.join("\n")).toContain(problem);
   });
 
   test("a spread init cannot see into: by hand, with the lines, never edited", () => {
@@ -249,9 +249,9 @@ export default defineSchema({ ...appTables });
       "an app table named like a module table",
       schemaWith(
         `defineTable({ tokenIdentifier: v.string() })`,
-        "\n  organizations: defineTable({ name: v.string() }),",
+        "\n  auth0Memberships: defineTable({ name: v.string() }),",
       ),
-      "your table organizations has the name of one of the module's tables",
+      "your table auth0Memberships has the name of one of the module's tables",
     ],
     [
       "two defineSchema calls",

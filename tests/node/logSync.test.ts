@@ -159,7 +159,7 @@ describe("turning it on", () => {
     const before = emulator.requests.length;
     expect(await run(t)).toMatchObject({ status: "off", managementCalls: 0 });
     expect(emulator.requests.length).toBe(before);
-    expect(await t.run((ctx) => ctx.db.query("logSyncState").collect())).toEqual([]);
+    expect(await t.run((ctx) => ctx.db.query("auth0LogSyncState").collect())).toEqual([]);
     expect((await health(t)).configured).toBe(false);
   });
 
@@ -254,7 +254,7 @@ describe("changes reach Convex at the next run", () => {
     expect(await rowOf(t, id)).toBeNull();
     const tombstone = await t.run((ctx) =>
       ctx.db
-        .query("userTombstones")
+        .query("auth0UserTombstones")
         .withIndex("by_auth0_user_id", (q) => q.eq("auth0UserId", id))
         .first(),
     );
@@ -294,15 +294,15 @@ describe("changes reach Convex at the next run", () => {
       .setIssuer("https://another-tenant.eu.auth0.com/")
       .encode();
     await t.run(async (ctx) => {
-      for (const row of await ctx.db.query("logSyncToken").collect()) {
-        await ctx.db.patch("logSyncToken", row._id, { accessToken: foreign });
+      for (const row of await ctx.db.query("auth0LogSyncToken").collect()) {
+        await ctx.db.patch("auth0LogSyncToken", row._id, { accessToken: foreign });
       }
     });
     const tokenCalls = () => emulator.requests.filter((r) => r.path === "/oauth/token").length;
     const before = tokenCalls();
     expect((await run(t)).status).toBe("caught_up");
     expect(tokenCalls()).toBe(before + 1);
-    const stored = await t.run((ctx) => ctx.db.query("logSyncToken").collect());
+    const stored = await t.run((ctx) => ctx.db.query("auth0LogSyncToken").collect());
     expect(stored).toHaveLength(1);
     expect(decodeJwt(stored[0].accessToken).iss).toBe(`https://${emulator.domain}/`);
   });
@@ -316,12 +316,12 @@ describe("changes reach Convex at the next run", () => {
     const memberships = () =>
       t.run((ctx) =>
         ctx.db
-          .query("memberships")
+          .query("auth0Memberships")
           .withIndex("by_auth0_user", (q) => q.eq("auth0UserId", "auth0|member"))
           .collect(),
       );
     expect(await memberships()).toMatchObject([{ auth0OrgId: org.id, roles: [] }]);
-    expect(await t.run((ctx) => ctx.db.query("organizations").collect())).toMatchObject([
+    expect(await t.run((ctx) => ctx.db.query("auth0Organizations").collect())).toMatchObject([
       { auth0OrgId: org.id, name: "acme", displayName: "Acme Inc." },
     ]);
 
@@ -344,8 +344,8 @@ describe("the checkpoint", () => {
     const snapshot = () =>
       t.run(async (ctx) => ({
         users: await ctx.db.query("users").collect(),
-        tombstones: await ctx.db.query("userTombstones").collect(),
-        memberships: await ctx.db.query("memberships").collect(),
+        tombstones: await ctx.db.query("auth0UserTombstones").collect(),
+        memberships: await ctx.db.query("auth0Memberships").collect(),
       }));
     const before = await snapshot();
     const checkpoint = (await health(t)).checkpoint;
@@ -373,8 +373,8 @@ describe("the checkpoint", () => {
     await seedInSync(t, "auth0|refused");
     await admin("PATCH", userPath("auth0|refused"), { name: "Not Applied" });
     await t.run(async (ctx) => {
-      const row = (await ctx.db.query("logSyncState").first())!;
-      await ctx.db.patch("logSyncState", row._id, { checkpoint: "not-a-log-id" });
+      const row = (await ctx.db.query("auth0LogSyncState").first())!;
+      await ctx.db.patch("auth0LogSyncState", row._id, { checkpoint: "not-a-log-id" });
     });
     expect((await run(t)).status).toBe("stopped");
     expect((await health(t)).stopped?.reason).toMatch(/refused|retention/);

@@ -31,7 +31,7 @@ describe("check-sync reports the log sync", () => {
     process.env.AUTH0_LOGS_CLIENT_SECRET = "log-sync-secret-never-printed";
     const at = Date.now() - 120_000;
     await tenant.convex.t.run(async (ctx) => {
-      await ctx.db.insert("logSyncState", {
+      await ctx.db.insert("auth0LogSyncState", {
         key: "tenant",
         checkpoint: "9002026000000000000000000000000000000000000000000000042",
         checkpointDate: at - 3 * 86_400_000,

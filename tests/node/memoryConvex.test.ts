@@ -3,9 +3,11 @@
  * the same requests, over HTTP, to it and to the real sync routes running in convex-test, on the
  * same rows, give the same status codes and bodies (ids, creation times and cursors aside):
  * signatures, validation, batch limits, pages bounded in rows and in bytes, the (empty)
- * memberships page sync reads before deleting, unknown routes, and the outcomes of writes. ~3 s.
+ * memberships page sync reads before deleting, unknown routes, and the outcomes of writes; for an
+ * app with field rules, the status's `fieldRules` and writes that keep app-owned fields and store
+ * mapped metadata. ~4 s.
  */
-import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from "vitest";
 import { convexTest } from "convex-test";
 import schema from "../../convex/schema";
 import { startMemoryConvex, type MemoryConvex } from "../../bench/lib/memoryConvex";
@@ -15,6 +17,8 @@ import { MAX_BATCH_ITEMS } from "../../server/sync";
 import { SYNC_APPLY_PATH, SYNC_STATUS_PATH, SYNC_USERS_PATH } from "../../server/syncRoutes";
 import { SYNC_ORGS_PAGE_PATH } from "../../server/orgSyncRoutes";
 import { tokenIdentifier } from "../../server/tokenIdentifier";
+import { configureAuth0Users } from "../../server/index";
+import { configureHostApp, hostSchema } from "../convex/hostApp";
 import { setProcessEnv } from "./helpers/processEnv";
 
 const DOMAIN = "tenant.example.com";
@@ -195,7 +199,7 @@ describe("the in-memory Convex side answers the sync routes as the deployment do
       (await expectSame(SYNC_USERS_PATH, { cursor: null, numItems: 10, extra: true })).status,
     ).toBe(400);
     // Sync reads the memberships before deleting users: none here, none on either side.
-    const memberships = { table: "memberships", cursor: null, numItems: 100 };
+    const memberships = { table: "auth0Memberships", cursor: null, numItems: 100 };
     expect(await expectSame(SYNC_ORGS_PAGE_PATH, memberships)).toMatchObject({
       status: 200,
       json: { rows: [], isDone: true },
@@ -274,9 +278,121 @@ describe("the in-memory Convex side answers the sync routes as the deployment do
       (again.json as { results: { outcome: string }[] }).results.map((r) => r.outcome),
     ).toEqual(["user_deleted", "created", "unchanged"]);
     await pages(5000);
-    const tombstones = await real.t.run((ctx) => ctx.db.query("userTombstones").collect());
+    const tombstones = await real.t.run((ctx) => ctx.db.query("auth0UserTombstones").collect());
     expect(new Map(tombstones.map((t) => [t.auth0UserId, t.deletedAt]))).toEqual(
       memory.tombstones(),
     );
+  });
+});
+
+describe("for an app with field rules (tests/convex/hostApp.ts), it answers as that app's deployment", () => {
+  let host: LocalConvex | undefined;
+  let appMemory: MemoryConvex | undefined;
+  afterEach(async () => {
+    await host?.close();
+    await appMemory?.close();
+    // What convex/auth0.ts configures: no owned fields, no metadata.
+    configureAuth0Users({});
+  });
+
+  test("status names the owned and mapped fields; writes keep owned fields, store mapped values, report refusals", async () => {
+    host = await startLocalConvex({
+      t: convexTest({ schema: hostSchema, modules: convexModules(), transactionLimits: true }),
+    });
+    appMemory = await startMemoryConvex();
+    configureHostApp();
+    const sides = [host, appMemory] as const;
+    const call = async (path: string, body: unknown) => {
+      const answers = [];
+      for (const side of sides) {
+        process.env.CONVEX_SITE_URL = side.url;
+        const reply = await signedPost({ origin: side.url, path, secret: SECRET, body });
+        answers.push({ status: reply.status, json: normalize(reply.json) });
+      }
+      expect(answers[1]).toEqual(answers[0]);
+      return answers[0];
+    };
+    const status = await call(SYNC_STATUS_PATH, {});
+    expect(status.json).toMatchObject({
+      fieldRules: {
+        appOwned: ["name", "avatarUrl"],
+        metadata: [
+          { field: "plan", from: "app_metadata.plan", optional: false },
+          { field: "locale", from: "user_metadata.locale", optional: true },
+        ],
+      },
+      legacyTables: { variable: "unset", migration: null },
+    });
+
+    // Rows as the app holds them (its required fields filled at creation); the memory side holds
+    // the same ones. Creation is not compared: onUserCreated is the app's, not modelled there.
+    const appRow = (id: string, extra: Record<string, unknown>) => ({
+      tokenIdentifier: tokenIdentifier(DOMAIN, id),
+      auth0UserId: id,
+      email: `${id.slice(6)}@example.com`,
+      name: "Chosen In The App",
+      avatarUrl: "https://app.example.com/a.png",
+      usertag: id.slice(6),
+      plan: "free",
+      auth0UpdatedAt: NOW - 2 * HOUR,
+      createdAt: NOW - 3 * HOUR,
+      updatedAt: NOW - 3 * HOUR,
+      ...extra,
+    });
+    const rows = [
+      appRow("auth0|hana", { locale: "fr" }),
+      appRow("auth0|ivo", { locale: "de" }),
+      appRow("auth0|jo", {}),
+    ];
+    await host.t.run(async (ctx) => {
+      for (const row of rows) await ctx.db.insert("users", row as never);
+    });
+    appMemory.insert(rows as never);
+    const profile = (name: string, metadata: unknown) => ({
+      email: `${name.toLowerCase()}@example.com`,
+      name: `${name} In Auth0`,
+      avatarUrl: "https://cdn.example.com/auth0.png",
+      auth0UpdatedAt: NOW - HOUR,
+      metadataJson: JSON.stringify(metadata),
+    });
+    const applied = await call(SYNC_APPLY_PATH, {
+      upserts: [
+        // plan moves to pro, locale's key is gone in Auth0 (optional: removed).
+        {
+          auth0UserId: "auth0|hana",
+          profile: profile("Hana", { app_metadata: { plan: "pro" }, user_metadata: {} }),
+        },
+        // A plan the app's validator refuses keeps the stored one, reported by field.
+        {
+          auth0UserId: "auth0|ivo",
+          profile: profile("Ivo", {
+            app_metadata: { plan: "gold" },
+            user_metadata: { locale: "en" },
+          }),
+        },
+        // No plan in Auth0 (required: kept); no metadata objects at all change nothing mapped.
+        { auth0UserId: "auth0|jo", profile: profile("Jo", { app_metadata: {} }) },
+      ],
+      deletions: [],
+    });
+    expect(applied.json).toEqual({
+      results: [
+        { auth0UserId: "auth0|hana", kind: "upsert", outcome: "updated" },
+        { auth0UserId: "auth0|ivo", kind: "upsert", outcome: "updated", refusedMetadata: ["plan"] },
+        { auth0UserId: "auth0|jo", kind: "upsert", outcome: "updated" },
+      ],
+    });
+    const stored = (await host.t.run(
+      async (ctx) => await ctx.db.query("users").collect(),
+    )) as unknown as Record<string, unknown>[];
+    const inMemory = appMemory.rows();
+    expect(normalize(inMemory)).toEqual(
+      stored.map((row) => ({ ...(normalize(row) as object), updatedAt: expect.any(Number) })),
+    );
+    expect(stored.map((r) => [r.name, r.email, r.plan, r.locale])).toEqual([
+      ["Chosen In The App", "hana@example.com", "pro", undefined],
+      ["Chosen In The App", "ivo@example.com", "free", "en"],
+      ["Chosen In The App", "jo@example.com", "free", undefined],
+    ]);
   });
 });

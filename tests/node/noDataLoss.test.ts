@@ -25,9 +25,9 @@ afterEach(async () => {
 const snapshot = async (t: Tenant) =>
   t.convex.t.run(async (ctx) => ({
     users: await ctx.db.query("users").collect(),
-    tombstones: await ctx.db.query("userTombstones").collect(),
-    organizations: await ctx.db.query("organizations").collect(),
-    memberships: await ctx.db.query("memberships").collect(),
+    tombstones: await ctx.db.query("auth0UserTombstones").collect(),
+    auth0Organizations: await ctx.db.query("auth0Organizations").collect(),
+    auth0Memberships: await ctx.db.query("auth0Memberships").collect(),
   }));
 
 const backups = (t: Tenant) => {
@@ -227,7 +227,7 @@ describe("the backup holds every row a deletion removes, each once, and restores
     const ids = Object.fromEntries((await t.rows()).map((r) => [r.auth0UserId, r._id]));
     await t.convex.t.run(async (ctx) => {
       for (const org of ["org_kept", "org_gone"]) {
-        await ctx.db.insert("organizations", {
+        await ctx.db.insert("auth0Organizations", {
           auth0OrgId: org,
           name: org.slice(4),
           auth0At: at,
@@ -236,23 +236,23 @@ describe("the backup holds every row a deletion removes, each once, and restores
         });
       }
       await ctx.db.insert(
-        "memberships",
+        "auth0Memberships",
         member("org_kept", users[0].user_id, ids[users[0].user_id]) as never,
       );
       await ctx.db.insert(
-        "memberships",
+        "auth0Memberships",
         member("org_kept", twoRows.user_id, ids[twoRows.user_id]) as never,
       );
       await ctx.db.insert(
-        "memberships",
+        "auth0Memberships",
         member("org_gone", users[1].user_id, ids[users[1].user_id]) as never,
       );
       await ctx.db.insert(
-        "memberships",
+        "auth0Memberships",
         member("org_gone", users[2].user_id, ids[users[2].user_id]) as never,
       );
       await ctx.db.insert(
-        "memberships",
+        "auth0Memberships",
         member("org_gone", oneRow.user_id, ids[oneRow.user_id]) as never,
       );
     });
@@ -266,18 +266,18 @@ describe("the backup holds every row a deletion removes, each once, and restores
     expect(after.users.map((u) => u.auth0UserId).sort()).toEqual(
       users.map((u) => u.user_id).sort(),
     );
-    expect(after.organizations.map((o) => o.auth0OrgId)).toEqual(["org_kept"]);
-    expect(after.memberships.map((m) => m.auth0UserId)).toEqual([users[0].user_id]);
+    expect(after.auth0Organizations.map((o) => o.auth0OrgId)).toEqual(["org_kept"]);
+    expect(after.auth0Memberships.map((m) => m.auth0UserId)).toEqual([users[0].user_id]);
 
     // Every removed row is in the backup, once.
     const records = readNdjson(report.backup);
     const keys = records.map((r) => `${r.table}:${String(r.row._id)}`);
     expect(new Set(keys).size).toBe(keys.length);
-    const removed = (table: "users" | "organizations" | "memberships") => {
+    const removed = (table: "users" | "auth0Organizations" | "auth0Memberships") => {
       const still = new Set(after[table].map((row) => row._id as string));
       return before[table].filter((row) => !still.has(row._id as string));
     };
-    for (const table of ["users", "organizations", "memberships"] as const) {
+    for (const table of ["users", "auth0Organizations", "auth0Memberships"] as const) {
       expect(
         records
           .filter((r) => r.table === table)
@@ -291,7 +291,7 @@ describe("the backup holds every row a deletion removes, each once, and restores
       );
     }
     expect(records.filter((r) => r.table === "users")).toHaveLength(3);
-    expect(records.filter((r) => r.table === "memberships")).toHaveLength(4);
+    expect(records.filter((r) => r.table === "auth0Memberships")).toHaveLength(4);
 
     // Restore, and the tables are as they were (new ids; memberships point at the new rows).
     await restoreBackup(t, readBackup(report.backup));
@@ -299,7 +299,7 @@ describe("the backup holds every row a deletion removes, each once, and restores
     expect(comparable(restored)).toEqual(comparable(before));
     // Restored memberships point at the restored rows.
     const restoredIds = new Set(restored.users.map((u) => u._id as string));
-    for (const m of restored.memberships) {
+    for (const m of restored.auth0Memberships) {
       if (m.userId !== undefined) expect(restoredIds.has(m.userId as string)).toBe(true);
     }
   });

@@ -15,8 +15,8 @@ afterEach(async () => {
 
 async function orgState(t: Tenant) {
   return t.convex.t.run(async (ctx) => ({
-    organizations: await ctx.db.query("organizations").collect(),
-    memberships: await ctx.db.query("memberships").collect(),
+    organizations: await ctx.db.query("auth0Organizations").collect(),
+    memberships: await ctx.db.query("auth0Memberships").collect(),
   }));
 }
 
@@ -86,7 +86,7 @@ describe("reconcile --orgs", () => {
       .split("\n")
       .map((l) => JSON.parse(l));
     expect(backedUp).toMatchObject([
-      { table: "memberships", row: { auth0OrgId: "org_acme", auth0UserId: u2.user_id } },
+      { table: "auth0Memberships", row: { auth0OrgId: "org_acme", auth0UserId: u2.user_id } },
     ]);
     state = await orgState(t);
     expect(state.organizations.find((o) => o.auth0OrgId === "org_acme")?.displayName).toBe(
@@ -120,7 +120,7 @@ describe("reconcile --orgs", () => {
     t.emulator.orgs.seedOrganization({ id: "org_old", name: "old", metadata: { tier: "gold" } });
     const at = Date.now() - 3_600_000;
     await t.convex.t.run(async (ctx) => {
-      await ctx.db.insert("organizations", {
+      await ctx.db.insert("auth0Organizations", {
         auth0OrgId: "org_old",
         name: "old",
         metadata: { tier: "gold" },

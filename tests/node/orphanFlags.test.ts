@@ -40,10 +40,10 @@ async function reset() {
   await t.convex.t.run(async (ctx) => {
     for (const table of [
       "users",
-      "userTombstones",
-      "organizations",
-      "organizationTombstones",
-      "memberships",
+      "auth0UserTombstones",
+      "auth0Organizations",
+      "auth0OrganizationTombstones",
+      "auth0Memberships",
     ] as const) {
       for (const row of await ctx.db.query(table).collect()) await ctx.db.delete(row._id);
     }
@@ -52,7 +52,7 @@ async function reset() {
   const ids = Object.fromEntries((await t.rows()).map((r) => [r.auth0UserId, r._id]));
   await t.convex.t.run(async (ctx) => {
     for (const org of ["org_kept", "org_gone"]) {
-      await ctx.db.insert("organizations", {
+      await ctx.db.insert("auth0Organizations", {
         auth0OrgId: org,
         name: org.slice(4),
         auth0At: at,
@@ -61,7 +61,7 @@ async function reset() {
       });
     }
     const member = (org: string, user: string, roles: string[]) =>
-      ctx.db.insert("memberships", {
+      ctx.db.insert("auth0Memberships", {
         auth0OrgId: org,
         auth0UserId: user,
         userId: ids[user],
@@ -118,7 +118,7 @@ test.each(combinations)("%s %j", async (command, flags) => {
   expect(after.users).toHaveLength(deletesOrphans ? 3 : 4);
   expect(after.tombstones.map((x) => x.auth0UserId)).toEqual(deletesOrphans ? [ORPHAN] : []);
   // ...the gone organization only with --orgs --delete-orphans...
-  expect(after.organizations.map((o) => o.auth0OrgId).sort()).toEqual(
+  expect(after.auth0Organizations.map((o) => o.auth0OrgId).sort()).toEqual(
     repairsOrgs && has("--delete-orphans") ? ["org_kept"] : ["org_gone", "org_kept"],
   );
   // ...memberships Auth0 no longer lists with --orgs; the orphan's with its user or with --orgs.
@@ -128,10 +128,10 @@ test.each(combinations)("%s %j", async (command, flags) => {
     ...(deletesOrphans || repairsOrgs ? [] : [`org_kept ${ORPHAN}`]),
     ...(repairsOrgs && has("--delete-orphans") ? [] : [`org_gone ${users[2].user_id}`]),
   ].sort();
-  expect(ids(after.memberships)).toEqual(memberships);
+  expect(ids(after.auth0Memberships)).toEqual(memberships);
 
   // The backup holds exactly the rows removed, each once; no backup when nothing was removed.
-  const removed = (table: "users" | "organizations" | "memberships") => {
+  const removed = (table: "users" | "auth0Organizations" | "auth0Memberships") => {
     const still = new Set(after[table].map(key));
     return before[table]
       .filter((row) => !still.has(key(row)))
@@ -139,13 +139,13 @@ test.each(combinations)("%s %j", async (command, flags) => {
       .sort();
   };
   const files = existsSync(join(t.dir, "backups")) ? readdirSync(join(t.dir, "backups")) : [];
-  const removedAny = ["users", "organizations", "memberships"].some(
+  const removedAny = ["users", "auth0Organizations", "auth0Memberships"].some(
     (table) => removed(table as "users").length > 0,
   );
   expect(files).toHaveLength(removedAny ? 1 : 0);
   if (removedAny) {
     const records = readBackup(join(t.dir, "backups", files[0]));
-    for (const table of ["users", "organizations", "memberships"] as const) {
+    for (const table of ["users", "auth0Organizations", "auth0Memberships"] as const) {
       expect(
         records
           .filter((r) => r.table === table)

@@ -3,14 +3,18 @@
  * arrive) gives exactly the report the in-memory comparison gave before it
  * (tests/node/helpers/todaysComparison.ts): the same missing users, orphan candidates and their
  * rows, drift per field, unknown issuers and counts, in the same order; and it refuses a listing
- * that names a user twice just as that one did. First on generated listings and tables (pure,
- * ~3 s), then on a tenant through check-sync (~5 s); and the index itself on 100,000 ids (~1 s).
+ * that names a user twice just as that one did. Also for a deployment with field rules (fields
+ * the app owns, fields mapped from Auth0 metadata, required or optional). First on generated
+ * listings and tables (pure, ~4 s), then on a tenant through check-sync (~5 s); and the index
+ * itself on 100,000 ids (~1 s).
  */
 import fc from "fast-check";
 import { afterEach, describe, expect, test } from "vitest";
 import { Auth0Index } from "../../scripts/lib/reconcile/auth0Index";
 import type { UserRow } from "../../scripts/lib/reconcile/convexClient";
-import { RowComparer } from "../../scripts/lib/reconcile/plan";
+import { NO_FIELD_RULES, RowComparer } from "../../scripts/lib/reconcile/plan";
+import { valueAtPath } from "../../server/auth0Profile";
+import type { UserFieldRules } from "../../server/sync";
 import { normalizeIssuer } from "../../server/tokenIdentifier";
 import { startTenant, type Tenant } from "../../bench/lib/reconcileHarness";
 import { todaysComparison } from "./helpers/todaysComparison";
@@ -23,8 +27,12 @@ const ISSUERS = [CANONICAL, CUSTOM];
 const IDS = ["auth0|a1", "auth0|b2", "google-oauth2|1234", "samlp|conn|u|x", "auth0|c3", "sms|+33"];
 
 /** The streaming comparison over a listing and a table, as run.ts feeds it. */
-function streaming(users: Record<string, unknown>[], rows: UserRow[]) {
-  const index = new Auth0Index();
+function streaming(
+  users: Record<string, unknown>[],
+  rows: UserRow[],
+  rules: UserFieldRules = NO_FIELD_RULES,
+) {
+  const index = new Auth0Index(rules);
   for (const user of users) index.add(user);
   const comparer = new RowComparer(index, ISSUERS, NOW);
   for (const row of rows) comparer.add(row);
@@ -44,6 +52,21 @@ function outcome<T>(run: () => T): T | { refused: string } {
     return run();
   } catch (err) {
     return { refused: (err as Error).message };
+  }
+}
+
+/** Both comparisons give the same plan, orphans' rows and trusted count, or the same refusal. */
+function expectAgreement(
+  users: Record<string, unknown>[],
+  rows: UserRow[],
+  rules: UserFieldRules = NO_FIELD_RULES,
+) {
+  const today = outcome(() => todaysComparison(users, rows, ISSUERS, NOW, rules));
+  const now = outcome(() => streaming(users, rows, rules));
+  if ("refused" in today) expect(now).toEqual(today);
+  else {
+    const { plan, candidateRows, trustedRows } = today;
+    expect(now).toEqual({ plan, candidateRows, trustedRows });
   }
 }
 
@@ -97,7 +120,11 @@ const rowPlan = fc.record({
 
 type RowPlan = typeof rowPlan extends fc.Arbitrary<infer T> ? T : never;
 
-function materialize(users: Record<string, unknown>[], plans: RowPlan[]): UserRow[] {
+function materialize(
+  users: Record<string, unknown>[],
+  plans: RowPlan[],
+  metadata: (user: Record<string, unknown>, i: number) => Record<string, unknown> = () => ({}),
+): UserRow[] {
   return plans.map((p, i) => {
     const user = users.find((u) => u.user_id === p.id) ?? {};
     const facts: Record<string, unknown> = {
@@ -119,6 +146,7 @@ function materialize(users: Record<string, unknown>[], plans: RowPlan[]): UserRo
       tokenIdentifier: p.issuer === "malformed" ? `nope-${p.id}` : `${p.issuer}|${p.id}`,
       auth0UserId: p.id,
       ...facts,
+      ...metadata(user, i),
       ...(p.auth0UpdatedAt !== undefined ? { auth0UpdatedAt: p.auth0UpdatedAt } : {}),
       ...(p.anonymized ? { deletedAt: NOW - 1000 } : {}),
       createdAt: 1,
@@ -135,21 +163,129 @@ describe("the streaming comparison agrees with today's", () => {
         fc.array(rowPlan, { maxLength: 12 }),
         (users, plans) => {
           const rows = materialize(users, plans);
-          const today = outcome(() => todaysComparison(users, rows, ISSUERS, NOW));
-          const now = outcome(() => streaming(users, rows));
-          if ("refused" in today) {
-            expect(now).toEqual(today);
-            return;
-          }
-          expect(now).toEqual({
-            plan: today.plan,
-            candidateRows: today.candidateRows,
-            trustedRows: today.trustedRows,
-          });
+          expectAgreement(users, rows);
         },
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+/** Mappings an app may configure: required and optional, flat and nested, either source. */
+const MAPPINGS = [
+  { field: "plan", from: "app_metadata.plan", optional: false },
+  { field: "locale", from: "user_metadata.locale", optional: true },
+  { field: "theme", from: "user_metadata.prefs.theme", optional: true },
+  { field: "roles", from: "app_metadata.roles", optional: false },
+];
+const rules = fc.record({
+  appOwned: fc.subarray(["name", "avatarUrl", "email", "nickname", "emailVerified"]),
+  metadata: fc.subarray(MAPPINGS),
+});
+// Values that are equal as canonical JSON in another key order, or differ by type only.
+const metaValue = fc.constantFrom<unknown>(
+  "pro",
+  "free",
+  "",
+  0,
+  false,
+  null,
+  ["admin", "dev"],
+  ["dev", "admin"],
+  { a: 1, b: [2] },
+  { b: [2], a: 1 },
+  undefined,
+);
+const metadataObject = fc.oneof(
+  fc.record(
+    {
+      plan: metaValue,
+      roles: metaValue,
+      locale: metaValue,
+      prefs: fc.oneof(fc.record({ theme: metaValue }, { requiredKeys: [] }), metaValue),
+    },
+    { requiredKeys: [] },
+  ),
+  fc.constantFrom<unknown>(undefined, null, "not an object", ["an", "array"]),
+);
+const userWithMetadata = fc
+  .tuple(auth0User, metadataObject, metadataObject)
+  .map(([user, app, mine]) => ({
+    ...user,
+    ...(app !== undefined ? { app_metadata: app } : {}),
+    ...(mine !== undefined ? { user_metadata: mine } : {}),
+  }));
+/** Per row, which mapped values the login stored differ from Auth0's (as the app's field). */
+const rowMetadataChanges = fc.array(
+  fc.dictionary(fc.constantFrom("plan", "locale", "theme", "roles"), metaValue),
+  { minLength: 12, maxLength: 12 },
+);
+
+describe("with field rules, the streaming comparison agrees with today's", () => {
+  test("app-owned fields never drift; mapped metadata (required or optional, nested, absent, reordered) does as today's says", () => {
+    fc.assert(
+      fc.property(
+        rules,
+        fc.array(userWithMetadata, { maxLength: 8 }),
+        fc.array(rowPlan, { maxLength: 12 }),
+        rowMetadataChanges,
+        (fieldRules, users, plans, changes) => {
+          const rows = materialize(users, plans, (user, i) => {
+            // What a login stored: each mapped value as Auth0 held it, some since changed.
+            const stored: Record<string, unknown> = {};
+            for (const { field, from } of MAPPINGS) {
+              const [source, ...keys] = from.split(".");
+              const value = valueAtPath(user[source], keys);
+              if (value !== undefined) stored[field] = value;
+            }
+            for (const [field, value] of Object.entries(changes[i])) {
+              if (value === undefined) delete stored[field];
+              else stored[field] = value;
+            }
+            return stored;
+          });
+          expectAgreement(users, rows, fieldRules);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  test("by hand: an app-owned change is in sync, a moved mapped value is drift, a required key Auth0 lacks is not", () => {
+    const owned = { appOwned: ["name"], metadata: MAPPINGS } satisfies UserFieldRules;
+    const users = [
+      { user_id: "auth0|a1", name: "Ann", app_metadata: { plan: "pro" }, user_metadata: {} },
+      {
+        user_id: "auth0|b2",
+        name: "Bo",
+        app_metadata: { roles: ["a", "b"] },
+        user_metadata: { locale: "fr", prefs: { theme: "dark" } },
+      },
+    ];
+    const row = (id: string, extra: Record<string, unknown>) =>
+      ({
+        _id: id,
+        _creationTime: 1,
+        tokenIdentifier: `${CANONICAL}|${id}`,
+        auth0UserId: id,
+        createdAt: 1,
+        updatedAt: 1,
+        ...extra,
+      }) as unknown as UserRow;
+    const rows = [
+      // The app renamed Ann (it owns name); Auth0 has no roles for her (required: kept).
+      row("auth0|a1", { name: "Chosen", plan: "pro", roles: ["x"] }),
+      // Bo's plan is gone in Auth0 (required: kept); his locale and theme moved.
+      row("auth0|b2", { name: "Bo", plan: "free", roles: ["a", "b"], locale: "de", theme: "x" }),
+    ];
+    const got = streaming(users, rows, owned).plan;
+    expect(got).toEqual(todaysComparison(users, rows, ISSUERS, NOW, owned).plan);
+    expect(got.inSync).toBe(1);
+    expect(got.drift).toEqual([{ auth0UserId: "auth0|b2", fields: ["locale", "theme"] }]);
+    // Without the rules, the app's name is drift and the mapped fields are not compared.
+    expect(streaming(users, rows).plan.drift).toEqual([
+      { auth0UserId: "auth0|a1", fields: ["name"] },
+    ]);
   });
 });
 

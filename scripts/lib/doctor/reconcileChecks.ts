@@ -1,7 +1,7 @@
 /**
  * The doctor's checks of the reconcile's setup (check-sync, sync, cron-sync), when its variables
  * are set: Convex accepts AUTH0_SYNC_SECRET on the sync routes (and finds it strong: Convex names
- * the rule it breaks), the Auth0 tenant is the one Convex trusts (configured domain, then the
+ * the rule it breaks), rows left under the 0.1 table names, the Auth0 tenant is the one Convex trusts (configured domain, then the
  * token's issuer), and the reconcile's application may read users.
  */
 import { SYNC_STATUS_PATH } from "../../../server/syncRoutes";
@@ -15,6 +15,7 @@ import {
 } from "../reconcile/tenant";
 import { signedPost, SignedPostError } from "../signedPost";
 import { judgeLogSync } from "../logSyncHealth";
+import { judgeLegacyTables } from "../legacyTablesHealth";
 
 /** Runs both checks; `origin` is the deployment's site origin, `domain` the tenant's host. */
 export async function reconcileChecks(opts: {
@@ -70,6 +71,13 @@ export async function reconcileChecks(opts: {
         id: "sync.logSync",
         title: "the tenant-log sync (Convex cron) is on and current",
         ...judgeLogSync(logSync),
+      });
+      const legacy = (reply.json as { legacyTables?: unknown } | undefined)?.legacyTables;
+      out.push({
+        id: "sync.legacyTables",
+        title:
+          "no rows are left under the module's 0.1 table names (organizations, memberships, …)",
+        ...judgeLegacyTables(legacy),
       });
     }
   } catch (err) {

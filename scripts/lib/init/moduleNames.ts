@@ -9,12 +9,13 @@
 export const MODULE_TABLES: readonly string[] = [
   "users",
   "auth0Events",
-  "userTombstones",
-  "organizations",
-  "memberships",
-  "organizationTombstones",
-  "logSyncState",
-  "logSyncToken",
+  "auth0UserTombstones",
+  "auth0Organizations",
+  "auth0Memberships",
+  "auth0OrganizationTombstones",
+  "auth0LogSyncState",
+  "auth0LogSyncToken",
+  "auth0Migrations",
 ];
 
 /** The module's `users` fields and their validators while adopting (source text). */

@@ -140,7 +140,7 @@ export function planInit(opts: InitOptions): Plan {
     const crlf = body.includes("\r\n") && !/(^|[^\r])\n/.test(body);
     const result = patch(base.shown, crlf ? body.replace(/\r\n/g, "\n") : body);
     if (result.kind === "refused") {
-      problems.push(`${base.shown}: ${result.problem}; nothing was written`);
+      for (const p of result.problems) problems.push(`${base.shown}: ${p}; nothing was written`);
       return;
     }
     const after =

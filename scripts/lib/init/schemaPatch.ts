@@ -5,7 +5,8 @@
  * calls, an app table named like one of the module's, a spread init cannot see into) is left
  * alone and the lines are printed. Where an app table or spread would replace one of the
  * module's tables (or be replaced by it) once `...auth0Tables` is in, init stops, naming the
- * lines: the later key wins in an object, silently.
+ * lines: the later key wins in an object, silently. Every clash is named in the same run (each
+ * table, spread, users field and index), not the first one only.
  */
 import ts from "typescript";
 import { MODULE_TABLES, MODULE_USER_FIELDS } from "./moduleNames";
@@ -95,7 +96,6 @@ export function patchSchema(
     const n = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line;
     return `line ${n + 1} \`${source.split("\n")[n].trim()}\``;
   };
-  const refused = (problem: string): PatchResult => ({ kind: "refused", problem, notes: [] });
   const resolve = localSpreadTables(sf);
   const moduleSpread = tables.properties.find(
     (m) =>
@@ -118,6 +118,11 @@ export function patchSchema(
     after
       ? `the module's ${clash.join(", ")} table${clash.length > 1 ? "s are" : " is"} shadowed: ${at(member)} defines ${clash.join(", ")} after ${modulePlace}, and in defineSchema({ … }) the later one wins, so yours would replace the module's. ${todo}`
       : `${at(member)} defines ${clash.join(", ")} before ${modulePlace}: the module's table${clash.length > 1 ? "s replace" : " replaces"} yours there. ${todo}`;
+  // Every problem is collected before deciding, so that one run names them all: `refusals` stop
+  // init (adding the lines by hand would do harm too), `hands` leave the file to the user.
+  const refusals: string[] = [];
+  const hands: string[] = [];
+  let handUsers = false;
   let users: ts.PropertyAssignment | undefined;
   let pastModule = !spread;
   for (const member of tables.properties) {
@@ -134,13 +139,13 @@ export function patchSchema(
     if (ts.isSpreadAssignment(member)) {
       const held = resolve(member.expression) ?? tablesOf?.(member.expression);
       if (held === undefined) {
-        return hand(
+        hands.push(
           `init cannot tell which tables \`...${member.expression.getText(sf)}\` (${line(member)}) holds: if it holds any of the module's (${MODULE_TABLES.join(", ")}), it and the module's would replace each other`,
-          false,
         );
+        continue;
       }
       const clash = MODULE_TABLES.filter((t) => held.includes(t));
-      if (clash.length > 0) return refused(shadowing(member, clash, pastModule));
+      if (clash.length > 0) refusals.push(shadowing(member, clash, pastModule));
       continue;
     }
     const name =
@@ -148,53 +153,63 @@ export function patchSchema(
         ? propertyName(member.name)
         : undefined;
     if (name === undefined) {
-      return hand(`the table \`${member.getText(sf)}\` has no plain name`, false);
+      hands.push(`the table \`${member.getText(sf)}\` has no plain name`);
+      continue;
     }
     if (name === "users") {
-      if (!ts.isPropertyAssignment(member)) {
-        return spread && pastModule
-          ? refused(
-              shadowing(
-                member,
-                ["users"],
-                true,
-                `Write it as \`users: ${USERS_TABLE}({ … }, { adopting: true })\`, then run init again`,
-              ),
-            )
-          : hand("users is not `users: defineTable(…)`", true);
+      if (ts.isPropertyAssignment(member)) users = member;
+      else if (spread && pastModule) {
+        refusals.push(
+          shadowing(
+            member,
+            ["users"],
+            true,
+            `Write it as \`users: ${USERS_TABLE}({ … }, { adopting: true })\`, then run init again`,
+          ),
+        );
+      } else {
+        hands.push("users is not `users: defineTable(…)`");
+        handUsers = true;
       }
-      users = member;
     } else if (MODULE_TABLES.includes(name)) {
-      return spread && pastModule
-        ? refused(shadowing(member, [name], true, `Rename your table, then run init again`))
-        : hand(
-            `your table ${name} has the name of one of the module's tables: rename yours first`,
-            false,
-          );
+      if (spread && pastModule) {
+        refusals.push(shadowing(member, [name], true, `Rename your table, then run init again`));
+      } else {
+        hands.push(
+          `your table ${name} has the name of one of the module's tables: rename yours first`,
+        );
+      }
     }
   }
   const names = [TABLES];
   if (users && !isModuleUsersTable(users.initializer)) {
     const rewrite = rewriteUsersTable(sf, users);
-    if (!rewrite.ok && rewrite.conflict) return refused(rewrite.reason);
-    // Left as it is after the module's tables, the app's users would shadow the module's.
-    if (!rewrite.ok && spread && users.pos > moduleSpread.pos) {
-      return refused(
-        shadowing(
-          users,
-          ["users"],
-          true,
-          `Init cannot turn it into the module's (${rewrite.reason}): fix that, or write it as ${USERS_TABLE}({ your own fields }, { adopting: true }) yourself, then run init again`,
-        ),
-      );
+    if (!rewrite.ok) {
+      refusals.push(...rewrite.conflicts);
+      // Left as it is after the module's tables, the app's users would shadow the module's.
+      if (rewrite.reasons.length > 0 && spread && users.pos > moduleSpread.pos) {
+        refusals.push(
+          shadowing(
+            users,
+            ["users"],
+            true,
+            `Init cannot turn it into the module's (${rewrite.reasons.join("; ")}): fix that, or write it as ${USERS_TABLE}({ your own fields }, { adopting: true }) yourself, then run init again`,
+          ),
+        );
+      } else if (rewrite.reasons.length > 0) {
+        hands.push(...rewrite.reasons);
+        handUsers = true;
+      }
+    } else {
+      edits.push({ pos: users.getStart(sf), end: users.end, text: rewrite.text });
+      notes.push(...rewrite.notes);
+      names.push(USERS_TABLE);
     }
-    if (!rewrite.ok) return hand(rewrite.reason, true);
-    edits.push({ pos: users.getStart(sf), end: users.end, text: rewrite.text });
-    notes.push(...rewrite.notes);
-    names.push(USERS_TABLE);
   } else if (users) {
     names.push(USERS_TABLE);
   }
+  if (refusals.length > 0) return { kind: "refused", problems: [...refusals, ...hands], notes: [] };
+  if (hands.length > 0) return hand(hands.join("; "), handUsers, notes);
   if (!spread) {
     const open = tables.getStart(sf); // the `{`
     const first = tables.properties[0];

@@ -19,8 +19,9 @@ export type PatchResult =
   | { kind: "edit"; after: string; notes: string[] }
   /** Nothing is changed; the user adds `lines` (reason says why it was not done). */
   | { kind: "by-hand"; reason: string; lines: string[]; notes: string[] }
-  /** Init stops (nothing is written anywhere): adding the lines by hand would do harm too. */
-  | { kind: "refused"; problem: string; notes: string[] };
+  /** Init stops (nothing is written anywhere): adding the lines by hand would do harm too.
+   * `problems` names every one the file has, so that one run tells all there is to change. */
+  | { kind: "refused"; problems: string[]; notes: string[] };
 
 /** The file parsed (JavaScript too), with parent pointers. */
 export function parse(file: string, text: string): ts.SourceFile {

@@ -5,9 +5,10 @@
  * do not clash with the module's. Only when it is safe: every field a plain `name: validator`,
  * each field the module takes over typed as the module types it (or the module's is that type
  * made optional), the rows keyed by `tokenIdentifier`, and only `.index`/`.searchIndex`/
- * `.vectorIndex` after `defineTable`. Otherwise it says why and changes nothing; a field of the
- * module's name that means something else to the app (its own `deletedAt`, another validator)
- * is a conflict that stops init. Every comment of the app's table is carried into the rewrite.
+ * `.vectorIndex` after `defineTable`. Otherwise it says why, every reason at once, and changes
+ * nothing; a field of the module's name that means something else to the app (its own
+ * `deletedAt`, another validator) is a conflict that stops init. Every comment of the app's
+ * table is carried into the rewrite.
  */
 import ts from "typescript";
 import { commentsWithin, lostComments, textWithoutComments, type Comment } from "./comments";
@@ -16,10 +17,11 @@ import { isCallOf, lineIndent, propertyName } from "./sourceEdits";
 
 export const USERS_TABLE = "auth0UsersTable";
 
-/** The rewrite, or why there is none: `conflict` when the app's table has a field of the
- * module's name with another meaning (init must stop, not print lines that would merge it). */
+/** The rewrite, or every reason there is none: `conflicts` are fields of the module's name with
+ * another meaning (init must stop, not print lines that would merge them), `reasons` the rest. */
 export type UsersRewrite =
-  { ok: true; text: string; notes: string[] } | { ok: false; reason: string; conflict?: boolean };
+  | { ok: true; text: string; notes: string[] }
+  | { ok: false; reasons: string[]; conflicts: string[] };
 
 /** Whether the table is already the module's (`auth0UsersTable(...)`, maybe with indexes). */
 export function isModuleUsersTable(init: ts.Expression): boolean {
@@ -35,31 +37,39 @@ const CHAIN = new Set(["index", "searchIndex", "vectorIndex"]);
 
 /** The rewrite of the app's `users` property (`prop`), or why there is none. */
 export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment): UsersRewrite {
+  // Every reason is collected, so that one run names all there is to change.
+  const reasons: string[] = [];
+  const conflicts: string[] = [];
+  const fail = (): UsersRewrite => ({ ok: false, reasons, conflicts });
   const links: ts.CallExpression[] = [];
   let base: ts.Expression = prop.initializer;
   while (ts.isCallExpression(base) && ts.isPropertyAccessExpression(base.expression)) {
     const method = base.expression.name.text;
-    if (!CHAIN.has(method)) return { ok: false, reason: `users ends in .${method}(…)` };
-    links.unshift(base);
+    if (!CHAIN.has(method)) reasons.push(`users ends in .${method}(…)`);
+    else links.unshift(base);
     base = base.expression.expression;
   }
   if (!isCallOf(base, "defineTable") || base.arguments.length !== 1) {
-    return { ok: false, reason: "users is not `defineTable({ … })`" };
+    reasons.push("users is not `defineTable({ … })`");
+    return fail();
   }
   const fieldsArg = base.arguments[0];
   if (!ts.isObjectLiteralExpression(fieldsArg)) {
-    return { ok: false, reason: "users' fields are not an object literal `defineTable({ … })`" };
+    reasons.push("users' fields are not an object literal `defineTable({ … })`");
+    return fail();
   }
   const notes: string[] = [];
   const kept: ts.PropertyAssignment[] = [];
   const taken = new Map<ts.PropertyAssignment, string>();
+  // Whether a tokenIdentifier was seen, or could hide in a field init cannot read.
+  let keyed = false;
   for (const field of fieldsArg.properties) {
     const name = ts.isPropertyAssignment(field) ? propertyName(field.name) : undefined;
+    if (name === "tokenIdentifier") keyed = true;
     if (!ts.isPropertyAssignment(field) || name === undefined) {
-      return {
-        ok: false,
-        reason: `users' field \`${field.getText(sf)}\` is not \`name: validator\``,
-      };
+      keyed = true;
+      reasons.push(`users' field \`${field.getText(sf)}\` is not \`name: validator\``);
+      continue;
     }
     if (!Object.hasOwn(MODULE_USER_FIELDS, name)) {
       kept.push(field);
@@ -70,18 +80,16 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
     const line = sf.getLineAndCharacterOfPosition(field.getStart(sf)).line + 1;
     const rename = `rename your field (in the schema, your code and your rows, e.g. with a migration), then run init again`;
     if (Object.hasOwn(MODULE_STATE_FIELDS, name)) {
-      return {
-        ok: false,
-        conflict: true,
-        reason: `users.${name} (line ${line}, \`${yours}\`) is your own field, but the module's users table has a ${name} (\`${module}\`) that ${MODULE_STATE_FIELDS[name]}: taking yours over would give it that meaning (a user you marked would count as deleted in Auth0, and signing in again would give them a second row). Init will not take it over: ${rename}`,
-      };
+      conflicts.push(
+        `users.${name} (line ${line}, \`${yours}\`) is your own field, but the module's users table has a ${name} (\`${module}\`) that ${MODULE_STATE_FIELDS[name]}: taking yours over would give it that meaning (a user you marked would count as deleted in Auth0, and signing in again would give them a second row). Init will not take it over: ${rename}`,
+      );
+      continue;
     }
     if (yours !== squash(module) && squash(module) !== `v.optional(${yours})`) {
-      return {
-        ok: false,
-        conflict: true,
-        reason: `users.${name} (line ${line}) is \`${yours}\`, the module's users.${name} is \`${module}\`: it is another field with the same name, which the module would take over (and your rows may not fit it). Init will not take it over: ${rename}`,
-      };
+      conflicts.push(
+        `users.${name} (line ${line}) is \`${yours}\`, the module's users.${name} is \`${module}\`: it is another field with the same name, which the module would take over (and your rows may not fit it). Init will not take it over: ${rename}`,
+      );
+      continue;
     }
     taken.set(field, yours);
     notes.push(
@@ -90,11 +98,8 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
         : `users.${name}: now the module's, \`${module}\` (was \`${yours}\`: it becomes optional)`,
     );
   }
-  if (![...taken.keys()].some((f) => propertyName(f.name) === "tokenIdentifier")) {
-    return {
-      ok: false,
-      reason: "users has no tokenIdentifier field: the module cannot adopt its rows",
-    };
+  if (!keyed) {
+    reasons.push("users has no tokenIdentifier field: the module cannot adopt its rows");
   }
   const moduleIndexes = Object.entries(MODULE_USER_INDEXES);
   /** Each link kept, or dropped with what to say where it was. */
@@ -103,12 +108,13 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
     const method = (link.expression as ts.PropertyAccessExpression).name.text;
     const [nameArg, fieldsList] = link.arguments;
     if (!nameArg || !ts.isStringLiteralLike(nameArg)) {
-      return { ok: false, reason: `users' .${method}(…) has no literal name` };
+      reasons.push(`users' .${method}(…) has no literal name`);
+      continue;
     }
     const name = nameArg.text;
     if (method !== "index") {
       if (Object.hasOwn(MODULE_USER_INDEXES, name)) {
-        return { ok: false, reason: `users' ${method} ${name} has the name of a module index` };
+        reasons.push(`users' ${method} ${name} has the name of a module index`);
       }
       chain.push({ link });
       continue;
@@ -119,7 +125,8 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
       !fieldsList.elements.every(ts.isStringLiteralLike) ||
       link.arguments.length !== 2
     ) {
-      return { ok: false, reason: `users' index ${name} is not \`.index("name", ["field", …])\`` };
+      reasons.push(`users' index ${name} is not \`.index("name", ["field", …])\``);
+      continue;
     }
     const fields = fieldsList.elements.map((e) => (e as ts.StringLiteralLike).text);
     const clash = moduleIndexes.find(
@@ -131,10 +138,9 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
       notes.push(`users index ${name}: now the module's (the same fields)`);
       chain.push({ link, dropped: `index ${name}: now the module's (the same fields)` });
     } else if (clash[0] === name) {
-      return {
-        ok: false,
-        reason: `users' index ${name} is on [${fields.join(", ")}], the module's ${name} is on [${clash[1].join(", ")}]`,
-      };
+      reasons.push(
+        `users' index ${name} is on [${fields.join(", ")}], the module's ${name} is on [${clash[1].join(", ")}]`,
+      );
     } else {
       notes.push(
         `users index ${name}: dropped, the module's ${clash[0]} is on the same fields: use withIndex("${clash[0]}", …) where your code used "${name}"`,
@@ -145,16 +151,17 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
       });
     }
   }
+  if (reasons.length + conflicts.length > 0) return fail();
 
   const text = usersText(sf, prop, base, fieldsArg, kept, taken, chain);
   // Every comment of the app's table is in what replaces it, or the table is left alone.
   const original = commentsWithin(sf, prop, prop.getStart(sf), prop.end).map((c) => c.text);
   const lost = lostComments(original, `{${text}}`);
   if (lost.length > 0) {
-    return {
-      ok: false,
-      reason: `init could not keep the comment \`${lost[0].slice(0, 60)}\` of your users table in the rewrite`,
-    };
+    reasons.push(
+      `init could not keep the comment \`${lost[0].slice(0, 60)}\` of your users table in the rewrite`,
+    );
+    return fail();
   }
   notes.push(
     "users rows you already have: run `npx convex run auth0:adoptExistingRows`, then remove `{ adopting: true }` (README, Adopting an existing users table)",

@@ -5,6 +5,11 @@
  * a million users). The profiles themselves are never kept (a repair reads the listing again for
  * the users that differ: run.ts).
  *
+ * The compared facts are those the deployment says it takes from Auth0 (its field rules, from
+ * `/auth0/sync/status`): the profile fields the app does not own, then each app field mapped
+ * from Auth0 metadata (the mapped value as canonical JSON, or "not compared" where the
+ * deployment keeps the stored value whatever Auth0 holds), 6 bytes each.
+ *
  * A fingerprint covers a value's type and content (absent, a string, a boolean, null, anything
  * else), so two facts have the same fingerprint when the comparison would call them equal, and
  * different ones otherwise but for a 2^-48 chance per differing fact (a million users with 1%
@@ -12,21 +17,56 @@
  * chosen ahead to collide with another.
  */
 import { randomBytes } from "node:crypto";
-import { profileFromAuth0User, type Auth0UserLike } from "../../../server/auth0Profile";
-import { PROFILE_KEYS } from "../../../server/userProfile";
+import {
+  parseMetadataPath,
+  profileFromAuth0User,
+  valueAtPath,
+  type Auth0Profile,
+  type Auth0UserLike,
+} from "../../../server/auth0Profile";
+import type { UserFieldRules } from "../../../server/sync";
+import { canonicalJson } from "../../../server/userMetadata";
+import { PROFILE_KEYS, type ProfileKey } from "../../../server/userProfile";
 import { ReconcileError } from "./errors";
+
+/** The deployment's field rules (`/auth0/sync/status`); none: every profile fact is Auth0's. */
+export const NO_FIELD_RULES: UserFieldRules = { appOwned: [], metadata: [] };
+
+/** A mapped field the comparison leaves alone for a user (see {@link mappedWants}). */
+export const NOT_COMPARED = Symbol("not compared");
+
+/**
+ * What each of `rules.metadata` should hold for a listed profile (carrying the mapped paths'
+ * metadata, profileFromAuth0User's `metadataJson`): the value as canonical JSON (undefined: no
+ * value), or {@link NOT_COMPARED} where the profile lacks the path's source, or where a required
+ * field's key is missing in Auth0 (the deployment keeps the stored value on every path).
+ */
+export function mappedWants(
+  profile: Auth0Profile,
+  rules: UserFieldRules,
+): (string | undefined | typeof NOT_COMPARED)[] {
+  const carried =
+    profile.metadataJson === undefined
+      ? undefined
+      : (JSON.parse(profile.metadataJson) as Record<string, unknown>);
+  return rules.metadata.map(({ from, optional }) => {
+    const path = parseMetadataPath(from);
+    if (!carried || !path || carried[path.source] === undefined) return NOT_COMPARED;
+    const want = canonicalJson(valueAtPath(carried[path.source], path.keys));
+    return want === undefined && !optional ? NOT_COMPARED : want;
+  });
+}
 
 /** Slots per chunk: storage grows a chunk at a time, never copied. */
 const CHUNK_BITS = 12;
 const CHUNK = 1 << CHUNK_BITS;
 /** 16-bit words per compared fact: a 48-bit fingerprint. */
 const PER_FACT = 3;
-const WORDS = PROFILE_KEYS.length * PER_FACT;
 
 /**
  * Writes the 48-bit fingerprint of `value` at `out[at..at + 2]`: zeros when it is undefined (no
  * value), else 48 bits of cyrb53's two 32-bit lanes over a type tag and the value's text, never
- * all zeros.
+ * all zeros nor all ones (which marks a fact {@link NOT_COMPARED}).
  */
 export function fingerprint(
   value: unknown,
@@ -71,6 +111,14 @@ export function fingerprint(
   out[at + 1] = h1 >>> 16;
   out[at + 2] = h2;
   if (out[at] === 0 && out[at + 1] === 0 && out[at + 2] === 0) out[at] = 1;
+  if (out[at] === 0xffff && out[at + 1] === 0xffff && out[at + 2] === 0xffff) out[at] = 0xfffe;
+}
+
+/** Marks the fact at `out[at..at + 2]` as not compared: all ones, which no fingerprint is. */
+function markNotCompared(out: Uint16Array, at: number): void {
+  out[at] = 0xffff;
+  out[at + 1] = 0xffff;
+  out[at + 2] = 0xffff;
 }
 
 const seedsOf = (bytes: Buffer) => new Uint32Array([bytes.readUInt32LE(0), bytes.readUInt32LE(4)]);
@@ -94,6 +142,13 @@ function hashId(id: string): number {
  * proportion either.
  */
 export class Auth0Index {
+  /** The compared facts, in the order a drift report names them: the profile fields Auth0
+   * owns, then the app's metadata-mapped fields. */
+  readonly fields: readonly string[];
+  private readonly owned: readonly ProfileKey[];
+  private readonly words: number;
+  /** The mapped paths, for profileFromAuth0User; undefined when the app maps none. */
+  private readonly paths: readonly string[] | undefined;
   private count = 0;
   /** Per slot, in chunks of {@link CHUNK} slots. */
   private readonly facts: Uint16Array[] = [];
@@ -114,6 +169,14 @@ export class Auth0Index {
   private encoded = new Uint8Array(1024);
   private encodedLength = 0;
 
+  /** `rules`: the deployment's field rules, which decide what is compared. */
+  constructor(private readonly rules: UserFieldRules = NO_FIELD_RULES) {
+    this.owned = PROFILE_KEYS.filter((key) => !rules.appOwned.includes(key));
+    this.fields = [...this.owned, ...rules.metadata.map((m) => m.field)];
+    this.words = this.fields.length * PER_FACT;
+    this.paths = rules.metadata.length > 0 ? rules.metadata.map((m) => m.from) : undefined;
+  }
+
   /** Users indexed. */
   get size(): number {
     return this.count;
@@ -131,7 +194,7 @@ export class Auth0Index {
     const slot = this.count++;
     const chunk = slot >>> CHUNK_BITS;
     if (chunk === this.facts.length) {
-      this.facts.push(new Uint16Array(CHUNK * WORDS));
+      this.facts.push(new Uint16Array(CHUNK * this.words));
       this.updatedAt.push(new Float64Array(CHUNK));
       this.seen.push(new Uint8Array(CHUNK));
       this.idHash.push(new Uint32Array(CHUNK));
@@ -140,16 +203,23 @@ export class Auth0Index {
     }
     const i = slot & (CHUNK - 1);
     this.storeId(chunk, i, hash);
-    const profile = profileFromAuth0User(user as unknown as Auth0UserLike);
+    // Mapped as sync writes it (run.ts), metadata cut to the mapped paths.
+    const profile = profileFromAuth0User(user as unknown as Auth0UserLike, this.paths);
     const facts = this.facts[chunk];
-    for (let k = 0; k < PROFILE_KEYS.length; k++) {
+    const base = i * this.words;
+    const owned = this.owned;
+    for (let k = 0; k < owned.length; k++) {
       // Absent and null are the same on this side: no value.
-      fingerprint(
-        profile[PROFILE_KEYS[k]] ?? undefined,
-        this.seeds,
-        facts,
-        i * WORDS + PER_FACT * k,
-      );
+      fingerprint(profile[owned[k]] ?? undefined, this.seeds, facts, base + PER_FACT * k);
+    }
+    if (this.paths) {
+      const wants = mappedWants(profile, this.rules);
+      for (let m = 0; m < wants.length; m++) {
+        const at = base + PER_FACT * (owned.length + m);
+        const want = wants[m];
+        if (want === NOT_COMPARED) markNotCompared(facts, at);
+        else fingerprint(want, this.seeds, facts, at);
+      }
     }
     this.updatedAt[chunk][i] = profile.auth0UpdatedAt ?? NaN;
     // Growing places every slot again, this one included.
@@ -175,25 +245,32 @@ export class Auth0Index {
   }
 
   /**
-   * A bit per {@link PROFILE_KEYS} entry (bit k for key k) where `row`'s value differs from the
-   * listed profile's; 0 when every fact matches.
+   * Writes into `into` the positions (in {@link fields}) of the facts where `row`'s value differs
+   * from the listed profile's, in order, and returns how many; 0 when every fact matches. A
+   * mapped field is compared as canonical JSON; one not compared never differs.
    */
-  differingFacts(slot: number, row: Readonly<Record<string, unknown>>): number {
+  differingFacts(slot: number, row: Readonly<Record<string, unknown>>, into: Uint16Array): number {
     const facts = this.facts[slot >>> CHUNK_BITS];
-    const base = (slot & (CHUNK - 1)) * WORDS;
-    let mask = 0;
-    for (let k = 0; k < PROFILE_KEYS.length; k++) {
-      fingerprint(row[PROFILE_KEYS[k]], this.seeds, this.scratch, 0);
+    const base = (slot & (CHUNK - 1)) * this.words;
+    const owned = this.owned;
+    let n = 0;
+    for (let k = 0; k < this.fields.length; k++) {
       const at = base + PER_FACT * k;
+      let value: unknown;
+      if (k < owned.length) value = row[owned[k]];
+      else if (facts[at] === 0xffff && facts[at + 1] === 0xffff && facts[at + 2] === 0xffff) {
+        continue;
+      } else value = canonicalJson(row[this.fields[k]]);
+      fingerprint(value, this.seeds, this.scratch, 0);
       if (
         this.scratch[0] !== facts[at] ||
         this.scratch[1] !== facts[at + 1] ||
         this.scratch[2] !== facts[at + 2]
       ) {
-        mask |= 1 << k;
+        into[n++] = k;
       }
     }
-    return mask;
+    return n;
   }
 
   /** The ids of users never marked seen, in listing order. */

@@ -7,6 +7,7 @@
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { ManagementClient } from "auth0";
+import { parseMetadataPath } from "../../../server/auth0Profile";
 import { customDomainProblem } from "../managementApi";
 import { managementFailure, ReconcileError } from "./errors";
 import type { Progress } from "./progress";
@@ -70,6 +71,9 @@ export interface ExportOptions {
   onJobCreated?: (line: string) => void;
   /** Receives the wait for the export job (`auth0ExportWait`). */
   timings?: Timings;
+  /** Metadata paths the deployment maps into the app's fields: their sources (`app_metadata`,
+   * `user_metadata`) are listed too, used by {@link listUsers}. */
+  metadataPaths?: readonly string[];
 }
 
 /** Measured with `npm run bench:reconcile -- --listing search` (README, "Free-plan tenants"). */
@@ -247,7 +251,8 @@ async function download(
 /**
  * Every user of the tenant, by the chosen way (`options.listing`, default "auto": an export job,
  * or the user search when the plan refuses export jobs; auto says on stderr which and why).
- * Complete or nothing: an incomplete search throws (IncompleteListingError).
+ * Complete or nothing: an incomplete search throws (IncompleteListingError). With
+ * `metadataPaths`, each user also carries the metadata objects those paths read.
  */
 export async function listUsers(
   client: ManagementClient,
@@ -255,7 +260,9 @@ export async function listUsers(
   options: ExportOptions = {},
 ): Promise<Listed> {
   const mode = options.listing ?? "auto";
-  const fields = options.fields ?? PROFILE_EXPORT_FIELDS;
+  const sources = (options.metadataPaths ?? []).flatMap((p) => parseMetadataPath(p)?.source ?? []);
+  const fields = [...new Set([...(options.fields ?? PROFILE_EXPORT_FIELDS), ...sources])];
+  options = { ...options, fields };
   const say = (line: string) =>
     options.progress ? options.progress.log(line) : process.stderr.write(`${line}\n`);
   const search = async (): Promise<Listed> => {

@@ -172,7 +172,7 @@ export async function writeBackup(
 
 /** One backup record: a whole Convex document and the table it came from. */
 export interface TableRecord {
-  table: "users" | "memberships" | "organizations";
+  table: "users" | "auth0Memberships" | "auth0Organizations";
   row: Record<string, unknown>;
 }
 
@@ -185,7 +185,7 @@ export function deletionRecords(
 ): TableRecord[] {
   const seen = new Set<string>();
   const records: TableRecord[] = [];
-  for (const table of ["users", "organizations", "memberships"] as const) {
+  for (const table of ["users", "auth0Organizations", "auth0Memberships"] as const) {
     for (const row of tables[table]) {
       const key = `${table}:${String(row._id)}`;
       if (seen.has(key)) continue;

@@ -4,7 +4,7 @@
  */
 import type { Doc } from "../../../convex/_generated/dataModel";
 import type { Auth0Profile } from "../../../server/auth0Profile";
-import type { ApplyResult } from "../../../server/sync";
+import type { ApplyResult, UserFieldRules } from "../../../server/sync";
 import { SYNC_APPLY_PATH, SYNC_STATUS_PATH, SYNC_USERS_PATH } from "../../../server/syncRoutes";
 import type { MetadataEntries } from "../../../server/orgMetadata";
 import type { OrgApplyResult } from "../../../server/orgSync";
@@ -21,6 +21,8 @@ export interface ConvexStatus {
   health: Record<string, unknown>;
   /** `auth0.logSyncHealth` (see server/logSync.ts); absent on a deployment without the log sync. */
   logSync?: unknown;
+  /** The app's field rules (`auth0.userFieldRules`); absent on a deployment from before them. */
+  fieldRules?: UserFieldRules;
 }
 
 export type UserRow = Doc<"users">;
@@ -113,9 +115,9 @@ export class ConvexSyncClient {
     }
   }
 
-  /** Every row of `organizations` or `memberships`, page by page. */
+  /** Every row of `auth0Organizations` or `auth0Memberships`, page by page. */
   async *orgRows(
-    table: "organizations" | "memberships",
+    table: "auth0Organizations" | "auth0Memberships",
     pageSize = PAGE_SIZE,
   ): AsyncGenerator<Record<string, unknown>[]> {
     let cursor: string | null = null;

@@ -26,7 +26,7 @@ export interface DeletionPlan {
  * Collects every row the repair removes: the orphans' `users` rows (all of a user's rows) and
  * their memberships (deleteUser removes them), and with `orgs` the memberships Auth0 no longer
  * lists and, with `deleteOrphans`, gone organizations with the memberships their deletion purges.
- * Reads the `memberships` table when orphan users are to be deleted. Writes nothing.
+ * Reads the `auth0Memberships` table when orphan users are to be deleted. Writes nothing.
  */
 export async function planDeletions(
   convex: ConvexSyncClient,
@@ -43,15 +43,15 @@ export async function planDeletions(
   if (users.length > 0) {
     const orphans = new Set(r.orphans);
     membershipsTotal = 0;
-    for await (const page of convex.orgRows("memberships")) {
+    for await (const page of convex.orgRows("auth0Memberships")) {
       membershipsTotal += page.length;
       for (const m of page) if (orphans.has(String(m.auth0UserId))) userMemberships.push(m);
     }
   }
   const records = deletionRecords({
     users,
-    organizations: orgRows.organizations,
-    memberships: [...userMemberships, ...orgRows.memberships],
+    auth0Organizations: orgRows.organizations,
+    auth0Memberships: [...userMemberships, ...orgRows.memberships],
   });
   const count = (table: TableRecord["table"]) => records.filter((x) => x.table === table).length;
   const tables: TableDeletions[] = [
@@ -62,11 +62,11 @@ export async function planDeletions(
       ...(deleteOrphans && r.uncheckedCandidates > 0 ? { unchecked: r.uncheckedCandidates } : {}),
     },
     {
-      table: "organizations",
-      deleting: count("organizations"),
+      table: "auth0Organizations",
+      deleting: count("auth0Organizations"),
       total: orgs?.counts.convexOrganizations ?? 0,
     },
-    { table: "memberships", deleting: count("memberships"), total: membershipsTotal },
+    { table: "auth0Memberships", deleting: count("auth0Memberships"), total: membershipsTotal },
   ].filter((t) => t.deleting > 0);
   return { deleteOrphans, users: deleteOrphans ? r.orphans : [], records, tables };
 }

@@ -1,7 +1,7 @@
 /**
  * The organizations half of a reconcile (`check-sync --orgs`, `sync --orgs`): every organization,
  * member and member role in Auth0 (checkpoint paging with `from` / `take`, complete past 1,000)
- * compared with the `organizations` and `memberships` cache in Convex, and the repair applied
+ * compared with the `auth0Organizations` and `auth0Memberships` cache in Convex, and the repair applied
  * through the signed org sync routes. Changes are dated with the time the listing started, so a
  * login or an event that happened since always wins.
  */
@@ -129,9 +129,9 @@ export async function reconcileOrgs(
   const { orgs, members } = await listAuth0(auth0, progress);
   progress.phase("Convex organizations");
   const convexOrgs: Record<string, unknown>[] = [];
-  for await (const page of convex.orgRows("organizations")) convexOrgs.push(...page);
+  for await (const page of convex.orgRows("auth0Organizations")) convexOrgs.push(...page);
   const convexMembers: Record<string, unknown>[] = [];
-  for await (const page of convex.orgRows("memberships")) convexMembers.push(...page);
+  for await (const page of convex.orgRows("auth0Memberships")) convexMembers.push(...page);
 
   const r: OrgReconciliation = {
     at,

@@ -2,17 +2,22 @@
  * The comparison at the heart of check-sync and sync: every Convex row, as its page arrives,
  * against the listing's index (auth0Index.ts). Memory: the index's fixed cost per Auth0 user, and
  * per difference an id (a drifted row with its field names, an orphan candidate with its rows
- * for the backup); never a profile, never an in-sync row. Pure: no I/O.
+ * for the backup); never a profile, never an in-sync row. What is compared follows the
+ * deployment's field rules: fields the app owns are never drift, fields it maps from Auth0
+ * metadata are. Pure: no I/O.
  */
+import type { UserFieldRules } from "../../../server/sync";
 import { parseTokenIdentifier } from "../../../server/tokenIdentifier";
 import { isFromTheFuture } from "../../../server/users";
-import { PROFILE_KEYS } from "../../../server/userProfile";
-import { Auth0Index } from "./auth0Index";
+import type { ProfileKey } from "../../../server/userProfile";
+import { Auth0Index, NO_FIELD_RULES } from "./auth0Index";
 import type { UserRow } from "./convexClient";
 
-export type ProfileKey = (typeof PROFILE_KEYS)[number];
-/** A drift field: a profile fact, or `auth0UpdatedAt` when the stored date lies in the future. */
-export type DriftField = ProfileKey | "auth0UpdatedAt";
+export type { ProfileKey };
+export { NO_FIELD_RULES };
+/** A drift field: a profile fact, `auth0UpdatedAt` when the stored date lies in the future, or an
+ * app field the deployment maps from Auth0 metadata. */
+export type DriftField = ProfileKey | "auth0UpdatedAt" | (string & {});
 
 export interface Plan {
   /** Users in Auth0 with no Convex row under a trusted issuer: to create. */
@@ -69,7 +74,10 @@ export class RowComparer {
   /** Each issuer part seen, parsed once: parsing builds a URL, a million times otherwise. */
   private readonly issuers = new Map<string, string>();
   /** One array per combination of drifted fields, shared by the rows that have it. */
-  private readonly fieldLists = new Map<number, DriftField[]>();
+  private readonly fieldLists = new Map<string, DriftField[]>();
+  /** The positions of a row's differing facts (Auth0Index.differingFacts). */
+  private readonly differing: Uint16Array;
+  private readonly compared: readonly DriftField[];
 
   constructor(
     private index: Auth0Index | undefined,
@@ -77,6 +85,8 @@ export class RowComparer {
     private readonly now: number = Date.now(),
   ) {
     this.trusted = new Set(issuers);
+    this.compared = index?.fields ?? [];
+    this.differing = new Uint16Array(this.compared.length);
   }
 
   /** Compares one row. */
@@ -114,9 +124,12 @@ export class RowComparer {
       this.plan.newerInConvex++;
       return;
     }
-    const mask = index.differingFacts(slot, row) | (future ? 1 << PROFILE_KEYS.length : 0);
-    if (mask === 0) this.plan.inSync++;
-    else this.plan.drift.push({ auth0UserId: row.auth0UserId, fields: this.fieldsOf(mask) });
+    const differing = index.differingFacts(slot, row, this.differing);
+    if (differing === 0 && !future) this.plan.inSync++;
+    else {
+      const fields = this.fieldsOf(differing, future);
+      this.plan.drift.push({ auth0UserId: row.auth0UserId, fields });
+    }
   }
 
   /** Every trusted row of an orphan candidate. */
@@ -153,14 +166,15 @@ export class RowComparer {
     return issuer;
   }
 
-  private fieldsOf(mask: number): DriftField[] {
-    let fields = this.fieldLists.get(mask);
+  /** The drifted fields' names: the `count` first of {@link differing}, then the date. */
+  private fieldsOf(count: number, future: boolean): DriftField[] {
+    const positions = this.differing.subarray(0, count);
+    const key = `${positions.join(",")}${future ? "+" : ""}`;
+    let fields = this.fieldLists.get(key);
     if (!fields) {
-      fields = [];
-      for (let k = 0; k < PROFILE_KEYS.length; k++)
-        if (mask & (1 << k)) fields.push(PROFILE_KEYS[k]);
-      if (mask & (1 << PROFILE_KEYS.length)) fields.push("auth0UpdatedAt");
-      this.fieldLists.set(mask, fields);
+      fields = Array.from(positions, (k) => this.compared[k]);
+      if (future) fields.push("auth0UpdatedAt");
+      this.fieldLists.set(key, fields);
     }
     return fields;
   }
@@ -172,8 +186,9 @@ export function comparePlan(
   rows: Iterable<UserRow>,
   issuers: readonly string[],
   now: number = Date.now(),
+  rules: UserFieldRules = NO_FIELD_RULES,
 ): Plan {
-  const index = new Auth0Index();
+  const index = new Auth0Index(rules);
   for (const user of users) index.add(user);
   const comparer = new RowComparer(index, issuers, now);
   for (const row of rows) comparer.add(row);

@@ -2,7 +2,8 @@
  * One reconcile run, shared by check-sync, sync and cron-sync: read both sides completely, compare,
  * confirm orphans with Auth0, and (for sync) apply the changes through the Convex sync routes.
  * Both sides stream: the listing into a fixed-size index (auth0Index.ts), then Convex page by
- * page against it (plan.ts); the profiles to write are read from the listing again.
+ * page against it (plan.ts); the profiles to write are read from the listing again. What is
+ * compared and written follows the deployment's field rules (`/auth0/sync/status`).
  */
 import { profileFromAuth0User } from "../../../server/auth0Profile";
 import type { ApplyResult } from "../../../server/sync";
@@ -18,7 +19,7 @@ import {
   type UserRow,
 } from "./convexClient";
 import { deletionAllowance, type DeletionCap } from "./deletionCap";
-import { RowComparer, type Plan } from "./plan";
+import { NO_FIELD_RULES, RowComparer, type Plan } from "./plan";
 import type { Progress } from "./progress";
 import { checkConfiguredTenant, verifiedTokenSupplier } from "./tenant";
 import { Timings } from "./timings";
@@ -42,6 +43,8 @@ export interface Reconciliation {
   trustedRows: number;
   /** The listing, to read again for the profiles a repair writes. */
   listing: Listed;
+  /** The metadata paths the deployment maps: each profile written carries their values. */
+  metadataPaths: string[];
   status: ConvexStatus;
   counts: { auth0Users: number; convexRows: number };
   calls: { managementApi: number; convex: number };
@@ -106,8 +109,11 @@ export async function reconcile(
   const { orphanCheckCap, ...listingOptions } = options;
   const status = clients.status;
   const timings = new Timings();
+  // What the deployment writes, as it says: app-owned fields are never drift, mapped metadata is.
+  const rules = status.fieldRules ?? NO_FIELD_RULES;
+  const metadataPaths = rules.metadata.map((m) => m.from);
   // Released once compared (finish), before the orphan checks: ~100 MB at a million users.
-  let index: Auth0Index | undefined = new Auth0Index();
+  let index: Auth0Index | undefined = new Auth0Index(rules);
   // Each phase is timed apart: the indexing and the comparison run inside the download and the
   // paging, and are taken out of them.
   let started = performance.now();
@@ -119,7 +125,7 @@ export async function reconcile(
       index!.add(user);
       comparing += performance.now() - at;
     },
-    { ...listingOptions, progress, timings },
+    { ...listingOptions, progress, timings, metadataPaths },
   );
   timings.add(
     "auth0Listing",
@@ -175,6 +181,7 @@ export async function reconcile(
     orphanRows: orphans.flatMap((id) => comparer.rowsOf(id)),
     trustedRows: comparer.trustedRows,
     listing,
+    metadataPaths,
     status,
     counts: { auth0Users, convexRows: comparer.rows },
     calls: { managementApi: clients.managementCalls(), convex: clients.convex.calls },
@@ -265,7 +272,8 @@ export async function applyChanges(
 
   if (fields.size > 0) {
     // The profiles come from the listing, read again: only those of the users to write are
-    // mapped, a batch at a time.
+    // mapped (with the mapped metadata, as the comparison read it), a batch at a time.
+    const paths = r.metadataPaths.length > 0 ? r.metadataPaths : undefined;
     const written = new Set<string>();
     let upserts: Batch["upserts"] = [];
     let writing = 0;
@@ -274,7 +282,8 @@ export async function applyChanges(
       const auth0UserId = user.user_id as string;
       if (!fields.has(auth0UserId) || written.has(auth0UserId)) return;
       written.add(auth0UserId);
-      upserts.push({ auth0UserId, profile: profileFromAuth0User(user as { user_id: string }) });
+      const profile = profileFromAuth0User(user as { user_id: string }, paths);
+      upserts.push({ auth0UserId, profile });
       if (upserts.length === BATCH_SIZE) {
         writing += await send({ upserts, deletions: [] });
         upserts = [];
