@@ -13,13 +13,16 @@
  * `-- --listing search` (default 10,000 users) measures instead the Free-plan listing: check-sync
  * through the windowed user search on a Free-plan tenant at Auth0's 2 requests/s, beside the
  * export job on a paid tenant held to the same 2 requests/s, both real time (no extrapolation).
+ *
+ * `-- --convex memory` (default 1,000,000 users; `--json` for one line of figures) measures the
+ * commands' own cost with Convex answered from memory instead of convex-test, whose per-call cost
+ * grows with the table (bench/lib/reconcileMemory.ts).
  */
 import { resolve } from "node:path";
-import { profileFromAuth0User } from "../server/auth0Profile";
 import { ROOT, start, TSX } from "../scripts/lib/childProcess";
 import { startTenant, type Tenant } from "./lib/reconcileHarness";
-import type { StoredUser } from "../local-auth0/managementApiEmulator";
-import { tokenIdentifier } from "../server/tokenIdentifier";
+import { mainMemory } from "./lib/reconcileMemory";
+import { seedReconcileTenant } from "./lib/reconcileSeed";
 
 const WALL_TARGET_MS = 20_000;
 const RSS_TARGET_MB = 500;
@@ -54,50 +57,9 @@ function usersArg(fallback: number): number {
   return n;
 }
 
-/** Seeds `n` users: 1% only in Auth0, 1% only in Convex (orphans), 1% with a renamed profile. */
+/** Seeds `n` users (bench/lib/reconcileSeed.ts) on both sides, Convex being convex-test. */
 async function seed(t: Tenant, n: number): Promise<void> {
-  const onePercent = Math.max(1, Math.floor(n / 100));
-  const at = new Date(Date.now() - 3_600_000).toISOString();
-  // Sign-ups spread over the year before: the user search lists by created_at windows.
-  const from = Date.now() - 366 * 86_400_000;
-  const step = (365 * 86_400_000) / n;
-  const users: StoredUser[] = [];
-  for (let i = 0; i < n; i++) {
-    users.push(
-      t.emulator.seedUser({
-        user_id: `auth0|b${String(i).padStart(7, "0")}`,
-        created_at: new Date(from + Math.floor(i * step)).toISOString(),
-        updated_at: at,
-      }),
-    );
-  }
-  const rows = [];
-  for (let i = 0; i < n; i++) {
-    const user = users[i];
-    if (i < onePercent) continue; // missing in Convex
-    const facts = profileFromAuth0User(user);
-    rows.push({
-      tokenIdentifier: tokenIdentifier(t.emulator.domain, user.user_id),
-      auth0UserId: user.user_id,
-      email: facts.email ?? undefined,
-      emailVerified: facts.emailVerified ?? undefined,
-      name: i < 2 * onePercent ? "Old Name" : (facts.name ?? undefined), // drifted
-      nickname: facts.nickname ?? undefined,
-      avatarUrl: facts.avatarUrl ?? undefined,
-      auth0UpdatedAt: facts.auth0UpdatedAt,
-      createdAt: Date.now(),
-      updatedAt: Date.now(),
-    });
-  }
-  for (let i = 0; i < onePercent; i++) {
-    const id = `auth0|orphan${i}`;
-    rows.push({
-      tokenIdentifier: tokenIdentifier(t.emulator.domain, id),
-      auth0UserId: id,
-      createdAt: Date.now(),
-      updatedAt: Date.now(),
-    });
-  }
+  const rows = seedReconcileTenant(t.emulator, n);
   for (let i = 0; i < rows.length; i += 5000) {
     const chunk = rows.slice(i, i + 5000);
     await t.convex.t.run(async (ctx) => {
@@ -230,7 +192,21 @@ async function mainSearch(): Promise<number> {
   return checks.every(([, ok]) => ok) ? 0 : 1;
 }
 
+/** `--convex convex-test|memory` (absent: convex-test). */
+function convexArg(): "convex-test" | "memory" {
+  const i = process.argv.indexOf("--convex");
+  if (i < 0) return "convex-test";
+  const value = process.argv[i + 1];
+  if (value !== "convex-test" && value !== "memory") {
+    throw new Error("--convex must be convex-test or memory");
+  }
+  return value;
+}
+
 async function main(): Promise<number> {
+  if (convexArg() === "memory") {
+    return mainMemory(usersArg(1_000_000), process.argv.includes("--json"));
+  }
   if (listingArg() === "search") return mainSearch();
   const n = usersArg(100_000);
   const small = await measureCheckSync(Math.max(100, Math.floor(n / 10)));

@@ -343,7 +343,10 @@ export async function startManagementApiEmulator(
     const reply = (result: RouteResult) => {
       if (Array.isArray(result)) return send(result[0], result[1]);
       record.status = result.status;
-      res.writeHead(result.status, result.headers).end(result.body);
+      res.writeHead(result.status, result.headers);
+      if (Buffer.isBuffer(result.body)) res.end(result.body);
+      // A streamed file (an export of a million users) is written as the client reads it.
+      else result.body.pipe(res);
     };
     const sendError = (err: unknown) => {
       if (err instanceof HttpError) {

@@ -69,6 +69,7 @@ run("backup-users", async () => {
     const result = {
       auth0: { path: auth0.path, users: auth0.count },
       convex: { path: convex.path, rows: convex.count },
+      stats: { peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) },
     };
     if (cmd.json) console.log(JSON.stringify(result, null, 2));
     else {

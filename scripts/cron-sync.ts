@@ -95,7 +95,11 @@ run("cron-sync", async () => {
 
   try {
     const clients = await openClients(cmd.config, cmd.progress);
-    const r = await reconcile(clients, cmd.progress, { listing: cmd.listing });
+    const r = await reconcile(clients, cmd.progress, {
+      listing: cmd.listing,
+      // A deletion over the cap is never applied here: no need to check every candidate.
+      ...(deleteOrphans ? { orphanCheckCap: capRead.cap } : {}),
+    });
     log.write("counts", reportJson(r).counts);
     const orgs = withOrgs ? await reconcileOrgs(clients.auth0, clients.convex, cmd.progress) : null;
     if (orgs) log.write("organization_counts", orgsReportJson(orgs).counts);

@@ -47,7 +47,11 @@ run("sync", async () => {
   const dryRun = cmd.flags.booleans.has("dry-run");
   const deleteOrphans = cmd.flags.booleans.has("delete-orphans");
   const clients = await openClients(cmd.config, cmd.progress);
-  const r = await reconcile(clients, cmd.progress, { listing: cmd.listing });
+  const r = await reconcile(clients, cmd.progress, {
+    listing: cmd.listing,
+    // Where no one can confirm a mass deletion, checking every candidate only delays the refusal.
+    ...(deleteOrphans && (dryRun || !process.stdin.isTTY) ? { orphanCheckCap: capRead.cap } : {}),
+  });
   const orgs = cmd.flags.booleans.has("orgs")
     ? await reconcileOrgs(clients.auth0, clients.convex, cmd.progress)
     : null;

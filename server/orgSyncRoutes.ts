@@ -4,7 +4,7 @@
  * - `POST /auth0/sync/orgs/page`: `{ table: "auth0Organizations" | "auth0Memberships", cursor, numItems }`;
  * - `POST /auth0/sync/orgs/apply`: a batch (server/orgSync.ts `applyOrgBatch`).
  */
-import { v } from "convex/values";
+import { v, type Infer } from "convex/values";
 import { httpAction } from "./builders";
 import { internal } from "./api";
 import { jsonError, readSignedJson, validateBody } from "./httpCommon";
@@ -22,15 +22,22 @@ const pageRequest = v.object({
   numItems: v.number(),
 });
 
-export const syncOrgsPageRoute = httpAction(async (ctx, request) => {
+/** A page request of an organization table, checked (also by bench/lib/memoryConvex.ts). */
+export async function readOrgsPageRequest(
+  request: Request,
+): Promise<Infer<typeof pageRequest> | Response> {
   const signed = await readSignedJson(
     request,
     syncSigner("auth0/sync/orgs/page", SYNC_ORGS_PAGE_PATH),
   );
   if (signed instanceof Response) return signed;
   const checked = validateBody(pageRequest, signed.json, "page request");
-  if (checked instanceof Response) return checked;
-  const page = checked.value;
+  return checked instanceof Response ? checked : checked.value;
+}
+
+export const syncOrgsPageRoute = httpAction(async (ctx, request) => {
+  const page = await readOrgsPageRequest(request);
+  if (page instanceof Response) return page;
   return pageResponse(page, () => ctx.runQuery(internal.auth0.orgPage, page));
 });
 

@@ -179,15 +179,19 @@ export type UserFieldRules = Infer<typeof userFieldRulesValidator>;
 export const userFieldRules = internalQuery({
   args: {},
   returns: userFieldRulesValidator,
-  handler: async () => {
-    const owned = appOwnedFields();
-    return {
-      appOwned: PROFILE_KEYS.filter((key) => owned.has(key)),
-      metadata: metadataMappings().map(({ field, from, validator }) => ({
-        field,
-        from,
-        optional: validator.isOptional === "optional",
-      })),
-    };
-  },
+  handler: async () => configuredFieldRules(),
 });
+
+/** The field rules `configureAuth0Users` set in this process (also the reconcile benchmark's
+ * in-memory Convex side, bench/lib/memoryConvex.ts). */
+export function configuredFieldRules(): UserFieldRules {
+  const owned = appOwnedFields();
+  return {
+    appOwned: PROFILE_KEYS.filter((key) => owned.has(key)),
+    metadata: metadataMappings().map(({ field, from, validator }) => ({
+      field,
+      from,
+      optional: validator.isOptional === "optional",
+    })),
+  };
+}

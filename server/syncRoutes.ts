@@ -9,7 +9,7 @@
  * - `POST /auth0/sync/users`: one page of `users` rows, `{ cursor, numItems }` in.
  * - `POST /auth0/sync/apply`: a batch of upserts and deletions (server/sync.ts `applyBatch`).
  */
-import { ConvexError, v } from "convex/values";
+import { ConvexError, v, type GenericValidator, type Infer } from "convex/values";
 import { httpAction } from "./builders";
 import { deploymentVariable } from "./deploymentVariables";
 import { internal } from "./api";
@@ -37,15 +37,44 @@ export const syncSigner = (route: string, path: string): SignedRouteOptions => (
   maxBodyBytes: MAX_SYNC_BODY_BYTES,
 });
 
-export const syncStatusRoute = httpAction(async (ctx, request) => {
-  const signed = await readSignedJson(request, syncSigner("auth0/sync/status", SYNC_STATUS_PATH));
+/**
+ * Reads a sync route's request: signed with AUTH0_SYNC_SECRET for `path`, a JSON body that
+ * `validator` accepts. Returns the body, or the error to answer.
+ */
+async function readSyncRequest<V extends GenericValidator>(
+  request: Request,
+  path: string,
+  validator: V,
+  what: string,
+): Promise<Infer<V> | Response> {
+  const signed = await readSignedJson(request, syncSigner(path.slice(1), path));
   if (signed instanceof Response) return signed;
-  const checked = validateBody(v.object({}), signed.json, "status request");
+  const checked = validateBody(validator, signed.json, what);
+  return checked instanceof Response ? checked : checked.value;
+}
+
+// Each route's checks, in the order it makes them, are exported for the in-memory stand-in the
+// reconcile benchmark runs against (bench/lib/memoryConvex.ts): the same answers to the same
+// requests, so what the benchmark measures is what a deployment would be asked.
+
+/** A status request, checked: `{}`, or the error to answer. */
+export const readStatusRequest = (request: Request) =>
+  readSyncRequest(request, SYNC_STATUS_PATH, v.object({}), "status request");
+
+/** The issuers a status answer names: the trusted ones and the canonical one (AUTH0_DOMAIN). */
+export function statusIssuers(): { issuers: string[]; canonicalIssuer: string } {
+  return {
+    issuers: deploymentIssuers(),
+    canonicalIssuer: normalizeIssuer(deploymentVariable("AUTH0_DOMAIN")!),
+  };
+}
+
+export const syncStatusRoute = httpAction(async (ctx, request) => {
+  const checked = await readStatusRequest(request);
   if (checked instanceof Response) return checked;
   const health = await ctx.runQuery(internal.auth0.eventsHealth, {});
   return Response.json({
-    issuers: deploymentIssuers(),
-    canonicalIssuer: normalizeIssuer(deploymentVariable("AUTH0_DOMAIN")!),
+    ...statusIssuers(),
     health,
     logSync: await ctx.runQuery(internal.auth0.logSyncHealth, {}),
     // Read inside the module's functions (convex/auth0.ts), where configureAuth0Users ran.
@@ -57,8 +86,9 @@ export const syncStatusRoute = httpAction(async (ctx, request) => {
 const pageRequest = v.object({ cursor: v.union(v.string(), v.null()), numItems: v.number() });
 
 /**
- * Answers one page read by `read`, or a 400 for a page size out of range or a cursor paginate
- * refuses (one from another deployment, or from a changed query). Shared by the page routes.
+ * Answers one page read by `read` (a value, or a response made already), or a 400 for a page
+ * size out of range or a cursor paginate refuses (one from another deployment, or from a
+ * changed query). Shared by the page routes.
  */
 export async function pageResponse(
   page: { cursor: string | null; numItems: number },
@@ -72,7 +102,8 @@ export async function pageResponse(
     );
   }
   try {
-    return Response.json(await read());
+    const value = await read();
+    return value instanceof Response ? value : Response.json(value);
   } catch (err) {
     if (page.cursor !== null && err instanceof Error && /cursor/i.test(err.message)) {
       return jsonError(
@@ -85,23 +116,25 @@ export async function pageResponse(
   }
 }
 
+/** A users page request, checked (the page size is checked by {@link pageResponse}). */
+export const readUsersPageRequest = (request: Request) =>
+  readSyncRequest(request, SYNC_USERS_PATH, pageRequest, "page request");
+
 export const syncUsersRoute = httpAction(async (ctx, request) => {
-  const signed = await readSignedJson(request, syncSigner("auth0/sync/users", SYNC_USERS_PATH));
-  if (signed instanceof Response) return signed;
-  const checked = validateBody(pageRequest, signed.json, "page request");
-  if (checked instanceof Response) return checked;
-  const page = checked.value;
+  const page = await readUsersPageRequest(request);
+  if (page instanceof Response) return page;
   return pageResponse(page, () => ctx.runQuery(internal.auth0.usersPage, page));
 });
 
 const applyRequest = v.object(applyBatchArgs);
 
-export const syncApplyRoute = httpAction(async (ctx, request) => {
-  const signed = await readSignedJson(request, syncSigner("auth0/sync/apply", SYNC_APPLY_PATH));
-  if (signed instanceof Response) return signed;
-  const checked = validateBody(applyRequest, signed.json, "batch");
-  if (checked instanceof Response) return checked;
-  const { upserts, deletions } = checked.value;
+/** A batch, checked: at most MAX_BATCH_ITEMS items, each user once, no empty id. */
+export async function readApplyRequest(
+  request: Request,
+): Promise<Infer<typeof applyRequest> | Response> {
+  const batch = await readSyncRequest(request, SYNC_APPLY_PATH, applyRequest, "batch");
+  if (batch instanceof Response) return batch;
+  const { upserts, deletions } = batch;
   if (upserts.length + deletions.length > MAX_BATCH_ITEMS) {
     return jsonError(
       400,
@@ -116,9 +149,15 @@ export const syncApplyRoute = httpAction(async (ctx, request) => {
   if (new Set(ids).size !== ids.length) {
     return jsonError(400, "invalid_body", "A user may appear at most once in a batch.");
   }
+  return batch;
+}
+
+export const syncApplyRoute = httpAction(async (ctx, request) => {
+  const batch = await readApplyRequest(request);
+  if (batch instanceof Response) return batch;
   let results;
   try {
-    results = await ctx.runMutation(internal.auth0.applyBatch, { upserts, deletions });
+    results = await ctx.runMutation(internal.auth0.applyBatch, batch);
   } catch (err) {
     // A Convex variable with a bad value (AUTH0_USER_DELETION): the batch wrote nothing; say why.
     if (convexErrorCode(err) !== INVALID_CONFIGURATION) throw err;

@@ -3,6 +3,7 @@
  * rules and payload validation helpers, and the contract a resource file implements.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { Readable } from "node:stream";
 
 /** An error answered as Auth0 does: `{ statusCode, error, message, errorCode? }`. */
 export class HttpError extends Error {
@@ -27,11 +28,11 @@ export interface EmulatorRequest {
   host: string;
 }
 
-/** A response that is not JSON (a file download, a redirect). */
+/** A response that is not JSON (a file download, a redirect); a large file is a stream. */
 export interface RawResponse {
   status: number;
   headers: Record<string, string>;
-  body: Buffer;
+  body: Buffer | Readable;
 }
 
 export type RouteResult = [status: number, payload: unknown] | RawResponse;

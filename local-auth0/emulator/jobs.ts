@@ -5,15 +5,17 @@
  * - `GET /api/v2/jobs/{id}` reports `pending`, then `processing` with `percentage_done` and
  *   `time_left_seconds`, then `completed` with a `location`: a fresh signed URL at every read,
  *   valid for 60 s, like the S3 link Auth0 hands out; or `failed` when a test asks for it;
- * - the `location` serves a gzip of NDJSON (one user per line, only the requested `fields`);
- *   past its 60 s it answers 403 `AccessDenied` "Request has expired" in S3's XML;
+ * - the `location` serves a gzip of NDJSON (one user per line, only the requested `fields`),
+ *   generated and compressed as the client reads it, so a million-user export is never held
+ *   whole; past its 60 s it answers 403 `AccessDenied` "Request has expired" in S3's XML;
  * - on a Free-plan tenant the job is refused (Auth0's "Bulk User Exports": "not available on the
  *   Free plan") with a 403 that is not a scope error, after the scope check. The wording is the
  *   one Auth0 uses for other plan-gated features ("This feature is not enabled for this tenant.");
  *   the exact text for this endpoint is not documented.
  */
 import { createHmac, randomBytes } from "node:crypto";
-import { gzipSync } from "node:zlib";
+import { Readable } from "node:stream";
+import { createGzip } from "node:zlib";
 import {
   HttpError,
   invalid,
@@ -46,7 +48,11 @@ export interface StoredJob {
   format: "json" | "csv";
   limit?: number;
   fields: { name: string; export_as?: string }[];
-  /** The users as they were when the job was created. */
+  /**
+   * The users as they were when the job was created. The user objects themselves: the emulator
+   * replaces a user's object on every change (seedUser, updateUser, PATCH), never edits it, so
+   * holding them is a snapshot without copying a million profiles.
+   */
   snapshot: StoredUser[];
   readyAt: number;
   failed: boolean;
@@ -67,6 +73,11 @@ export interface JobsState {
   failNextExport(): void;
   /** Makes the next `n` downloads find their link expired (as if fetched after its 60 s). */
   expireNextDownloads(n: number): void;
+  /**
+   * Makes the next export list these users a second time, at its end (as an export taken while
+   * they changed might): what the reconcile must notice.
+   */
+  listTwiceInNextExport(userIds: string[]): void;
   /** Called right after an export job captured the users (e.g. to create a user "after" it). */
   onExportCreated: ((job: StoredJob) => void) | undefined;
   /** Downloads served (each a full file), for tests that count them. */
@@ -94,6 +105,7 @@ export function createJobs(options: {
   let exportDelayMs = 300;
   let failNext = false;
   let expireNext = 0;
+  let listTwice: string[] = [];
   let downloadCount = 0;
 
   const sign = (jobId: string, expires: number) =>
@@ -159,29 +171,41 @@ export function createJobs(options: {
       format,
       ...(body.limit ? { limit: body.limit as number } : {}),
       fields,
-      // A deep copy: later changes to the tenant do not reach this export.
-      snapshot: structuredClone([...options.users()]),
+      // Later changes replace users' objects (see StoredJob.snapshot): they do not reach it.
+      snapshot: [...options.users()],
       readyAt: now + exportDelayMs,
       failed: failNext,
     };
     failNext = false;
+    for (const id of listTwice) {
+      const user = job.snapshot.find((u) => u.user_id === id);
+      if (user) job.snapshot.push(user);
+    }
+    listTwice = [];
     jobs.set(job.id, job);
     state.onExportCreated?.(job);
     return job;
   }
 
-  function exportFile(job: StoredJob): Buffer {
-    const users = job.limit ? job.snapshot.slice(0, job.limit) : job.snapshot;
-    const lines: string[] = [];
-    for (const user of users) {
-      const line: Record<string, unknown> = {};
-      for (const { name, export_as } of job.fields) {
-        const value = pick(user, name);
-        if (value !== undefined) line[export_as ?? name] = value;
+  /** The job's file: NDJSON lines made a few hundred at a time, gzipped as they are read. */
+  function exportFile(job: StoredJob): Readable {
+    const count = job.limit ? Math.min(job.limit, job.snapshot.length) : job.snapshot.length;
+    function* chunks() {
+      for (let i = 0; i < count; i += 500) {
+        let text = "";
+        for (const user of job.snapshot.slice(i, Math.min(i + 500, count))) {
+          const line: Record<string, unknown> = {};
+          for (const { name, export_as } of job.fields) {
+            const value = pick(user, name);
+            if (value !== undefined) line[export_as ?? name] = value;
+          }
+          text += `${JSON.stringify(line)}\n`;
+        }
+        yield Buffer.from(text);
       }
-      lines.push(JSON.stringify(line));
     }
-    return gzipSync(lines.length > 0 ? `${lines.join("\n")}\n` : "");
+    // The fastest level: the emulator makes the file as it is read, where Auth0 serves one it made.
+    return Readable.from(chunks()).pipe(createGzip({ level: 1 }));
   }
 
   const s3Error = (code: string, message: string) => ({
@@ -249,6 +273,9 @@ export function createJobs(options: {
     },
     expireNextDownloads(n) {
       expireNext = n;
+    },
+    listTwiceInNextExport(userIds) {
+      listTwice = [...userIds];
     },
     onExportCreated: undefined,
     downloads: () => downloadCount,

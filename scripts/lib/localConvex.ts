@@ -52,22 +52,19 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/**
- * Starts the local HTTP host. Sets `CONVEX_SITE_URL` to its URL, as Convex does for a deployment;
- * the caller sets the other environment variables the functions read (`AUTH0_DOMAIN`, ...).
- */
-export async function startLocalConvex(
+/** A deployment's HTTP host as a fetch-style handler: the request's path and init. */
+export type SiteHandler = (path: string, init: RequestInit) => Promise<Response>;
+
+/** An HTTP(S) server on 127.0.0.1 that hands every request to `handle`. */
+export async function serveSite(
+  handle: SiteHandler,
   opts: {
-    t?: ConvexTestInstance;
     /** Awaited before each request is handled (tests use it to hold a request in flight). */
     beforeRequest?: (path: string) => Promise<void>;
     /** Serve HTTPS with this key and certificate (what a `.convex.site` URL is), else HTTP. */
     tls?: { key: string; cert: string };
   } = {},
-): Promise<LocalConvex> {
-  // Production's limits, index ranges of patch/replace/delete included (a deployment counts them).
-  countWritesAsIndexRanges();
-  const t = opts.t ?? convexTest({ schema, modules: convexModules(), transactionLimits: true });
+): Promise<{ url: string; close(): Promise<void> }> {
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       try {
@@ -78,7 +75,7 @@ export async function startLocalConvex(
           if (typeof value === "string") headers.set(name, value);
           else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
         }
-        const response = await t.fetch(req.url ?? "/", {
+        const response = await handle(req.url ?? "/", {
           method: req.method,
           headers,
           body: req.method === "GET" || req.method === "HEAD" ? undefined : new Uint8Array(body),
@@ -96,15 +93,33 @@ export async function startLocalConvex(
   await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
   const address = server.address();
   if (!address || typeof address === "string") throw new Error("local Convex host did not bind");
-  const url = `${opts.tls ? "https" : "http"}://127.0.0.1:${address.port}`;
-  process.env.CONVEX_SITE_URL = url;
   return {
-    t,
-    url,
+    url: `${opts.tls ? "https" : "http"}://127.0.0.1:${address.port}`,
     close: () =>
       new Promise<void>((ok) => {
         server.closeAllConnections();
         server.close(() => ok());
       }),
   };
+}
+
+/**
+ * Starts the local HTTP host. Sets `CONVEX_SITE_URL` to its URL, as Convex does for a deployment;
+ * the caller sets the other environment variables the functions read (`AUTH0_DOMAIN`, ...).
+ */
+export async function startLocalConvex(
+  opts: {
+    t?: ConvexTestInstance;
+    /** Awaited before each request is handled (tests use it to hold a request in flight). */
+    beforeRequest?: (path: string) => Promise<void>;
+    /** Serve HTTPS with this key and certificate (what a `.convex.site` URL is), else HTTP. */
+    tls?: { key: string; cert: string };
+  } = {},
+): Promise<LocalConvex> {
+  // Production's limits, index ranges of patch/replace/delete included (a deployment counts them).
+  countWritesAsIndexRanges();
+  const t = opts.t ?? convexTest({ schema, modules: convexModules(), transactionLimits: true });
+  const site = await serveSite((path, init) => t.fetch(path, init), opts);
+  process.env.CONVEX_SITE_URL = site.url;
+  return { t, url: site.url, close: site.close };
 }

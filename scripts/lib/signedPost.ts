@@ -52,7 +52,10 @@ export async function signedPost(opts: {
     );
   }
   const limit = opts.maxReplyBytes ?? 32 * 1024 * 1024;
-  const chunks: Uint8Array[] = [];
+  // Decoded chunk by chunk into one string: no copy of the whole reply outside the JS heap (a
+  // page of rows is megabytes, read hundreds of times by the reconcile).
+  const decoder = new TextDecoder();
+  let reply = "";
   let total = 0;
   if (response.body) {
     const reader = response.body.getReader();
@@ -64,12 +67,12 @@ export async function signedPost(opts: {
         await reader.cancel();
         throw new SignedPostError(`${url} answered more than ${limit} bytes`);
       }
-      chunks.push(value);
+      reply += decoder.decode(value, { stream: true });
     }
   }
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    json = JSON.parse(reply + decoder.decode());
   } catch {
     json = undefined;
   }

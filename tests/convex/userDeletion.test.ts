@@ -19,7 +19,7 @@ import { configureAuth0Users } from "../../server/userHooks";
 import { getCurrentUser, getCurrentUserOrThrow } from "../../server/users";
 import { userDeletionMode } from "../../server/userRowState";
 import { USER_DELETED } from "../../server/userRules";
-import { buildPlan, summarizeRow } from "../../scripts/lib/reconcile/plan";
+import { comparePlan } from "../../scripts/lib/reconcile/plan";
 import { DOMAIN, deliver, nextEventId, setEventsEnv, userEvent } from "./eventsFixtures";
 
 // Stands in for a host app's hook: records each call and what the row held when it ran.
@@ -340,11 +340,13 @@ describe("the reconcile and anonymized rows", () => {
     const rows = await t.run((ctx) => ctx.db.query("users").collect());
     const issuers = [ISS];
 
-    const gone = buildPlan(new Map(), rows.map(summarizeRow), issuers, NOW);
+    const gone = comparePlan([], rows, issuers, NOW);
     expect(gone).toMatchObject({ orphanCandidates: [], drift: [], missing: [], anonymized: 1 });
 
-    const recreated = new Map([[SUB, { email: "new@example.com", auth0UpdatedAt: minutesAgo(1) }]]);
-    const plan = buildPlan(recreated, rows.map(summarizeRow), issuers, NOW);
+    const recreated = [
+      { user_id: SUB, email: "new@example.com", updated_at: new Date(minutesAgo(1)).toISOString() },
+    ];
+    const plan = comparePlan(recreated, rows, issuers, NOW);
     expect(plan).toMatchObject({
       missing: [{ auth0UserId: SUB }],
       drift: [],

@@ -4,19 +4,15 @@
  * jobs, through the windowed user search (searchListing.ts); and the per-user check that a
  * Convex row's Auth0 user is really gone.
  */
-import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { ManagementClient } from "auth0";
-import {
-  parseMetadataPath,
-  profileFromAuth0User,
-  type Auth0Profile,
-} from "../../../server/auth0Profile";
+import { parseMetadataPath } from "../../../server/auth0Profile";
 import { customDomainProblem } from "../managementApi";
 import { managementFailure, ReconcileError } from "./errors";
 import type { Progress } from "./progress";
 import { searchAllUsers } from "./searchListing";
+import type { Timings } from "./timings";
 
 /** How to list: an export job, the user search, or (auto) the export job unless the plan has none. */
 export type ListingMode = "auto" | "export" | "search";
@@ -73,23 +69,38 @@ export interface ExportOptions {
   listing?: ListingMode;
   /** Told (a line for stderr) once the export job exists, when auto chose it. */
   onJobCreated?: (line: string) => void;
-  /** Metadata paths the deployment maps into the app's fields: listed and carried with each
-   * profile (only these values, see server/auth0Profile.ts `metadataJsonOf`). */
+  /** Receives the wait for the export job (`auth0ExportWait`). */
+  timings?: Timings;
+  /** Metadata paths the deployment maps into the app's fields: their sources (`app_metadata`,
+   * `user_metadata`) are listed too, used by {@link listUsers}. */
   metadataPaths?: readonly string[];
 }
 
 /** Measured with `npm run bench:reconcile -- --listing search` (README, "Free-plan tenants"). */
 const SEARCH_MINUTES_PER_10K = 1;
 
+/** A complete listing, read once; `replay` reads the same users again. */
+export interface Listed {
+  /** Users listed. */
+  users: number;
+  /**
+   * Lists again, for the profiles a repair needs (the comparison keeps none): the export job's
+   * file once more (the same snapshot; each read of the job signs a fresh link), or the user
+   * search run again.
+   */
+  replay(onUser: (user: Record<string, unknown>) => void | Promise<void>): Promise<number>;
+}
+
 /** Runs an export job and streams its file, calling `onUser` for every line (a parsed object). */
 export async function exportUsers(
   client: ManagementClient,
   onUser: (user: Record<string, unknown>) => void | Promise<void>,
   options: ExportOptions = {},
-): Promise<number> {
+): Promise<Listed> {
   const fields = (options.fields ?? PROFILE_EXPORT_FIELDS).map((name) => ({ name }));
   const progress = options.progress;
   let jobId: string;
+  const created = performance.now();
   try {
     const job = await client.jobs.usersExports.create({ format: "json", fields });
     jobId = job.id;
@@ -104,31 +115,10 @@ export async function exportUsers(
   progress?.phase("Auth0 export job");
   const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
   let wait = options.pollMs ?? 500;
-  for (let attempt = 0; ;) {
-    let job;
-    try {
-      job = await client.jobs.get(jobId);
-    } catch (err) {
-      throw managementFailure(err, `reading export job ${jobId}`);
-    }
-    if (job.status === "failed") {
-      throw new ReconcileError(
-        `the users export job ${jobId} failed${job.status_details ? `: ${String(job.status_details).slice(0, 200)}` : ""}; nothing was compared. Run again; if it keeps failing, check the job in the Auth0 dashboard logs`,
-      );
-    }
-    if (job.status === "completed") {
-      if (typeof job.location !== "string") {
-        throw new ReconcileError(`export job ${jobId} completed without a download location`);
-      }
-      progress?.phase("Auth0 download");
-      const result = await download(job.location, onUser, progress);
-      if (result !== "expired") return result;
-      // The link lives about 60 s; a slow start can miss it. Each read of the job signs a new one.
-      if (++attempt >= 3) {
-        throw new ReconcileError(`the export's download link kept expiring (job ${jobId})`);
-      }
-      continue;
-    }
+  let job;
+  for (;;) {
+    job = await readJob(client, jobId);
+    if (job.status === "completed") break;
     progress?.note(
       `export job ${job.status}${typeof job.percentage_done === "number" ? `, ${job.percentage_done}%` : ""}`,
     );
@@ -139,6 +129,50 @@ export async function exportUsers(
     }
     await new Promise((r) => setTimeout(r, wait));
     wait = Math.min(wait * 2, 5000);
+  }
+  options.timings?.add("auth0ExportWait", performance.now() - created);
+  progress?.phase("Auth0 download");
+  const users = await readJobFile(client, jobId, onUser, progress, job);
+  return { users, replay: (again) => readJobFile(client, jobId, again) };
+}
+
+/** Reads an export job; a failed job is an error. */
+async function readJob(client: ManagementClient, jobId: string) {
+  let job;
+  try {
+    job = await client.jobs.get(jobId);
+  } catch (err) {
+    throw managementFailure(err, `reading export job ${jobId}`);
+  }
+  if (job.status === "failed") {
+    throw new ReconcileError(
+      `the users export job ${jobId} failed${job.status_details ? `: ${String(job.status_details).slice(0, 200)}` : ""}; nothing was compared. Run again; if it keeps failing, check the job in the Auth0 dashboard logs`,
+    );
+  }
+  return job;
+}
+
+/** Downloads a completed job's file, reading the job again for a fresh link when one expired. */
+async function readJobFile(
+  client: ManagementClient,
+  jobId: string,
+  onUser: (user: Record<string, unknown>) => void | Promise<void>,
+  progress?: Progress,
+  /** The job as just read (completed), to download without reading it again. */
+  completed?: Awaited<ReturnType<typeof readJob>>,
+): Promise<number> {
+  for (let attempt = 0; ;) {
+    const job = completed ?? (await readJob(client, jobId));
+    completed = undefined;
+    if (job.status !== "completed" || typeof job.location !== "string") {
+      throw new ReconcileError(`export job ${jobId} completed without a download location`);
+    }
+    const result = await download(job.location, onUser, progress);
+    if (result !== "expired") return result;
+    // The link lives about 60 s; a slow start can miss it. Each read of the job signs a new one.
+    if (++attempt >= 3) {
+      throw new ReconcileError(`the export's download link kept expiring (job ${jobId})`);
+    }
   }
 }
 
@@ -163,35 +197,48 @@ async function download(
   if (!response.ok || !response.body) {
     throw new ReconcileError(`downloading the users export failed (HTTP ${response.status})`);
   }
-  const lines = createInterface({
-    input: Readable.fromWeb(response.body as import("node:stream/web").ReadableStream).pipe(
-      createGunzip(),
-    ),
-    crlfDelay: Infinity,
-  });
+  const text = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream).pipe(
+    createGunzip(),
+  );
+  text.setEncoding("utf8");
   let count = 0;
   let lineNo = 0;
-  try {
-    for await (const line of lines) {
-      lineNo++;
-      if (line.trim() === "") continue;
-      let user: unknown;
-      try {
-        user = JSON.parse(line);
-      } catch {
-        throw new ReconcileError(`the users export is corrupt at line ${lineNo} (not JSON)`);
-      }
-      if (
-        typeof user !== "object" ||
-        user === null ||
-        typeof (user as { user_id?: unknown }).user_id !== "string"
-      ) {
-        throw new ReconcileError(`the users export is corrupt at line ${lineNo} (no user_id)`);
-      }
-      await onUser(user as Record<string, unknown>);
-      count++;
-      progress?.tick();
+  /** Handles one line; a promise only when `onUser` returned one. */
+  const line = (raw: string): void | Promise<void> => {
+    lineNo++;
+    if (raw.trim() === "") return;
+    let user: unknown;
+    try {
+      user = JSON.parse(raw);
+    } catch {
+      throw new ReconcileError(`the users export is corrupt at line ${lineNo} (not JSON)`);
     }
+    if (
+      typeof user !== "object" ||
+      user === null ||
+      typeof (user as { user_id?: unknown }).user_id !== "string"
+    ) {
+      throw new ReconcileError(`the users export is corrupt at line ${lineNo} (no user_id)`);
+    }
+    count++;
+    progress?.tick();
+    // Awaited only when it returns a promise: a million awaits of nothing cost a second.
+    return onUser(user as Record<string, unknown>);
+  };
+  try {
+    // Lines split by hand (a line may span chunks): faster than readline for a million of them.
+    let rest = "";
+    for await (const chunk of text as AsyncIterable<string>) {
+      const data = rest + chunk;
+      let start = 0;
+      for (let end = data.indexOf("\n"); end >= 0; end = data.indexOf("\n", start)) {
+        const pending = line(data.slice(start, end));
+        if (pending) await pending;
+        start = end + 1;
+      }
+      rest = data.slice(start);
+    }
+    if (rest !== "") await line(rest);
   } catch (err) {
     if (err instanceof ReconcileError) throw err;
     throw new ReconcileError(
@@ -204,20 +251,28 @@ async function download(
 /**
  * Every user of the tenant, by the chosen way (`options.listing`, default "auto": an export job,
  * or the user search when the plan refuses export jobs; auto says on stderr which and why).
- * Complete or nothing: an incomplete search throws (IncompleteListingError).
+ * Complete or nothing: an incomplete search throws (IncompleteListingError). With
+ * `metadataPaths`, each user also carries the metadata objects those paths read.
  */
 export async function listUsers(
   client: ManagementClient,
   onUser: (user: Record<string, unknown>) => void | Promise<void>,
   options: ExportOptions = {},
-): Promise<number> {
+): Promise<Listed> {
   const mode = options.listing ?? "auto";
-  const fields = options.fields ?? PROFILE_EXPORT_FIELDS;
+  const sources = (options.metadataPaths ?? []).flatMap((p) => parseMetadataPath(p)?.source ?? []);
+  const fields = [...new Set([...(options.fields ?? PROFILE_EXPORT_FIELDS), ...sources])];
+  options = { ...options, fields };
   const say = (line: string) =>
     options.progress ? options.progress.log(line) : process.stderr.write(`${line}\n`);
-  if (mode === "search") {
-    return (await searchAllUsers(client, onUser, { fields, progress: options.progress })).users;
-  }
+  const search = async (): Promise<Listed> => {
+    const { users } = await searchAllUsers(client, onUser, { fields, progress: options.progress });
+    return {
+      users,
+      replay: async (again) => (await searchAllUsers(client, again, { fields })).users,
+    };
+  };
+  if (mode === "search") return search();
   if (mode === "export") return exportUsers(client, onUser, options);
   try {
     return await exportUsers(client, onUser, { ...options, onJobCreated: say });
@@ -226,53 +281,33 @@ export async function listUsers(
     say(
       `Listing through the user search (--listing auto): Auth0 refused the export job because of the tenant's plan (${err.detail}); Free-plan tenants have no export jobs. At the Free plan's 2 requests/s this takes about ${SEARCH_MINUTES_PER_10K} minute(s) per 10,000 users.`,
     );
-    return (await searchAllUsers(client, onUser, { fields, progress: options.progress })).users;
+    return search();
   }
 }
 
-/** Every user of the tenant, mapped as the Action and events map them, by user id. */
-export async function listAuth0Profiles(
-  client: ManagementClient,
-  options: ExportOptions = {},
-): Promise<Map<string, Auth0Profile>> {
-  const profiles = new Map<string, Auth0Profile>();
-  const paths = options.metadataPaths ?? [];
-  const sources = [...new Set(paths.flatMap((p) => parseMetadataPath(p)?.source ?? []))];
-  await listUsers(
-    client,
-    (user) => {
-      const id = user.user_id as string;
-      if (profiles.has(id)) throw new ReconcileError(`the users listing lists ${id} twice`);
-      profiles.set(
-        id,
-        profileFromAuth0User(
-          user as unknown as Parameters<typeof profileFromAuth0User>[0],
-          paths.length > 0 ? paths : undefined,
-        ),
-      );
-    },
-    { ...options, fields: [...(options.fields ?? PROFILE_EXPORT_FIELDS), ...sources] },
-  );
-  return profiles;
-}
-
 /**
- * Asks Auth0 for each candidate (`GET /api/v2/users/{id}`): those answering 404 are gone; any
- * other answer keeps the user (created after the export, or still there). A few requests at a
- * time; the SDK waits out 429s. `provedAt` receives, per gone user, when the request that got the
- * 404 was first sent: never later than Auth0's answer.
+ * Asks Auth0 for each candidate (`GET /api/v2/users/{id}`), in order: those answering 404 are
+ * gone; any other answer keeps the user (created after the export, or still there). A few
+ * requests at a time; the SDK waits out 429s. `provedAt` receives, per gone user, when the
+ * request that got the 404 was first sent: never later than Auth0's answer. Once `enough`
+ * (told each answer) says so, no further candidate is asked about: `unchecked` counts them.
  */
 export async function confirmGone(
   client: ManagementClient,
   ids: string[],
-  progress?: Progress,
-  provedAt?: Map<string, number>,
-): Promise<{ gone: Set<string>; present: Set<string> }> {
+  options: {
+    progress?: Progress;
+    provedAt?: Map<string, number>;
+    enough?: (answer: { id: string; gone: boolean; checked: number }) => boolean;
+  } = {},
+): Promise<{ gone: Set<string>; present: Set<string>; unchecked: number }> {
   const gone = new Set<string>();
   const present = new Set<string>();
   let next = 0;
+  let checked = 0;
+  let stop = false;
   const worker = async () => {
-    while (next < ids.length) {
+    while (next < ids.length && !stop) {
       const id = ids[next++];
       const askedAt = Date.now();
       try {
@@ -281,12 +316,14 @@ export async function confirmGone(
       } catch (err) {
         if ((err as { statusCode?: number }).statusCode === 404) {
           gone.add(id);
-          provedAt?.set(id, askedAt);
+          options.provedAt?.set(id, askedAt);
         } else throw managementFailure(err, `checking whether Auth0 user ${id} still exists`);
       }
-      progress?.tick();
+      checked++;
+      options.progress?.tick();
+      if (options.enough?.({ id, gone: gone.has(id), checked })) stop = true;
     }
   };
   await Promise.all(Array.from({ length: Math.min(4, ids.length) }, worker));
-  return { gone, present };
+  return { gone, present, unchecked: ids.length - next };
 }

@@ -97,18 +97,21 @@ export class ConvexSyncClient {
     return json;
   }
 
-  /** Every `users` row, page by page. */
+  /**
+   * Every `users` row, page by page. The next page is asked for as soon as a page arrives, so
+   * Convex reads it while the caller compares this one (two pages in memory at most).
+   */
   async *rows(pageSize = PAGE_SIZE): AsyncGenerator<UserRow[]> {
-    let cursor: string | null = null;
-    for (;;) {
-      const page = (await this.post(SYNC_USERS_PATH, { cursor, numItems: pageSize })) as {
-        rows: UserRow[];
-        isDone: boolean;
-        continueCursor: string;
-      };
+    type Page = { rows: UserRow[]; isDone: boolean; continueCursor: string };
+    const read = (cursor: string | null) =>
+      this.post(SYNC_USERS_PATH, { cursor, numItems: pageSize }) as Promise<Page>;
+    let next: Promise<Page> | null = read(null);
+    while (next) {
+      const page: Page = await next;
+      next = page.isDone ? null : read(page.continueCursor);
+      // An unawaited failure is reported by the next await, not as an unhandled rejection.
+      next?.catch(() => {});
       yield page.rows;
-      if (page.isDone) return;
-      cursor = page.continueCursor;
     }
   }
 

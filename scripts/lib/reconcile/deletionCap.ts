@@ -18,6 +18,8 @@ export interface TableDeletions {
   table: string;
   deleting: number;
   total: number;
+  /** Candidates not checked with Auth0: the deletion is over the cap already (run.ts). */
+  unchecked?: number;
 }
 
 /** Reads the cap from flags (first) and the environment; `problem` names a malformed value. */
@@ -47,6 +49,14 @@ export function readDeletionCap(
   return { cap: { maxRows: maxRows as number, maxPercent: maxPercent as number } };
 }
 
+/** The most rows a deletion may remove from a table of `total` rows without passing the cap. */
+export function deletionAllowance(cap: DeletionCap, total: number): number {
+  return Math.max(
+    0,
+    Math.min(cap.maxRows, Math.floor((cap.maxPercent * Math.max(total, 0)) / 100)),
+  );
+}
+
 /** The tables whose planned deletions pass the cap (empty: not a mass deletion). */
 export function overCap(planned: TableDeletions[], cap: DeletionCap): TableDeletions[] {
   return planned.filter(
@@ -59,7 +69,8 @@ export function describeDeletions(tables: TableDeletions[]): string {
   return tables
     .map(
       (t) =>
-        `${t.table}: ${t.deleting} of ${t.total} rows (${t.total > 0 ? Math.round((t.deleting * 100) / t.total) : 100}%)`,
+        `${t.table}: ${t.deleting} of ${t.total} rows (${t.total > 0 ? Math.round((t.deleting * 100) / t.total) : 100}%)` +
+        (t.unchecked ? `, and ${t.unchecked} more candidate user(s) not checked` : ""),
     )
     .join("; ");
 }

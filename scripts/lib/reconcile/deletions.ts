@@ -55,7 +55,12 @@ export async function planDeletions(
   });
   const count = (table: TableRecord["table"]) => records.filter((x) => x.table === table).length;
   const tables: TableDeletions[] = [
-    { table: "users", deleting: count("users"), total: r.trustedRows },
+    {
+      table: "users",
+      deleting: count("users"),
+      total: r.trustedRows,
+      ...(deleteOrphans && r.uncheckedCandidates > 0 ? { unchecked: r.uncheckedCandidates } : {}),
+    },
     {
       table: "auth0Organizations",
       deleting: count("auth0Organizations"),

@@ -1,34 +1,23 @@
 /**
- * The comparison at the heart of check-sync and sync: every Auth0 user against every Convex row,
- * in memory proportional to the users and time linear in them. Pure: no I/O.
+ * The comparison at the heart of check-sync and sync: every Convex row, as its page arrives,
+ * against the listing's index (auth0Index.ts). Memory: the index's fixed cost per Auth0 user, and
+ * per difference an id (a drifted row with its field names, an orphan candidate with its rows
+ * for the backup); never a profile, never an in-sync row. What is compared follows the
+ * deployment's field rules: fields the app owns are never drift, fields it maps from Auth0
+ * metadata are. Pure: no I/O.
  */
-import { parseMetadataPath, valueAtPath, type Auth0Profile } from "../../../server/auth0Profile";
 import type { UserFieldRules } from "../../../server/sync";
 import { parseTokenIdentifier } from "../../../server/tokenIdentifier";
 import { isFromTheFuture } from "../../../server/users";
-import { canonicalJson } from "../../../server/userMetadata";
-import { PROFILE_KEYS, type ProfileKey } from "../../../server/userProfile";
+import type { ProfileKey } from "../../../server/userProfile";
+import { Auth0Index, NO_FIELD_RULES } from "./auth0Index";
 import type { UserRow } from "./convexClient";
 
 export type { ProfileKey };
+export { NO_FIELD_RULES };
 /** A drift field: a profile fact, `auth0UpdatedAt` when the stored date lies in the future, or an
  * app field the deployment maps from Auth0 metadata. */
 export type DriftField = ProfileKey | "auth0UpdatedAt" | (string & {});
-
-/** The deployment's field rules (`/auth0/sync/status`); none: every profile fact is Auth0's. */
-export const NO_FIELD_RULES: UserFieldRules = { appOwned: [], metadata: [] };
-
-/** What a row needs for the comparison: small, so 100,000 of them fit easily. */
-export interface RowSummary {
-  auth0UserId: string;
-  tokenIdentifier: string;
-  facts: Partial<Record<ProfileKey, string | boolean>>;
-  auth0UpdatedAt?: number;
-  /** The app's metadata-mapped fields, as canonical JSON (absent: no value). */
-  metadata?: Record<string, string | undefined>;
-  /** Set on a row kept anonymized after its user's deletion (`AUTH0_USER_DELETION=anonymize`). */
-  deletedAt?: number;
-}
 
 export interface Plan {
   /** Users in Auth0 with no Convex row under a trusted issuer: to create. */
@@ -57,79 +46,19 @@ export function issuerOf(tokenIdentifier: string): string {
   }
 }
 
-/** What the comparison keeps of a row, for the deployment's field rules. */
-export function rowSummarizer(rules: UserFieldRules = NO_FIELD_RULES) {
-  return (row: UserRow): RowSummary => {
-    const facts: RowSummary["facts"] = {};
-    for (const key of PROFILE_KEYS) {
-      const value = row[key];
-      if (value !== undefined) facts[key] = value;
-    }
-    const metadata: Record<string, string | undefined> = {};
-    for (const { field } of rules.metadata) {
-      metadata[field] = canonicalJson((row as Record<string, unknown>)[field]);
-    }
-    return {
-      auth0UserId: row.auth0UserId,
-      tokenIdentifier: row.tokenIdentifier,
-      facts,
-      ...(rules.metadata.length > 0 ? { metadata } : {}),
-      ...(row.auth0UpdatedAt !== undefined ? { auth0UpdatedAt: row.auth0UpdatedAt } : {}),
-      ...(row.deletedAt !== undefined ? { deletedAt: row.deletedAt } : {}),
-    };
-  };
-}
-
-/** Keeps what the comparison reads from a row (no field rules). */
-export const summarizeRow = rowSummarizer();
-
 /**
- * The facts of `row` that differ from `profile` (absent and null are the same: no value). Fields
- * the app owns are never drift; a metadata field is when the profile carries its source and the
- * values differ (a value the deployment refuses stays drift until Auth0's is fixed).
+ * Compares rows, one at a time, with the listing. `issuers` are the deployment's trusted
+ * issuers; a row under any other issuer is `unknownIssuer`, never an orphan. A row holding a
+ * newer profile than the listing is not drift: the listing is a snapshot older than that row.
+ * Facts are equal when both are absent (absent and null are the same on Auth0's side) or hold
+ * the same value.
  */
-export function driftFields(
-  profile: Auth0Profile,
-  row: RowSummary,
-  now: number,
-  rules: UserFieldRules = NO_FIELD_RULES,
-): DriftField[] {
-  const fields: DriftField[] = [];
-  for (const key of PROFILE_KEYS) {
-    if (rules.appOwned.includes(key)) continue;
-    const want = profile[key] ?? undefined;
-    if (row.facts[key] !== want) fields.push(key);
-  }
-  if (rules.metadata.length > 0 && profile.metadataJson !== undefined) {
-    const carried = JSON.parse(profile.metadataJson) as Record<string, unknown>;
-    for (const { field, from, optional } of rules.metadata) {
-      const path = parseMetadataPath(from);
-      if (!path || carried[path.source] === undefined) continue;
-      const want = canonicalJson(valueAtPath(carried[path.source], path.keys));
-      // A required field whose key Auth0 lacks keeps its value on every path: not drift.
-      if (want === undefined && !optional) continue;
-      if (row.metadata?.[field] !== want) fields.push(field);
-    }
-  }
-  if (row.auth0UpdatedAt !== undefined && isFromTheFuture(row.auth0UpdatedAt, now)) {
-    fields.push("auth0UpdatedAt");
-  }
-  return fields;
-}
-
-/**
- * Compares the listing with the rows. `issuers` are the deployment's trusted issuers; a row under
- * any other issuer is `unknownIssuer`, never an orphan. `rules` are the deployment's field rules. A row holding a newer profile than the
- * listing is not drift: the listing is a snapshot older than that row.
- */
-export function buildPlan(
-  auth0: ReadonlyMap<string, Auth0Profile>,
-  rows: Iterable<RowSummary>,
-  issuers: readonly string[],
-  now: number = Date.now(),
-  rules: UserFieldRules = NO_FIELD_RULES,
-): Plan {
-  const plan: Plan = {
+export class RowComparer {
+  /** Rows read, whatever their issuer. */
+  rows = 0;
+  /** Rows under a trusted issuer, not anonymized: what a deletion's share is measured against. */
+  trustedRows = 0;
+  private readonly plan: Plan = {
     missing: [],
     orphanCandidates: [],
     drift: [],
@@ -138,40 +67,130 @@ export function buildPlan(
     newerInConvex: 0,
     anonymized: 0,
   };
-  const trusted = new Set(issuers);
-  const seen = new Set<string>();
-  const candidates = new Set<string>();
-  for (const row of rows) {
+  private readonly trusted: ReadonlySet<string>;
+  /** Every trusted row of each orphan candidate, for the backup written before a deletion: as
+   * JSON in buffers, outside the JavaScript heap (a heap that holds more grows more). */
+  private readonly candidateRows = new Map<string, Buffer[]>();
+  /** Each issuer part seen, parsed once: parsing builds a URL, a million times otherwise. */
+  private readonly issuers = new Map<string, string>();
+  /** One array per combination of drifted fields, shared by the rows that have it. */
+  private readonly fieldLists = new Map<string, DriftField[]>();
+  /** The positions of a row's differing facts (Auth0Index.differingFacts). */
+  private readonly differing: Uint16Array;
+  private readonly compared: readonly DriftField[];
+
+  constructor(
+    private index: Auth0Index | undefined,
+    issuers: readonly string[],
+    private readonly now: number = Date.now(),
+  ) {
+    this.trusted = new Set(issuers);
+    this.compared = index?.fields ?? [];
+    this.differing = new Uint16Array(this.compared.length);
+  }
+
+  /** Compares one row. */
+  add(row: UserRow): void {
+    this.rows++;
     // The user is gone from Auth0 and this row says so already; a user re-created under the same
     // id is missing until it gets a row of its own (upsertUser never revives this one).
     if (row.deletedAt !== undefined) {
-      plan.anonymized++;
-      continue;
+      this.plan.anonymized++;
+      return;
     }
-    const issuer = issuerOf(row.tokenIdentifier);
-    if (!trusted.has(issuer)) {
-      plan.unknownIssuer.push({ auth0UserId: row.auth0UserId, issuer });
-      continue;
+    const issuer = this.issuerOf(row.tokenIdentifier);
+    if (!this.trusted.has(issuer)) {
+      this.plan.unknownIssuer.push({ auth0UserId: row.auth0UserId, issuer });
+      return;
     }
-    seen.add(row.auth0UserId);
-    const profile = auth0.get(row.auth0UserId);
-    if (!profile) {
-      if (!candidates.has(row.auth0UserId)) {
-        candidates.add(row.auth0UserId);
-        plan.orphanCandidates.push({ auth0UserId: row.auth0UserId });
+    this.trustedRows++;
+    const index = this.index!;
+    const slot = index.slotOf(row.auth0UserId);
+    if (slot === undefined) {
+      const kept = Buffer.from(JSON.stringify(row));
+      const rows = this.candidateRows.get(row.auth0UserId);
+      if (rows) rows.push(kept);
+      else {
+        this.candidateRows.set(row.auth0UserId, [kept]);
+        this.plan.orphanCandidates.push({ auth0UserId: row.auth0UserId });
       }
-      continue;
+      return;
     }
+    index.markSeen(slot);
     const stored = row.auth0UpdatedAt;
-    const storedTrusted = stored !== undefined && !isFromTheFuture(stored, now);
-    if (storedTrusted && profile.auth0UpdatedAt !== undefined && stored > profile.auth0UpdatedAt) {
-      plan.newerInConvex++;
-      continue;
+    const future = stored !== undefined && isFromTheFuture(stored, this.now);
+    const listed = index.updatedAtOf(slot);
+    if (stored !== undefined && !future && listed !== undefined && stored > listed) {
+      this.plan.newerInConvex++;
+      return;
     }
-    const fields = driftFields(profile, row, now, rules);
-    if (fields.length > 0) plan.drift.push({ auth0UserId: row.auth0UserId, fields });
-    else plan.inSync++;
+    const differing = index.differingFacts(slot, row, this.differing);
+    if (differing === 0 && !future) this.plan.inSync++;
+    else {
+      const fields = this.fieldsOf(differing, future);
+      this.plan.drift.push({ auth0UserId: row.auth0UserId, fields });
+    }
   }
-  for (const id of auth0.keys()) if (!seen.has(id)) plan.missing.push({ auth0UserId: id });
-  return plan;
+
+  /** Every trusted row of an orphan candidate. */
+  rowsOf(auth0UserId: string): UserRow[] {
+    return (this.candidateRows.get(auth0UserId) ?? []).map((kept) => JSON.parse(kept.toString()));
+  }
+
+  /** How many trusted rows an orphan candidate has. */
+  rowCountOf(auth0UserId: string): number {
+    return this.candidateRows.get(auth0UserId)?.length ?? 0;
+  }
+
+  /**
+   * The plan, once every row has been added: users never seen are the missing ones. The index is
+   * let go (no row can be added after).
+   */
+  finish(): Plan {
+    for (const auth0UserId of this.index!.unseen()) this.plan.missing.push({ auth0UserId });
+    this.index = undefined;
+    return this.plan;
+  }
+
+  /** {@link issuerOf}, remembering up to 64 issuer parts (a deployment sees a handful). */
+  private issuerOf(tokenIdentifier: string): string {
+    const sep = tokenIdentifier.indexOf("|");
+    // An empty subject is malformed whatever the issuer: not remembered.
+    if (sep <= 0 || sep === tokenIdentifier.length - 1) return issuerOf(tokenIdentifier);
+    const part = tokenIdentifier.slice(0, sep);
+    let issuer = this.issuers.get(part);
+    if (issuer === undefined) {
+      issuer = issuerOf(tokenIdentifier);
+      if (this.issuers.size < 64) this.issuers.set(part, issuer);
+    }
+    return issuer;
+  }
+
+  /** The drifted fields' names: the `count` first of {@link differing}, then the date. */
+  private fieldsOf(count: number, future: boolean): DriftField[] {
+    const positions = this.differing.subarray(0, count);
+    const key = `${positions.join(",")}${future ? "+" : ""}`;
+    let fields = this.fieldLists.get(key);
+    if (!fields) {
+      fields = Array.from(positions, (k) => this.compared[k]);
+      if (future) fields.push("auth0UpdatedAt");
+      this.fieldLists.set(key, fields);
+    }
+    return fields;
+  }
+}
+
+/** The plan for a whole listing and table at once (tests, small tools). */
+export function comparePlan(
+  users: Iterable<Record<string, unknown>>,
+  rows: Iterable<UserRow>,
+  issuers: readonly string[],
+  now: number = Date.now(),
+  rules: UserFieldRules = NO_FIELD_RULES,
+): Plan {
+  const index = new Auth0Index(rules);
+  for (const user of users) index.add(user);
+  const comparer = new RowComparer(index, issuers, now);
+  for (const row of rows) comparer.add(row);
+  return comparer.finish();
 }

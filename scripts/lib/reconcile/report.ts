@@ -33,6 +33,7 @@ export function reportJson(r: Reconciliation, extra: Record<string, unknown> = {
       orphans: r.orphans.length,
       unknownIssuer: r.plan.unknownIssuer.length,
       createdAfterListing: r.createdAfterListing.length,
+      uncheckedCandidates: r.uncheckedCandidates,
       newerInConvex: r.plan.newerInConvex,
       anonymized: r.plan.anonymized,
     },
@@ -45,6 +46,7 @@ export function reportJson(r: Reconciliation, extra: Record<string, unknown> = {
     events: { health: r.status.health },
     logSync: r.status.logSync ?? null,
     calls: r.calls,
+    cost: r.timings,
     ...extra,
   };
 }
@@ -100,6 +102,11 @@ export function reportText(r: Reconciliation): string[] {
       p.unknownIssuer.map((u) => `${u.auth0UserId} (${u.issuer})`),
     ),
   ];
+  if (r.uncheckedCandidates > 0) {
+    lines.push(
+      `  ${r.uncheckedCandidates} more orphan candidate(s) not checked with Auth0: the deletion is over the cap already (check-sync checks every candidate)`,
+    );
+  }
   if (r.createdAfterListing.length > 0) {
     lines.push(
       `  ${r.createdAfterListing.length} row(s) not in the listing still exist in Auth0 (created since): not orphans`,

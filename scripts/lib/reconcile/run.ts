@@ -1,11 +1,15 @@
 /**
  * One reconcile run, shared by check-sync, sync and cron-sync: read both sides completely, compare,
  * confirm orphans with Auth0, and (for sync) apply the changes through the Convex sync routes.
+ * Both sides stream: the listing into a fixed-size index (auth0Index.ts), then Convex page by
+ * page against it (plan.ts); the profiles to write are read from the listing again. What is
+ * compared and written follows the deployment's field rules (`/auth0/sync/status`).
  */
-import type { Auth0Profile } from "../../../server/auth0Profile";
+import { profileFromAuth0User } from "../../../server/auth0Profile";
 import type { ApplyResult } from "../../../server/sync";
 import { createManagementClient, fetchRetryingToken } from "../managementApi";
-import { confirmGone, listAuth0Profiles, type ExportOptions } from "./auth0Users";
+import { Auth0Index } from "./auth0Index";
+import { confirmGone, listUsers, type ExportOptions, type Listed } from "./auth0Users";
 import type { SyncConfig } from "./config";
 import {
   BATCH_SIZE,
@@ -14,16 +18,11 @@ import {
   type ConvexStatus,
   type UserRow,
 } from "./convexClient";
-import {
-  buildPlan,
-  issuerOf,
-  NO_FIELD_RULES,
-  rowSummarizer,
-  type Plan,
-  type RowSummary,
-} from "./plan";
+import { deletionAllowance, type DeletionCap } from "./deletionCap";
+import { NO_FIELD_RULES, RowComparer, type Plan } from "./plan";
 import type { Progress } from "./progress";
 import { checkConfiguredTenant, verifiedTokenSupplier } from "./tenant";
+import { Timings } from "./timings";
 
 export interface Reconciliation {
   plan: Plan;
@@ -34,15 +33,35 @@ export interface Reconciliation {
   provedGoneAt: Map<string, number>;
   /** Candidates Auth0 still knows (created after the listing): not orphans. */
   createdAfterListing: string[];
+  /** Candidates not asked about: the deletion was proven over the cap without them
+   * ({@link ReconcileOptions.orphanCheckCap}). 0 when every candidate was checked. */
+  uncheckedCandidates: number;
   /** Every trusted row of the orphans (a user may have a tenant-domain and a custom-domain
    * row), for the backup written before any deletion. */
   orphanRows: UserRow[];
   /** Rows under a trusted issuer: what a deletion's share is measured against. */
   trustedRows: number;
-  auth0Profiles: Map<string, Auth0Profile>;
+  /** The listing, to read again for the profiles a repair writes. */
+  listing: Listed;
+  /** The metadata paths the deployment maps: each profile written carries their values. */
+  metadataPaths: string[];
   status: ConvexStatus;
   counts: { auth0Users: number; convexRows: number };
   calls: { managementApi: number; convex: number };
+  /** Where the time went (and, with `applyChanges`, the writes). */
+  timings: Timings;
+}
+
+/** Candidates always checked before a deletion may be found over the cap: enough to report. */
+export const MIN_ORPHAN_CHECKS = 20;
+
+export interface ReconcileOptions extends ExportOptions {
+  /**
+   * When orphans are to be deleted under this cap: stop asking Auth0 about candidates once the
+   * users gone (at least {@link MIN_ORPHAN_CHECKS} checked) hold more rows than the cap allows,
+   * since that deletion will be refused anyway. Each deleted row still needs its own 404.
+   */
+  orphanCheckCap?: DeletionCap;
 }
 
 export interface Clients {
@@ -85,61 +104,88 @@ export async function openClients(config: SyncConfig, progress?: Progress): Prom
 export async function reconcile(
   clients: Clients,
   progress: Progress,
-  exportOptions: ExportOptions = {},
+  options: ReconcileOptions = {},
 ): Promise<Reconciliation> {
+  const { orphanCheckCap, ...listingOptions } = options;
   const status = clients.status;
+  const timings = new Timings();
   // What the deployment writes, as it says: app-owned fields are never drift, mapped metadata is.
   const rules = status.fieldRules ?? NO_FIELD_RULES;
-  const auth0Profiles = await listAuth0Profiles(clients.auth0, {
-    ...exportOptions,
-    progress,
-    metadataPaths: rules.metadata.map((m) => m.from),
-  });
-  const summarizeRow = rowSummarizer(rules);
+  const metadataPaths = rules.metadata.map((m) => m.from);
+  // Released once compared (finish), before the orphan checks: ~100 MB at a million users.
+  let index: Auth0Index | undefined = new Auth0Index(rules);
+  // Each phase is timed apart: the indexing and the comparison run inside the download and the
+  // paging, and are taken out of them.
+  let started = performance.now();
+  let comparing = 0;
+  const listing = await listUsers(
+    clients.auth0,
+    (user) => {
+      const at = performance.now();
+      index!.add(user);
+      comparing += performance.now() - at;
+    },
+    { ...listingOptions, progress, timings, metadataPaths },
+  );
+  timings.add(
+    "auth0Listing",
+    performance.now() - started - comparing - timings.get("auth0ExportWait"),
+  );
 
   progress.phase("Convex rows");
-  const trusted = new Set(status.issuers);
-  const summaries: RowSummary[] = [];
-  const candidateRows = new Map<string, UserRow[]>();
-  let trustedRows = 0;
+  const comparer = new RowComparer(index, status.issuers);
+  started = performance.now();
+  const listed = comparing;
   for await (const page of clients.convex.rows()) {
-    for (const row of page) {
-      const summary = summarizeRow(row);
-      summaries.push(summary);
-      // An anonymized row's user is already deleted: not a live row, nothing to back up again.
-      if (row.deletedAt !== undefined || !trusted.has(issuerOf(row.tokenIdentifier))) continue;
-      trustedRows++;
-      // Whole rows are kept only for possible orphans (rows of this tenant whose user is not in
-      // the listing), all of a user's rows: they go into the backup before any deletion.
-      if (!auth0Profiles.has(row.auth0UserId)) {
-        candidateRows.set(row.auth0UserId, [...(candidateRows.get(row.auth0UserId) ?? []), row]);
-      }
-    }
+    const at = performance.now();
+    for (const row of page) comparer.add(row);
+    comparing += performance.now() - at;
     progress.tick(page.length);
   }
+  timings.add("convexPaging", performance.now() - started - (comparing - listed));
+  const finishing = performance.now();
+  const auth0Users = index.size;
+  const plan = comparer.finish();
+  index = undefined;
+  timings.add("comparison", comparing + performance.now() - finishing);
 
-  const plan = buildPlan(auth0Profiles, summaries, status.issuers, Date.now(), rules);
   const candidates = plan.orphanCandidates.map((c) => c.auth0UserId);
-  let gone = new Set<string>();
-  let present = new Set<string>();
+  let checked = { gone: new Set<string>(), present: new Set<string>(), unchecked: 0 };
   const provedGoneAt = new Map<string, number>();
   if (candidates.length > 0) {
     progress.phase("Auth0 orphan check", candidates.length);
-    ({ gone, present } = await confirmGone(clients.auth0, candidates, progress, provedGoneAt));
+    const allowance = orphanCheckCap && deletionAllowance(orphanCheckCap, comparer.trustedRows);
+    let goneRows = 0;
+    checked = await timings.time("orphanChecks", () =>
+      confirmGone(clients.auth0, candidates, {
+        progress,
+        provedAt: provedGoneAt,
+        enough:
+          allowance === undefined
+            ? undefined
+            : (answer) => {
+                if (answer.gone) goneRows += comparer.rowCountOf(answer.id);
+                return goneRows > allowance && answer.checked >= MIN_ORPHAN_CHECKS;
+              },
+      }),
+    );
   }
   progress.done();
-  const orphans = candidates.filter((id) => gone.has(id));
+  const orphans = candidates.filter((id) => checked.gone.has(id));
   return {
     plan,
     orphans,
     provedGoneAt,
-    createdAfterListing: candidates.filter((id) => present.has(id)),
-    orphanRows: orphans.flatMap((id) => candidateRows.get(id) ?? []),
-    trustedRows,
-    auth0Profiles,
+    createdAfterListing: candidates.filter((id) => checked.present.has(id)),
+    uncheckedCandidates: checked.unchecked,
+    orphanRows: orphans.flatMap((id) => comparer.rowsOf(id)),
+    trustedRows: comparer.trustedRows,
+    listing,
+    metadataPaths,
     status,
-    counts: { auth0Users: auth0Profiles.size, convexRows: summaries.length },
+    counts: { auth0Users, convexRows: comparer.rows },
     calls: { managementApi: clients.managementCalls(), convex: clients.convex.calls },
+    timings,
   };
 }
 
@@ -195,19 +241,17 @@ export async function applyChanges(
     removed: 0,
     superseded: 0,
   };
+  // One upsert per user, even when two of its rows (tenant and custom domain) drifted: a batch
+  // may name a user once, and the upsert reaches the user's row either way.
   const fields = new Map<string, string[]>();
-  const upserts: Batch["upserts"] = [];
-  for (const { auth0UserId } of r.plan.missing) {
-    fields.set(auth0UserId, ["created"]);
-    upserts.push({ auth0UserId, profile: r.auth0Profiles.get(auth0UserId)! });
-  }
+  for (const { auth0UserId } of r.plan.missing) fields.set(auth0UserId, ["created"]);
   for (const { auth0UserId, fields: changed } of r.plan.drift) {
-    fields.set(auth0UserId, changed);
-    upserts.push({ auth0UserId, profile: r.auth0Profiles.get(auth0UserId)! });
+    const known = fields.get(auth0UserId) ?? [];
+    fields.set(auth0UserId, [...new Set([...known, ...changed])]);
   }
   const deletions = options.deletions?.users ?? [];
 
-  const total = upserts.length + deletions.length;
+  const total = fields.size + deletions.length;
   if (total === 0) return totals;
   options.progress.phase("Convex writes", total);
   const record = (results: ApplyResult[]) => {
@@ -218,11 +262,44 @@ export async function applyChanges(
     }
     options.progress.tick(results.length);
   };
-  for (let i = 0; i < upserts.length; i += BATCH_SIZE) {
-    record(await convex.apply({ upserts: upserts.slice(i, i + BATCH_SIZE), deletions: [] }));
+  const send = async (batch: Batch) => {
+    const started = performance.now();
+    record(await convex.apply(batch));
+    const ms = performance.now() - started;
+    r.timings.add("writes", ms);
+    return ms;
+  };
+
+  if (fields.size > 0) {
+    // The profiles come from the listing, read again: only those of the users to write are
+    // mapped (with the mapped metadata, as the comparison read it), a batch at a time.
+    const paths = r.metadataPaths.length > 0 ? r.metadataPaths : undefined;
+    const written = new Set<string>();
+    let upserts: Batch["upserts"] = [];
+    let writing = 0;
+    const started = performance.now();
+    await r.listing.replay(async (user) => {
+      const auth0UserId = user.user_id as string;
+      if (!fields.has(auth0UserId) || written.has(auth0UserId)) return;
+      written.add(auth0UserId);
+      const profile = profileFromAuth0User(user as { user_id: string }, paths);
+      upserts.push({ auth0UserId, profile });
+      if (upserts.length === BATCH_SIZE) {
+        writing += await send({ upserts, deletions: [] });
+        upserts = [];
+      }
+    });
+    if (upserts.length > 0) writing += await send({ upserts, deletions: [] });
+    r.timings.add("auth0ReRead", performance.now() - started - writing);
+    // Listed the first time, gone from a search run again: deleted in Auth0 since.
+    for (const auth0UserId of fields.keys()) {
+      if (!written.has(auth0UserId)) {
+        record([{ auth0UserId, kind: "upsert", outcome: "user_deleted" }]);
+      }
+    }
   }
   for (let i = 0; i < deletions.length; i += BATCH_SIZE) {
-    record(await convex.apply({ upserts: [], deletions: deletions.slice(i, i + BATCH_SIZE) }));
+    await send({ upserts: [], deletions: deletions.slice(i, i + BATCH_SIZE) });
   }
   options.progress.done();
   return totals;
