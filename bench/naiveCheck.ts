@@ -4,8 +4,8 @@
  * call per user listed. Reads the same variables as check-sync; prints one JSON line of figures.
  * Not a tool: it cannot see past Auth0's 1,000-record cap, which is the point.
  */
-import { profileFromAuth0User } from "../server/auth0Profile";
-import { SYNC_APPLY_PATH } from "../server/syncRoutes";
+import { profileFromAuth0User } from "../server/users/auth0Profile";
+import { SYNC_APPLY_PATH } from "../server/reconcile/syncRoutes";
 import { signedPost } from "../scripts/lib/signedPost";
 
 async function main() {

@@ -15,7 +15,7 @@
  * export job on a paid tenant held to the same 2 requests/s, both real time (no extrapolation).
  */
 import { resolve } from "node:path";
-import { profileFromAuth0User } from "../server/auth0Profile";
+import { profileFromAuth0User } from "../server/users/auth0Profile";
 import { ROOT, start, TSX } from "../scripts/lib/childProcess";
 import { startTenant, type Tenant } from "./lib/reconcileHarness";
 import type { StoredUser } from "../local-auth0/managementApiEmulator";

@@ -4,16 +4,19 @@
  * each one is `api.auth0.<name>` / `internal.auth0.<name>` there and `auth0:<name>` on the
  * command line. server/api.ts refers to them by those paths.
  */
-export { store, current, upsertFromAuth0, deleteFromAuth0 } from "./users";
-export { mine as myOrganizations, current as currentOrganization } from "./organizations";
-export { ingest as ingestEvent, prune as pruneEvents } from "./events";
-export { health as eventsHealth, failures as eventFailures } from "./eventsHealth";
+export { store, current, upsertFromAuth0, deleteFromAuth0 } from "./users/users";
+export {
+  mine as myOrganizations,
+  current as currentOrganization,
+} from "./organizations/organizations";
+export { ingest as ingestEvent, prune as pruneEvents } from "./events/events";
+export { health as eventsHealth, failures as eventFailures } from "./events/health";
 export {
   run as logSyncRun,
   health as logSyncHealth,
   restart as logSyncRestart,
   reconciled as logSyncReconciled,
-} from "./logSync";
+} from "./logSync/logSync";
 export {
   begin as logSyncBegin,
   initialize as logSyncInitialize,
@@ -23,8 +26,8 @@ export {
   cachedToken as logSyncCachedToken,
   saveToken as logSyncSaveToken,
   applyUserOrganizations as logSyncApplyUserOrganizations,
-} from "./logSyncState";
-export { usersPage, applyBatch, userFieldRules } from "./sync";
+} from "./logSync/state";
+export { usersPage, applyBatch, userFieldRules } from "./reconcile/sync";
 export {
   orgPage,
   applyOrgBatch,
@@ -32,6 +35,6 @@ export {
   purgeMemberships,
   linkMemberships,
   migrateOrganizationMetadata,
-} from "./orgSync";
-export { adoptExistingRows } from "./adoption";
-export { migrateLegacyTables, legacyTablesStatus } from "./legacyMigration";
+} from "./reconcile/orgSync";
+export { adoptExistingRows } from "./users/adoption";
+export { migrateLegacyTables, legacyTablesStatus } from "./legacy/migration";

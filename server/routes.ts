@@ -1,13 +1,13 @@
 /**
  * The module's HTTP routes, added to the app's router in `convex/http.ts`:
- * `registerRoutes(http)`. Every handler lives in its own file and shares server/httpCommon.ts.
+ * `registerRoutes(http)`. Every handler lives in its own file and shares server/http/common.ts.
  */
 import type { HttpRouter } from "convex/server";
-import { UPSERT_USER_PATH } from "./signedRequest";
-import { EVENTS_PATH } from "./events";
-import { upsertUserRoute } from "./upsertUserRoute";
-import { auth0EventsRoute } from "./eventsRoute";
-import { PING_PATH, pingRoute } from "./pingRoute";
+import { UPSERT_USER_PATH } from "./http/signedRequest";
+import { EVENTS_PATH } from "./events/events";
+import { upsertUserRoute } from "./login/upsertUserRoute";
+import { auth0EventsRoute } from "./events/route";
+import { PING_PATH, pingRoute } from "./login/pingRoute";
 import {
   SYNC_APPLY_PATH,
   SYNC_STATUS_PATH,
@@ -15,13 +15,13 @@ import {
   syncApplyRoute,
   syncStatusRoute,
   syncUsersRoute,
-} from "./syncRoutes";
+} from "./reconcile/syncRoutes";
 import {
   SYNC_ORGS_APPLY_PATH,
   SYNC_ORGS_PAGE_PATH,
   syncOrgsApplyRoute,
   syncOrgsPageRoute,
-} from "./orgSyncRoutes";
+} from "./reconcile/orgSyncRoutes";
 
 /** Adds the module's routes (all `POST`, all signed; see the README's "HTTP routes") to `http`. */
 export function registerRoutes(http: HttpRouter): void {

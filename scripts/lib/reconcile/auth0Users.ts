@@ -12,7 +12,7 @@ import {
   parseMetadataPath,
   profileFromAuth0User,
   type Auth0Profile,
-} from "../../../server/auth0Profile";
+} from "../../../server/users/auth0Profile";
 import { customDomainProblem } from "../managementApi";
 import { managementFailure, ReconcileError } from "./errors";
 import type { Progress } from "./progress";
@@ -48,7 +48,7 @@ export function planRefusal(err: unknown): string | undefined {
   return `HTTP 403${message ? `: ${message.slice(0, 200)}` : ""}`;
 }
 
-/** The attributes the comparison needs (server/auth0Profile.ts reads exactly these). */
+/** The attributes the comparison needs (server/users/auth0Profile.ts reads exactly these). */
 export const PROFILE_EXPORT_FIELDS = [
   "user_id",
   "email",
@@ -74,7 +74,7 @@ export interface ExportOptions {
   /** Told (a line for stderr) once the export job exists, when auto chose it. */
   onJobCreated?: (line: string) => void;
   /** Metadata paths the deployment maps into the app's fields: listed and carried with each
-   * profile (only these values, see server/auth0Profile.ts `metadataJsonOf`). */
+   * profile (only these values, see server/users/auth0Profile.ts `metadataJsonOf`). */
   metadataPaths?: readonly string[];
 }
 

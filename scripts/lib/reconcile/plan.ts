@@ -2,12 +2,16 @@
  * The comparison at the heart of check-sync and sync: every Auth0 user against every Convex row,
  * in memory proportional to the users and time linear in them. Pure: no I/O.
  */
-import { parseMetadataPath, valueAtPath, type Auth0Profile } from "../../../server/auth0Profile";
-import type { UserFieldRules } from "../../../server/sync";
+import {
+  parseMetadataPath,
+  valueAtPath,
+  type Auth0Profile,
+} from "../../../server/users/auth0Profile";
+import type { UserFieldRules } from "../../../server/reconcile/sync";
 import { parseTokenIdentifier } from "../../../server/tokenIdentifier";
-import { isFromTheFuture } from "../../../server/users";
-import { canonicalJson } from "../../../server/userMetadata";
-import { PROFILE_KEYS, type ProfileKey } from "../../../server/userProfile";
+import { isFromTheFuture } from "../../../server/users/users";
+import { canonicalJson } from "../../../server/users/metadata";
+import { PROFILE_KEYS, type ProfileKey } from "../../../server/users/profile";
 import type { UserRow } from "./convexClient";
 
 export type { ProfileKey };

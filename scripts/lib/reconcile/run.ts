@@ -2,8 +2,8 @@
  * One reconcile run, shared by check-sync, sync and cron-sync: read both sides completely, compare,
  * confirm orphans with Auth0, and (for sync) apply the changes through the Convex sync routes.
  */
-import type { Auth0Profile } from "../../../server/auth0Profile";
-import type { ApplyResult } from "../../../server/sync";
+import type { Auth0Profile } from "../../../server/users/auth0Profile";
+import type { ApplyResult } from "../../../server/reconcile/sync";
 import { createManagementClient, fetchRetryingToken } from "../managementApi";
 import { confirmGone, listAuth0Profiles, type ExportOptions } from "./auth0Users";
 import type { SyncConfig } from "./config";
