@@ -4,7 +4,9 @@
  * each one is `api.auth0.<name>` / `internal.auth0.<name>` there and `auth0:<name>` on the
  * command line. server/api.ts refers to them by those paths.
  */
-export { store, current, upsertFromAuth0, deleteFromAuth0 } from "./users/users";
+export { store, current, deleteFromAuth0 } from "./users/users";
+export { linkMembershipsStep as linkMemberships } from "./users/memberships";
+export { upsertFromAuth0 } from "./login/upsertFromAuth0";
 export {
   mine as myOrganizations,
   current as currentOrganization,
@@ -33,7 +35,6 @@ export {
   applyOrgBatch,
   purgeOrganization,
   purgeMemberships,
-  linkMemberships,
   migrateOrganizationMetadata,
 } from "./reconcile/orgSync";
 export { adoptExistingRows } from "./users/adoption";

@@ -9,7 +9,6 @@ import { internal } from "../api";
 import { internalMutation, internalQuery } from "../builders";
 import {
   deleteOrganization,
-  linkMembershipsPage,
   purgeMembershipsPage,
   removeMembership,
   setMembership,
@@ -197,16 +196,6 @@ export const purgeMemberships = internalMutation({
       return purgeMembershipsPage(ctx, { auth0UserId }, deletedAt, cursor);
     }
     return Promise.resolve(0);
-  },
-});
-
-/** One scheduled page of linking a new user row's memberships to it. */
-export const linkMemberships = internalMutation({
-  args: { auth0UserId: v.string(), userId: v.id("users"), cursor: cursorArg },
-  returns: v.null(),
-  handler: async (ctx, { auth0UserId, userId, cursor }) => {
-    await linkMembershipsPage(ctx, auth0UserId, userId, cursor);
-    return null;
   },
 });
 

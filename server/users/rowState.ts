@@ -5,7 +5,9 @@
  */
 import { ConvexError } from "convex/values";
 import type { Doc } from "../builders";
-import { deploymentVariable } from "../deploymentVariables";
+import { deploymentVariable, INVALID_CONFIGURATION } from "../deploymentVariables";
+
+export { INVALID_CONFIGURATION };
 
 /**
  * Whether a row has every field this module requires. Rows it writes always do; an app's rows
@@ -23,8 +25,6 @@ export function isAdopted(row: Doc<"users">): boolean {
 /** What `users.deleteUser` does with a deleted user's row: the Convex variable `AUTH0_USER_DELETION`. */
 export const USER_DELETION_MODES = ["remove", "anonymize"] as const;
 export type UserDeletionMode = (typeof USER_DELETION_MODES)[number];
-/** ConvexError code for a Convex variable holding a value this module does not accept. */
-export const INVALID_CONFIGURATION = "invalid_configuration";
 
 /**
  * `AUTH0_USER_DELETION`: `remove` (the default) deletes a deleted user's row; `anonymize` keeps it

@@ -1,32 +1,23 @@
 /**
- * What this deployment trusts in stored users and incoming dates, shared by the user writes
- * (server/users/users.ts) and the organization writes (server/organizations/writes.ts) so that both import it and
- * neither imports the other: the clock-skew rule for ordering keys, the error codes the writes
- * throw, the issuers configured on the deployment and the rows keyed under them.
+ * What this deployment trusts in stored users and incoming dates: the clock-skew rule for
+ * ordering keys (server/clock.ts), the error codes the writes throw, the issuers configured on the
+ * deployment and the rows keyed under them. The organization writes use it through the users'
+ * door (server/users/index.ts).
  */
 import { ConvexError } from "convex/values";
 import type { DatabaseReader } from "../builders";
 import type { Doc } from "../builders";
 import { configuredIssuers, parseTokenIdentifier } from "../tokenIdentifier";
 import { deploymentVariable } from "../deploymentVariables";
+import { isFromTheFuture } from "../clock";
+
+// The clock-skew rule is shared below the users too (server/clock.ts); the user writes use it here.
+export { isFromTheFuture, MAX_CLOCK_SKEW_MS, trustedDeletionTime } from "../clock";
 
 /** ConvexError code thrown by `upsertUser` (server/users/users.ts) for a profile older than the user's deletion. */
 export const USER_DELETED = "user_deleted";
 /** ConvexError code thrown by `upsertUser` (server/users/users.ts) for an ordering key beyond the allowed skew. */
 export const TIMESTAMP_IN_FUTURE = "timestamp_in_future";
-
-/**
- * How far ahead of this deployment's clock an ordering key (`updated_at`, a deletion time) may be.
- * Auth0's and Convex's clocks are synchronized; five minutes covers any honest difference, and
- * bounds what one forged or corrupt date can do: a key further ahead would be "newest" for years
- * and make every real update (and the deletion) look stale.
- */
-export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
-
-/** Whether `ms` lies beyond `now` plus {@link MAX_CLOCK_SKEW_MS} (or is not a finite time). */
-export function isFromTheFuture(ms: number, now: number = Date.now()): boolean {
-  return !Number.isFinite(ms) || ms > now + MAX_CLOCK_SKEW_MS;
-}
 
 /** The `code` of a ConvexError thrown by this module, if `err` is one. */
 export function convexErrorCode(err: unknown): string | undefined {
@@ -50,11 +41,6 @@ export function isUserDeletedError(err: unknown): boolean {
 export function trustedProfileTime(row: Doc<"users">, now: number = Date.now()) {
   if (row.auth0UpdatedAt === undefined) return undefined;
   return isFromTheFuture(row.auth0UpdatedAt, now) ? row.updatedAt : row.auth0UpdatedAt;
-}
-
-/** A tombstone's deletion time, or when it was written if its `deletedAt` lies in the future. */
-export function trustedDeletionTime(tombstone: Doc<"auth0UserTombstones">, now: number): number {
-  return isFromTheFuture(tombstone.deletedAt, now) ? tombstone._creationTime : tombstone.deletedAt;
 }
 
 /** The normalized issuers this deployment trusts (`AUTH0_DOMAIN`, `AUTH0_CUSTOM_DOMAIN`). */

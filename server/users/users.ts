@@ -20,14 +20,9 @@ import {
   onUserDeleted,
   onUserUpdated,
 } from "./hooks";
-import { metadataRefusal, readMappedMetadata, sameValue, type MetadataRefusal } from "./metadata";
+import { readMappedMetadata, sameValue, type MetadataRefusal } from "./metadata";
 import { isAdopted, isAnonymized, userDeletionMode } from "./rowState";
-import {
-  linkMemberships,
-  membershipsOfUser,
-  setMembership,
-  upsertOrganization,
-} from "../organizations/writes";
+import { linkMemberships, membershipsOfUser } from "./memberships";
 import { userTombstoneOf } from "./tombstones";
 import {
   deploymentIssuers,
@@ -47,7 +42,6 @@ import {
   LAST_ACTIVE_RESOLUTION_MS,
   PROFILE_KEYS,
   profileFromIdentity,
-  upsertArgs,
   type UpsertArgs,
 } from "./profile";
 
@@ -397,50 +391,6 @@ export async function deleteUser(
   }
   return { removed: rows.length, superseded: false };
 }
-
-/**
- * Creates or updates a user from Auth0 facts. Internal: called by the `/auth0/upsert-user` route
- * (for the Post-Login Action) and by other server-side paths. Returns the row's `_id`, whether
- * this call created it (the route reports `created` from the same transaction), and the app's
- * metadata fields whose value was refused (the Action logs them).
- */
-export const upsertFromAuth0 = internalMutation({
-  args: {
-    ...upsertArgs,
-    /** When the login's facts were read (ms): the signed request's `iat`. The organization and
-     * roles are dated with it, so an event from after the login wins over a slow request. */
-    loginAt: v.optional(v.number()),
-  },
-  returns: v.object({
-    userId: v.id("users"),
-    created: v.boolean(),
-    /** Present when some of the app's metadata fields were refused. */
-    refusedMetadata: v.optional(v.array(metadataRefusal)),
-  }),
-  handler: async (ctx, { organization, loginAt, ...args }) => {
-    const { userId, created, refusedMetadata } = await upsertUser(ctx, args);
-    if (organization) {
-      // A login through an organization shows it, and the membership with exactly these roles,
-      // as of now: both become current in the same transaction as the user.
-      const at = Math.min(loginAt ?? Date.now(), Date.now());
-      const auth0UserId = parseTokenIdentifier(args.tokenIdentifier).subject;
-      await upsertOrganization(
-        ctx,
-        {
-          auth0OrgId: organization.id,
-          name: organization.name,
-          displayName: organization.displayName || null,
-        },
-        at,
-      );
-      await setMembership(ctx, { auth0OrgId: organization.id, auth0UserId }, at, {
-        kind: "roles",
-        roles: organization.roles,
-      });
-    }
-    return { userId, created, ...(refusedMetadata.length > 0 ? { refusedMetadata } : {}) };
-  },
-});
 
 /**
  * Removes a user deleted in Auth0 (see {@link deleteUser}): for server-side paths that run as
