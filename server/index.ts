@@ -19,8 +19,8 @@ import type {
   TableNamesInDataModel,
 } from "convex/server";
 import type { QueryCtx } from "./builders";
-import * as users from "./users/users";
-import * as organizations from "./organizations/organizations";
+import * as users from "./users";
+import * as organizations from "./organizations";
 
 export {
   auth0Tables,
@@ -41,8 +41,8 @@ export {
   type MetadataPath,
   type NewUser,
   type NewUserFields,
-} from "./users/hooks";
-export type { ProfileKey } from "./users/profile";
+} from "./users";
+export type { ProfileKey } from "./users";
 export { tokenIdentifier, parseTokenIdentifier, normalizeIssuer } from "./tokenIdentifier";
 export { metadataObject } from "./orgMetadata";
 export type { Doc as ModuleDoc, DataModel as ModuleDataModel } from "./builders";

@@ -22,12 +22,24 @@
  */
 import { ConvexError, v, type Infer } from "convex/values";
 import { validate } from "convex-helpers/validators";
-import { describeValidationError } from "../http/common";
+import { describeValidationError } from "../http";
 import { internalMutation } from "../builders";
 import { deploymentVariable } from "../deploymentVariables";
 import { internal } from "../api";
 import { eventOutcome } from "../tables";
-import { parseAuth0Time, profileFromAuth0User } from "../users/auth0Profile";
+import {
+  parseAuth0Time,
+  profileFromAuth0User,
+  deleteUser,
+  findUserByTokenIdentifier,
+  upsertUser,
+  auth0ProfileFields,
+  convexErrorCode,
+  isFromTheFuture,
+  isUserDeletedError,
+  MAX_CLOCK_SKEW_MS,
+  trustedProfileTime,
+} from "../users";
 import { tokenIdentifier } from "../tokenIdentifier";
 import {
   applyOrganizationAction,
@@ -41,15 +53,6 @@ import {
   MAX_PRUNE_BATCH,
   VALUE_TOO_LONG,
 } from "../limits";
-import { deleteUser, findUserByTokenIdentifier, upsertUser } from "../users/users";
-import { auth0ProfileFields } from "../users/profile";
-import {
-  convexErrorCode,
-  isFromTheFuture,
-  isUserDeletedError,
-  MAX_CLOCK_SKEW_MS,
-  trustedProfileTime,
-} from "../users/rules";
 
 /** Route path of the Event Stream webhook. */
 export const EVENTS_PATH = "/auth0/events";

@@ -4,8 +4,8 @@
  */
 import { ConvexError, v } from "convex/values";
 import { internalQuery, type QueryCtx } from "../builders";
-import { tablesToRead } from "../legacy/tables";
-import { MAX_CLOCK_SKEW_MS } from "../users/rules";
+import { tablesToRead } from "../legacy";
+import { MAX_CLOCK_SKEW_MS } from "../users";
 import { takeWithinBudget } from "../limits";
 import { RETENTION_DAYS } from "./events";
 

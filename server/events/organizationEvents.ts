@@ -7,7 +7,7 @@
  */
 import { v, type Infer } from "convex/values";
 import { validate } from "convex-helpers/validators";
-import { describeValidationError } from "../http/common";
+import { describeValidationError } from "../http";
 import type { MutationCtx } from "../builders";
 import {
   deleteOrganization,
@@ -15,8 +15,8 @@ import {
   setMembership,
   upsertOrganization,
   type OrgWriteOutcome,
-} from "../organizations/writes";
-import { convexErrorCode, TIMESTAMP_IN_FUTURE } from "../users/rules";
+} from "../organizations";
+import { convexErrorCode, TIMESTAMP_IN_FUTURE } from "../users";
 import { MAX_ID_LENGTH, MAX_TEXT_LENGTH, VALUE_TOO_LONG } from "../limits";
 import { metadataEntries, metadataEntry } from "../orgMetadata";
 

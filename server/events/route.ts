@@ -12,9 +12,8 @@
 import { httpAction } from "../builders";
 import { deploymentVariable } from "../deploymentVariables";
 import { internal } from "../api";
-import { constantTimeEqual } from "../http/signedRequest";
-import { MAX_EVENT_BODY_BYTES, parseAuth0Event } from "./events";
 import {
+  constantTimeEqual,
   configurationError,
   hasMediaType,
   jsonError,
@@ -22,7 +21,8 @@ import {
   parseJsonOr400,
   readBodyOr413,
   weakSecretError,
-} from "../http/common";
+} from "../http";
+import { MAX_EVENT_BODY_BYTES, parseAuth0Event } from "./events";
 
 export const auth0EventsRoute = httpAction(async (ctx, request) => {
   const tokens = [

@@ -24,7 +24,7 @@ import { ConvexError } from "convex/values";
 import { validate } from "convex-helpers/validators";
 import type { DatabaseReader, Doc, MutationCtx } from "../builders";
 import { deploymentVariable, INVALID_CONFIGURATION } from "../deploymentVariables";
-import { describeValidationError } from "../http/common";
+import { describeValidationError } from "../http";
 import { budgetLeft, MAX_MEMBERSHIP_ROW_BYTES, MAX_ORGANIZATION_ROW_BYTES } from "../limits";
 import { auth0Tables, LEGACY_TABLE_NAMES, type RenamedTable } from "../tables";
 import { trustedDeletionTime } from "../clock";

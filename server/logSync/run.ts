@@ -5,12 +5,11 @@
  */
 import { internal } from "../api";
 import type { ActionCtx } from "../builders";
-import { profileFromAuth0User } from "../users/auth0Profile";
+import { profileFromAuth0User, metadataMappings } from "../users";
 import { emptyHints, readLogEvent } from "./logEvents";
 import { auth0MetadataEntries } from "../orgMetadata";
 import { Auth0CallError, ManagementReader, OutOfTime, type LogSyncToken } from "./auth0";
 import { MAX_USER_ORGANIZATIONS } from "./state";
-import { metadataMappings } from "../users/hooks";
 
 /** Events per log page (Auth0's maximum). */
 export const LOG_PAGE = 100;

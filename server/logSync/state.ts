@@ -6,9 +6,14 @@
  */
 import { ConvexError, v } from "convex/values";
 import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from "../builders";
-import { organizationReadFields, storedEntries } from "../reconcile/orgSync";
-import { removeMembership, setMembership, upsertOrganization } from "../organizations/writes";
-import { firstOf, moveLegacyRows, tablesToRead } from "../legacy/tables";
+import {
+  organizationReadFields,
+  storedEntries,
+  removeMembership,
+  setMembership,
+  upsertOrganization,
+} from "../organizations";
+import { firstOf, moveLegacyRows, tablesToRead } from "../legacy";
 
 /** The one state row's key. */
 export const STATE_KEY = "tenant";

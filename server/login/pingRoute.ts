@@ -11,10 +11,9 @@ import { v } from "convex/values";
 import { internal } from "../api";
 import { httpAction } from "../builders";
 import { deploymentVariable } from "../deploymentVariables";
-import { jsonError, readSignedJson, validateBody } from "../http/common";
-import { audienceFor, UPSERT_USER_PATH } from "../http/signedRequest";
+import { jsonError, readSignedJson, validateBody, audienceFor, UPSERT_USER_PATH } from "../http";
 import { normalizeIssuer, tokenIdentifier, TokenIdentifierError } from "../tokenIdentifier";
-import { deploymentIssuers } from "../users/rules";
+import { deploymentIssuers } from "../users";
 
 export const PING_PATH = "/auth0/ping";
 

@@ -8,10 +8,8 @@
 import { v } from "convex/values";
 import { internalMutation } from "../builders";
 import { parseTokenIdentifier } from "../tokenIdentifier";
-import { metadataRefusal } from "../users/metadata";
-import { upsertArgs } from "../users/profile";
-import { upsertUser } from "../users/users";
-import { setMembership, upsertOrganization } from "../organizations/writes";
+import { metadataRefusal, upsertArgs, upsertUser } from "../users";
+import { setMembership, upsertOrganization } from "../organizations";
 
 /**
  * Creates or updates a user from Auth0 facts. Internal: called by the `/auth0/upsert-user` route

@@ -5,17 +5,16 @@
 import { v } from "convex/values";
 import { httpAction } from "../builders";
 import { internal } from "../api";
-import { UPSERT_USER_PATH } from "../http/signedRequest";
+import { UPSERT_USER_PATH, jsonError, readSignedJson, validateBody } from "../http";
 import { parseTokenIdentifier, TokenIdentifierError } from "../tokenIdentifier";
-import { upsertBodyFields } from "../users/profile";
 import {
+  upsertBodyFields,
   convexErrorCode,
   deploymentIssuers,
   MAX_CLOCK_SKEW_MS,
   TIMESTAMP_IN_FUTURE,
   USER_DELETED,
-} from "../users/rules";
-import { jsonError, readSignedJson, validateBody } from "../http/common";
+} from "../users";
 import { VALUE_TOO_LONG } from "../limits";
 
 /** Most roles a login may report for its organization. */

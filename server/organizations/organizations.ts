@@ -19,8 +19,8 @@ import type { UserIdentity } from "convex/server";
 import { ConvexError, v } from "convex/values";
 import type { Doc } from "../builders";
 import { query, type QueryCtx } from "../builders";
-import { getCurrentUser } from "../users/users";
-import { firstOf, inKeyOrder, tablesToRead } from "../legacy/tables";
+import { getCurrentUser } from "../users";
+import { firstOf, inKeyOrder, tablesToRead } from "../legacy";
 import {
   budgetLeft,
   MAX_MEMBERSHIP_ROW_BYTES,

@@ -24,10 +24,10 @@ import {
   TIMESTAMP_IN_FUTURE,
   trustedDeletionTime,
   trustedRowsOf,
-} from "../users/rules";
+  userTombstoneOf,
+} from "../users";
 import { normalizeMetadata, sameMetadata, type MetadataEntries } from "../orgMetadata";
-import { legacyActive, legacyName, moveLegacyRows, moveNeed, moveRow } from "../legacy/tables";
-import { userTombstoneOf } from "../users/tombstones";
+import { legacyActive, legacyName, moveLegacyRows, moveNeed, moveRow } from "../legacy";
 import {
   budgetLeft,
   checkLength,

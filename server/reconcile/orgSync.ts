@@ -13,8 +13,10 @@ import {
   removeMembership,
   setMembership,
   upsertOrganization,
-} from "../organizations/writes";
-import { metadataEntries, metadataEntry } from "../orgMetadata";
+  organizationReadFields,
+  storedEntries,
+} from "../organizations";
+import { metadataEntries } from "../orgMetadata";
 import {
   budgetLeft,
   BYTES_PER_BATCH_ITEM,
@@ -23,7 +25,7 @@ import {
   RANGES_PER_BATCH_ITEM,
   VALUE_TOO_LONG,
 } from "../limits";
-import { convexErrorCode, TIMESTAMP_IN_FUTURE } from "../users/rules";
+import { convexErrorCode, TIMESTAMP_IN_FUTURE } from "../users";
 
 export const ORG_TABLES = ["auth0Organizations", "auth0Memberships"] as const;
 
@@ -44,14 +46,6 @@ export const orgPage = internalQuery({
   },
 });
 
-/** An organization as read from Auth0, with its metadata in the form `metadata` validates. */
-export const organizationReadFields = <M extends GenericValidator>(metadata: M) => ({
-  auth0OrgId: v.string(),
-  name: v.string(),
-  displayName: v.union(v.string(), v.null()),
-  metadata,
-});
-
 const batchFields = <M extends GenericValidator>(metadata: M) => ({
   /** When the reconcile started reading Auth0 (ms): the time of the state it applies. */
   at: v.number(),
@@ -62,9 +56,6 @@ const batchFields = <M extends GenericValidator>(metadata: M) => ({
   ),
   membershipRemovals: v.array(v.object({ auth0OrgId: v.string(), auth0UserId: v.string() })),
 });
-/** Metadata as `{ key, value }` entries, or none. */
-export const storedEntries = v.union(v.array(metadataEntry), v.null());
-
 /** A batch as the reconcile sends it (over HTTP) and `applyOrgBatch` takes it: metadata as
  * `{ key, value }` entries, since Auth0 keys such as `région`, `$tier` or `__proto__` cannot be
  * field names of a Convex object (argument or row). */

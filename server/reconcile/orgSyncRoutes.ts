@@ -7,7 +7,7 @@
 import { v } from "convex/values";
 import { httpAction } from "../builders";
 import { internal } from "../api";
-import { jsonError, readSignedJson, validateBody } from "../http/common";
+import { jsonError, readSignedJson, validateBody } from "../http";
 import { MAX_BATCH_ITEMS } from "./sync";
 import { orgBatchArgs } from "./orgSync";
 import { uniqueEntries } from "../orgMetadata";

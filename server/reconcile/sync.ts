@@ -15,10 +15,17 @@ import {
   VALUE_TOO_LONG,
 } from "../limits";
 import { tokenIdentifier } from "../tokenIdentifier";
-import { deleteUser, upsertUser } from "../users/users";
-import { auth0ProfileFields, PROFILE_KEYS } from "../users/profile";
-import { appOwnedFields, metadataMappings } from "../users/hooks";
-import { convexErrorCode, TIMESTAMP_IN_FUTURE, USER_DELETED } from "../users/rules";
+import {
+  deleteUser,
+  upsertUser,
+  auth0ProfileFields,
+  PROFILE_KEYS,
+  appOwnedFields,
+  metadataMappings,
+  convexErrorCode,
+  TIMESTAMP_IN_FUTURE,
+  USER_DELETED,
+} from "../users";
 
 /** Most rows one page may ask for, and most items in one batch (see server/limits.ts). */
 export { MAX_BATCH_ITEMS, MAX_PAGE_SIZE } from "../limits";

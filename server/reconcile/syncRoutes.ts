@@ -11,13 +11,12 @@
  */
 import { ConvexError, v } from "convex/values";
 import { httpAction } from "../builders";
-import { deploymentVariable } from "../deploymentVariables";
+import { deploymentVariable, INVALID_CONFIGURATION } from "../deploymentVariables";
 import { internal } from "../api";
-import { jsonError, readSignedJson, validateBody, type SignedRouteOptions } from "../http/common";
+import { jsonError, readSignedJson, validateBody, type SignedRouteOptions } from "../http";
 import { applyBatchArgs, MAX_BATCH_ITEMS, MAX_PAGE_SIZE } from "./sync";
 import { normalizeIssuer } from "../tokenIdentifier";
-import { convexErrorCode, deploymentIssuers } from "../users/rules";
-import { INVALID_CONFIGURATION } from "../users/rowState";
+import { convexErrorCode, deploymentIssuers } from "../users";
 
 export const SYNC_STATUS_PATH = "/auth0/sync/status";
 export const SYNC_USERS_PATH = "/auth0/sync/users";

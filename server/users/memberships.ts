@@ -9,7 +9,7 @@
 import { v } from "convex/values";
 import { internal } from "../api";
 import { internalMutation, type Doc, type Id, type MutationCtx } from "../builders";
-import { moveLegacyRows } from "../legacy/tables";
+import { moveLegacyRows } from "../legacy";
 import { INLINE_USER_MEMBERSHIPS, PURGE_CHUNK, PURGE_PAGE_BYTES } from "../limits";
 
 /** A user's memberships, under `table` (the renamed table or its 0.1 name). */

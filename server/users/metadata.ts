@@ -6,7 +6,7 @@
 import { convexToJson, v, type GenericValidator, type Infer } from "convex/values";
 import { validate, ValidationError } from "convex-helpers/validators";
 import { parseMetadataPath, valueAtPath } from "./auth0Profile";
-import { logSafe, undeclaredKeys } from "../http/common";
+import { logSafe, undeclaredKeys } from "../http";
 import type { MetadataMapping } from "./hooks";
 
 /** Longest JSON of one mapped value stored on a row: far above a plan, a role list or a locale,

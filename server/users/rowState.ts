@@ -7,8 +7,6 @@ import { ConvexError } from "convex/values";
 import type { Doc } from "../builders";
 import { deploymentVariable, INVALID_CONFIGURATION } from "../deploymentVariables";
 
-export { INVALID_CONFIGURATION };
-
 /**
  * Whether a row has every field this module requires. Rows it writes always do; an app's rows
  * from before it (see server/users/adoption.ts) may not, until adopted or completed by a login.

@@ -4,7 +4,7 @@
  * name is moved first (server/legacy/tables.ts), so the caller may patch or delete what it gets.
  */
 import type { Doc, MutationCtx } from "../builders";
-import { moveLegacyRows } from "../legacy/tables";
+import { moveLegacyRows } from "../legacy";
 
 /** The tombstone of `auth0UserId`, if the user was deleted (and not re-created since). */
 export async function userTombstoneOf(
