@@ -12,7 +12,13 @@ export {
   adoptExistingRows,
 } from "./users";
 export { upsertFromAuth0 } from "./login";
-export { mine as myOrganizations, current as currentOrganization } from "./organizations";
+export {
+  mine as myOrganizations,
+  current as currentOrganization,
+  purgeOrganization,
+  purgeMemberships,
+  migrateOrganizationMetadata,
+} from "./organizations";
 export {
   ingest as ingestEvent,
   prune as pruneEvents,
@@ -33,14 +39,5 @@ export {
   saveToken as logSyncSaveToken,
   applyUserOrganizations as logSyncApplyUserOrganizations,
 } from "./logSync";
-export {
-  usersPage,
-  applyBatch,
-  userFieldRules,
-  orgPage,
-  applyOrgBatch,
-  purgeOrganization,
-  purgeMemberships,
-  migrateOrganizationMetadata,
-} from "./reconcile";
+export { usersPage, applyBatch, userFieldRules, orgPage, applyOrgBatch } from "./reconcile";
 export { migrateLegacyTables, legacyTablesStatus } from "./legacy";

@@ -11,11 +11,11 @@ export {
   mine,
   requireOrgRole,
 } from "./organizations";
+export { migrateOrganizationMetadata, purgeMemberships, purgeOrganization } from "./maintenance";
 export { organizationReadFields, storedEntries } from "./validators";
 export {
   deleteOrganization,
   type OrgWriteOutcome,
-  purgeMembershipsPage,
   removeMembership,
   setMembership,
   upsertOrganization,

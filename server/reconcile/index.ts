@@ -4,13 +4,7 @@
  * over the routes signed with AUTH0_SYNC_SECRET (syncRoutes.ts, orgSyncRoutes.ts). The log sync
  * applies its users through the same batch.
  */
-export {
-  applyOrgBatch,
-  migrateOrganizationMetadata,
-  orgPage,
-  purgeMemberships,
-  purgeOrganization,
-} from "./orgSync";
+export { applyOrgBatch, orgPage } from "./orgSync";
 export {
   SYNC_ORGS_APPLY_PATH,
   SYNC_ORGS_PAGE_PATH,
