@@ -77,9 +77,14 @@ export function tokenIssuer(accessToken: string): string | undefined {
 
 /**
  * Asks `https://{domain}/oauth/token` for a Management API token (client credentials), waiting
- * out a 429 within `deadline` (the SDKs do not retry this call).
+ * out a 429 within `deadline` (the SDKs do not retry this call). The benches ask for theirs with
+ * it too; `variables` names where the credentials come from, for the refusal's message.
  */
-export async function requestToken(config: LogSyncConfig, deadline: number): Promise<LogSyncToken> {
+export async function requestToken(
+  config: LogSyncConfig,
+  deadline: number,
+  variables = "AUTH0_LOGS_CLIENT_ID / AUTH0_LOGS_CLIENT_SECRET",
+): Promise<LogSyncToken> {
   const origin = tenantOrigin(config.domain);
   for (;;) {
     const started = Date.now();
@@ -111,7 +116,7 @@ export async function requestToken(config: LogSyncConfig, deadline: number): Pro
           ? json.error_description.slice(0, 200)
           : "no details";
       throw new Auth0CallError(
-        `Auth0 refused the log sync's token (${response.status}: ${why}): check AUTH0_LOGS_CLIENT_ID / AUTH0_LOGS_CLIENT_SECRET and that the application is authorized for the Management API`,
+        `Auth0 refused the client-credentials token (${response.status}: ${why}): check ${variables} and that the application is authorized for the Management API`,
         response.status,
       );
     }
