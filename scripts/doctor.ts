@@ -10,7 +10,10 @@
  * (with what to do) or skip (with why; a skipped check never counts as passed). --redeliver asks
  * Auth0 to redeliver the event stream's failed deliveries. The app's own code under --convex-dir
  * (default convex) is searched for lookups by identity.tokenIdentifier (scripts/lib/doctor/
- * appLookups.ts): a warning, which fails the doctor only with --strict. Exit codes: 0 nothing
+ * appLookups.ts): a warning, which fails the doctor only with --strict. Its schema, loaded as the
+ * Convex CLI loads it, must hold the module's tables and indexes; a deletion must not leave its
+ * `v.id("users")` fields dangling; no function of its own may insert into users (failures:
+ * scripts/lib/doctor/appSchema.ts, appInserts.ts). Exit codes: 0 nothing
  * failed, 1 a check failed (or, with --strict, warned), 2 bad usage or the wrong tenant (the
  * reconcile's AUTH0_DOMAIN or token is not the tenant Convex trusts).
  */
@@ -21,7 +24,9 @@ import { loadTenantSpec, tenantYamlPath, type TenantSpec } from "./lib/deploy/sp
 import { COMMANDS } from "./lib/cli/commands";
 import { parseCommandFlags } from "./lib/cli/spec";
 import { loadEnvFile } from "./lib/deployCli";
+import { appInsertsCheck, findAppInserts, insideInsert } from "./lib/doctor/appInserts";
 import { appLookupsCheck, isFolder } from "./lib/doctor/appLookups";
+import { appSchemaChecks } from "./lib/doctor/appSchema";
 import {
   convexUrlCheck,
   domainCheck,
@@ -102,8 +107,13 @@ async function main(): Promise<number> {
   report(domain);
   const url = convexUrlCheck(env);
   report(url);
-  // The app's own code: no network, no variables.
-  report(appLookupsCheck(convexDir ?? "convex"));
+  // The app's own code: no network, no variables. A lookup inside a function that inserts into
+  // users is named with the insert: deleting that function is its fix.
+  const appDir = convexDir ?? "convex";
+  (await appSchemaChecks(appDir)).forEach(report);
+  const inserts = isFolder(appDir) ? findAppInserts(appDir) : [];
+  report(appInsertsCheck(appDir));
+  report(appLookupsCheck(appDir, (l) => insideInsert(l, inserts)));
 
   const secret = env.AUTH0_ACTION_SECRET?.trim();
   const eventsExpected = (env.AUTH0_EVENTS_TOKEN ?? "").trim() !== "";

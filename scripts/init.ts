@@ -15,7 +15,9 @@
  * --dry-run prints the plan as unified diffs and writes nothing; without --yes it asks once on a
  * terminal and refuses (exit 2) without one; --json prints the plan and the result as one JSON
  * document on stdout; --dir names the app's root (default the working directory). Exit codes:
- * 0 done, dry run or nothing to do; 1 a write failed, a file changed meanwhile, or declined;
+ * 0 done, dry run or nothing to do; 3 the same but with edits left to the user (a file left "by
+ * hand", the app's own insert into users), each listed; 1 a write failed, a file changed
+ * meanwhile, or declined;
  * 2 bad input, nothing written (no Convex folder; a file it refuses: not UTF-8, read-only,
  * hard-linked, reached through a link outside the app, not parsing; the module's users table
  * shadowed by an app table or spread; an app users field of the module's name with another

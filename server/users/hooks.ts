@@ -57,7 +57,7 @@ import type { Doc, MutationCtx } from "../builders";
 import { parseMetadataPath } from "./auth0Profile";
 import { userFields } from "../tables";
 import { PROFILE_KEYS, type ProfileKey } from "./profile";
-import type { UserDeletionMode } from "./rowState";
+import { setConfiguredUserDeletion, type UserDeletionMode } from "./rowState";
 
 /** What `onUserDeleted` receives beside the row. */
 export interface DeletedUserRelated {
@@ -142,6 +142,9 @@ export interface Auth0UsersOptions<AppDataModel extends GenericDataModel = Gener
       AppUserFields<AppDataModel>[Field]
     >;
   };
+  /** What a deletion does while the Convex variable AUTH0_USER_DELETION is unset (it wins when
+   * set): `anonymize` keeps the row so your `v.id("users")` references resolve; default `remove`. */
+  userDeletion?: UserDeletionMode;
 }
 
 /** A configured metadata mapping, checked. */
@@ -210,6 +213,9 @@ export function configureAuth0Users<AppDataModel extends GenericDataModel = Gene
       fail(`appOwnedFields: ${JSON.stringify(key)} is not one of ${PROFILE_KEYS.join(", ")}`);
     }
   }
+  const metadata = checkedMetadata(options.metadata);
+  // Last of the checks, as it also sets the mode: a refused configuration changes nothing.
+  setConfiguredUserDeletion(options.userDeletion);
   // The app's data model is a superset of the module's: its hooks get the same ctx and rows.
   const generic = options as unknown as Auth0UsersOptions;
   configured = {
@@ -217,7 +223,7 @@ export function configureAuth0Users<AppDataModel extends GenericDataModel = Gene
     onUserCreated: generic.onUserCreated,
     onUserUpdated: generic.onUserUpdated,
     appOwned: new Set(appOwned),
-    metadata: checkedMetadata(options.metadata),
+    metadata,
   };
 }
 

@@ -24,16 +24,32 @@ export function isAdopted(row: Doc<"users">): boolean {
 export const USER_DELETION_MODES = ["remove", "anonymize"] as const;
 export type UserDeletionMode = (typeof USER_DELETION_MODES)[number];
 
+/** The app's `configureAuth0Users({ userDeletion })`: the mode while the variable is unset. */
+let configuredMode: UserDeletionMode = "remove";
+
+/** Sets the mode `configureAuth0Users({ userDeletion })` gives (undefined: `remove`); throws for
+ * any other value, so a typo fails at load rather than at the first deletion. */
+export function setConfiguredUserDeletion(mode: unknown): void {
+  if (mode !== undefined && !USER_DELETION_MODES.some((m) => m === mode)) {
+    throw new Error(
+      `configureAuth0Users: userDeletion must be one of ${USER_DELETION_MODES.join(", ")}; it is ${JSON.stringify(mode)}`,
+    );
+  }
+  configuredMode = (mode as UserDeletionMode | undefined) ?? "remove";
+}
+
 /**
- * `AUTH0_USER_DELETION`: `remove` (the default) deletes a deleted user's row; `anonymize` keeps it
- * with every Auth0 fact cleared. Any other value throws a ConvexError `invalid_configuration`
+ * `AUTH0_USER_DELETION`: `remove` deletes a deleted user's row; `anonymize` keeps it with every
+ * Auth0 fact cleared. Unset, the app's `configureAuth0Users({ userDeletion })` decides (`init`
+ * writes `anonymize` there when the app's tables hold `v.id("users")`), else `remove`. Any other
+ * value throws a ConvexError `invalid_configuration`
  * naming the allowed values; `users.deleteUser` reads it before writing anything, so a
  * misconfigured deployment refuses the whole deletion (the event route answers 500 and Auth0
  * retries) rather than doing half of it.
  */
 export function userDeletionMode(): UserDeletionMode {
   const raw = (deploymentVariable("AUTH0_USER_DELETION") ?? "").trim();
-  if (raw === "") return "remove";
+  if (raw === "") return configuredMode;
   const mode = USER_DELETION_MODES.find((m) => m === raw.toLowerCase());
   if (mode) return mode;
   throw new ConvexError({

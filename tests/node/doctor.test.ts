@@ -4,10 +4,10 @@
  * check that names it, with its hint. Failed event deliveries are listed and redelivered.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startLocalConvex, type LocalConvex } from "../../scripts/lib/localConvex";
 import { loadTenantSpec } from "../../scripts/lib/deploy/spec";
@@ -125,6 +125,29 @@ beforeAll(async () => {
   );
   expect(sent.map((s) => s.status)).toEqual([200]);
 }, 60_000);
+
+/** An app folder's files, with the node_modules of this repository (convex) linked in. */
+function appFiles(root: string, files: Record<string, string>): void {
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  if (!existsSync(join(root, "node_modules"))) {
+    symlinkSync(join(ROOT, "node_modules"), join(root, "node_modules"), "dir");
+  }
+}
+
+/** A schema as init leaves it (the module imported from this repository's source). */
+const COMPLETE_SCHEMA = `import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+import { auth0Tables, auth0UsersTable } from ${JSON.stringify(join(ROOT, "server/index"))};
+
+export default defineSchema({
+  ...auth0Tables,
+  users: auth0UsersTable({ bio: v.optional(v.string()) }),
+  messages: defineTable({ author: v.id("users"), body: v.string() }),
+});
+`;
 
 afterAll(async () => {
   await emulator?.close();
@@ -373,6 +396,9 @@ describe("npm run doctor", () => {
   test("the app's lookups by identity.tokenIdentifier: a warning naming each place (a failure with --strict)", async () => {
     const app = join(dir, "app", "convex");
     mkdirSync(app, { recursive: true });
+    appFiles(join(dir, "app"), {
+      "convex/schema.ts": COMPLETE_SCHEMA.replace('author: v.id("users"), ', ""),
+    });
     writeFileSync(
       join(app, "messages.ts"),
       [
@@ -414,6 +440,7 @@ describe("npm run doctor", () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^WARN {2}the app's functions find users under every issuer$/m);
     expect(text.stdout).toContain("      app/convex/messages.ts:9:37  q.eq(");
+    expect(text.stdout).toMatch(/^PASS {2}the app's schema holds the module's tables and indexes/m);
     expect(text.stdout).toMatch(/, 0 failed, \d+ skipped, 1 warned\n/);
 
     const strict = await doctor({}, ["--convex-dir", "app/convex", "--strict"]);
@@ -426,5 +453,80 @@ describe("npm run doctor", () => {
     });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("--convex-dir no/such/dir is not a folder");
-  }, 60_000);
+  }, 120_000);
+
+  test("the app's schema, its references to users and its own user creation: each failure named", async () => {
+    const root = join(dir, "half");
+    const store = `import { mutation } from "./_generated/server";
+
+export const store = mutation({
+  args: {},
+  handler: async (ctx) => {
+    const identity = await ctx.auth.getUserIdentity();
+    if (!identity) throw new Error("Called storeUser without authentication present");
+    const user = await ctx.db
+      .query("users")
+      .withIndex("by_token", (q) => q.eq("tokenIdentifier", identity.tokenIdentifier))
+      .unique();
+    if (user !== null) return user._id;
+    return await ctx.db.insert("users", { name: identity.name!, tokenIdentifier: identity.tokenIdentifier });
+  },
+});
+`;
+    // The schema left for a manual edit: the docs' users table, a table referencing it.
+    appFiles(root, {
+      "convex/schema.ts": `import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+
+export default defineSchema({
+  users: defineTable({ name: v.string(), tokenIdentifier: v.string() }).index("by_token", ["tokenIdentifier"]),
+  posts: defineTable({ meta: v.object({ editors: v.array(v.union(v.id("users"), v.null())) }) }),
+});
+`,
+      "convex/users.ts": store,
+    });
+    const half = await doctor({}, ["--convex-dir", "half/convex"]);
+    expect(half.run.code).toBe(1);
+    expect(half.failed).toEqual(["app.schema", "app.deletion", "app.inserts"]);
+    const schema = half.report.checks.find((c) => c.id === "app.schema")!;
+    expect(schema.places).toContain("users lacks index by_auth0_user_id (on auth0UserId)");
+    expect(schema.places!.join("\n")).toMatch(/^no table auth0Events, /m);
+    // The schema does not hold the module's tables: what a deletion does is still told.
+    expect(half.report.checks.find((c) => c.id === "app.deletion")?.status).toBe("fail");
+    expect(detail(half.report, "app.deletion")).toContain("posts.meta.editors[]");
+    const inserts = half.report.checks.find((c) => c.id === "app.inserts")!;
+    expect(inserts.places).toEqual([
+      'half/convex/users.ts:13:18  users.store: ctx.db.insert("users", { name: identity.name!, tokenIdentifier: identity.toke…',
+    ]);
+    expect(inserts.detail).toContain("delete the function");
+    expect(inserts.detail).toContain("api.auth0.store");
+    // The lookup inside store goes with it: it is not named with getCurrentUser's fix.
+    expect(half.report.checks.find((c) => c.id === "app.lookups")?.status).toBe("pass");
+
+    // Complete, but a deletion removes the row and the hook does nothing: messages.author dangles.
+    const done = join(dir, "done");
+    appFiles(done, {
+      "convex/schema.ts": COMPLETE_SCHEMA,
+      "convex/auth0.ts": `import { configureAuth0Users } from "convex-auth0-users/server";
+configureAuth0Users({
+  onUserDeleted: async (_ctx, _user, _related) => {},
+});
+`,
+    });
+    const dangling = await doctor({}, ["--convex-dir", "done/convex"]);
+    expect(dangling.failed).toEqual(["app.deletion"]);
+    expect(detail(dangling.report, "app.deletion")).toMatch(
+      /removed .* onUserDeleted does nothing, so messages\.author would point at nothing.*userDeletion: "anonymize"/,
+    );
+    // What init writes when it finds the reference: the doctor passes.
+    writeFileSync(
+      join(done, "convex/auth0.ts"),
+      `import { configureAuth0Users } from "convex-auth0-users/server";
+configureAuth0Users({ userDeletion: "anonymize" });
+`,
+    );
+    const fixed = await doctor({}, ["--convex-dir", "done/convex"]);
+    expect(fixed.failed).toEqual([]);
+    expect(fixed.report.checks.find((c) => c.id === "app.deletion")?.status).toBe("pass");
+  }, 120_000);
 });

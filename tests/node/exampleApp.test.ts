@@ -13,74 +13,30 @@
  *
  * One install, reused by every step: the steps are the tests below, in order.
  */
-import { execFile, execFileSync } from "node:child_process";
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
-  convexDevTsconfig,
-  formatted,
-  templatesOf,
-  writeDeploymentCodegen,
-} from "./helpers/deploymentCodegen";
+  appTests,
+  applyHandEdit,
+  convexDevCodegen,
+  expectCommittedCodegen,
+  figuresReport,
+  newFigures,
+  npmInstall,
+  npxPackage,
+  outcomes,
+  packRepository,
+  ROOT,
+  shown,
+  tsc,
+  typeErrors,
+  type HandEdit,
+} from "./helpers/exampleApps";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const EXAMPLE = join(ROOT, "examples/chat");
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment of a user's shell: nothing of this repository's or this test's settings. */
-function userEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (/^(AUTH0_|CONVEX_|VITEST|VITE_|NODE_OPTIONS$|TEST$)/.test(name)) continue;
-    env[name] = value;
-  }
-  return { ...env, CI: "true", NO_COLOR: "1", FORCE_COLOR: "0" };
-}
-
-/** Runs a command to its end; never throws for a non-zero exit. */
-async function run(cmd: string, args: string[], cwd: string, timeoutMs = 300_000): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(cmd, args, {
-      cwd,
-      env: userEnv(),
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: timeoutMs,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number | string; stdout?: string; stderr?: string };
-    return {
-      code: typeof e.code === "number" ? e.code : 1,
-      stdout: e.stdout ?? "",
-      stderr: `${e.stderr ?? ""}${typeof e.code === "string" ? ` (${e.code})` : ""}`,
-    };
-  }
-}
-
-const shown = (r: Run) => `exit ${r.code}\n${r.stdout}\n${r.stderr}`.slice(-8000);
-
-/** `tsc --project <dir>` with the TypeScript that `typescript` resolves to from `cwd`. */
-const tsc = (cwd: string, project: string) =>
-  run(process.execPath, [join(cwd, "node_modules/typescript/bin/tsc"), "--project", project], cwd);
 
 describe("the example app as a user has it, before adopting the package", () => {
   let work: string;
@@ -107,23 +63,7 @@ describe("the example app as a user has it, before adopting the package", () => 
   });
 
   test("its committed convex/_generated is what offline codegen writes for it", async () => {
-    const app = join(work, "chat");
-    const r = await run(
-      process.execPath,
-      [
-        join(ROOT, "node_modules/convex/bin/main.js"),
-        "codegen",
-        "--system-udfs",
-        "--typecheck=disable",
-      ],
-      app,
-    );
-    expect(r.code, shown(r)).toBe(0);
-    for (const file of ["api.d.ts", "api.js", "dataModel.d.ts", "server.d.ts", "server.js"]) {
-      expect(readFileSync(join(app, "convex/_generated", file), "utf8"), file).toBe(
-        readFileSync(join(EXAMPLE, "convex/_generated", file), "utf8"),
-      );
-    }
+    await expectCommittedCodegen(EXAMPLE, join(work, "chat"));
   }, 60_000);
 
   test("it typechecks: its Convex functions (`tsc --project convex`) and its React code", async () => {
@@ -134,15 +74,6 @@ describe("the example app as a user has it, before adopting the package", () => 
     }
   }, 120_000);
 });
-
-/** A text edit the user makes by hand: `before` must be in the file exactly once. */
-interface HandEdit {
-  file: string;
-  why: string;
-  before: string;
-  /** The replacement; null deletes the whole file. */
-  after: string | null;
-}
 
 /** The edits the doctor (or, for the deletion hook, the README) asks of this app's developer. */
 const HAND_EDITS: HandEdit[] = [
@@ -173,7 +104,7 @@ import { mutation, query } from "./_generated/server";\n`,
   },
   {
     file: "convex/users.ts",
-    why: "the doctor names the lookup in users.store: the module's api.auth0.store replaces it",
+    why: "init and the doctor name users.store's insert into users: delete it, the module's api.auth0.store replaces it",
     before: "export const store = mutation({",
     after: null,
   },
@@ -201,7 +132,7 @@ import { mutation, query } from "./_generated/server";\n`,
   },
   {
     file: "convex/auth0.ts",
-    why: "messages reference users: with AUTH0_USER_DELETION=remove (the default) they go with the row",
+    why: "init wrote userDeletion: anonymize (messages reference users); for a deployment set to AUTH0_USER_DELETION=remove, the hook deletes the user's messages with the row",
     before: "  onUserDeleted: async (_ctx, _user, _related) => {},\n",
     after: `  onUserDeleted: async (ctx, user, { mode }) => {
     // anonymize keeps the row, and with it the user's messages; remove deletes both.
@@ -216,91 +147,12 @@ import { mutation, query } from "./_generated/server";\n`,
   },
 ];
 
-function applyHandEdit(app: string, edit: HandEdit): void {
-  const path = join(app, edit.file);
-  const text = readFileSync(path, "utf8");
-  const at = text.indexOf(edit.before);
-  expect(at, `${edit.file}: the text to edit is there`).toBeGreaterThanOrEqual(0);
-  expect(text.indexOf(edit.before, at + 1), `${edit.file}: once`).toBe(-1);
-  if (edit.after === null) rmSync(path);
-  else
-    writeFileSync(
-      path,
-      text.replace(edit.before, () => edit.after!),
-    );
-}
-
-/** convex/_generated as a deployment-connected codegen writes it, with the app's own convex
- * templates (tests/node/helpers/deploymentCodegen.ts). */
-async function deploymentCodegen(app: string): Promise<void> {
-  const templates = templatesOf(app);
-  await writeDeploymentCodegen(join(app, "convex"), templates);
-  // `npx convex dev` writes convex/tsconfig.json only when missing: the app's own stays.
-  expect(readFileSync(join(app, "convex/tsconfig.json"), "utf8")).toBe(
-    await formatted(await convexDevTsconfig(templates), "json"),
-  );
-}
-
-interface VitestReport {
-  numPassedTests: number;
-  numFailedTests: number;
-  testResults: { assertionResults: { fullName: string; status: string }[] }[];
-}
-
-/** The app's own vitest, from its own node_modules, with a JSON report per test. */
-async function appTests(
-  app: string,
-  files: string[] = [],
-): Promise<{ run: Run; report: VitestReport }> {
-  const out = join(app, `vitest-${Date.now()}.json`);
-  const r = await run(
-    process.execPath,
-    [
-      join(app, "node_modules/vitest/vitest.mjs"),
-      "run",
-      ...files,
-      "--reporter=json",
-      `--outputFile=${out}`,
-    ],
-    app,
-  );
-  const report = JSON.parse(readFileSync(out, "utf8")) as VitestReport;
-  return { run: r, report };
-}
-
-const outcomes = (report: VitestReport) =>
-  Object.fromEntries(
-    report.testResults.flatMap((f) => f.assertionResults.map((a) => [a.fullName, a.status])),
-  );
-
-/**
- * This repository's files (tracked, or new and not ignored) in `work/repo`, with its node_modules
- * linked: `npm pack` there runs the prepack build into the copy's own dist/, so it never races
- * another test's pack or build of the repository's dist/ (they run in parallel).
- */
-function sourceCopy(work: string): string {
-  const repo = join(work, "repo");
-  const listed = execFileSync(
-    "git",
-    ["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-    { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
-  );
-  for (const file of listed.split("\0")) {
-    // A file deleted in the work tree is still listed by --cached.
-    if (file === "" || !existsSync(join(ROOT, file))) continue;
-    mkdirSync(dirname(join(repo, file)), { recursive: true });
-    copyFileSync(join(ROOT, file), join(repo, file));
-  }
-  symlinkSync(join(ROOT, "node_modules"), join(repo, "node_modules"), "dir");
-  return repo;
-}
-
 describe("adopting the package into the example app", () => {
   let work: string;
   let app: string;
-  const commands: string[] = [];
-  const npx = (args: string[]) =>
-    run(process.execPath, [join(app, "node_modules/.bin/convex-auth0-users"), ...args], app);
+  const figures = newFigures();
+  const { commands } = figures;
+  const npx = (args: string[]) => npxPackage(app, args);
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), "example-app-"));
@@ -308,47 +160,34 @@ describe("adopting the package into the example app", () => {
     cpSync(EXAMPLE, app, { recursive: true });
   });
   afterAll(async () => {
-    const edits = HAND_EDITS.filter((e) => !e.why.startsWith("("));
-    const files = [...new Set(HAND_EDITS.map((e) => e.file))];
-    console.log(
-      [
-        `example app: ${commands.length} commands from a clean app to a first login: ${commands.join("; ")}`,
-        `${edits.length} edits by hand in ${files.length} files (${files.join(", ")}), none for the module's own wiring:`,
-        ...edits.map((e) => `  ${e.file}: ${e.why}`),
-      ].join("\n"),
-    );
+    console.log(figuresReport("examples/chat", figures));
     await rm(work, { recursive: true, force: true });
   }, 120_000);
 
   test("npm pack, then one npm install of the app's dependencies and the tarball", async () => {
-    const pack = await run("npm", ["pack", "--json", "--pack-destination", work], sourceCopy(work));
-    expect(pack.code, shown(pack)).toBe(0);
-    const [{ filename }] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("[\n"))) as {
-      filename: string;
-    }[];
-    const tarball = join(work, filename);
+    const started = performance.now();
+    const tarball = await packRepository(work);
+    figures.seconds["npm pack"] = Math.round((performance.now() - started) / 1000);
     commands.push("npm install convex-auth0-users");
-    const install = await run(
-      "npm",
-      ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball],
-      app,
-      600_000,
-    );
-    expect(install.code, shown(install)).toBe(0);
+    const install = await npmInstall(app, [tarball]);
+    figures.seconds["npm install (app + tarball)"] = Math.round(install.seconds);
     const installed = JSON.parse(
       readFileSync(join(app, "node_modules/convex-auth0-users/package.json"), "utf8"),
     ) as { name: string };
     expect(installed.name).toBe("convex-auth0-users");
   }, 900_000);
 
-  test("init --yes wires the module in without a hand edit and names the app's lookups", async () => {
+  test("init --yes wires the module in without a hand edit and names the app's lookups and its own store", async () => {
     commands.push("npx convex-auth0-users init");
     const init = await npx(["init", "--yes", "--json"]);
-    expect(init.code, shown(init)).toBe(0);
+    // Exit 3: the app's own users.store is left to delete (init names it, with the fix).
+    expect(init.code, shown(init)).toBe(3);
     const report = JSON.parse(init.stdout) as {
       summary: { byHand: number };
       files: { path: string; action: string; notes: string[] }[];
       lookups: { place: string; text: string }[];
+      inserts: string[];
+      leftToYou: string[];
       nextSteps: string[];
     };
     // Every file the module needs is written by init: nothing is left to do by hand.
@@ -363,54 +202,59 @@ describe("adopting the package into the example app", () => {
     expect(readFileSync(join(app, "convex/auth.config.ts"), "utf8")).toMatch(
       /providers: \[\s*\.\.\.auth0Providers\(\),\s*\{\s*domain: "chat-example\.us\.auth0\.com"/,
     );
-    expect(readFileSync(join(app, "convex/auth0.ts"), "utf8")).toContain(
-      'export * from "convex-auth0-users/functions";',
-    );
+    const auth0 = readFileSync(join(app, "convex/auth0.ts"), "utf8");
+    expect(auth0).toContain('export * from "convex-auth0-users/functions";');
+    // messages.author references users: a deletion anonymizes unless told otherwise.
+    expect(auth0).toContain('  // messages.author holds v.id("users")');
+    expect(auth0).toContain('  userDeletion: "anonymize",\n');
+    expect(report.inserts.map((i) => i.split(/\s+/).slice(0, 2).join(" "))).toEqual([
+      "convex/users.ts:28:18 users.store:",
+    ]);
+    expect(report.leftToYou).toHaveLength(1);
     // The app's own Auth0 provider is named, to be removed (a hand edit below).
     const authConfig = report.files.find((f) => f.path === "convex/auth.config.ts");
     expect(authConfig?.notes.join("\n")).toMatch(/auth\.config\.ts:5/);
-    // The app's own lookups by identity.tokenIdentifier, each named at its place.
+    // The app's own lookups by identity.tokenIdentifier, each named at its place (the one in
+    // users.store goes with it).
     expect(report.lookups.map((l) => l.place.replace(/:\d+$/, ""))).toEqual([
       "convex/messages.ts:28",
-      "convex/users.ts:18",
     ]);
     for (const l of report.lookups) {
       expect(l.text).toBe('q.eq("tokenIdentifier", identity.tokenIdentifier)');
     }
     // A second run changes nothing.
     const again = await npx(["init", "--yes", "--json"]);
-    expect(again.code, shown(again)).toBe(0);
+    expect(again.code, shown(again)).toBe(3);
     expect(JSON.parse(again.stdout)).toMatchObject({ written: [], summary: { byHand: 0 } });
   }, 120_000);
 
-  test("the doctor names the lookup in convex/users.ts (and messages.ts) before the fix", async () => {
+  test("the doctor names users.store's insert and messages.ts's lookup before the fix; the schema is complete", async () => {
     const doctor = await npx(["doctor", "--json"]);
     const { checks } = JSON.parse(doctor.stdout) as {
       checks: { id: string; status: string; places?: string[] }[];
     };
     const lookups = checks.find((c) => c.id === "app.lookups");
     expect(lookups, shown(doctor)).toMatchObject({ status: "warn" });
-    expect(lookups!.places!.map((p) => p.split(/\s+/)[0])).toEqual([
-      "convex/messages.ts:28:37",
-      "convex/users.ts:18:37",
+    expect(lookups!.places!.map((p) => p.split(/\s+/)[0])).toEqual(["convex/messages.ts:28:37"]);
+    const inserts = checks.find((c) => c.id === "app.inserts");
+    expect(inserts, shown(doctor)).toMatchObject({ status: "fail" });
+    expect(inserts!.places!.map((p) => p.split(/\s+/).slice(0, 2).join(" "))).toEqual([
+      "convex/users.ts:28:18 users.store:",
     ]);
+    // The schema init wrote, loaded from the installed package as the Convex CLI loads it.
+    expect(
+      checks.find((c) => c.id === "app.schema"),
+      shown(doctor),
+    ).toMatchObject({
+      status: "pass",
+    });
+    expect(checks.find((c) => c.id === "app.deletion")).toMatchObject({ status: "pass" });
   }, 120_000);
 
   test("before the fix, the app's own tests catch what the issue saw (custom domain, deletion)", async () => {
     // A deployment's codegen of the app as init left it, then the app's tests: the docs' lookups
     // miss the custom-domain user, and a removed author breaks messages.list.
-    const codegen = await run(
-      process.execPath,
-      [
-        join(app, "node_modules/convex/bin/main.js"),
-        "codegen",
-        "--system-udfs",
-        "--typecheck=disable",
-      ],
-      app,
-    );
-    expect(codegen.code, shown(codegen)).toBe(0);
-    await deploymentCodegen(app);
+    await convexDevCodegen(app);
     const { report } = await appTests(app, ["tests/login.test.ts", "tests/deletion.test.ts"]);
     const status = outcomes(report);
     expect(
@@ -434,21 +278,11 @@ describe("adopting the package into the example app", () => {
 
   test("the edits the doctor asks for, a deployment's codegen, and `tsc --project convex` passes", async () => {
     for (const edit of HAND_EDITS) applyHandEdit(app, edit);
+    figures.handEdits.push(...HAND_EDITS);
     commands.push("npx convex env set AUTH0_DOMAIN …", "npx convex env set AUTH0_CLIENT_ID …");
     // `npx convex dev`: codegen against the deployment, then its typecheck.
     commands.push("npx convex dev");
-    const codegen = await run(
-      process.execPath,
-      [
-        join(app, "node_modules/convex/bin/main.js"),
-        "codegen",
-        "--system-udfs",
-        "--typecheck=disable",
-      ],
-      app,
-    );
-    expect(codegen.code, shown(codegen)).toBe(0);
-    await deploymentCodegen(app);
+    await convexDevCodegen(app);
     const api = readFileSync(join(app, "convex/_generated/api.d.ts"), "utf8");
     expect(api).toContain('import type * as auth0 from "../auth0.js";');
     expect(api).not.toContain("../users.js");
@@ -456,14 +290,20 @@ describe("adopting the package into the example app", () => {
       "export declare const env: Env;",
     );
     // Its Convex functions, its React code and its tests.
-    for (const project of ["convex", "tsconfig.json", "tests"]) {
-      const r = await tsc(app, project);
-      expect(r.code, `${project}: ${shown(r)}`).toBe(0);
-    }
-    // And the doctor now finds no lookup to fix.
+    const checked = [];
+    for (const project of ["convex", "tsconfig.json", "tests"])
+      checked.push(await tsc(app, project));
+    figures.typeErrors = checked.flatMap(typeErrors).length;
+    for (const r of checked) expect(r.code, shown(r)).toBe(0);
+    // And the doctor now finds no lookup or insert to fix.
     const doctor = await npx(["doctor", "--json"]);
     const { checks } = JSON.parse(doctor.stdout) as { checks: { id: string; status: string }[] };
-    expect(checks.find((c) => c.id === "app.lookups")).toMatchObject({ status: "pass" });
+    for (const id of ["app.lookups", "app.inserts", "app.schema", "app.deletion"]) {
+      expect(
+        checks.find((c) => c.id === id),
+        id,
+      ).toMatchObject({ status: "pass" });
+    }
   }, 300_000);
 
   test("the app's own tests pass against the installed package", async () => {

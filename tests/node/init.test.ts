@@ -50,6 +50,17 @@ configureAuth0Users<DataModel>({
 });
 `;
 
+/** AUTH0_TS for an app whose messages.author holds v.id("users"): a deletion anonymizes. */
+const AUTH0_TS_ANONYMIZE = AUTH0_TS.replace(
+  "configureAuth0Users<DataModel>({\n",
+  `configureAuth0Users<DataModel>({
+  // messages.author holds v.id("users"): a user deleted in Auth0 keeps their row, every Auth0 fact
+  // cleared and deletedAt set, so it still resolves. For "remove" instead, delete or rewrite that
+  // reference in onUserDeleted. The Convex variable AUTH0_USER_DELETION, when set, wins.
+  userDeletion: "anonymize",
+`,
+);
+
 /** An app written as the Convex docs teach ("Storing users in the Convex database"). */
 const DOCS_APP = {
   "package.json": `{ "name": "docs-app", "dependencies": { "convex-auth0-users": "0.1.0" } }\n`,
@@ -120,9 +131,9 @@ export const clearOld = internalMutation({ args: {}, handler: async () => {} });
 
 /** What init makes of DOCS_APP, file by file. */
 const DOCS_APP_AFTER = {
-  "convex/schema.ts": `import { defineSchema, defineTable } from "convex/server";
+  "convex/schema.ts": `import { auth0Tables, auth0UsersTable } from "convex-auth0-users/server";
+import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
-import { auth0Tables, auth0UsersTable } from "convex-auth0-users/server";
 
 export default defineSchema({
   ...auth0Tables,
@@ -171,7 +182,7 @@ export default {
   ],
 };
 `,
-  "convex/auth0.ts": AUTH0_TS,
+  "convex/auth0.ts": AUTH0_TS_ANONYMIZE,
   "auth0-actions/tenant.yaml": PACKAGE_TENANT,
   ".env.local.example": envAppendix(PACKAGE_ENV, ""),
   "convex/messages.ts": DOCS_APP["convex/messages.ts"],
@@ -327,7 +338,6 @@ export default defineSchema(tables);
 `;
     const dir = app({ "convex/schema.ts": schema });
     const run = await init(dir, "--yes");
-    expect(run.code, run.output).toBe(0);
     expect(read(dir, "convex/schema.ts")).toBe(schema);
     expect(run.stdout).toContain(
       "by hand: convex/schema.ts: the schema is not `export default defineSchema({ … })`",
@@ -336,9 +346,14 @@ export default defineSchema(tables);
     expect(run.stdout).toContain("    ...auth0Tables,  // first in defineSchema({");
     expect(run.stdout).toContain("init: 6 written, 0 unchanged, by hand: 1 file");
     expect(read(dir, "convex/http.ts")).toContain("registerRoutes(http);");
-    // Still by hand the second time, and nothing else to do.
+    // The edit left to the user makes it exit 3 (not "done"), naming it last.
+    expect(run.code, run.output).toBe(3);
+    expect(run.stdout).toContain(
+      'init: 1 edit left to you (the lines are above; exit 3):\n  - convex/schema.ts: add the lines printed under "by hand: convex/schema.ts"',
+    );
+    // Still by hand the second time, and nothing else to do: still exit 3.
     const again = await init(dir);
-    expect(again.code, again.output).toBe(0);
+    expect(again.code, again.output).toBe(3);
     expect(again.stdout).toContain("6 unchanged, by hand: 1 file: nothing to do");
   });
 
@@ -510,6 +525,7 @@ export default defineSchema(tables);
       expect(run.stdout).toContain(`  ${flag}`);
     }
     expect(run.stdout).toMatch(/^ {2}2 {2}bad input/m);
+    expect(run.stdout).toMatch(/^ {2}3 {2}done \(or dry run\), but edits are left to you/m);
   });
 
   test("what init writes into the docs app typechecks as `npx convex dev` checks it", async () => {
@@ -546,4 +562,151 @@ export default defineSchema(tables);
     expect(tsc.output).toBe("");
     expect(tsc.code).toBe(0);
   }, 60_000);
+
+  test("references to users anywhere in a table (optional, arrays, unions, nested objects, consts) make a deletion anonymize, naming each", () => {
+    const dir = app({
+      "convex/schema.ts": `import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+
+const reviewer = v.optional(v.id("users"));
+
+export default defineSchema({
+  posts: defineTable({
+    meta: v.object({ editors: v.array(v.union(v.id("users"), v.null())), reviewer }),
+    title: v.string(),
+  }).index("by_title", ["title"]),
+  scores: defineTable({ byUser: v.record(v.string(), v.id("users")) }),
+  tags: defineTable({ name: v.string(), owner: v.id("organizations") }),
+});
+`,
+    });
+    const plan = planInit({
+      root: dir,
+      convexDir: join(dir, "convex"),
+      ...PACKAGE_SPECIFIERS,
+      packageRoot: ROOT,
+    });
+    expect(plan.references.map((r) => `${r.table}.${r.path}`)).toEqual([
+      "posts.meta.editors[]",
+      "posts.meta.reviewer",
+      "scores.byUser[*]",
+    ]);
+    const auth0 = plan.files.find((f) => f.shown === "convex/auth0.ts");
+    expect(auth0?.kind === "create" && auth0.after).toContain(
+      `  // posts.meta.editors[], posts.meta.reviewer, scores.byUser[*] hold v.id("users"): a user deleted
+  // in Auth0 keeps their row, every Auth0 fact cleared and deletedAt set, so they still resolve.
+  // For "remove" instead, delete or rewrite those references in onUserDeleted. The Convex variable
+  // AUTH0_USER_DELETION, when set, wins.
+  userDeletion: "anonymize",
+`,
+    );
+  });
+
+  test("an auth0.ts init wrote before, whose deletion would leave references dangling, gets userDeletion in its own indentation; a hook that handles them is left alone", async () => {
+    const tabbed = AUTH0_TS.replace(/\n {2}/g, "\n\t");
+    const dir = app({ ...DOCS_APP, "convex/auth0.ts": tabbed });
+    const run = await init(dir, "--yes");
+    expect(run.code, run.output).toBe(0);
+    expect(read(dir, "convex/auth0.ts")).toBe(AUTH0_TS_ANONYMIZE.replace(/\n {2}/g, "\n\t"));
+    expect(run.stdout).toContain('note: auth0.ts: userDeletion: "anonymize" (messages.author hold');
+
+    const handled = AUTH0_TS.replace(
+      "onUserDeleted: async (_ctx, _user, _related) => {},",
+      `onUserDeleted: async (ctx, user) => {
+    for (const m of await ctx.db.query("messages").collect()) {
+      if (m.author === user._id) await ctx.db.delete("messages", m._id);
+    }
+  },`,
+    );
+    const own = app({ ...DOCS_APP, "convex/auth0.ts": handled });
+    expect((await init(own, "--yes")).code).toBe(0);
+    expect(read(own, "convex/auth0.ts")).toBe(handled);
+  });
+
+  test("the app's own insert into users is named with the fix that applies (delete it), exit 3; its lookup goes with it", async () => {
+    const dir = app({
+      ...DOCS_APP,
+      "convex/users.ts": `import { mutation } from "./_generated/server";
+
+export const store = mutation({
+  args: {},
+  handler: async (ctx) => {
+    const identity = await ctx.auth.getUserIdentity();
+    if (!identity) throw new Error("Called storeUser without authentication present");
+    const user = await ctx.db
+      .query("users")
+      .withIndex("by_token", (q) => q.eq("tokenIdentifier", identity.tokenIdentifier))
+      .unique();
+    if (user !== null) return user._id;
+    return await ctx.db.insert("users", { name: identity.name ?? "Anonymous", tokenIdentifier: identity.tokenIdentifier });
+  },
+});
+`,
+    });
+    const run = await init(dir, "--yes", "--json");
+    expect(run.code, run.output).toBe(3);
+    const doc = JSON.parse(run.stdout);
+    expect(doc.inserts).toEqual([
+      'convex/users.ts:13:18  users.store: ctx.db.insert("users", { name: identity.name ?? "Anonymous", tokenIdentifier:…',
+    ]);
+    expect(doc.leftToYou).toEqual([
+      `delete the function that inserts into users: ${doc.inserts[0]}`,
+    ]);
+    // Only messages.ts's lookup keeps the getCurrentUser fix.
+    expect(doc.lookups.map((l: { place: string }) => l.place)).toEqual([
+      "convex/messages.ts:10:37",
+    ]);
+    expect(run.stderr).toContain(
+      "Fix: delete the function: the module creates and updates the users row",
+    );
+    expect(run.stderr).toContain("api.auth0.store");
+    expect(run.stderr).toContain("init: 1 edit left to you (the lines are above; exit 3):");
+  });
+
+  test("a required email and lastActiveAt the module takes over: the merged validator is said, with where the app reads each", async () => {
+    const dir = app({
+      "convex/schema.ts": `import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+
+export default defineSchema({
+  users: defineTable({
+    email: v.string(),
+    lastActiveAt: v.number(),
+    tokenIdentifier: v.string(),
+  }).index("by_token", ["tokenIdentifier"]),
+});
+`,
+      "convex/profile.ts": `import { query } from "./_generated/server";
+
+export const me = query({
+  args: {},
+  handler: async (ctx) => {
+    const identity = await ctx.auth.getUserIdentity();
+    const user = (await ctx.db.query("users").first())!;
+    const { lastActiveAt } = user;
+    return { email: user.email.toLowerCase(), claim: identity?.email, lastActiveAt };
+  },
+});
+`,
+    });
+    const run = await init(dir, "--yes", "--json");
+    expect(run.code, run.output).toBe(0);
+    expect(JSON.parse(run.stdout).loosened).toEqual([
+      {
+        name: "email",
+        yours: "v.string()",
+        merged: "v.optional(v.string())",
+        reads: ["convex/profile.ts:9:26"],
+      },
+      {
+        name: "lastActiveAt",
+        yours: "v.number()",
+        merged: "v.optional(v.number())",
+        reads: ["convex/profile.ts:8:13"],
+      },
+    ]);
+    expect(run.stderr).toContain(
+      "users.email: yours is `v.string()`, the merged validator is the module's `v.optional(v.string())` (Auth0 may omit it, and rows from before the adoption lack it): your functions read .email at these places; where it is a users row, handle undefined:\n  convex/profile.ts:9:26",
+    );
+  });
 });

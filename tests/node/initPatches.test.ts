@@ -59,9 +59,10 @@ describe("schema.ts", () => {
     .index("by_tok", ["tokenIdentifier"])
     .searchIndex("search_name", { searchField: "name" })`);
     const result = patchSchema("convex/schema.ts", source, S);
-    expect(edited(result)).toBe(`import { defineSchema, defineTable } from "convex/server";
+    expect(edited(result))
+      .toBe(`import { auth0Tables, auth0UsersTable } from "convex-auth0-users/server";
+import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
-import { auth0Tables, auth0UsersTable } from "convex-auth0-users/server";
 
 export default defineSchema({
   ...auth0Tables,
@@ -124,9 +125,9 @@ export default defineSchema({ users: auth0UsersTable({}, { adopting: true }), ..
     // 6 plan pages
     .index("by_plan", ["plan"]) /* 7 end */`);
     expect(edited(patchSchema("convex/schema.ts", source, S)))
-      .toBe(`import { defineSchema, defineTable } from "convex/server";
+      .toBe(`import { auth0Tables, auth0UsersTable } from "convex-auth0-users/server";
+import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
-import { auth0Tables, auth0UsersTable } from "convex-auth0-users/server";
 
 export default defineSchema({
   ...auth0Tables,
@@ -282,6 +283,44 @@ export default defineSchema({ ...auth0Tables, things: defineTable({}) });
   });
 });
 
+describe("init writes as the app writes", () => {
+  test("a router file in tabs, single quotes and no semicolons gets its import and call so", () => {
+    const source = `import { httpRouter } from 'convex/server'\nimport { httpAction } from './_generated/server'\n\nconst http = httpRouter()\n\nif (true) {\n\thttp.route({ path: '/x', method: 'GET', handler: httpAction(async () => new Response('x')) })\n}\n\nexport default http\n`;
+    expect(edited(patchRouter("convex/http.ts", source, HTTP, S))).toBe(
+      `import { httpRouter } from 'convex/server'\nimport { httpAction } from './_generated/server'\nimport { registerRoutes } from 'convex-auth0-users/server'\n\nconst http = httpRouter()\nregisterRoutes(http)\n\nif (true) {\n\thttp.route({ path: '/x', method: 'GET', handler: httpAction(async () => new Response('x')) })\n}\n\nexport default http\n`,
+    );
+  });
+
+  test("sorted imports get the import at its sorted place; unsorted ones after the last", () => {
+    const sorted = `import { cronJobs } from "convex/server";\nimport { internal } from "./_generated/api";\nimport { z } from "zod";\n\nconst crons = cronJobs();\nexport default crons;\n`;
+    // "./_generated/api" < "convex/server" is not sorted: after the last import.
+    expect(edited(patchRouter("convex/crons.ts", sorted, CRONS, S))).toContain(
+      `import { z } from "zod";\nimport { registerCrons } from "convex-auth0-users/server";\n`,
+    );
+    const abc = `import { a } from "@app/a";\nimport { cronJobs } from "convex/server";\nimport { z } from "zod";\n\nconst crons = cronJobs();\nexport default crons;\n`;
+    expect(edited(patchRouter("convex/crons.ts", abc, CRONS, S))).toBe(
+      `import { a } from "@app/a";\nimport { registerCrons } from "convex-auth0-users/server";\nimport { cronJobs } from "convex/server";\nimport { z } from "zod";\n\nconst crons = cronJobs();\nregisterCrons(crons);\nexport default crons;\n`,
+    );
+  });
+
+  test("a schema indented with 4 spaces or tabs keeps its step in what init adds and rewrites", () => {
+    const four = `import { defineSchema } from "convex/server";\n\nexport default defineSchema({});\n\nfunction f() {\n    return 1;\n}\n`;
+    expect(edited(patchSchema("convex/schema.ts", four, S))).toContain(
+      "export default defineSchema({\n    ...auth0Tables,\n});",
+    );
+    const tabs = `import { defineSchema, defineTable } from "convex/server";\nimport { v } from "convex/values";\n\nexport default defineSchema({\n\tusers: defineTable({\n\t\t// the handle shown in the app\n\t\thandle: v.string(),\n\t\ttokenIdentifier: v.string(),\n\t}).index("by_token", ["tokenIdentifier"]),\n});\n`;
+    expect(edited(patchSchema("convex/schema.ts", tabs, S))).toContain(
+      `\tusers: auth0UsersTable(\n\t\t{\n\t\t\t// the handle shown in the app\n\t\t\thandle: v.string(),\n\t\t},\n\t\t{ adopting: true },\n\t),\n`,
+    );
+  });
+
+  test("an auth0.ts in single quotes gets userDeletion in single quotes", () => {
+    const own = newAuth0File(S, F).replace(/"/g, "'");
+    const r = checkAuth0File("convex/auth0.ts", own, S, F, [{ table: "messages", path: "author" }]);
+    expect(edited(r)).toContain("\n  userDeletion: 'anonymize',\n  // Runs inside");
+  });
+});
+
 describe("http.ts and crons.ts", () => {
   test("two routers, or none made at the top level: by hand", () => {
     const two = `import { httpRouter } from "convex/server";\nconst http = httpRouter();\nconst other = httpRouter();\nexport default http;\n`;
@@ -316,17 +355,60 @@ describe("http.ts and crons.ts", () => {
 });
 
 describe("auth.config.ts", () => {
-  test("an app's own Auth0 provider is named, to be removed; a one-line array stays one line", () => {
+  test("an app's own provider of the module's variables is replaced; another that looks like Auth0's is named, to be removed; a one-line array stays one line", () => {
     const source = `export default {\n  providers: [{ domain: process.env.AUTH0_DOMAIN, applicationID: process.env.AUTH0_CLIENT_ID }],\n};\n`;
     const result = patchAuthConfig("convex/auth.config.ts", source, S);
     expect(edited(result)).toBe(
-      `import { auth0Providers } from "convex-auth0-users/server";\n\nexport default {\n  providers: [...auth0Providers(), { domain: process.env.AUTH0_DOMAIN, applicationID: process.env.AUTH0_CLIENT_ID }],\n};\n`,
+      `import { auth0Providers } from "convex-auth0-users/server";\n\nexport default {\n  providers: [...auth0Providers()],\n};\n`,
     );
-    expect(result.notes[0]).toContain("convex/auth.config.ts:2 looks like Auth0's");
+    expect(result.notes[0]).toContain(
+      "the provider at convex/auth.config.ts:2 (`process.env.AUTH0_DOMAIN`) is the tenant auth0Providers() names",
+    );
+    const other = `export default {\n  providers: [{ domain: process.env.AUTH0_ISSUER_BASE_URL, applicationID: "convex" }],\n};\n`;
+    const named = patchAuthConfig("convex/auth.config.ts", other, S);
+    expect(edited(named)).toContain(
+      "providers: [...auth0Providers(), { domain: process.env.AUTH0_ISSUER_BASE_URL",
+    );
+    expect(named.notes[0]).toContain("convex/auth.config.ts:2 looks like Auth0's");
     const literal = `export default { providers: [{ domain: "https://acme.eu.auth0.com/", applicationID: "x" }] };\n`;
     expect(patchAuthConfig("convex/auth.config.ts", literal, S).notes[0]).toContain(
       "convex/auth.config.ts:1 looks like Auth0's",
     );
+    expect(patchAuthConfig("convex/auth.config.ts", edited(result), S).kind).toBe("done");
+  });
+
+  test("computed domains of the tenant (a const, a template string) are replaced, in the file's tabs, quotes and no semicolons", () => {
+    const source = `const domain = process.env.AUTH0_DOMAIN
+const clientId = process.env.AUTH0_CLIENT_ID
+
+export default {
+\tproviders: [
+\t\t{ domain, applicationID: clientId },
+\t\t{
+\t\t\tdomain: \`https://\${process.env.AUTH0_CUSTOM_DOMAIN}/\`,
+\t\t\tapplicationID: process.env.AUTH0_CLIENT_ID,
+\t\t},
+\t\t{ domain: 'https://clerk.example.com', applicationID: 'convex' },
+\t],
+}
+`;
+    const result = patchAuthConfig("convex/auth.config.ts", source, S);
+    expect(edited(result)).toBe(`import { auth0Providers } from 'convex-auth0-users/server'
+
+const domain = process.env.AUTH0_DOMAIN
+const clientId = process.env.AUTH0_CLIENT_ID
+
+export default {
+\tproviders: [
+\t\t...auth0Providers(),
+\t\t{ domain: 'https://clerk.example.com', applicationID: 'convex' },
+\t],
+}
+`);
+    expect(result.notes.map((n) => n.slice(0, 45))).toEqual([
+      "the provider at convex/auth.config.ts:6 (`dom",
+      "the provider at convex/auth.config.ts:7 (``ht",
+    ]);
     expect(patchAuthConfig("convex/auth.config.ts", edited(result), S).kind).toBe("done");
   });
 
@@ -362,6 +444,23 @@ describe(".env.local.example", () => {
     const all = existing + more;
     expect([...definedNames(all)].sort()).toEqual([...definedNames(template)].sort());
     expect(envAppendix(template, all)).toBe("");
+  });
+
+  test("what an app gets names the bin's commands, not this repository's npm scripts", () => {
+    expect(template).toContain("npm run deploy:auth0");
+    const appended = envAppendix(template, "");
+    expect(appended).not.toContain("npm run");
+    expect(appended).toContain(
+      "# ── Post-Login Action secrets (written into the Action by npx convex-auth0-users deploy-auth0) ───\n",
+    );
+    expect(appended).toContain("# ── Deploying (npx convex-auth0-users deploy, deploy-auth0) ──");
+    expect(appended).toContain(
+      "# ── Reconcile (npx convex-auth0-users check-sync, sync, cron-sync, backup-users) ──",
+    );
+    // Each header keeps the template's width.
+    const width = (t: string) =>
+      t.split("\n").filter((l) => l.startsWith("# ── Deploying"))[0].length;
+    expect(width(appended)).toBe(width(template));
   });
 });
 

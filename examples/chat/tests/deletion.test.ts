@@ -1,6 +1,7 @@
 /**
  * A user deleted in Auth0 while the app's `messages` reference their row. With
- * `AUTH0_USER_DELETION=anonymize` the row stays (every Auth0 fact cleared), so `messages.list`
+ * `AUTH0_USER_DELETION=anonymize`, or unset with the `userDeletion: "anonymize"` init wrote into
+ * convex/auth0.ts, the row stays (every Auth0 fact cleared), so `messages.list`
  * keeps working for everyone; with `remove`, the app's `onUserDeleted` (convex/auth0.ts) deletes
  * the user's messages in the same transaction, so no reference dangles either.
  */
@@ -109,10 +110,10 @@ test("remove: the app's onUserDeleted deletes the user's messages with the row",
   expect(left).toEqual([]);
 });
 
-test("unset means remove: the same hook runs, nothing dangles", async () => {
+test('unset: the userDeletion init wrote (anonymize: messages.author holds v.id("users")) keeps the row, nothing dangles', async () => {
   const t = newT();
-  const { bobId } = await conversation(t);
+  const { aliceId, bobId } = await conversation(t);
   await deliverDeletion(t, "auth0|alice", Date.now() - 1000);
-  expect((await allUsers(t)).map((u) => u._id)).toEqual([bobId]);
-  expect(bodies(await t.query(api.messages.list, {}))).toEqual(["hi Alice"]);
+  expect((await allUsers(t)).map((u) => u._id).sort()).toEqual([aliceId, bobId].sort());
+  expect(bodies(await t.query(api.messages.list, {}))).toEqual(["hi Alice", "hi Bob"]);
 });

@@ -100,15 +100,17 @@ export const COMMANDS = {
     ],
     env: [],
     exits: [
-      {
-        code: 0,
-        meaning: "done, dry run, or nothing to do (files left to you are listed: by hand: N)",
-      },
+      { code: 0, meaning: "done, dry run, or nothing to do: the app needs no edit of yours" },
       { code: 1, meaning: "a write failed or a file changed meanwhile (not written), or declined" },
       {
         code: 2,
         meaning:
           "bad input, nothing written: no Convex folder, a file it refuses (not UTF-8, read-only, hard-linked, linked outside the app, not parsing), the module's users table shadowed or a users field of the module's name with another meaning, no terminal without --yes",
+      },
+      {
+        code: 3,
+        meaning:
+          "done (or dry run), but edits are left to you, each printed with its lines: a file init could not edit (by hand: N), your own insert into users",
       },
     ],
   },

@@ -291,13 +291,19 @@ export function place(l: AppLookup, cwd = process.cwd()): string {
   return `${shown}:${l.line}:${l.column}`;
 }
 
-/** The doctor's check: warns with each place and the fix; skips when `dir` is no folder. */
-export function appLookupsCheck(dir: string): CheckResult {
+/** The doctor's check: warns with each place and the fix; skips when `dir` is no folder.
+ * Lookups `except` names (those of a function the doctor asks to delete) are left out. */
+export function appLookupsCheck(
+  dir: string,
+  except: (l: AppLookup) => boolean = () => false,
+): CheckResult {
   const base = { id: "app.lookups", title: "the app's functions find users under every issuer" };
   if (!isFolder(dir)) {
     return { ...base, status: "skip", detail: `no Convex folder at ${dir} (--convex-dir)` };
   }
-  const { files, lookups } = findAppLookups(dir);
+  const found = findAppLookups(dir);
+  const files = found.files;
+  const lookups = found.lookups.filter((l) => !except(l));
   if (lookups.length === 0) {
     return {
       ...base,

@@ -7,13 +7,26 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { COMMANDS } from "../cli/commands";
 import { parseCommandFlags } from "../cli/spec";
+import { findAppInserts, INSERT_FIX, insertLine, insideInsert } from "../doctor/appInserts";
 import { findAppLookups, LOOKUP_FIX, place } from "../doctor/appLookups";
 import { applyPlan, type ApplyResult } from "./apply";
+import { fieldReads } from "./fieldReads";
 import { findConvexDir } from "./convexDir";
 import { PACKAGE_SPECIFIERS, planInit } from "./plan";
-import { hasChanges, lookupsText, nextSteps, planJson, planText, summaryLine } from "./report";
+import {
+  hasChanges,
+  insertsText,
+  leftToYou,
+  lookupsText,
+  loosenedText,
+  nextSteps,
+  planJson,
+  planText,
+  summaryLine,
+} from "./report";
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/** `incomplete`: done (or a dry run), but edits are left to the user, each printed with its lines. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, incomplete: 3 } as const;
 
 /** The package's root: its auth0-actions/tenant.yaml and .env.local.example are copied from it. */
 export const PACKAGE_ROOT = resolve(import.meta.dirname, "../../..");
@@ -105,12 +118,25 @@ export async function runInit(argv: string[]): Promise<number> {
     say(summaryLine(plan, applied));
   }
 
-  const lookups = findAppLookups(found.dir).lookups.map((l) => ({
-    lookup: l,
-    place: place(l, root),
-    text: l.text,
-  }));
+  // A lookup inside a function that inserts into users goes with it (deleting it is the fix).
+  const inserts = findAppInserts(found.dir).map((i) => ({ insert: i, line: insertLine(i, root) }));
+  const lookups = findAppLookups(found.dir)
+    .lookups.filter(
+      (l) =>
+        !insideInsert(
+          l,
+          inserts.map((i) => i.insert),
+        ),
+    )
+    .map((l) => ({ lookup: l, place: place(l, root), text: l.text }));
   say("");
+  if (inserts.length > 0)
+    say(
+      insertsText(
+        inserts.map((i) => i.line),
+        INSERT_FIX,
+      ),
+    );
   say(lookupsText(lookups, LOOKUP_FIX));
   const installed = listsPackage(root);
   if (changes || applied) {
@@ -119,14 +145,49 @@ export async function runInit(argv: string[]): Promise<number> {
       ["Next steps:", ...nextSteps(plan, installed).map((s, i) => `  ${i + 1}. ${s}`)].join("\n"),
     );
   }
+  // A field the module takes over with a looser validator: say the merged one and where the
+  // app reads it, rather than loosen it silently.
+  const reads = fieldReads(
+    found.dir,
+    plan.loosened.map((f) => f.name),
+    root,
+  );
+  const loosened = plan.loosened.map((f) => ({ ...f, reads: reads.get(f.name) ?? [] }));
+  if (loosened.length > 0) {
+    say("");
+    say(loosenedText(loosened));
+  }
+  const left = leftToYou(
+    plan,
+    inserts.map((i) => i.line),
+  );
+  if (left.length > 0) {
+    say("");
+    say(
+      [
+        `init: ${left.length} edit${left.length === 1 ? "" : "s"} left to you (the lines are above; exit ${EXIT.incomplete}):`,
+        ...left.map((l) => `  - ${l}`),
+      ].join("\n"),
+    );
+  }
   if (json) {
     console.log(
       JSON.stringify(
-        planJson(plan, { convexDir: found.dir, dryRun, applied, lookups, installed }),
+        planJson(plan, {
+          convexDir: found.dir,
+          dryRun,
+          applied,
+          lookups,
+          inserts: inserts.map((i) => i.line),
+          loosened,
+          leftToYou: left,
+          installed,
+        }),
         null,
         2,
       ),
     );
   }
-  return applied && applied.skipped.length > 0 ? EXIT.failed : EXIT.ok;
+  if (applied && applied.skipped.length > 0) return EXIT.failed;
+  return left.length > 0 ? EXIT.incomplete : EXIT.ok;
 }

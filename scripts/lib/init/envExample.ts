@@ -1,8 +1,33 @@
 /**
  * .env.local.example: the module's variables (taken from the package's own .env.local.example,
  * with their comments and section headers) appended under one header, only those the app's file
- * does not define yet.
+ * does not define yet. The package's file names its own `npm run` scripts, which an app does not
+ * have: what is written into the app names the bin's commands (`npx convex-auth0-users deploy`).
  */
+import { COMMANDS } from "../cli/commands";
+
+const BIN = "npx convex-auth0-users";
+
+/**
+ * `line` with each `npm run a, b:c` named as the bin's commands (`npx convex-auth0-users a,
+ * b-c`); a script the bin has no command for (deploy:convex, which is `convex deploy`) is left
+ * out. A section header keeps its width.
+ */
+export function forApp(line: string): string {
+  const out = line.replace(
+    /npm run ([a-z][a-z0-9:-]*(?:, [a-z][a-z0-9:-]*)*)/g,
+    (_, list: string) => {
+      const names = list
+        .split(", ")
+        .map((n) => n.replace(/:/g, "-"))
+        .filter((n) => Object.hasOwn(COMMANDS, n));
+      return names.length > 0 ? `${BIN} ${names.join(", ")}` : "npx convex deploy";
+    },
+  );
+  const header = /^(# ── .*?) ─+$/.exec(out);
+  if (!header || out === line) return out;
+  return `${header[1]} ${"─".repeat(Math.max(3, line.length - header[1].length - 1))}`;
+}
 
 /** The names a dotenv text defines (`NAME=`, `export NAME=`). */
 export function definedNames(text: string): Set<string> {
@@ -64,10 +89,10 @@ export function envAppendix(template: string, existing: string): string {
     for (const chunk of section.chunks) {
       const missing = chunk.variables.filter((v) => !have.has(v.name));
       if (missing.length === 0) continue;
-      lines.push(...chunk.comments, ...missing.map((v) => v.line));
+      lines.push(...chunk.comments.map(forApp), ...missing.map((v) => v.line));
       for (const v of missing) have.add(v.name);
     }
-    if (lines.length > 0) parts.push([section.header, ...lines].join("\n"));
+    if (lines.length > 0) parts.push([forApp(section.header), ...lines].join("\n"));
   }
   if (parts.length === 0) return "";
   const lead = existing === "" ? "" : existing.endsWith("\n") ? "\n" : "\n\n";

@@ -13,6 +13,9 @@ import { newSchema, patchSchema } from "./schemaPatch";
 import { syntaxErrors, type PatchResult } from "./sourceEdits";
 import { checkerSpreadTables } from "./spreadTables";
 import { editProblem, outsideApp, utf8Text } from "./targetFile";
+import type { UserReference } from "../doctor/deletionConfig";
+import { schemaUserReferences } from "./userReferences";
+import type { LoosenedField } from "./usersTable";
 
 export interface InitOptions {
   /** The app's root (absolute): auth0-actions/ and .env.local.example go there. */
@@ -62,6 +65,10 @@ export interface Plan {
   problems: string[];
   /** The schema (as it will be) still declares users with `{ adopting: true }`. */
   adopting: boolean;
+  /** The app's fields that hold `v.id("users")` (what a deletion must not leave dangling). */
+  references: UserReference[];
+  /** The app's users fields the module takes over with a looser validator. */
+  loosened: LoosenedField[];
 }
 
 /**
@@ -105,6 +112,7 @@ export function planInit(opts: InitOptions): Plan {
   const { root, convexDir: dir, server, functions } = opts;
   const files: FileAction[] = [];
   const problems: string[] = [];
+  const loosened: LoosenedField[] = [];
   const shown = (p: string) => relative(root, p).split(sep).join("/");
 
   const target = (
@@ -154,6 +162,7 @@ export function planInit(opts: InitOptions): Plan {
         return;
       }
       files.push({ ...base, kind: "edit", before: read.text, after, notes: result.notes });
+      if (result.kind === "edit") loosened.push(...(result.loosened ?? []));
     } else if (result.kind === "by-hand") {
       files.push({ ...base, ...result });
     } else {
@@ -161,13 +170,14 @@ export function planInit(opts: InitOptions): Plan {
     }
   };
 
+  const schemaPath = pick(dir, ["schema.ts", "schema.js"]);
+  const references = appReferences(schemaPath, root);
   target(
     pick(dir, ["auth0.ts", "auth0.js"]),
-    () => newAuth0File(server, functions),
-    (f, t) => checkAuth0File(f, t, server, functions),
+    () => newAuth0File(server, functions, references),
+    (f, t) => checkAuth0File(f, t, server, functions, references),
     true,
   );
-  const schemaPath = pick(dir, ["schema.ts", "schema.js"]);
   target(
     schemaPath,
     () => newSchema(server),
@@ -218,5 +228,14 @@ export function planInit(opts: InitOptions): Plan {
       : schema?.kind === "done"
         ? readFileSync(schema.path, "utf8")
         : "";
-  return { files, problems, adopting: /adopting:\s*true/.test(schemaText) };
+  return { files, problems, adopting: /adopting:\s*true/.test(schemaText), references, loosened };
+}
+
+/** The fields of the app's schema that hold a users id; none when it is absent or unreadable
+ * (the schema's own target says why). */
+function appReferences(path: string, root: string): UserReference[] {
+  const read = readTarget(path, root, true);
+  if (!("text" in read) || read.text === undefined) return [];
+  const body = read.text.replace(/^\uFEFF/, "");
+  return syntaxErrors(path, body).length > 0 ? [] : schemaUserReferences(path, body);
 }

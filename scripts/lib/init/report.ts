@@ -103,6 +103,44 @@ export function lookupsText(lookups: { place: string; text: string }[], fix: str
   ].join("\n");
 }
 
+/** The users fields whose validator init loosens: the merged one, and where the app reads them. */
+export function loosenedText(
+  fields: { name: string; yours: string; merged: string; reads: string[] }[],
+): string {
+  return fields
+    .map((f) =>
+      [
+        `users.${f.name}: yours is \`${f.yours}\`, the merged validator is the module's \`${f.merged}\` (Auth0 may omit it, and rows from before the adoption lack it): ${
+          f.reads.length === 0
+            ? `no read of .${f.name} found in your functions`
+            : `your functions read .${f.name} at these places; where it is a users row, handle undefined:`
+        }`,
+        ...f.reads.map((r) => `  ${r}`),
+      ].join("\n"),
+    )
+    .join("\n");
+}
+
+/** The app's own inserts into users for people: each place and the fix once. */
+export function insertsText(lines: string[], fix: string): string {
+  return [
+    `Your functions insert into users in ${lines.length} place(s); the module creates the rows now:`,
+    ...lines.map((l) => `  ${l}`),
+    `Fix: ${fix}`,
+  ].join("\n");
+}
+
+/** The edits init leaves to the user, one line each: files it could not edit, the app's own
+ * inserts into users. Any makes init exit 3. */
+export function leftToYou(plan: Plan, inserts: string[]): string[] {
+  return [
+    ...plan.files.flatMap((f) =>
+      f.kind === "by-hand" ? [`${f.shown}: add the lines printed under "by hand: ${f.shown}"`] : [],
+    ),
+    ...inserts.map((i) => `delete the function that inserts into users: ${i}`),
+  ];
+}
+
 /** The whole run as data (`--json`). */
 export function planJson(
   plan: Plan,
@@ -111,6 +149,9 @@ export function planJson(
     dryRun: boolean;
     applied?: ApplyResult;
     lookups: { place: string; text: string; lookup: AppLookup }[];
+    inserts: string[];
+    loosened: { name: string; yours: string; merged: string; reads: string[] }[];
+    leftToYou: string[];
     installed: boolean;
   },
 ) {
@@ -128,6 +169,10 @@ export function planJson(
     written: opts.applied?.written ?? [],
     notWritten: opts.applied?.skipped ?? [],
     lookups: opts.lookups.map((l) => ({ place: l.place, text: l.text })),
+    inserts: opts.inserts,
+    loosened: opts.loosened,
+    references: plan.references.map((r) => `${r.table}.${r.path}`),
+    leftToYou: opts.leftToYou,
     nextSteps: hasChanges(plan) || opts.applied ? nextSteps(plan, opts.installed) : [],
   };
 }

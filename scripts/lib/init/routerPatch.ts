@@ -7,6 +7,7 @@ import ts from "typescript";
 import {
   applyEdits,
   boundElsewhere,
+  fileStyle,
   callsOf,
   importEdit,
   importedNames,
@@ -113,7 +114,7 @@ export function patchRouter(
     edits.push({
       pos: statement.end,
       end: statement.end,
-      text: `\n${indent}${kind.register}(${variable});`,
+      text: `\n${indent}${kind.register}(${variable})${fileStyle(sf).semi ? ";" : ""}`,
     });
   }
   const imp = importEdit(sf, server, [kind.register]);

@@ -15,6 +15,7 @@ import {
   applyEdits,
   boundElsewhere,
   callsOf,
+  fileStyle,
   importEdit,
   importLine,
   lineIndent,
@@ -26,7 +27,12 @@ import {
   type PatchResult,
 } from "./sourceEdits";
 import { localSpreadTables, type SpreadTables } from "./spreadTables";
-import { isModuleUsersTable, rewriteUsersTable, USERS_TABLE } from "./usersTable";
+import {
+  isModuleUsersTable,
+  rewriteUsersTable,
+  USERS_TABLE,
+  type LoosenedField,
+} from "./usersTable";
 
 const TABLES = "auth0Tables";
 
@@ -88,6 +94,7 @@ export function patchSchema(
   }
   const tables = call.arguments[0];
   const notes: string[] = [];
+  const loosened: LoosenedField[] = [];
   const edits: Edit[] = [];
   const line = (node: ts.Node) =>
     `line ${sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1}`;
@@ -203,6 +210,7 @@ export function patchSchema(
     } else {
       edits.push({ pos: users.getStart(sf), end: users.end, text: rewrite.text });
       notes.push(...rewrite.notes);
+      loosened.push(...rewrite.loosened);
       names.push(USERS_TABLE);
     }
   } else if (users) {
@@ -214,7 +222,8 @@ export function patchSchema(
     const open = tables.getStart(sf); // the `{`
     const first = tables.properties[0];
     let text: string;
-    if (!first) text = `\n${lineIndent(source, open)}  ...${TABLES},\n${lineIndent(source, open)}`;
+    const outer = lineIndent(source, open);
+    if (!first) text = `\n${outer}${fileStyle(sf).indent}...${TABLES},\n${outer}`;
     else if (sameLine(source, open, first.getStart(sf))) text = ` ...${TABLES},`;
     else text = `\n${lineIndent(source, first.getStart(sf))}...${TABLES},`;
     edits.push({ pos: open + 1, end: open + 1, text });
@@ -232,7 +241,7 @@ export function patchSchema(
   if (edits.length === 0) return { kind: "done", notes };
   const after = applyEdits(source, edits);
   if (users) notes.push(...unusedImports(file, source, after));
-  return { kind: "edit", after, notes };
+  return { kind: "edit", after, notes, loosened };
 }
 
 /** Imports the users rewrite left unused (the app's linter may ask to remove them). */

@@ -12,11 +12,22 @@ export interface Edit {
   text: string;
 }
 
+/** An app field the module takes over with a looser validator (a required `email` becomes the
+ * module's optional one): the app's code that reads it may now get `undefined`. */
+export interface LoosenedField {
+  name: string;
+  /** The app's validator, as written (whitespace squashed). */
+  yours: string;
+  /** The merged one: the module's. */
+  merged: string;
+}
+
 /** What a patcher decides for one file. */
 export type PatchResult =
   /** Everything is there already. */
   | { kind: "done"; notes: string[] }
-  | { kind: "edit"; after: string; notes: string[] }
+  /** `loosened`: the app's users fields the module takes over with a looser validator. */
+  | { kind: "edit"; after: string; notes: string[]; loosened?: LoosenedField[] }
   /** Nothing is changed; the user adds `lines` (reason says why it was not done). */
   | { kind: "by-hand"; reason: string; lines: string[]; notes: string[] }
   /** Init stops (nothing is written anywhere): adding the lines by hand would do harm too.
@@ -132,15 +143,62 @@ function isImportFrom(st: ts.Statement, specifier: string): st is ts.ImportDecla
   );
 }
 
-/** `import { a, b } from "specifier";` */
-export function importLine(names: string[], specifier: string): string {
-  return `import { ${names.join(", ")} } from "${specifier}";`;
+/** How a file writes code: its quote, whether statements end in `;`, its indentation step. */
+export interface FileStyle {
+  quote: '"' | "'";
+  semi: boolean;
+  indent: string;
+}
+
+/** The style init writes in (a new file, or one with nothing to tell from). */
+export const DEFAULT_STYLE: FileStyle = { quote: '"', semi: true, indent: "  " };
+
+/** The file's own style, by majority: quotes of its string literals (not template strings),
+ * `;` at the end of its top-level statements, tabs or the smallest run of leading spaces. */
+export function fileStyle(sf: ts.SourceFile): FileStyle {
+  let single = 0;
+  let double = 0;
+  const visit = (n: ts.Node) => {
+    if (ts.isStringLiteral(n)) {
+      if (sf.text[n.getStart(sf)] === "'") single++;
+      else double++;
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  let withSemi = 0;
+  let without = 0;
+  for (const st of sf.statements) {
+    if (ts.isImportDeclaration(st) || ts.isExpressionStatement(st) || ts.isVariableStatement(st)) {
+      if (sf.text[st.end - 1] === ";") withSemi++;
+      else without++;
+    }
+  }
+  return {
+    quote: single > double ? "'" : '"',
+    semi: withSemi >= without,
+    indent: indentUnit(sf.text),
+  };
+}
+
+/** `text` with the string literal `"value"` in the file's quote. */
+export const quoted = (value: string, style: FileStyle) => `${style.quote}${value}${style.quote}`;
+
+/** `import { a, b } from "specifier";` (in `style`'s quote and `;`). */
+export function importLine(
+  names: string[],
+  specifier: string,
+  style: FileStyle = DEFAULT_STYLE,
+): string {
+  return `import { ${names.join(", ")} } from ${quoted(specifier, style)}${style.semi ? ";" : ""}`;
 }
 
 /**
  * The edit that imports `names` from `specifier`: the missing names go into an existing
- * `import { … } from "specifier"`, else a new import line goes after the file's last import (at
- * the top when it has none). Undefined when every name is imported already.
+ * `import { … } from "specifier"`, else a new import line, in the file's quote and `;`, goes
+ * where the file keeps its imports: at its sorted place when the file's imports are sorted by
+ * module, else after the last import (at the top when it has none). Undefined when every name
+ * is imported already.
  */
 export function importEdit(
   sf: ts.SourceFile,
@@ -158,9 +216,17 @@ export function importEdit(
       return { pos: last.end, end: last.end, text: missing.map((n) => `, ${n}`).join("") };
     }
   }
-  const line = importLine(missing, specifier);
+  const line = importLine(missing, specifier, fileStyle(sf));
   const imports = sf.statements.filter(ts.isImportDeclaration);
   if (imports.length === 0) return { pos: 0, end: 0, text: `${line}\n\n` };
+  const from = imports.map((i) => (i.moduleSpecifier as ts.StringLiteral).text.toLowerCase());
+  const sorted = imports.length > 1 && from.every((m, i) => i === 0 || from[i - 1] <= m);
+  // Sorted imports stay sorted; an import goes before the first that sorts after it, on its line.
+  const next = sorted ? imports.find((_, i) => from[i] > specifier.toLowerCase()) : undefined;
+  if (next) {
+    const at = next.getStart(sf);
+    return { pos: at, end: at, text: `${line}\n${lineIndent(sf.text, at)}` };
+  }
   const last = imports[imports.length - 1];
   return { pos: last.end, end: last.end, text: `\n${line}` };
 }
@@ -192,4 +258,18 @@ export function boundElsewhere(sf: ts.SourceFile, names: string[], specifier: st
     }
   }
   return names.filter((n) => bound.has(n) && !ours.has(n));
+}
+
+/** The file's indentation step: a tab, or the smallest run of leading spaces (default 2). */
+export function indentUnit(source: string): string {
+  let tabs = 0;
+  let smallest = Infinity;
+  for (const line of source.split("\n")) {
+    const m = /^([ \t]+)\S/.exec(line);
+    if (!m || line.trimStart().startsWith("*")) continue;
+    if (m[1].startsWith("\t")) tabs++;
+    else smallest = Math.min(smallest, m[1].length);
+  }
+  if (tabs > 0 && smallest === Infinity) return "\t";
+  return smallest === Infinity ? "  " : " ".repeat(smallest);
 }

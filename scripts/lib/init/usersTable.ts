@@ -13,14 +13,16 @@
 import ts from "typescript";
 import { commentsWithin, lostComments, textWithoutComments, type Comment } from "./comments";
 import { MODULE_STATE_FIELDS, MODULE_USER_FIELDS, MODULE_USER_INDEXES } from "./moduleNames";
-import { isCallOf, lineIndent, propertyName } from "./sourceEdits";
+import { indentUnit, isCallOf, lineIndent, propertyName, type LoosenedField } from "./sourceEdits";
+
+export type { LoosenedField };
 
 export const USERS_TABLE = "auth0UsersTable";
 
 /** The rewrite, or every reason there is none: `conflicts` are fields of the module's name with
  * another meaning (init must stop, not print lines that would merge them), `reasons` the rest. */
 export type UsersRewrite =
-  | { ok: true; text: string; notes: string[] }
+  | { ok: true; text: string; notes: string[]; loosened: LoosenedField[] }
   | { ok: false; reasons: string[]; conflicts: string[] };
 
 /** Whether the table is already the module's (`auth0UsersTable(...)`, maybe with indexes). */
@@ -59,6 +61,7 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
     return fail();
   }
   const notes: string[] = [];
+  const loosened: LoosenedField[] = [];
   const kept: ts.PropertyAssignment[] = [];
   const taken = new Map<ts.PropertyAssignment, string>();
   // Whether a tokenIdentifier was seen, or could hide in a field init cannot read.
@@ -92,6 +95,7 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
       continue;
     }
     taken.set(field, yours);
+    if (yours !== squash(module)) loosened.push({ name, yours, merged: module });
     notes.push(
       yours === squash(module)
         ? `users.${name}: now the module's (\`${module}\`, as yours)`
@@ -166,7 +170,7 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
   notes.push(
     "users rows you already have: run `npx convex run auth0:adoptExistingRows`, then remove `{ adopting: true }` (README, Adopting an existing users table)",
   );
-  return { ok: true, text, notes };
+  return { ok: true, text, notes, loosened };
 }
 
 /**
@@ -185,7 +189,9 @@ function usersText(
 ): string {
   const text = sf.text;
   const indent = lineIndent(text, prop.getStart(sf));
-  const inner = `${indent}    `;
+  // One step of the file's own indentation (a tab, 2 or 4 spaces) per level.
+  const step = indentUnit(text);
+  const inner = `${indent}${step}${step}`;
   const comment = (c: Comment, to: string) => reindent(c.text, to, lineIndent(text, c.pos));
   const within = (from: number, to: number) => commentsWithin(sf, prop, from, to);
   const sameLine = (from: number, to: number) => !text.slice(from, to).includes("\n");
@@ -244,10 +250,10 @@ function usersText(
   } else {
     call = [
       `${USERS_TABLE}(`,
-      `${indent}  {`,
+      `${indent}${step}{`,
       ...lines,
-      `${indent}  },`,
-      `${indent}  { adopting: true },`,
+      `${indent}${step}},`,
+      `${indent}${step}{ adopting: true },`,
       `${indent})`,
     ].join("\n");
   }
@@ -259,13 +265,13 @@ function usersText(
     const own = lineIndent(text, access.name.getStart(sf));
     if (dropped === undefined) {
       const piece = text.slice(access.expression.end, link.end).trim();
-      links += `\n${reindent(piece, `${indent}  `, own)}`;
+      links += `\n${reindent(piece, `${indent}${step}`, own)}`;
       continue;
     }
     const gone = within(access.expression.end, link.end);
     if (gone.length === 0) continue;
-    for (const c of gone) links += `\n${comment(c, `${indent}  `)}`;
-    links += `\n${indent}  // ${dropped}`;
+    for (const c of gone) links += `\n${comment(c, `${indent}${step}`)}`;
+    links += `\n${indent}${step}// ${dropped}`;
   }
   return `users: ${call}${links}`;
 }

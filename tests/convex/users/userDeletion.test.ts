@@ -15,6 +15,7 @@ import { auth0UsersTable } from "../../../server/index";
 import { audienceFor, signRequest } from "../../../server/http/signedRequest";
 import { SYNC_APPLY_PATH } from "../../../server/reconcile/syncRoutes";
 import { tokenIdentifier } from "../../../server/tokenIdentifier";
+import { configureAuth0Users } from "../../../server/users/hooks";
 import { getCurrentUser, getCurrentUserOrThrow } from "../../../server/users/users";
 import { userDeletionMode } from "../../../server/users/rowState";
 import { USER_DELETED } from "../../../server/users/rules";
@@ -349,5 +350,34 @@ describe("the reconcile and anonymized rows", () => {
       drift: [],
       orphanCandidates: [],
     });
+  });
+});
+
+describe("configureAuth0Users({ userDeletion }): the app's default, what init writes", () => {
+  afterEach(() => configureAuth0Users({}));
+
+  test("with the variable unset, userDeletion: anonymize keeps the row; the variable, when set, wins", async () => {
+    const t = newT();
+    const { userId, messageId } = await userWithMessage(t);
+    // convex/auth0.ts has run its own configureAuth0Users by now; the app's says anonymize.
+    configureAuth0Users({ userDeletion: "anonymize" });
+    expect(userDeletionMode()).toBe("anonymize");
+    await deletions.event(t);
+    expect(await authorOf(t, messageId)).toMatchObject({ _id: userId, deletedAt: minutesAgo(10) });
+    expect(hook.calls.map((c) => c.mode)).toEqual(["anonymize"]);
+
+    process.env.AUTH0_USER_DELETION = "remove";
+    expect(userDeletionMode()).toBe("remove");
+    configureAuth0Users({});
+    delete process.env.AUTH0_USER_DELETION;
+    expect(userDeletionMode()).toBe("remove");
+  });
+
+  test("a value that is no mode throws when configured, and keeps the previous mode", () => {
+    configureAuth0Users({ userDeletion: "anonymize" });
+    expect(() =>
+      configureAuth0Users({ userDeletion: "anonymise" as unknown as "anonymize" }),
+    ).toThrow('userDeletion must be one of remove, anonymize; it is "anonymise"');
+    expect(userDeletionMode()).toBe("anonymize");
   });
 });
