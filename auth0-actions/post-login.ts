@@ -21,9 +21,9 @@
  * Built by scripts/build-action.ts into auth0-actions/dist/post-login.js (CommonJS).
  */
 import type { Event, PostLoginAPI } from "@auth0/actions/post-login/v3";
-import { profileFromAuth0User } from "../server/auth0Profile";
-import { audienceFor, signRequest, UPSERT_USER_PATH } from "../server/signedRequest";
-import { convexSiteOrigin } from "../server/siteUrl";
+import { profileFromAuth0User } from "../server/users/auth0Profile";
+import { audienceFor, signRequest, UPSERT_USER_PATH } from "../server/http/signedRequest";
+import { convexSiteOrigin } from "../server/http/siteUrl";
 import { tokenIdentifier } from "../server/tokenIdentifier";
 
 const TAG = "convex-auth0-users:";

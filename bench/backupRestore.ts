@@ -10,7 +10,7 @@
  */
 import { statSync } from "node:fs";
 import { tokenIdentifier } from "../server/tokenIdentifier";
-import { profileFromAuth0User } from "../server/auth0Profile";
+import { profileFromAuth0User } from "../server/users/auth0Profile";
 import { startTenant } from "./lib/reconcileHarness";
 import { comparable, readBackup, restoreBackup, tableSnapshot } from "./lib/restoreBackup";
 

@@ -20,11 +20,11 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Agent, fetch as undiciFetch } from "undici";
 import { internal } from "../convex/_generated/api";
-import { RUN_BUDGET_MS } from "../server/logSync";
-import { requestToken } from "../server/logSyncAuth0";
+import { RUN_BUDGET_MS } from "../server/logSync/logSync";
+import { requestToken } from "../server/logSync/auth0";
 import { startTenant, type Tenant } from "./lib/reconcileHarness";
 import type { StoredUser } from "../local-auth0/managementApiEmulator";
-import { profileFromAuth0User } from "../server/auth0Profile";
+import { profileFromAuth0User } from "../server/users/auth0Profile";
 import { tokenIdentifier } from "../server/tokenIdentifier";
 
 const CHANGES = 100;

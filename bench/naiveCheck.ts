@@ -4,31 +4,28 @@
  * call per user listed. Reads the same variables as check-sync; prints one JSON line of figures.
  * Not a tool: it cannot see past Auth0's 1,000-record cap, which is the point.
  */
-import { profileFromAuth0User } from "../server/auth0Profile";
-import { SYNC_APPLY_PATH } from "../server/syncRoutes";
+import { profileFromAuth0User } from "../server/users/auth0Profile";
+import { SYNC_APPLY_PATH } from "../server/reconcile/syncRoutes";
 import { signedPost } from "../scripts/lib/signedPost";
+import { requestToken } from "../server/logSync/auth0";
 
 async function main() {
   const env = process.env;
   const domain = env.AUTH0_DOMAIN!;
   const started = performance.now();
-  const token = (await fetch(`https://${domain}/oauth/token`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      grant_type: "client_credentials",
-      client_id: env.AUTH0_M2M_CLIENT_ID,
-      client_secret: env.AUTH0_M2M_CLIENT_SECRET,
-      audience: `https://${domain}/api/v2/`,
-    }),
-  }).then((r) => r.json())) as { access_token: string };
+  // The client-credentials request the log sync makes (one shared function), within a minute.
+  const token = await requestToken(
+    { domain, clientId: env.AUTH0_M2M_CLIENT_ID!, clientSecret: env.AUTH0_M2M_CLIENT_SECRET! },
+    Date.now() + 60_000,
+    "AUTH0_M2M_CLIENT_ID / AUTH0_M2M_CLIENT_SECRET",
+  );
   let managementCalls = 1;
   const listed: { user_id: string }[] = [];
   let stoppedBy = "the end of the list";
   for (let page = 0; ; page++) {
     managementCalls++;
     const res = await fetch(`https://${domain}/api/v2/users?page=${page}&per_page=100`, {
-      headers: { authorization: `Bearer ${token.access_token}` },
+      headers: { authorization: `Bearer ${token.accessToken}` },
     });
     if (!res.ok) {
       const body = (await res.json()) as { message?: string };

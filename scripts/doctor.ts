@@ -17,7 +17,7 @@
  * failed, 1 a check failed (or, with --strict, warned), 2 bad usage or the wrong tenant (the
  * reconcile's AUTH0_DOMAIN or token is not the tenant Convex trusts).
  */
-import { convexSiteOrigin } from "../server/siteUrl";
+import { convexSiteOrigin } from "../server/http/siteUrl";
 import { checkConvexSide, type CheckResult } from "./lib/convexPing";
 import { loadBundle } from "./lib/deploy/inputs";
 import { loadTenantSpec, tenantYamlPath, type TenantSpec } from "./lib/deploy/spec";

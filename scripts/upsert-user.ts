@@ -10,9 +10,9 @@
  *
  * Exit codes: 0 stored, 1 Convex refused it (the answer says why), 2 bad usage or configuration.
  */
-import { profileFromAuth0User } from "../server/auth0Profile";
-import { convexSiteOrigin } from "../server/siteUrl";
-import { UPSERT_USER_PATH } from "../server/signedRequest";
+import { profileFromAuth0User } from "../server/users/auth0Profile";
+import { convexSiteOrigin } from "../server/http/siteUrl";
+import { UPSERT_USER_PATH } from "../server/http/signedRequest";
 import { tokenIdentifier, TokenIdentifierError } from "../server/tokenIdentifier";
 import { COMMANDS } from "./lib/cli/commands";
 import { parseCommandFlags } from "./lib/cli/spec";

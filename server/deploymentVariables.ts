@@ -17,3 +17,6 @@ export function deploymentVariable(name: string): string | undefined {
   return (globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process
     .env[name];
 }
+
+/** ConvexError code for a Convex variable holding a value this module does not accept. */
+export const INVALID_CONFIGURATION = "invalid_configuration";

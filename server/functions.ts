@@ -4,17 +4,32 @@
  * each one is `api.auth0.<name>` / `internal.auth0.<name>` there and `auth0:<name>` on the
  * command line. server/api.ts refers to them by those paths.
  */
-export { store, current, upsertFromAuth0, deleteFromAuth0 } from "./users";
-export { mine as myOrganizations, current as currentOrganization } from "./organizations";
-export { ingest as ingestEvent, prune as pruneEvents } from "./events";
-export { health as eventsHealth, failures as eventFailures } from "./eventsHealth";
+export {
+  store,
+  current,
+  deleteFromAuth0,
+  linkMembershipsStep as linkMemberships,
+  adoptExistingRows,
+} from "./users";
+export { upsertFromAuth0 } from "./login";
+export {
+  mine as myOrganizations,
+  current as currentOrganization,
+  purgeOrganization,
+  purgeMemberships,
+  migrateOrganizationMetadata,
+} from "./organizations";
+export {
+  ingest as ingestEvent,
+  prune as pruneEvents,
+  health as eventsHealth,
+  failures as eventFailures,
+} from "./events";
 export {
   run as logSyncRun,
   health as logSyncHealth,
   restart as logSyncRestart,
   reconciled as logSyncReconciled,
-} from "./logSync";
-export {
   begin as logSyncBegin,
   initialize as logSyncInitialize,
   advance as logSyncAdvance,
@@ -23,15 +38,6 @@ export {
   cachedToken as logSyncCachedToken,
   saveToken as logSyncSaveToken,
   applyUserOrganizations as logSyncApplyUserOrganizations,
-} from "./logSyncState";
-export { usersPage, applyBatch, userFieldRules } from "./sync";
-export {
-  orgPage,
-  applyOrgBatch,
-  purgeOrganization,
-  purgeMemberships,
-  linkMemberships,
-  migrateOrganizationMetadata,
-} from "./orgSync";
-export { adoptExistingRows } from "./adoption";
-export { migrateLegacyTables, legacyTablesStatus } from "./legacyMigration";
+} from "./logSync";
+export { usersPage, applyBatch, userFieldRules, orgPage, applyOrgBatch } from "./reconcile";
+export { migrateLegacyTables, legacyTablesStatus } from "./legacy";

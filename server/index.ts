@@ -41,8 +41,8 @@ export {
   type MetadataPath,
   type NewUser,
   type NewUserFields,
-} from "./userHooks";
-export type { ProfileKey } from "./userProfile";
+} from "./users";
+export type { ProfileKey } from "./users";
 export { tokenIdentifier, parseTokenIdentifier, normalizeIssuer } from "./tokenIdentifier";
 export { metadataObject } from "./orgMetadata";
 export type { Doc as ModuleDoc, DataModel as ModuleDataModel } from "./builders";

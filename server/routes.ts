@@ -1,13 +1,11 @@
 /**
  * The module's HTTP routes, added to the app's router in `convex/http.ts`:
- * `registerRoutes(http)`. Every handler lives in its own file and shares server/httpCommon.ts.
+ * `registerRoutes(http)`. Every handler lives in its own file and shares server/http/common.ts.
  */
 import type { HttpRouter } from "convex/server";
-import { UPSERT_USER_PATH } from "./signedRequest";
-import { EVENTS_PATH } from "./events";
-import { upsertUserRoute } from "./upsertUserRoute";
-import { auth0EventsRoute } from "./eventsRoute";
-import { PING_PATH, pingRoute } from "./pingRoute";
+import { UPSERT_USER_PATH } from "./http";
+import { EVENTS_PATH, auth0EventsRoute } from "./events";
+import { upsertUserRoute, PING_PATH, pingRoute } from "./login";
 import {
   SYNC_APPLY_PATH,
   SYNC_STATUS_PATH,
@@ -15,13 +13,11 @@ import {
   syncApplyRoute,
   syncStatusRoute,
   syncUsersRoute,
-} from "./syncRoutes";
-import {
   SYNC_ORGS_APPLY_PATH,
   SYNC_ORGS_PAGE_PATH,
   syncOrgsApplyRoute,
   syncOrgsPageRoute,
-} from "./orgSyncRoutes";
+} from "./reconcile";
 
 /** Adds the module's routes (all `POST`, all signed; see the README's "HTTP routes") to `http`. */
 export function registerRoutes(http: HttpRouter): void {

@@ -45,7 +45,7 @@ export const adoptionUserFields = {
   updatedAt: v.optional(v.number()),
 };
 
-/** What became of an Auth0 event (see server/events.ts). */
+/** What became of an Auth0 event (see server/events/events.ts). */
 export const eventOutcome = v.union(
   /** Applied to `users` (which may have been a no-op when nothing changed). */
   v.literal("applied"),
@@ -71,7 +71,7 @@ const userTombstonesTable = () =>
     .index("by_deleted_at", ["deletedAt"]);
 
 /**
- * The tables the Event Stream receiver (server/events.ts) and the tombstone rule in
+ * The tables the Event Stream receiver (server/events/events.ts) and the tombstone rule in
  * `users.upsertUser` need. A host app that writes its own schema spreads them in:
  * `defineSchema({ users: defineTable({ ...userFields, plan: v.string() })..., ...eventTables })`.
  */
@@ -101,7 +101,7 @@ export const eventTables = {
 
 /**
  * Auth0 Organizations and their members, a synced cache of what Auth0 holds (see
- * server/orgWrites.ts, the one place these rows are written). Every change carries the time of
+ * server/organizations/writes.ts, the one place these rows are written). Every change carries the time of
  * the Auth0 state it reflects (an event's `time`, a login, a reconcile's listing): an older change
  * never overwrites a newer one, and a tombstone keeps a deleted organization or a removed
  * membership from coming back. Host apps spread these into their schema, and may add fields.
@@ -158,7 +158,7 @@ const organizationTablesOf = () => ({
 export const organizationTables = organizationTablesOf();
 
 /**
- * The tenant-log sync (server/logSync.ts): one state row (checkpoint, health figures) and the
+ * The tenant-log sync (server/logSync/logSync.ts): one state row (checkpoint, health figures) and the
  * cached Management API token of its machine-to-machine application.
  */
 const logSyncTablesOf = () => ({
@@ -194,7 +194,7 @@ const logSyncTablesOf = () => ({
 });
 export const logSyncTables = logSyncTablesOf();
 
-/** Progress of the module's own data migrations, one row each (see server/legacyMigration.ts). */
+/** Progress of the module's own data migrations, one row each (see server/legacy/migration.ts). */
 export const migrationTables = {
   auth0Migrations: defineTable({
     /** Which migration: `legacyTables` moves the rows of the 0.1 table names. */

@@ -22,10 +22,10 @@
  */
 import type { UserIdentity } from "convex/server";
 import { api } from "../server/api";
-import { profileFromAuth0User, type Auth0UserLike } from "../server/auth0Profile";
+import { profileFromAuth0User, type Auth0UserLike } from "../server/users/auth0Profile";
 import type { Id } from "../server/builders";
-import { EVENTS_PATH } from "../server/events";
-import { audienceFor, signRequest, UPSERT_USER_PATH } from "../server/signedRequest";
+import { EVENTS_PATH } from "../server/events/events";
+import { audienceFor, signRequest, UPSERT_USER_PATH } from "../server/http/signedRequest";
 import { normalizeIssuer, tokenIdentifier } from "../server/tokenIdentifier";
 
 /** The module's deployment variables as a test sets them. */

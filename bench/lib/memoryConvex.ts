@@ -22,17 +22,17 @@
  * removed with a tombstone, or superseded by a newer row.
  */
 import { serveSite } from "../../scripts/lib/localConvex";
-import { RETENTION_DAYS } from "../../server/events";
+import { RETENTION_DAYS } from "../../server/events/events";
 import { checkLength, MAX_ID_LENGTH, VALUE_TOO_LONG } from "../../server/limits";
 import { MemoryRows, type NewRow, type UserRow } from "./memoryRows";
-import { logSyncConfig } from "../../server/logSync";
-import { readOrgsPageRequest, SYNC_ORGS_PAGE_PATH } from "../../server/orgSyncRoutes";
+import { logSyncConfig } from "../../server/logSync/logSync";
+import { readOrgsPageRequest, SYNC_ORGS_PAGE_PATH } from "../../server/reconcile/orgSyncRoutes";
 import {
   LEGACY_TABLE_NAMES,
   legacyTablesDeclared,
   RENAMED_TABLES,
-} from "../../server/legacyTables";
-import { configuredFieldRules, type ApplyResult } from "../../server/sync";
+} from "../../server/legacy/tables";
+import { configuredFieldRules, type ApplyResult } from "../../server/reconcile/sync";
 import {
   pageResponse,
   readApplyRequest,
@@ -42,18 +42,18 @@ import {
   SYNC_APPLY_PATH,
   SYNC_STATUS_PATH,
   SYNC_USERS_PATH,
-} from "../../server/syncRoutes";
+} from "../../server/reconcile/syncRoutes";
 import { parseTokenIdentifier, tokenIdentifier } from "../../server/tokenIdentifier";
-import { appOwnedFields, metadataMappings } from "../../server/userHooks";
-import { readMappedMetadata, sameValue } from "../../server/userMetadata";
-import { checkProfileLengths, PROFILE_KEYS } from "../../server/userProfile";
+import { appOwnedFields, metadataMappings } from "../../server/users/hooks";
+import { readMappedMetadata, sameValue } from "../../server/users/metadata";
+import { checkProfileLengths, PROFILE_KEYS } from "../../server/users/profile";
 import {
   convexErrorCode,
   deploymentIssuers,
   isFromTheFuture,
   MAX_CLOCK_SKEW_MS,
   trustedProfileTime,
-} from "../../server/userRules";
+} from "../../server/users/rules";
 
 export interface MemoryConvex {
   /** Origin of the HTTP host: CONVEX_SITE_URL for the commands. */

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Doc } from "../../convex/_generated/dataModel";
-import { profileFromAuth0User } from "../../server/auth0Profile";
+import { profileFromAuth0User } from "../../server/users/auth0Profile";
 import { tokenIdentifier } from "../../server/tokenIdentifier";
 import {
   startLocalConvex,

@@ -5,7 +5,7 @@
  */
 import type { Doc } from "../../convex/_generated/dataModel";
 import type { ManagementApiEmulator } from "../../local-auth0/managementApiEmulator";
-import { profileFromAuth0User } from "../../server/auth0Profile";
+import { profileFromAuth0User } from "../../server/users/auth0Profile";
 import { tokenIdentifier } from "../../server/tokenIdentifier";
 
 export type NewUserRow = Omit<Doc<"users">, "_id" | "_creationTime">;

@@ -4,8 +4,8 @@
  * ends with it and `npm run doctor` prints it, so each misconfiguration is named by the one check
  * it breaks, with what to do.
  */
-import type { PingAnswer } from "../../server/pingRoute";
-import { PING_PATH } from "../../server/pingRoute";
+import type { PingAnswer } from "../../server/login/pingRoute";
+import { PING_PATH } from "../../server/login/pingRoute";
 import { normalizeIssuer, tokenIdentifier } from "../../server/tokenIdentifier";
 import { signedPost, SignedPostError } from "./signedPost";
 

@@ -1,6 +1,6 @@
 /**
  * Reads where the move from the 0.1 table names stands (`auth0.legacyTablesStatus`, sent by the
- * sync status route as `legacyTables`; see server/legacyMigration.ts) for people: the doctor's
+ * sync status route as `legacyTables`; see server/legacy/migration.ts) for people: the doctor's
  * check, which says what to do next, up to "the old tables are empty: remove them".
  */
 

@@ -3,7 +3,7 @@
  * people: check-sync's summary prints it and the doctor turns it into a check. One wording for both.
  */
 
-/** `auth0.logSyncHealth` as the status route sends it (see server/logSync.ts). */
+/** `auth0.logSyncHealth` as the status route sends it (see server/logSync/logSync.ts). */
 export interface LogSyncHealth {
   configured: boolean;
   running: boolean;

@@ -1,11 +1,11 @@
 /**
- * Sends a request signed the way the Post-Login Action signs its upsert (server/signedRequest.ts)
+ * Sends a request signed the way the Post-Login Action signs its upsert (server/http/signedRequest.ts)
  * to a route of the Convex deployment, from a script: the sync commands, the doctor, the deploy's
  * final ping and `npm run upsert-user` all call Convex through here.
  */
-import { audienceFor, signRequest } from "../../server/signedRequest";
+import { audienceFor, signRequest } from "../../server/http/signedRequest";
 
-export { convexSiteOrigin } from "../../server/siteUrl";
+export { convexSiteOrigin } from "../../server/http/siteUrl";
 
 /** What a signed call gave: the HTTP status and the parsed JSON reply (undefined when not JSON). */
 export interface SignedReply {

@@ -9,15 +9,22 @@ import { convexTest } from "convex-test";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import { CONVEX_LIMITS, INLINE_PURGE, MAX_PAGE_BYTES, PLANNED_SHARE } from "../../server/limits";
-import { SYNC_ORGS_APPLY_PATH } from "../../server/orgSyncRoutes";
+import { SYNC_ORGS_APPLY_PATH } from "../../server/reconcile/orgSyncRoutes";
 import schema from "../../convex/schema";
 import type { DatabaseReader } from "../../convex/_generated/server";
-import { audienceFor, signRequest } from "../../server/signedRequest";
-import { RETENTION_MS } from "../../server/events";
-import { SYNC_STATUS_PATH, SYNC_USERS_PATH } from "../../server/syncRoutes";
+import { audienceFor, signRequest } from "../../server/http/signedRequest";
+import { RETENTION_MS } from "../../server/events/events";
+import { SYNC_STATUS_PATH, SYNC_USERS_PATH } from "../../server/reconcile/syncRoutes";
 import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { peakUsage, resetPeakUsage } from "../../scripts/lib/productionLimits";
-import { cloudEvent, deliver, DOMAIN, setEventsEnv, userEvent, type T } from "./eventsFixtures";
+import {
+  cloudEvent,
+  deliver,
+  DOMAIN,
+  setEventsEnv,
+  userEvent,
+  type T,
+} from "./events/eventsFixtures";
 
 const modules = import.meta.glob("../../convex/**/*.*s");
 const SITE = "https://happy-otter-123.convex.site";

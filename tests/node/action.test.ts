@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Event, PostLoginAPI } from "@auth0/actions/post-login/v3";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
-import { audienceFor, verifySignedRequest } from "../../server/signedRequest";
+import { audienceFor, verifySignedRequest } from "../../server/http/signedRequest";
 import {
   ACTION_BUNDLE_PATH,
   ActionBuildError,
@@ -124,8 +124,8 @@ describe("the bundle", () => {
       expect.arrayContaining([
         "auth0-actions/post-login.ts",
         "server/tokenIdentifier.ts",
-        "server/auth0Profile.ts",
-        "server/signedRequest.ts",
+        "server/users/auth0Profile.ts",
+        "server/http/signedRequest.ts",
       ]),
     );
     expect(built.inputs.some((p) => p.startsWith("node_modules/jose/"))).toBe(true);

@@ -1,40 +1,26 @@
 /**
- * `npm run copy-users` as a child process between two emulated tenants side by side (dev and prod),
+ * `npm run copy-users` as a child process between two emulated tenants side by side (dev and bed.prod),
  * each with its own least-privilege machine-to-machine app.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { beforeEach, describe, expect, test } from "vitest";
 import { spawn } from "node:child_process";
 import { CLI, runScript, TSX, type Run } from "../../scripts/lib/childProcess";
 import type { ManagementApiEmulator } from "../../local-auth0/managementApiEmulator";
-import { createTestCertificate, type TestCertificate } from "../../local-auth0/testCertificate";
-import { SOURCE_APP, startCopyTenants, TARGET_APP, type CopyTenants } from "./helpers/copyTenants";
+import { copyTenantsEachTest, SOURCE_APP, TARGET_APP } from "./helpers/copyTenants";
 
 const DB = "Username-Password-Authentication";
 
-let cert: TestCertificate;
-let tenants: CopyTenants;
-let dev: ManagementApiEmulator;
-let prod: ManagementApiEmulator;
-let dir: string;
-
-beforeAll(async () => {
-  cert = await createTestCertificate(await mkdtemp(join(tmpdir(), "copy-ca-")));
+const bed = copyTenantsEachTest({
+  prodScopes: ["read:users", "create:users", "create:user_tickets", "update:users"],
 });
 
-beforeEach(async () => {
-  tenants = await startCopyTenants({
-    cert,
-    prodScopes: ["read:users", "create:users", "create:user_tickets", "update:users"],
-  });
-  ({ dev, prod, dir } = tenants);
-  for (const e of [dev, prod]) e.jobs.setExportDelay(50);
+beforeEach(() => {
+  for (const e of [bed.dev, bed.prod]) e.jobs.setExportDelay(50);
   // dev: three database users (one unverified, with metadata), a social user, and a user that
   // prod already has.
-  dev.seedUser({
+  bed.dev.seedUser({
     user_id: "auth0|dev-ada",
     email: "Ada@Example.com",
     email_verified: true,
@@ -43,18 +29,14 @@ beforeEach(async () => {
     app_metadata: { roles: ["admin"], team: "core" },
     user_metadata: { theme: "dark" },
   });
-  dev.seedUser({ user_id: "auth0|dev-bob", email: "bob@example.com", email_verified: false });
-  dev.seedUser({ user_id: "auth0|dev-cyd", email: "cyd@other.org" });
-  dev.seedUser({ user_id: "google-oauth2|111", email: "gina@example.com" });
-  dev.seedUser({ user_id: "auth0|dev-dan", email: "dan@example.com", name: "Dan (dev)" });
-  prod.seedUser({ user_id: "auth0|prod-dan", email: "DAN@example.com", name: "Dan (prod)" });
+  bed.dev.seedUser({ user_id: "auth0|dev-bob", email: "bob@example.com", email_verified: false });
+  bed.dev.seedUser({ user_id: "auth0|dev-cyd", email: "cyd@other.org" });
+  bed.dev.seedUser({ user_id: "google-oauth2|111", email: "gina@example.com" });
+  bed.dev.seedUser({ user_id: "auth0|dev-dan", email: "dan@example.com", name: "Dan (dev)" });
+  bed.prod.seedUser({ user_id: "auth0|prod-dan", email: "DAN@example.com", name: "Dan (prod)" });
 });
 
-afterEach(async () => {
-  await tenants?.close();
-});
-
-const writeEnvFiles = (overrides: { prod?: string } = {}) => tenants.writeEnvFiles(overrides);
+const writeEnvFiles = (overrides: { prod?: string } = {}) => bed.tenants.writeEnvFiles(overrides);
 
 async function copy(
   args: string[],
@@ -65,10 +47,10 @@ async function copy(
     env: {
       PATH: process.env.PATH!,
       HOME: process.env.HOME!,
-      NODE_EXTRA_CA_CERTS: cert.caPath,
+      NODE_EXTRA_CA_CERTS: bed.cert.caPath,
       ...env,
     },
-    cwd: dir,
+    cwd: bed.dir,
     input,
   });
   for (const secret of [SOURCE_APP.clientSecret, TARGET_APP.clientSecret]) {
@@ -90,28 +72,28 @@ const userWrites = (e: ManagementApiEmulator) =>
     .writes()
     .filter((r) => r.path.startsWith("/api/v2/users") || r.path.startsWith("/api/v2/tickets"));
 const prodByEmail = (email: string) =>
-  [...prod.users.values()].filter((u) => u.email?.toLowerCase() === email.toLowerCase());
+  [...bed.prod.users.values()].filter((u) => u.email?.toLowerCase() === email.toLowerCase());
 
 describe("configuration", () => {
   test("a missing variable in .env.prod is named with its file; nothing is called", async () => {
-    await writeEnvFiles({ prod: `AUTH0_DOMAIN=${prod.domain}\nAUTH0_M2M_CLIENT_ID=x\n` });
+    await writeEnvFiles({ prod: `AUTH0_DOMAIN=${bed.prod.domain}\nAUTH0_M2M_CLIENT_ID=x\n` });
     const run = await copy(["--yes"]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(".env.prod is missing AUTH0_M2M_CLIENT_SECRET");
-    expect(dev.requests).toHaveLength(0);
-    expect(prod.requests).toHaveLength(0);
+    expect(bed.dev.requests).toHaveLength(0);
+    expect(bed.prod.requests).toHaveLength(0);
   });
 
   test("a missing file is named, and a tenant cannot be copied onto itself", async () => {
     const run = await runScript("copy-users", ["--from", "dev", "--to", "staging"], {
       env: { PATH: process.env.PATH!, HOME: process.env.HOME! },
-      cwd: dir,
+      cwd: bed.dir,
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(".env.staging does not exist");
     const self = await runScript("copy-users", ["--from", "dev", "--to", "dev"], {
       env: { PATH: process.env.PATH!, HOME: process.env.HOME! },
-      cwd: dir,
+      cwd: bed.dir,
     });
     expect(self.code).toBe(2);
     expect(self.stderr).toContain("cannot be copied onto itself");
@@ -124,8 +106,8 @@ describe("copying", () => {
     expect(run.code, run.output).toBe(0);
     expect(run.stdout).toContain("Copy dev -> prod: create 3, update 0, skip 1, conflicts 0");
     expect(run.stdout).toContain("dan@example.com: exists in the target (auth0|prod-dan)");
-    expect(userWrites(prod)).toEqual([]);
-    expect(existsSync(join(dir, "backups"))).toBe(false);
+    expect(userWrites(bed.prod)).toEqual([]);
+    expect(existsSync(join(bed.dir, "backups"))).toBe(false);
   });
 
   test("creates the missing users with their metadata and verification, a ticket each, after a backup", async () => {
@@ -152,19 +134,19 @@ describe("copying", () => {
 
     // Random passwords, all different, none printed; one ticket per created user, kept as it was.
     const created = report.results.filter((r: { outcome: string }) => r.outcome === "created");
-    const passwords = created.map((r: { userId: string }) => prod.passwords.get(r.userId)!);
+    const passwords = created.map((r: { userId: string }) => bed.prod.passwords.get(r.userId)!);
     expect(new Set(passwords).size).toBe(3);
     for (const p of passwords) {
       expect(p.length).toBeGreaterThanOrEqual(40);
       expect(run.output).not.toContain(p);
     }
-    expect(prod.tickets).toHaveLength(3);
-    expect(prod.tickets.every((t) => t.mark_email_as_verified === false)).toBe(true);
+    expect(bed.prod.tickets).toHaveLength(3);
+    expect(bed.prod.tickets.every((t) => t.mark_email_as_verified === false)).toBe(true);
     const ticketsFile = report.ticketsFile as string;
     expect(statSync(ticketsFile).mode & 0o777).toBe(0o600);
     const saved = ticketLinks(ticketsFile);
-    expect(saved.map((t) => t.ticket).sort()).toEqual(prod.tickets.map((t) => t.ticket).sort());
-    for (const t of prod.tickets) expect(run.output).not.toContain(t.ticket);
+    expect(saved.map((t) => t.ticket).sort()).toEqual(bed.prod.tickets.map((t) => t.ticket).sort());
+    for (const t of bed.prod.tickets) expect(run.output).not.toContain(t.ticket);
 
     // The backup of prod was on disk before the first POST /users.
     expect(statSync(report.backup).mode & 0o777).toBe(0o600);
@@ -173,23 +155,23 @@ describe("copying", () => {
       .split("\n")
       .map((l) => JSON.parse(l));
     expect(backedUp.map((u) => u.user_id)).toEqual(["auth0|prod-dan"]);
-    const firstCreate = prod.requests.findIndex(
+    const firstCreate = bed.prod.requests.findIndex(
       (r) => r.method === "POST" && r.path === "/api/v2/users",
     );
     expect(firstCreate).toBeGreaterThan(-1);
-    expect(statSync(report.backup).mtimeMs).toBeLessThanOrEqual(prod.requests[firstCreate].at);
+    expect(statSync(report.backup).mtimeMs).toBeLessThanOrEqual(bed.prod.requests[firstCreate].at);
 
     // A second run creates nothing and issues no ticket.
     const again = await copy(["--yes"]);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("create 0, update 0, skip 4");
-    expect(prod.tickets).toHaveLength(3);
-    expect([...prod.users.values()]).toHaveLength(4);
+    expect(bed.prod.tickets).toHaveLength(3);
+    expect([...bed.prod.users.values()]).toHaveLength(4);
   });
 
   test("a 409 (the person signed up in the target after the listing) is reported as existing, never given a link: not now, not on the next run, not with --resend-tickets", async () => {
-    prod.jobs.onExportCreated = () => {
-      prod.seedUser({ user_id: "auth0|prod-cyd", email: "cyd@other.org" });
+    bed.prod.jobs.onExportCreated = () => {
+      bed.prod.seedUser({ user_id: "auth0|prod-cyd", email: "cyd@other.org" });
     };
     const run = await copy(["--yes"]);
     expect(run.code, run.output).toBe(0);
@@ -198,14 +180,14 @@ describe("copying", () => {
     );
     expect(run.stdout).toContain("created 2");
     expect(prodByEmail("cyd@other.org")).toHaveLength(1);
-    const linked = () => new Set(prod.tickets.map((t) => t.user_id));
+    const linked = () => new Set(bed.prod.tickets.map((t) => t.user_id));
     expect(linked().has("auth0|prod-cyd")).toBe(false);
-    expect(prod.tickets).toHaveLength(2);
+    expect(bed.prod.tickets).toHaveLength(2);
     // The journal says what answered: 201 for the two created, 409 for cyd.
-    const files = readdirSync(join(dir, "backups")).filter((f) =>
+    const files = readdirSync(join(bed.dir, "backups")).filter((f) =>
       f.startsWith("copy-users-tickets-"),
     );
-    const records = ticketRecords(join(dir, "backups", files[0])) as {
+    const records = ticketRecords(join(bed.dir, "backups", files[0])) as {
       event: string;
       email: string;
       status?: number;
@@ -222,11 +204,11 @@ describe("copying", () => {
     const resend = await copy(["--yes", "--resend-tickets"]);
     expect(resend.code, resend.output).toBe(0);
     expect(linked().has("auth0|prod-cyd")).toBe(false);
-    expect(prod.tickets).toHaveLength(4);
+    expect(bed.prod.tickets).toHaveLength(4);
   });
 
   test("--email-domain and --emails narrow the selection; a same-email account elsewhere is a conflict", async () => {
-    prod.seedUser({ user_id: "google-oauth2|222", email: "ada@example.com" });
+    bed.prod.seedUser({ user_id: "google-oauth2|222", email: "ada@example.com" });
     const run = await copy(["--yes", "--email-domain", "example.com"]);
     expect(run.code, run.output).toBe(0);
     expect(run.stdout).toContain("create 1, update 0, skip 1, conflicts 1");
@@ -239,20 +221,20 @@ describe("copying", () => {
   });
 
   test("--update-existing patches names and metadata, never the password", async () => {
-    const before = prod.passwords.get("auth0|prod-dan");
+    const before = bed.prod.passwords.get("auth0|prod-dan");
     const run = await copy(["--yes", "--update-existing", "--emails", "dan@example.com"]);
     expect(run.code, run.output).toBe(0);
     expect(prodByEmail("dan@example.com")[0].name).toBe("Dan (dev)");
-    const patch = prod.requests.find((r) => r.method === "PATCH");
+    const patch = bed.prod.requests.find((r) => r.method === "PATCH");
     expect(Object.keys(patch!.body as object)).not.toContain("password");
-    expect(prod.passwords.get("auth0|prod-dan")).toBe(before);
+    expect(bed.prod.passwords.get("auth0|prod-dan")).toBe(before);
   });
 
   test("a non-terminal without --yes writes nothing and exits 2", async () => {
     const run = await copy([]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("pass --yes");
-    expect(userWrites(prod)).toEqual([]);
+    expect(userWrites(bed.prod)).toEqual([]);
   });
 });
 
@@ -267,8 +249,8 @@ describe("--password", () => {
       expect(run.stderr).toContain("the chosen password is refused");
       expect(run.output).not.toContain(weak);
     }
-    expect(dev.requests).toHaveLength(0);
-    expect(prod.requests).toHaveLength(0);
+    expect(bed.dev.requests).toHaveLength(0);
+    expect(bed.prod.requests).toHaveLength(0);
   }, 60_000);
 
   test("a strong chosen password is set on every created user, with a warning and no tickets", async () => {
@@ -277,11 +259,11 @@ describe("--password", () => {
     expect(run.code, run.output).toBe(0);
     expect(run.stderr).toContain("warning: --password gives every copied user the same password");
     expect(run.output).not.toContain(chosen);
-    const created = [...prod.users.keys()].filter((id) => id !== "auth0|prod-dan");
+    const created = [...bed.prod.users.keys()].filter((id) => id !== "auth0|prod-dan");
     expect(created).toHaveLength(3);
-    for (const id of created) expect(prod.passwords.get(id)).toBe(chosen);
-    expect(prod.tickets).toHaveLength(0);
-    expect(readdirSync(join(dir, "backups")).some((f) => f.includes("tickets"))).toBe(false);
+    for (const id of created) expect(bed.prod.passwords.get(id)).toBe(chosen);
+    expect(bed.prod.tickets).toHaveLength(0);
+    expect(readdirSync(join(bed.dir, "backups")).some((f) => f.includes("tickets"))).toBe(false);
   });
 });
 
@@ -294,8 +276,8 @@ describe("on a terminal", () => {
       .join(" ");
     // util-linux `script` gives the command a pseudo-terminal; input is typed once asked for.
     const child = spawn("script", ["-qec", command, "/dev/null"], {
-      cwd: dir,
-      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, NODE_EXTRA_CA_CERTS: cert.caPath },
+      cwd: bed.dir,
+      env: bed.env(),
       stdio: ["pipe", "pipe", "pipe"],
     });
     let output = "";
@@ -317,36 +299,36 @@ describe("on a terminal", () => {
     expect(code, output).toBe(0);
     expect(output).toContain("Create 3 and update 0 user(s) in prod");
     expect(output).not.toContain(chosen);
-    const created = [...prod.users.keys()].filter((id) => id !== "auth0|prod-dan");
+    const created = [...bed.prod.users.keys()].filter((id) => id !== "auth0|prod-dan");
     expect(created).toHaveLength(3);
-    for (const id of created) expect(prod.passwords.get(id)).toBe(chosen);
+    for (const id of created) expect(bed.prod.passwords.get(id)).toBe(chosen);
   }, 30_000);
 });
 
 describe("password-change links are never lost", () => {
   const ticketFiles = () =>
-    existsSync(join(dir, "backups"))
-      ? readdirSync(join(dir, "backups"))
+    existsSync(join(bed.dir, "backups"))
+      ? readdirSync(join(bed.dir, "backups"))
           .filter((f) => f.startsWith("copy-users-tickets-"))
-          .map((f) => join(dir, "backups", f))
+          .map((f) => join(bed.dir, "backups", f))
       : [];
 
   test("interrupted after creating users: each link is already on disk, and a re-run issues the missing ones", async () => {
-    // Killed (SIGKILL, no cleanup) as soon as the second user exists in prod.
+    // Killed (SIGKILL, no cleanup) as soon as the second user exists in bed.prod.
     const child = spawn(TSX, [CLI, "copy-users", "--from", "dev", "--to", "prod", "--yes"], {
-      cwd: dir,
-      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, NODE_EXTRA_CA_CERTS: cert.caPath },
+      cwd: bed.dir,
+      env: bed.env(),
       stdio: "ignore",
       detached: true,
     });
     const exited = new Promise((done) => child.on("exit", done));
     const creates = () =>
-      prod.requests.filter((r) => r.method === "POST" && r.path === "/api/v2/users").length;
+      bed.prod.requests.filter((r) => r.method === "POST" && r.path === "/api/v2/users").length;
     while (creates() < 2) await new Promise((r) => setTimeout(r, 2));
     process.kill(-child.pid!, "SIGKILL");
     await exited;
 
-    const created = [...prod.users.keys()].filter((id) => id !== "auth0|prod-dan");
+    const created = [...bed.prod.users.keys()].filter((id) => id !== "auth0|prod-dan");
     expect(created.length).toBeGreaterThanOrEqual(2);
     const [first] = ticketFiles();
     expect(first).toBeDefined();
@@ -358,7 +340,7 @@ describe("password-change links are never lost", () => {
     const again = await copy(["--yes", "--json"]);
     expect(again.code, again.output).toBe(0);
     const report = JSON.parse(again.stdout);
-    const allCreated = [...prod.users.keys()].filter((id) => id !== "auth0|prod-dan");
+    const allCreated = [...bed.prod.users.keys()].filter((id) => id !== "auth0|prod-dan");
     expect(allCreated).toHaveLength(3);
     // Every user a create answered 201 for has a link on disk, the re-run's only for those
     // lacking one. A user whose create the kill cut off before its answer was on record may be
@@ -371,29 +353,29 @@ describe("password-change links are never lost", () => {
     expect(unconfirmed.length).toBeLessThanOrEqual(1);
     for (const id of unconfirmed) {
       expect(again.stderr).toContain(`an earlier run was interrupted before Auth0 confirmed`);
-      expect(again.stderr).toContain(prod.users.get(id)!.email!);
+      expect(again.stderr).toContain(bed.prod.users.get(id)!.email!);
     }
     const reissued = ticketLinks(report.ticketsFile).map((l) => l.userId);
     for (const id of reissued) {
       expect(linkedBefore.has(id)).toBe(false);
     }
-    for (const t of prod.tickets) expect(again.output).not.toContain(t.ticket);
+    for (const t of bed.prod.tickets) expect(again.output).not.toContain(t.ticket);
   }, 60_000);
 
   test("--resend-tickets issues new links for the users copy-users created, not for others", async () => {
     expect((await copy(["--yes"])).code).toBe(0);
-    expect(prod.tickets).toHaveLength(3);
+    expect(bed.prod.tickets).toHaveLength(3);
     const resend = await copy(["--yes", "--resend-tickets", "--json"]);
     expect(resend.code, resend.output).toBe(0);
     const links = ticketLinks(JSON.parse(resend.stdout).ticketsFile);
     expect(links).toHaveLength(3);
     expect(links.map((l) => l.userId)).not.toContain("auth0|prod-dan");
-    expect(prod.tickets).toHaveLength(6);
+    expect(bed.prod.tickets).toHaveLength(6);
   });
 
   test("a tickets file name already taken is never overwritten nor a failure after writing", async () => {
     // Files named for this second and the next few, in both the old and the new naming.
-    mkdirSync(join(dir, "backups"), { recursive: true, mode: 0o700 });
+    mkdirSync(join(bed.dir, "backups"), { recursive: true, mode: 0o700 });
     const taken: string[] = [];
     for (let s = 0; s < 8; s++) {
       const stamp = new Date(Date.now() + s * 1000)
@@ -401,7 +383,7 @@ describe("password-change links are never lost", () => {
         .replace(/[-:]/g, "")
         .replace(/\.\d+Z$/, "Z");
       for (const ext of ["json", "ndjson"]) {
-        const path = join(dir, "backups", `copy-users-tickets-${stamp}.${ext}`);
+        const path = join(bed.dir, "backups", `copy-users-tickets-${stamp}.${ext}`);
         writeFileSync(path, "someone else's file\n");
         taken.push(path);
       }

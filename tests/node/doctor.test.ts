@@ -11,7 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startLocalConvex, type LocalConvex } from "../../scripts/lib/localConvex";
 import { loadTenantSpec } from "../../scripts/lib/deploy/spec";
-import { userEvent } from "../convex/eventsFixtures";
+import { userEvent } from "../convex/events/eventsFixtures";
 import { ROOT, runScript, type Run } from "../../scripts/lib/childProcess";
 import {
   startManagementApiEmulator,

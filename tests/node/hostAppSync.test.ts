@@ -12,7 +12,7 @@ import { convexTest } from "convex-test";
 import { Agent, fetch as undiciFetch } from "undici";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { internal } from "../../convex/_generated/api";
-import { profileFromAuth0User } from "../../server/auth0Profile";
+import { profileFromAuth0User } from "../../server/users/auth0Profile";
 import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { startTenant, type Tenant } from "../../bench/lib/reconcileHarness";
 import { convexModules, type ConvexTestInstance } from "../../scripts/lib/localConvex";

@@ -182,11 +182,11 @@ test("the specifier reader sees every kind of import", () => {
 
 test("no import cycle among the project's own source files", () => {
   const files = SOURCE_DIRS.flatMap((dir) => sourceFiles(dir));
-  expect(files).toContain("server/users.ts");
+  expect(files).toContain("server/users/users.ts");
   expect(files).toContain("scripts/lib/reconcile/plan.ts");
   const graph = importGraph(files);
   // The graph is real: the resolver follows relative imports across folders.
-  expect(graph.get("server/users.ts")).toContain("server/tokenIdentifier.ts");
-  expect(graph.get("scripts/lib/reconcile/plan.ts")).toContain("server/users.ts");
+  expect(graph.get("server/users/users.ts")).toContain("server/tokenIdentifier.ts");
+  expect(graph.get("scripts/lib/reconcile/plan.ts")).toContain("server/users/users.ts");
   expect(cycles(graph)).toEqual([]);
 });

@@ -1,6 +1,8 @@
 /**
  * The layout's import rules (README "Project layout"): what ships (the scripts, the sandbox, the
- * demo) and the benchmarks never import from tests/, and the local Auth0 stands on its own.
+ * demo) and the benchmarks never import from tests/, the local Auth0 stands on its own, and
+ * server/ is in folders by capability that enter each other only through their doors, in one
+ * direction, with the users at the base.
  * Import specifiers are read with the TypeScript parser, so comments and strings that merely
  * mention a path do not count, and dynamic `import()`, `import type` and `require` do.
  */
@@ -125,4 +127,131 @@ test("the local Auth0 imports only itself and packages (the sandbox and tests bu
         .map((spec) => `${file}: ${spec}`),
     );
   expect(offending).toEqual([]);
+});
+
+// server/ by capability (README "Project layout"): each folder of server/ is one capability or
+// one piece of plumbing; the files at its top are what every folder shares (tables, builders,
+// limits, ...) and the package's entries, which assemble the folders.
+const CAPABILITIES = ["users", "login", "events", "organizations", "reconcile", "logSync"];
+/** Shared by the routes (http/) and by every table reader (legacy/): below every capability. */
+const PLUMBING = ["http", "legacy"];
+/** The files at server/'s top that assemble the folders into the package's entries. */
+const ENTRIES = ["server/index", "server/functions", "server/routes", "server/crons"];
+
+/** An import inside server/, by folder: `folder` is null for a file at server/'s top. */
+interface ServerImport {
+  file: string;
+  from: string | null;
+  target: string;
+  to: string | null;
+  /** Whether the target is the folder's door (`server/<folder>` or its index.ts). */
+  door: boolean;
+}
+
+const folderOf = (path: string) => {
+  const parts = path.split("/");
+  return parts[0] === "server" && parts.length > 2 ? parts[1] : null;
+};
+
+function serverImports(edges: { file: string; target: string }[]): ServerImport[] {
+  return edges
+    .filter(({ file, target }) => under(file, "server") && under(target, "server"))
+    .map(({ file, target }) => {
+      const plain = target.replace(/\.(js|ts)$/, "").replace(/\/index$/, "");
+      const asFolder = plain.split("/").length === 2 && existsAsFolder(plain);
+      const to = asFolder ? plain.split("/")[1] : folderOf(plain);
+      return { file, from: folderOf(file), target: plain, to, door: asFolder };
+    });
+}
+
+function existsAsFolder(path: string): boolean {
+  try {
+    return readdirSync(join(ROOT, path)).includes("index.ts");
+  } catch {
+    return false;
+  }
+}
+
+/** Every broken rule of the layout, one line each. */
+function layoutProblems(imports: ServerImport[]): string[] {
+  const problems: string[] = [];
+  const folderEdges = new Map<string, Set<string>>();
+  for (const i of imports) {
+    const where = `${i.file} imports ${i.target}`;
+    if (i.to === null || i.from === i.to) continue;
+    if (!i.door) problems.push(`${where}: another folder is entered through its door only`);
+    if (i.from === null) {
+      if (!ENTRIES.some((e) => i.file === `${e}.ts`)) {
+        problems.push(`${where}: a shared file imports no folder`);
+      }
+      continue;
+    }
+    if (!CAPABILITIES.includes(i.to) && !PLUMBING.includes(i.to)) {
+      problems.push(`${where}: ${i.to} is neither a capability nor plumbing`);
+    }
+    if (i.from === "users" && CAPABILITIES.includes(i.to)) {
+      problems.push(`${where}: the users are the base capability and import no other`);
+    }
+    if (PLUMBING.includes(i.from) && CAPABILITIES.includes(i.to)) {
+      problems.push(`${where}: plumbing imports no capability`);
+    }
+    if (!folderEdges.has(i.from)) folderEdges.set(i.from, new Set());
+    folderEdges.get(i.from)!.add(i.to);
+  }
+  // No cycle between folders: a folder reached again from itself.
+  for (const start of folderEdges.keys()) {
+    const seen = new Set<string>();
+    const stack = [...(folderEdges.get(start) ?? [])];
+    while (stack.length > 0) {
+      const next = stack.pop()!;
+      if (next === start) {
+        problems.push(`the folders ${start} and ${[...seen].join(", ")} import each other`);
+        break;
+      }
+      if (seen.has(next)) continue;
+      seen.add(next);
+      stack.push(...(folderEdges.get(next) ?? []));
+    }
+  }
+  return problems;
+}
+
+test("the layout rules catch an import through a folder's inside, upward from users, and a cycle", () => {
+  const edge = (file: string, target: string) => ({ file, target });
+  expect(
+    layoutProblems(
+      serverImports([
+        edge("server/users/users.ts", "server/organizations/writes"),
+        edge("server/organizations/writes.ts", "server/users"),
+        edge("server/http/common.ts", "server/events"),
+        edge("server/tables.ts", "server/users"),
+      ]),
+    ),
+  ).toEqual([
+    "server/users/users.ts imports server/organizations/writes: another folder is entered through its door only",
+    "server/users/users.ts imports server/organizations/writes: the users are the base capability and import no other",
+    "server/http/common.ts imports server/events: plumbing imports no capability",
+    "server/tables.ts imports server/users: a shared file imports no folder",
+    "the folders users and organizations import each other",
+    "the folders organizations and users import each other",
+  ]);
+});
+
+test("server/ is in folders by capability, each entered through its door, the users at the base", () => {
+  const folders = readdirSync(join(ROOT, "server"), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+  expect(folders).toEqual([...CAPABILITIES, ...PLUMBING].sort());
+  for (const folder of folders) expect(existsAsFolder(`server/${folder}`), folder).toBe(true);
+  const imports = serverImports(
+    graph.flatMap(({ file, targets }) =>
+      targets.flatMap((target) => (target === undefined ? [] : [{ file, target }])),
+    ),
+  );
+  // The walk sees the folders' imports: the organizations use the users through their door.
+  expect(imports).toContainEqual(
+    expect.objectContaining({ file: "server/organizations/writes.ts", to: "users", door: true }),
+  );
+  expect(layoutProblems(imports)).toEqual([]);
 });

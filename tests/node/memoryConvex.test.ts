@@ -13,9 +13,13 @@ import schema from "../../convex/schema";
 import { startMemoryConvex, type MemoryConvex } from "../../bench/lib/memoryConvex";
 import { convexModules, startLocalConvex, type LocalConvex } from "../../scripts/lib/localConvex";
 import { signedPost } from "../../scripts/lib/signedPost";
-import { MAX_BATCH_ITEMS } from "../../server/sync";
-import { SYNC_APPLY_PATH, SYNC_STATUS_PATH, SYNC_USERS_PATH } from "../../server/syncRoutes";
-import { SYNC_ORGS_PAGE_PATH } from "../../server/orgSyncRoutes";
+import { MAX_BATCH_ITEMS } from "../../server/reconcile/sync";
+import {
+  SYNC_APPLY_PATH,
+  SYNC_STATUS_PATH,
+  SYNC_USERS_PATH,
+} from "../../server/reconcile/syncRoutes";
+import { SYNC_ORGS_PAGE_PATH } from "../../server/reconcile/orgSyncRoutes";
 import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { configureAuth0Users } from "../../server/index";
 import { configureHostApp, hostSchema } from "../convex/hostApp";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import type { Id } from "../../convex/_generated/dataModel";
 import { internal } from "../../convex/_generated/api";
-import { SYNC_ORGS_PAGE_PATH } from "../../server/orgSyncRoutes";
+import { SYNC_ORGS_PAGE_PATH } from "../../server/reconcile/orgSyncRoutes";
 import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { CLI, start, TSX } from "../../scripts/lib/childProcess";
 import { startTenant, type Tenant } from "../../bench/lib/reconcileHarness";

@@ -31,6 +31,6 @@ test("the testing entry bundles for a browser-like runtime, with no Node built-i
   expect(imports.filter((path) => builtins.has(path))).toEqual([]);
   // It reaches the module's own code (the routes' constants, the signer) and jose.
   const inputs = Object.keys(result.metafile.inputs);
-  expect(inputs).toContain("server/signedRequest.ts");
+  expect(inputs).toContain("server/http/signedRequest.ts");
   expect(inputs.some((path) => path.includes("node_modules/jose/"))).toBe(true);
 });

@@ -9,8 +9,8 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { routeSecretProblems, SECRET_RULE } from "../../../server/routeSecrets";
-import { convexSiteOrigin } from "../../../server/siteUrl";
+import { routeSecretProblems, SECRET_RULE } from "../../../server/http/routeSecrets";
+import { convexSiteOrigin } from "../../../server/http/siteUrl";
 import { ManagementApiError } from "../managementApi";
 import { DeployInputError, type TenantSpec } from "./spec";
 
@@ -171,7 +171,7 @@ export function readDeployInputs(
 }
 
 /**
- * The secret rule's problems (server/routeSecrets.ts) with the Action's secret and the stream's
+ * The secret rule's problems (server/http/routeSecrets.ts) with the Action's secret and the stream's
  * token as this deploy will set them; the other route secrets and the `_PREVIOUS` values are
  * read from the environment, so none may equal them either.
  */

@@ -8,7 +8,7 @@
  * whether anything changed without ever reading a secret back.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { ORGANIZATION_EVENT_TYPES } from "../../../server/orgEvents";
+import { ORGANIZATION_EVENT_TYPES } from "../../../server/events/organizationEvents";
 import type { TenantAction, TenantBinding, TenantEventStream } from "../managementApi";
 import type { BindingPosition, DeployInputs, LocalBundle } from "./inputs";
 import {

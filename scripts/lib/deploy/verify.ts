@@ -1,7 +1,7 @@
 /**
  * The verification after an import: the tenant is read again and must hold exactly what was
  * planned (the same differences the plan computes, now none), and the Convex deployment must
- * accept a request signed the way the Action will sign it (server/pingRoute.ts). Only then is a
+ * accept a request signed the way the Action will sign it (server/login/pingRoute.ts). Only then is a
  * deploy "verified".
  */
 import type { ManagementClient } from "auth0";

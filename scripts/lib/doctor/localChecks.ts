@@ -8,8 +8,8 @@ import {
   routeSecretProblems,
   SECRET_RULE,
   type RouteSecretVariable,
-} from "../../../server/routeSecrets";
-import { convexSiteOrigin, isConvexCloudSite } from "../../../server/siteUrl";
+} from "../../../server/http/routeSecrets";
+import { convexSiteOrigin, isConvexCloudSite } from "../../../server/http/siteUrl";
 import { normalizeIssuer, TokenIdentifierError } from "../../../server/tokenIdentifier";
 import type { CheckResult } from "../convexPing";
 
@@ -71,7 +71,7 @@ export function variableChecks(env: NodeJS.ProcessEnv): CheckResult[] {
 
 /**
  * Every route secret set here (and its `_PREVIOUS`) meets the rule the routes enforce
- * (server/routeSecrets.ts, the same code): fail naming each variable that breaks it, never a
+ * (server/http/routeSecrets.ts, the same code): fail naming each variable that breaks it, never a
  * value; skip when none is set.
  */
 export function secretsCheck(env: NodeJS.ProcessEnv): CheckResult {

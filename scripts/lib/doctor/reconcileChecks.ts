@@ -4,7 +4,7 @@
  * the rule it breaks), rows left under the 0.1 table names, the Auth0 tenant is the one Convex trusts (configured domain, then the
  * token's issuer), and the reconcile's application may read users.
  */
-import { SYNC_STATUS_PATH } from "../../../server/syncRoutes";
+import { SYNC_STATUS_PATH } from "../../../server/reconcile/syncRoutes";
 import type { CheckResult } from "../convexPing";
 import { createManagementClient, fetchRetryingToken } from "../managementApi";
 import { managementFailure, ReconcileError } from "../reconcile/errors";

@@ -43,7 +43,7 @@ export const MODULE_USER_FIELDS: Readonly<Record<string, string>> = {
  */
 export const MODULE_STATE_FIELDS: Readonly<Record<string, string>> = {
   deletedAt:
-    "marks a user deleted in Auth0 whose row AUTH0_USER_DELETION=anonymize keeps (server/userRowState.ts reads it)",
+    "marks a user deleted in Auth0 whose row AUTH0_USER_DELETION=anonymize keeps (server/users/rowState.ts reads it)",
 };
 
 /** The module's `users` indexes: name and fields. */

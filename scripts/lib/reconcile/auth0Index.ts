@@ -23,10 +23,10 @@ import {
   valueAtPath,
   type Auth0Profile,
   type Auth0UserLike,
-} from "../../../server/auth0Profile";
-import type { UserFieldRules } from "../../../server/sync";
-import { canonicalJson } from "../../../server/userMetadata";
-import { PROFILE_KEYS, type ProfileKey } from "../../../server/userProfile";
+} from "../../../server/users/auth0Profile";
+import type { UserFieldRules } from "../../../server/reconcile/sync";
+import { canonicalJson } from "../../../server/users/metadata";
+import { PROFILE_KEYS, type ProfileKey } from "../../../server/users/profile";
 import { ReconcileError } from "./errors";
 
 /** The deployment's field rules (`/auth0/sync/status`); none: every profile fact is Auth0's. */

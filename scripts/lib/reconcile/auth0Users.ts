@@ -7,7 +7,7 @@
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { ManagementClient } from "auth0";
-import { parseMetadataPath } from "../../../server/auth0Profile";
+import { parseMetadataPath } from "../../../server/users/auth0Profile";
 import { customDomainProblem } from "../managementApi";
 import { managementFailure, ReconcileError } from "./errors";
 import type { Progress } from "./progress";
@@ -44,7 +44,7 @@ export function planRefusal(err: unknown): string | undefined {
   return `HTTP 403${message ? `: ${message.slice(0, 200)}` : ""}`;
 }
 
-/** The attributes the comparison needs (server/auth0Profile.ts reads exactly these). */
+/** The attributes the comparison needs (server/users/auth0Profile.ts reads exactly these). */
 export const PROFILE_EXPORT_FIELDS = [
   "user_id",
   "email",

@@ -1,14 +1,18 @@
 /**
  * The reconcile's calls to the Convex deployment: its routes under `/auth0/sync/`, each request
- * signed with AUTH0_SYNC_SECRET (server/syncRoutes.ts).
+ * signed with AUTH0_SYNC_SECRET (server/reconcile/syncRoutes.ts).
  */
 import type { Doc } from "../../../convex/_generated/dataModel";
-import type { Auth0Profile } from "../../../server/auth0Profile";
-import type { ApplyResult, UserFieldRules } from "../../../server/sync";
-import { SYNC_APPLY_PATH, SYNC_STATUS_PATH, SYNC_USERS_PATH } from "../../../server/syncRoutes";
+import type { Auth0Profile } from "../../../server/users/auth0Profile";
+import type { ApplyResult, UserFieldRules } from "../../../server/reconcile/sync";
+import {
+  SYNC_APPLY_PATH,
+  SYNC_STATUS_PATH,
+  SYNC_USERS_PATH,
+} from "../../../server/reconcile/syncRoutes";
 import type { MetadataEntries } from "../../../server/orgMetadata";
-import type { OrgApplyResult } from "../../../server/orgSync";
-import { SYNC_ORGS_APPLY_PATH, SYNC_ORGS_PAGE_PATH } from "../../../server/orgSyncRoutes";
+import type { OrgApplyResult } from "../../../server/reconcile/orgSync";
+import { SYNC_ORGS_APPLY_PATH, SYNC_ORGS_PAGE_PATH } from "../../../server/reconcile/orgSyncRoutes";
 import { signedPost, SignedPostError } from "../signedPost";
 import { ReconcileError } from "./errors";
 
@@ -17,9 +21,9 @@ export interface ConvexStatus {
   /** Normalized issuers this deployment trusts. */
   issuers: string[];
   canonicalIssuer: string;
-  /** `auth0.eventsHealth` (see server/events.ts). */
+  /** `auth0.eventsHealth` (see server/events/events.ts). */
   health: Record<string, unknown>;
-  /** `auth0.logSyncHealth` (see server/logSync.ts); absent on a deployment without the log sync. */
+  /** `auth0.logSyncHealth` (see server/logSync/logSync.ts); absent on a deployment without the log sync. */
   logSync?: unknown;
   /** The app's field rules (`auth0.userFieldRules`); absent on a deployment from before them. */
   fieldRules?: UserFieldRules;
@@ -32,7 +36,7 @@ export interface Batch {
   deletions: { auth0UserId: string; deletedAt: number }[];
 }
 
-/** A batch of organization changes, dated `at` (server/orgSync.ts `orgBatchArgs`). */
+/** A batch of organization changes, dated `at` (server/reconcile/orgSync.ts `orgBatchArgs`). */
 export interface OrgBatch {
   at: number;
   organizations: {
@@ -138,7 +142,7 @@ export class ConvexSyncClient {
   }
 
   /**
-   * Applies one batch of organization changes (server/orgSync.ts). Convex may apply a batch in
+   * Applies one batch of organization changes (server/reconcile/orgSync.ts). Convex may apply a batch in
    * part, in order (`applyOrgBatch` stops at its planned budget): the rest is sent again.
    */
   async applyOrgs(batch: OrgBatch): Promise<OrgApplyResult[]> {
@@ -173,7 +177,7 @@ export class ConvexSyncClient {
 
   /**
    * Applies one batch (at most {@link BATCH_SIZE} items is what callers send). Convex may apply
-   * a batch in part (server/sync.ts `applyBatch` stops at its planned budget): the items without
+   * a batch in part (server/reconcile/sync.ts `applyBatch` stops at its planned budget): the items without
    * a result are sent again until each has one.
    */
   async apply(batch: Batch): Promise<ApplyResult[]> {

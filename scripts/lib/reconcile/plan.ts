@@ -6,10 +6,10 @@
  * deployment's field rules: fields the app owns are never drift, fields it maps from Auth0
  * metadata are. Pure: no I/O.
  */
-import type { UserFieldRules } from "../../../server/sync";
+import type { UserFieldRules } from "../../../server/reconcile/sync";
 import { parseTokenIdentifier } from "../../../server/tokenIdentifier";
-import { isFromTheFuture } from "../../../server/users";
-import type { ProfileKey } from "../../../server/userProfile";
+import { isFromTheFuture } from "../../../server/users/users";
+import type { ProfileKey } from "../../../server/users/profile";
 import { Auth0Index, NO_FIELD_RULES } from "./auth0Index";
 import type { UserRow } from "./convexClient";
 

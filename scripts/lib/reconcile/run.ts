@@ -5,8 +5,8 @@
  * page against it (plan.ts); the profiles to write are read from the listing again. What is
  * compared and written follows the deployment's field rules (`/auth0/sync/status`).
  */
-import { profileFromAuth0User } from "../../../server/auth0Profile";
-import type { ApplyResult } from "../../../server/sync";
+import { profileFromAuth0User } from "../../../server/users/auth0Profile";
+import type { ApplyResult } from "../../../server/reconcile/sync";
 import { createManagementClient, fetchRetryingToken } from "../managementApi";
 import { Auth0Index } from "./auth0Index";
 import { confirmGone, listUsers, type ExportOptions, type Listed } from "./auth0Users";

@@ -12,7 +12,8 @@ import {
   type ManagementApiEmulator,
   type TenantPlan,
 } from "../../../local-auth0/managementApiEmulator";
-import type { TestCertificate } from "../../../local-auth0/testCertificate";
+import { createTestCertificate, type TestCertificate } from "../../../local-auth0/testCertificate";
+import { afterEach, beforeAll, beforeEach } from "vitest";
 
 export const SOURCE_APP = {
   clientId: "dev-copy",
@@ -68,4 +69,44 @@ export async function startCopyTenants(opts: {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The tenants of the test running now (see {@link copyTenantsEachTest}). */
+export interface CopyTestBed {
+  /** The test CA both tenants serve HTTPS with, one for the file. */
+  cert: TestCertificate;
+  tenants: CopyTenants;
+  dev: ManagementApiEmulator;
+  prod: ManagementApiEmulator;
+  dir: string;
+  /** What a copy-users run gets from the environment: PATH, HOME and the test CA, nothing else. */
+  env(): Record<string, string>;
+}
+
+/**
+ * The set-up every copy-users test file shares: one test CA for the file, dev and prod started
+ * before each test (the calling file's own `beforeEach` runs after, to seed them) and closed after.
+ */
+export function copyTenantsEachTest(opts: {
+  prodScopes: string[];
+  plan?: TenantPlan;
+}): CopyTestBed {
+  const bed = {
+    env: () => ({
+      PATH: process.env.PATH!,
+      HOME: process.env.HOME!,
+      NODE_EXTRA_CA_CERTS: bed.cert.caPath,
+    }),
+  } as unknown as CopyTestBed;
+  beforeAll(async () => {
+    bed.cert = await createTestCertificate(await mkdtemp(join(tmpdir(), "copy-ca-")));
+  });
+  beforeEach(async () => {
+    bed.tenants = await startCopyTenants({ cert: bed.cert, ...opts });
+    ({ dev: bed.dev, prod: bed.prod, dir: bed.dir } = bed.tenants);
+  });
+  afterEach(async () => {
+    await bed.tenants?.close();
+  });
+  return bed;
 }

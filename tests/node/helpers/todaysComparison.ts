@@ -9,11 +9,11 @@ import {
   profileFromAuth0User,
   valueAtPath,
   type Auth0Profile,
-} from "../../../server/auth0Profile";
-import type { UserFieldRules } from "../../../server/sync";
-import { isFromTheFuture } from "../../../server/users";
-import { canonicalJson } from "../../../server/userMetadata";
-import { PROFILE_KEYS } from "../../../server/userProfile";
+} from "../../../server/users/auth0Profile";
+import type { UserFieldRules } from "../../../server/reconcile/sync";
+import { isFromTheFuture } from "../../../server/clock";
+import { canonicalJson } from "../../../server/users/metadata";
+import { PROFILE_KEYS } from "../../../server/users/profile";
 import type { UserRow } from "../../../scripts/lib/reconcile/convexClient";
 import {
   issuerOf,
