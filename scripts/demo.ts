@@ -2,9 +2,10 @@
  * `npm run demo`: every path into the users table, on the local sandbox (scripts/lib/sandbox.ts),
  * with no account and no network. Each step says what happens and shows the table after it:
  * logins through the built Action (also through a custom domain and an organization), the
- * browser's backstop, an admin change and a deletion arriving as events, a stale event refused, an
- * admin change brought by the tenant-log sync while the Event Stream is paused, drift found by
- * check-sync and repaired by sync, and a wrong secret with the doctor line that names it.
+ * browser's backstop, an admin change and a deletion arriving as events, a stale event refused,
+ * drift found by check-sync and repaired by sync (the full reconcile the log sync asked for when
+ * the sandbox turned it on), an admin change brought by the tenant-log sync while the Event Stream
+ * is paused, and a wrong secret with the doctor line that names it.
  * Exits 0 when every step did what it says.
  */
 import { createServer } from "node:net";
@@ -142,7 +143,45 @@ const steps: Step[] = [
   },
   {
     title:
-      "7. An admin pauses the Event Stream, then renames Ada: no event arrives, and the tenant-log sync (a Convex cron, every minute) brings the change at its next run",
+      "7. Drift: Ada's email changed while the stream was down, and Lin was imported in bulk; check-sync finds both, and sync (also the full reconcile the log sync asked for when it was turned on) repairs them",
+    async run(s) {
+      s.emulator.updateUser(ADA, { email: "ada.king@example.com" });
+      s.emulator.seedUser({ user_id: LIN, email: "lin@example.com", name: "Lin Imported" });
+      const check = await script(s, "check-sync", ["--json"]);
+      const report = JSON.parse(check.stdout) as {
+        missing: { auth0UserId: string }[];
+        drift: { auth0UserId: string; fields: string[] }[];
+      };
+      const lines = [
+        `check-sync (exit ${check.code}): missing ${report.missing.map((m) => m.auth0UserId).join(", ")}; drift ${report.drift.map((d) => `${d.auth0UserId} [${d.fields.join(", ")}]`).join(", ")}`,
+      ];
+      const sync = await script(s, "sync", ["--yes"]);
+      lines.push(
+        `sync --yes (exit ${sync.code}): ${
+          sync.stdout
+            .trim()
+            .split("\n")
+            .find((l) => l.startsWith("Applied")) ?? ""
+        }`,
+      );
+      const again = await script(s, "check-sync");
+      lines.push(
+        `check-sync again: exit ${again.code} (${again.code === 0 ? "in sync" : "not in sync"})`,
+      );
+      if (sync.code === 0) {
+        await s.convex.t.mutation(internal.auth0.logSyncReconciled, {});
+        lines.push("npx convex run auth0:logSyncReconciled: the log sync's request cleared");
+      }
+      return lines;
+    },
+    expect: (rows) =>
+      byId(rows, ADA)?.email === "ada.king@example.com" && byId(rows, LIN)
+        ? undefined
+        : "drift was not repaired",
+  },
+  {
+    title:
+      "8. An admin pauses the Event Stream, then renames Ada: no event arrives, and the tenant-log sync (a Convex cron, every minute) brings the change at its next run",
     async run(s) {
       await s.setStreamPaused(true);
       try {
@@ -171,40 +210,6 @@ const steps: Step[] = [
     },
     expect: (rows) =>
       byId(rows, ADA)?.name === "Ada Byron King" ? undefined : "the log sync did not rename Ada",
-  },
-  {
-    title:
-      "8. Drift: Ada's email changed while the stream was down (before the log sync's next run), and Lin was imported in bulk; check-sync finds both, sync repairs them",
-    async run(s) {
-      s.emulator.updateUser(ADA, { email: "ada.king@example.com" });
-      s.emulator.seedUser({ user_id: LIN, email: "lin@example.com", name: "Lin Imported" });
-      const check = await script(s, "check-sync", ["--json"]);
-      const report = JSON.parse(check.stdout) as {
-        missing: { auth0UserId: string }[];
-        drift: { auth0UserId: string; fields: string[] }[];
-      };
-      const lines = [
-        `check-sync (exit ${check.code}): missing ${report.missing.map((m) => m.auth0UserId).join(", ")}; drift ${report.drift.map((d) => `${d.auth0UserId} [${d.fields.join(", ")}]`).join(", ")}`,
-      ];
-      const sync = await script(s, "sync", ["--yes"]);
-      lines.push(
-        `sync --yes (exit ${sync.code}): ${
-          sync.stdout
-            .trim()
-            .split("\n")
-            .find((l) => l.startsWith("Applied")) ?? ""
-        }`,
-      );
-      const again = await script(s, "check-sync");
-      lines.push(
-        `check-sync again: exit ${again.code} (${again.code === 0 ? "in sync" : "not in sync"})`,
-      );
-      return lines;
-    },
-    expect: (rows) =>
-      byId(rows, ADA)?.email === "ada.king@example.com" && byId(rows, LIN)
-        ? undefined
-        : "drift was not repaired",
   },
   {
     title:

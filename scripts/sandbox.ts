@@ -19,7 +19,7 @@ async function main(): Promise<number> {
     console.error(`sandbox: ${flags.error}`);
     return 2;
   }
-  const sandbox = await startSandbox({ seed: true, crons: true });
+  const sandbox = await startSandbox({ seed: true, crons: true, reconcile: true });
   const login = flags.values.get("login");
   if (login) {
     await sandbox.signUp({ user_id: login });

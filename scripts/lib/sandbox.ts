@@ -182,11 +182,41 @@ function managementClient(domain: string) {
 }
 
 /**
- * Starts the sandbox. `seed` signs up one user through the stream, so events have arrived;
- * `crons` runs convex/crons.ts on its schedules (else only {@link Sandbox.crons}`.run` does).
+ * README "Turning it on", step 3, with AUTH0_LOGS_* set: the first run starts from the newest log
+ * event and asks for one full reconcile. With `reconcile`, it runs (`sync --yes`, as a user would,
+ * with the reconcile's own credentials in `env`) and the request is cleared
+ * (`auth0:logSyncReconciled`); else the caller runs it later.
+ */
+async function turnOnLogSync(
+  crons: LocalCrons,
+  convex: LocalConvex,
+  env: Record<string, string>,
+  dir: string,
+  reconcile: boolean,
+): Promise<void> {
+  const first = (await crons.run(LOG_SYNC_JOB)) as { status: string };
+  if (first.status !== "started") {
+    throw new Error(`the log sync's first run answered ${first.status}, not started`);
+  }
+  if (!reconcile) return;
+  const full = await runScript("sync", ["--yes"], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    cwd: dir,
+  });
+  if (full.code !== 0) {
+    throw new Error(`the full reconcile the log sync asked for failed: ${full.output}`);
+  }
+  await convex.t.mutation(internal.auth0.logSyncReconciled, {});
+}
+
+/**
+ * Starts the sandbox, its log sync on. `seed` signs up one user through the stream, so events
+ * have arrived; `crons` runs convex/crons.ts on its schedules (else only {@link Sandbox.crons}
+ * `.run` does); `reconcile` runs the full reconcile the log sync's first run asks for (a `sync`
+ * process, a few seconds), so the doctor passes at once (the demo runs it in a step instead).
  */
 export async function startSandbox(
-  opts: { seed?: boolean; crons?: boolean } = {},
+  opts: { seed?: boolean; crons?: boolean; reconcile?: boolean } = {},
 ): Promise<Sandbox> {
   const dir = await mkdtemp(join(tmpdir(), "auth0-sandbox-"));
   const cert = await createTestCertificate(dir);
@@ -248,13 +278,6 @@ export async function startSandbox(
 
   // The tenant as `npm run deploy` leaves it: the Action built, deployed and bound; the stream on.
   const spec = await loadTenantSpec();
-  // Built into the sandbox's own folder: an installed package's files are not the sandbox's to
-  // rewrite (and a concurrent `npm run build` may be replacing the checkout's bundle).
-  const built = await buildAction({ outPath: join(dir, "action", "post-login.js") });
-  emulator.seedDeployedAction(spec.actionName, await readFile(built.path, "utf8"));
-  emulator.seedBindings("post-login", [
-    { actionName: spec.actionName, displayName: spec.bindingDisplayName },
-  ]);
   const stream = spec.eventStream!;
   const managementApi = managementClient(emulator.domain);
   const deploy = managementApi(DEPLOY_CLIENT_ID, secrets.deploy);
@@ -273,12 +296,6 @@ export async function startSandbox(
       },
     },
   })) as { id: string };
-  const trigger = await startPostLogin(built.path, cert.caPath);
-  const actionSecrets = {
-    CONVEX_HTTP_URL: convex.url,
-    AUTH0_ACTION_SECRET: secrets.action,
-    AUTH0_DOMAIN: emulator.domain,
-  };
 
   const env: Record<string, string> = {
     NODE_EXTRA_CA_CERTS: cert.caPath,
@@ -304,23 +321,27 @@ export async function startSandbox(
   );
   await chmod(envFile, 0o600);
 
-  // README "Turning it on", step 3: the first run starts from the newest log event and asks for
-  // one full reconcile; it runs (`sync`, as a user would), then the request is cleared.
   const crons = await localCrons(convex.t);
-  const first = (await crons.run(LOG_SYNC_JOB)) as { status: string };
-  if (first.status !== "started") {
-    throw new Error(`the log sync's first run answered ${first.status}, not started`);
-  }
-  const reconcile = await runScript("sync", ["--yes"], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    cwd: dir,
-  });
-  if (reconcile.code !== 0) {
-    throw new Error(
-      `the full reconcile after the log sync's first run failed: ${reconcile.output}`,
-    );
-  }
-  await convex.t.mutation(internal.auth0.logSyncReconciled, {});
+  // While the Action builds and its runtime starts (the reconcile is a process of its own).
+  const logSyncOn = turnOnLogSync(crons, convex, env, dir, opts.reconcile ?? false).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  // Built into the sandbox's own folder: an installed package's files are not the sandbox's to
+  // rewrite (and a concurrent `npm run build` may be replacing the checkout's bundle).
+  const built = await buildAction({ outPath: join(dir, "action", "post-login.js") });
+  emulator.seedDeployedAction(spec.actionName, await readFile(built.path, "utf8"));
+  emulator.seedBindings("post-login", [
+    { actionName: spec.actionName, displayName: spec.bindingDisplayName },
+  ]);
+  const trigger = await startPostLogin(built.path, cert.caPath);
+  const actionSecrets = {
+    CONVEX_HTTP_URL: convex.url,
+    AUTH0_ACTION_SECRET: secrets.action,
+    AUTH0_DOMAIN: emulator.domain,
+  };
+  const failed = await logSyncOn;
+  if (failed) throw failed;
   if (opts.crons) crons.start();
 
   async function publishUserEvent(type: string, object: Record<string, unknown>) {
