@@ -2,16 +2,20 @@
  * `npm run demo`: every path into the users table, on the local sandbox (scripts/lib/sandbox.ts),
  * with no account and no network. Each step says what happens and shows the table after it:
  * logins through the built Action (also through a custom domain and an organization), the
- * browser's backstop, an admin change and a deletion arriving as events, a stale event refused, drift found by
- * check-sync and repaired by sync, and a wrong secret with the doctor line that names it.
+ * browser's backstop, an admin change and a deletion arriving as events, a stale event refused,
+ * drift found by check-sync and repaired by sync (the full reconcile the log sync asked for when
+ * the sandbox turned it on), an admin change brought by the tenant-log sync while the Event Stream
+ * is paused, and a wrong secret with the doctor line that names it.
  * Exits 0 when every step did what it says.
  */
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import type { Doc } from "../convex/_generated/dataModel";
+import { internal } from "../convex/_generated/api";
 import { COMMANDS } from "./lib/cli/commands";
 import { parseCommandFlags } from "./lib/cli/spec";
-import { startSandbox, type Sandbox } from "./lib/sandbox";
+import { judgeLogSync } from "./lib/logSyncHealth";
+import { LOG_SYNC_JOB, startSandbox, type Sandbox } from "./lib/sandbox";
 import { runScript } from "./lib/childProcess";
 
 const ADA = "auth0|65f0c0ffee00000000000001";
@@ -139,7 +143,7 @@ const steps: Step[] = [
   },
   {
     title:
-      "7. Drift: Ada's email changed while the stream was down, and Lin was imported in bulk; check-sync finds both, sync repairs them",
+      "7. Drift: Ada's email changed while the stream was down, and Lin was imported in bulk; check-sync finds both, and sync (also the full reconcile the log sync asked for when it was turned on) repairs them",
     async run(s) {
       s.emulator.updateUser(ADA, { email: "ada.king@example.com" });
       s.emulator.seedUser({ user_id: LIN, email: "lin@example.com", name: "Lin Imported" });
@@ -164,6 +168,10 @@ const steps: Step[] = [
       lines.push(
         `check-sync again: exit ${again.code} (${again.code === 0 ? "in sync" : "not in sync"})`,
       );
+      if (sync.code === 0) {
+        await s.convex.t.mutation(internal.auth0.logSyncReconciled, {});
+        lines.push("npx convex run auth0:logSyncReconciled: the log sync's request cleared");
+      }
       return lines;
     },
     expect: (rows) =>
@@ -173,7 +181,39 @@ const steps: Step[] = [
   },
   {
     title:
-      "8. A wrong secret: Convex's AUTH0_ACTION_SECRET was changed but not the Action's. The login goes on, nothing syncs, and the doctor names it",
+      "8. An admin pauses the Event Stream, then renames Ada: no event arrives, and the tenant-log sync (a Convex cron, every minute) brings the change at its next run",
+    async run(s) {
+      await s.setStreamPaused(true);
+      try {
+        const delivered = await s.adminUpdate(ADA, { name: "Ada Byron King" });
+        const stale = byId(await s.rows(), ADA)?.name;
+        const logged = s.emulator.logs.entries.at(-1)!;
+        const request = (logged.details as { request: { method: string; path: string } }).request;
+        // The cron's next run, now: the demo does not wait for the minute.
+        const run = (await s.crons.run(LOG_SYNC_JOB)) as {
+          status: string;
+          logEvents: number;
+          usersRefetched: number;
+          managementCalls: number;
+        };
+        const health = await s.convex.t.query(internal.auth0.logSyncHealth, {});
+        const verdict = judgeLogSync(health);
+        return [
+          `Event Stream: paused; user.updated delivered to ${delivered.length} stream(s), Convex still says "${stale}"`,
+          `Tenant log: ${logged.type} "${logged.description}" (${request.method.toUpperCase()} ${decodeURIComponent(request.path)})`,
+          `Log sync run: ${run.status}; ${run.logEvents} log event(s) since its checkpoint, ${run.usersRefetched} user(s) refetched from the Management API (${run.managementCalls} calls)`,
+          `doctor's log sync check: ${verdict.status.toUpperCase()} ${verdict.detail}`,
+        ];
+      } finally {
+        await s.setStreamPaused(false);
+      }
+    },
+    expect: (rows) =>
+      byId(rows, ADA)?.name === "Ada Byron King" ? undefined : "the log sync did not rename Ada",
+  },
+  {
+    title:
+      "9. A wrong secret: Convex's AUTH0_ACTION_SECRET was changed but not the Action's. The login goes on, nothing syncs, and the doctor names it",
     async run(s) {
       const right = process.env.AUTH0_ACTION_SECRET!;
       process.env.AUTH0_ACTION_SECRET = `${right}-changed-in-convex-only`;
@@ -195,7 +235,7 @@ const steps: Step[] = [
       }
     },
     expect: (rows) =>
-      byId(rows, ADA)?.name === "Ada King" ? undefined : "a refused login changed the row",
+      byId(rows, ADA)?.name === "Ada Byron King" ? undefined : "a refused login changed the row",
   },
 ];
 

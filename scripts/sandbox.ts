@@ -1,7 +1,8 @@
 /**
  * `npm run sandbox`: the whole setup on 127.0.0.1, with one command and no account (see
  * scripts/lib/sandbox.ts): a local Auth0 tenant (Management API, OIDC discovery and JWKS, the
- * built Post-Login Action at each login, an Event Stream to Convex) and the local Convex host.
+ * built Post-Login Action at each login, an Event Stream to Convex, the tenant log) and the local
+ * Convex host, whose crons run (the tenant-log sync every minute, on its own application).
  * Prints the URLs and the commands to try against it, then runs until Ctrl-C.
  *
  *   convex-auth0-users sandbox [--login <auth0 user id>]
@@ -18,7 +19,7 @@ async function main(): Promise<number> {
     console.error(`sandbox: ${flags.error}`);
     return 2;
   }
-  const sandbox = await startSandbox({ seed: true });
+  const sandbox = await startSandbox({ seed: true, crons: true, reconcile: true });
   const login = flags.values.get("login");
   if (login) {
     await sandbox.signUp({ user_id: login });
@@ -36,7 +37,13 @@ async function main(): Promise<number> {
   console.log(
     `  Event Stream:      user.created/updated/deleted -> ${sandbox.convexUrl}/auth0/events`,
   );
+  console.log(
+    `  Tenant log:        GET /api/v2/logs, read by the log sync's own application (read:logs, read:users, organization reads)`,
+  );
   console.log(`Local Convex host:   ${sandbox.convexUrl} (the .convex.site stand-in)`);
+  console.log(
+    `  crons:             ${sandbox.crons.names.join("; ")} (convex/crons.ts, on their schedules)`,
+  );
   console.log(`  users table:       ${rows.length} row(s)`);
   console.log("");
   console.log("In another terminal, load the sandbox's variables and try the commands:");
@@ -47,9 +54,11 @@ async function main(): Promise<number> {
   console.log("");
   console.log("Ctrl-C stops the sandbox (its certificate, secrets and data are deleted).");
 
+  // `on`, not `once`: a second Ctrl-C while closing must not kill the process before close()
+  // deletes the certificate, the secrets and the data.
   await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
+    process.on("SIGINT", () => resolve());
+    process.on("SIGTERM", () => resolve());
   });
   await sandbox.close();
   console.log("Sandbox stopped.");

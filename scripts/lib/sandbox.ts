@@ -1,10 +1,11 @@
 /**
  * A local sandbox of the whole setup, on 127.0.0.1 with no account and no network: a local Auth0
  * tenant (local-auth0/: the Management API emulator, which is also an OIDC issuer with discovery and
- * JWKS, runs the built Post-Login Action at each scripted login, and delivers Event Stream
- * CloudEvents with its bearer token) and the local Convex HTTP host running this module's
- * functions, both over HTTPS with a CA made for the run. `npm run sandbox` and `npm run demo` use
- * it; the scripts (`doctor`, `check-sync`, `upsert-user`) run against it with {@link Sandbox.env}.
+ * JWKS, runs the built Post-Login Action at each scripted login, delivers Event Stream
+ * CloudEvents with its bearer token, and keeps the tenant log) and the local Convex HTTP host
+ * running this module's functions and crons (the tenant-log sync among them), both over HTTPS
+ * with a CA made for the run. `npm run sandbox` and `npm run demo` use it; the scripts (`doctor`,
+ * `check-sync`, `upsert-user`) run against it with {@link Sandbox.env}.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -13,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Event } from "@auth0/actions/post-login/v3";
 import { createLocalJWKSet, jwtVerify, type JWTPayload } from "jose";
-import { api } from "../../convex/_generated/api";
+import { api, internal } from "../../convex/_generated/api";
 import type { Doc, Id } from "../../convex/_generated/dataModel";
 import {
   startManagementApiEmulator,
@@ -22,16 +23,24 @@ import {
   type StoredUser,
 } from "../../local-auth0/managementApiEmulator";
 import { startPostLogin, type PostLoginResult } from "../../local-auth0/emulator/postLogin";
-import { createTestCertificate } from "../../local-auth0/testCertificate";
+import { createTestCertificate, trustInThisProcess } from "../../local-auth0/testCertificate";
 import { buildAction } from "../build-action";
+import { runScript } from "./childProcess";
 import { streamSubscriptions } from "./deploy/plan";
 import { loadTenantSpec } from "./deploy/spec";
+import { localCrons, type LocalCrons } from "./localCrons";
 import { startLocalConvex, type LocalConvex } from "./localConvex";
 
 /** The web application's client id: the audience of the sandbox's ID tokens. */
 export const SANDBOX_APP_CLIENT_ID = "sandbox-web-app";
 const DEPLOY_CLIENT_ID = "sandbox-deploy";
 const RECONCILE_CLIENT_ID = "sandbox-reconcile";
+/** The log sync's own application: only what README "Turning it on" grants it. */
+const LOGS_CLIENT_ID = "sandbox-log-sync";
+/** The Dashboard, as the API client an admin's changes go through (and are logged by). */
+const DASHBOARD_CLIENT_ID = "sandbox-dashboard";
+/** The tenant-log sync's job in convex/crons.ts (server/crons.ts). */
+export const LOG_SYNC_JOB = "sync users from the Auth0 tenant log";
 
 export interface LoginResult extends PostLoginResult {
   /** The RS256 ID token the login returns to the browser (custom claims included). */
@@ -70,10 +79,18 @@ export interface Sandbox {
    * issuer's JWKS (fetched over HTTPS from its discovery document) and `auth0.store` runs.
    */
   browserStore(idToken: string): Promise<Id<"users">>;
-  /** An admin changes the user in the Dashboard: Auth0 updates it and streams `user.updated`. */
-  adminUpdate(userId: string, patch: Partial<StoredUser>): Promise<void>;
-  /** An admin deletes the user: Auth0 removes it and streams `user.deleted`. */
+  /**
+   * An admin changes the user in the Dashboard: Auth0 updates it through the Management API
+   * (logged as `sapi`) and streams `user.updated` to the enabled streams. Resolves with each
+   * stream's delivery status (none while the stream is paused).
+   */
+  adminUpdate(userId: string, patch: Partial<StoredUser>): Promise<(number | "network_error")[]>;
+  /** An admin deletes the user: Auth0 removes it (logged) and streams `user.deleted`. */
   adminDelete(userId: string): Promise<void>;
+  /** An admin pauses (or resumes) the Event Stream in the Dashboard. */
+  setStreamPaused(paused: boolean): Promise<void>;
+  /** The deployment's scheduler: the jobs of convex/crons.ts ({@link LOG_SYNC_JOB}, ...). */
+  crons: LocalCrons;
   /** Streams any user event (e.g. a late, stale delivery). */
   publishUserEvent(
     type: "user.created" | "user.updated" | "user.deleted",
@@ -125,13 +142,91 @@ function identityFromClaims(payload: JWTPayload) {
 
 const secret = () => randomBytes(32).toString("base64url");
 
-/** Starts the sandbox. `seed` signs up one user through the stream, so events have arrived. */
-export async function startSandbox(opts: { seed?: boolean } = {}): Promise<Sandbox> {
+/**
+ * Management API calls as one application (client credentials, as the deploy and the Dashboard
+ * make them): `call(method, path, body)` answers the parsed body, and throws on anything but 2xx.
+ */
+function managementClient(domain: string) {
+  return (clientId: string, clientSecret: string) => {
+    let token: Promise<string> | undefined;
+    const tokenFor = async () => {
+      const reply = await fetch(`https://${domain}/oauth/token`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          grant_type: "client_credentials",
+          client_id: clientId,
+          client_secret: clientSecret,
+          audience: `https://${domain}/api/v2/`,
+        }),
+      });
+      if (reply.status !== 200) throw new Error(`${clientId}: no token (${reply.status})`);
+      return ((await reply.json()) as { access_token: string }).access_token;
+    };
+    return async (method: string, path: string, body?: unknown): Promise<unknown> => {
+      token ??= tokenFor();
+      const reply = await fetch(`https://${domain}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${await token}`,
+          ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      if (reply.status >= 300) {
+        throw new Error(`${method} ${path}: ${reply.status} ${(await reply.text()).slice(0, 200)}`);
+      }
+      return reply.status === 204 ? undefined : reply.json();
+    };
+  };
+}
+
+/**
+ * README "Turning it on", step 3, with AUTH0_LOGS_* set: the first run starts from the newest log
+ * event and asks for one full reconcile. With `reconcile`, it runs (`sync --yes`, as a user would,
+ * with the reconcile's own credentials in `env`) and the request is cleared
+ * (`auth0:logSyncReconciled`); else the caller runs it later.
+ */
+async function turnOnLogSync(
+  crons: LocalCrons,
+  convex: LocalConvex,
+  env: Record<string, string>,
+  dir: string,
+  reconcile: boolean,
+): Promise<void> {
+  const first = (await crons.run(LOG_SYNC_JOB)) as { status: string };
+  if (first.status !== "started") {
+    throw new Error(`the log sync's first run answered ${first.status}, not started`);
+  }
+  if (!reconcile) return;
+  const full = await runScript("sync", ["--yes"], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    cwd: dir,
+  });
+  if (full.code !== 0) {
+    throw new Error(`the full reconcile the log sync asked for failed: ${full.output}`);
+  }
+  await convex.t.mutation(internal.auth0.logSyncReconciled, {});
+}
+
+/**
+ * Starts the sandbox, its log sync on. `seed` signs up one user through the stream, so events
+ * have arrived; `crons` runs convex/crons.ts on its schedules (else only {@link Sandbox.crons}
+ * `.run` does); `reconcile` runs the full reconcile the log sync's first run asks for (a `sync`
+ * process, a few seconds), so the doctor passes at once (the demo runs it in a step instead).
+ */
+export async function startSandbox(
+  opts: { seed?: boolean; crons?: boolean; reconcile?: boolean } = {},
+): Promise<Sandbox> {
   const dir = await mkdtemp(join(tmpdir(), "auth0-sandbox-"));
   const cert = await createTestCertificate(dir);
+  // The Convex functions run in this process and call the tenant (the log sync).
+  const untrust = trustInThisProcess(cert.caCert);
   const secrets = {
     deploy: secret(),
     reconcile: secret(),
+    logs: secret(),
+    dashboard: secret(),
     action: secret(),
     events: secret(),
     sync: secret(),
@@ -141,6 +236,16 @@ export async function startSandbox(opts: { seed?: boolean } = {}): Promise<Sandb
     clientSecret: secrets.deploy,
     clients: [
       { clientId: RECONCILE_CLIENT_ID, clientSecret: secrets.reconcile, scopes: ["read:users"] },
+      {
+        clientId: LOGS_CLIENT_ID,
+        clientSecret: secrets.logs,
+        scopes: ["read:logs", "read:users", "read:organizations", "read:organization_member_roles"],
+      },
+      {
+        clientId: DASHBOARD_CLIENT_ID,
+        clientSecret: secrets.dashboard,
+        scopes: ["update:users", "delete:users", "update:event_streams"],
+      },
     ],
     tls: cert,
     webhookCa: cert.caCert,
@@ -158,6 +263,9 @@ export async function startSandbox(opts: { seed?: boolean } = {}): Promise<Sandb
     AUTH0_ACTION_SECRET: secrets.action,
     AUTH0_EVENTS_TOKEN: secrets.events,
     AUTH0_SYNC_SECRET: secrets.sync,
+    // The log sync turned on (README "Turning it on", step 2).
+    AUTH0_LOGS_CLIENT_ID: LOGS_CLIENT_ID,
+    AUTH0_LOGS_CLIENT_SECRET: secrets.logs,
   });
   for (const name of [
     "AUTH0_ACTION_SECRET_PREVIOUS",
@@ -170,15 +278,12 @@ export async function startSandbox(opts: { seed?: boolean } = {}): Promise<Sandb
 
   // The tenant as `npm run deploy` leaves it: the Action built, deployed and bound; the stream on.
   const spec = await loadTenantSpec();
-  // Built into the sandbox's own folder: an installed package's files are not the sandbox's to
-  // rewrite (and a concurrent `npm run build` may be replacing the checkout's bundle).
-  const built = await buildAction({ outPath: join(dir, "action", "post-login.js") });
-  emulator.seedDeployedAction(spec.actionName, await readFile(built.path, "utf8"));
-  emulator.seedBindings("post-login", [
-    { actionName: spec.actionName, displayName: spec.bindingDisplayName },
-  ]);
   const stream = spec.eventStream!;
-  emulator.seedEventStream({
+  const managementApi = managementClient(emulator.domain);
+  const deploy = managementApi(DEPLOY_CLIENT_ID, secrets.deploy);
+  const dashboard = managementApi(DASHBOARD_CLIENT_ID, secrets.dashboard);
+  // Created through the Management API as the deploy does, so the tenant log holds its write.
+  const { id: streamId } = (await deploy("POST", "/api/v2/event-streams", {
     name: stream.name,
     status: "enabled",
     // The user events and, as with AUTH0_EVENTS_ORGANIZATIONS=true, the organization events.
@@ -190,13 +295,7 @@ export async function startSandbox(opts: { seed?: boolean } = {}): Promise<Sandb
         webhook_authorization: { method: "bearer", token: secrets.events },
       },
     },
-  });
-  const trigger = await startPostLogin(built.path, cert.caPath);
-  const actionSecrets = {
-    CONVEX_HTTP_URL: convex.url,
-    AUTH0_ACTION_SECRET: secrets.action,
-    AUTH0_DOMAIN: emulator.domain,
-  };
+  })) as { id: string };
 
   const env: Record<string, string> = {
     NODE_EXTRA_CA_CERTS: cert.caPath,
@@ -221,6 +320,29 @@ export async function startSandbox(opts: { seed?: boolean } = {}): Promise<Sandb
     { mode: 0o600 },
   );
   await chmod(envFile, 0o600);
+
+  const crons = await localCrons(convex.t);
+  // While the Action builds and its runtime starts (the reconcile is a process of its own).
+  const logSyncOn = turnOnLogSync(crons, convex, env, dir, opts.reconcile ?? false).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  // Built into the sandbox's own folder: an installed package's files are not the sandbox's to
+  // rewrite (and a concurrent `npm run build` may be replacing the checkout's bundle).
+  const built = await buildAction({ outPath: join(dir, "action", "post-login.js") });
+  emulator.seedDeployedAction(spec.actionName, await readFile(built.path, "utf8"));
+  emulator.seedBindings("post-login", [
+    { actionName: spec.actionName, displayName: spec.bindingDisplayName },
+  ]);
+  const trigger = await startPostLogin(built.path, cert.caPath);
+  const actionSecrets = {
+    CONVEX_HTTP_URL: convex.url,
+    AUTH0_ACTION_SECRET: secrets.action,
+    AUTH0_DOMAIN: emulator.domain,
+  };
+  const failed = await logSyncOn;
+  if (failed) throw failed;
+  if (opts.crons) crons.start();
 
   async function publishUserEvent(type: string, object: Record<string, unknown>) {
     const event: CloudEvent = {
@@ -306,15 +428,21 @@ export async function startSandbox(opts: { seed?: boolean } = {}): Promise<Sandb
       return convex.t.withIdentity(identityFromClaims(payload)).mutation(api.auth0.store, {});
     },
     async adminUpdate(userId, patch) {
-      const user = emulator.updateUser(userId, patch);
-      await publishUserEvent("user.updated", user);
+      const user = await dashboard("PATCH", `/api/v2/users/${encodeURIComponent(userId)}`, patch);
+      return publishUserEvent("user.updated", user as StoredUser);
     },
     async adminDelete(userId) {
       const user = emulator.users.get(userId);
       if (!user) throw new Error(`no Auth0 user ${userId}`);
-      emulator.removeUser(userId);
+      await dashboard("DELETE", `/api/v2/users/${encodeURIComponent(userId)}`);
       await publishUserEvent("user.deleted", { ...user, deleted_at: new Date().toISOString() });
     },
+    async setStreamPaused(paused) {
+      await dashboard("PATCH", `/api/v2/event-streams/${streamId}`, {
+        status: paused ? "disabled" : "enabled",
+      });
+    },
+    crons,
     publishUserEvent,
     async adminSetRole(orgId, userId, role, present) {
       await publishUserEvent(
@@ -328,6 +456,8 @@ export async function startSandbox(opts: { seed?: boolean } = {}): Promise<Sandb
     },
     rows: () => convex.t.run((ctx) => ctx.db.query("users").collect()),
     async close() {
+      crons.stop();
+      untrust();
       trigger.close();
       await emulator.close();
       await convex.close();

@@ -1,18 +1,21 @@
 /**
  * The sandbox: its ID tokens verify against its own JWKS and carry the key the shared builder
  * makes; the Action, the browser path and the stream all reach one row per person; the doctor
- * passes against it; and `npm run sandbox` starts, prints how to use it and stops on Ctrl-C.
+ * passes against it, the tenant-log sync on and current; `npm run sandbox` starts, prints how to
+ * use it and stops on Ctrl-C; and the demo walks every path, the log sync's included.
  */
 import { readFileSync } from "node:fs";
 import { get } from "node:https";
+import { join } from "node:path";
 import { parseEnv } from "node:util";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { tokenIdentifier } from "../../server/tokenIdentifier";
 import { SANDBOX_APP_CLIENT_ID, startSandbox, type Sandbox } from "../../scripts/lib/sandbox";
-import { CLI, ROOT, runScript, start, TSX } from "../../scripts/lib/childProcess";
+import { ROOT, runScript, start } from "../../scripts/lib/childProcess";
 
 let sandbox: Sandbox;
+const BIN_JS = join(ROOT, "bin", "convex-auth0-users.js");
 
 function getJson(url: string, ca: string): Promise<Record<string, unknown>> {
   return new Promise((ok, fail) => {
@@ -25,7 +28,7 @@ function getJson(url: string, ca: string): Promise<Record<string, unknown>> {
 }
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ seed: true });
+  sandbox = await startSandbox({ seed: true, reconcile: true });
 }, 60_000);
 afterAll(async () => {
   await sandbox?.close();
@@ -75,15 +78,25 @@ describe("the sandbox", () => {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...sandbox.env },
       cwd: ROOT,
     });
-    const report = JSON.parse(run.stdout) as { checks: { id: string; status: string }[] };
+    const report = JSON.parse(run.stdout) as {
+      checks: { id: string; status: string; detail: string }[];
+    };
     expect(report.checks.filter((c) => c.status === "fail")).toEqual([]);
+    // The log sync is on against the local tenant, its first run's full reconcile done.
+    expect(report.checks.find((c) => c.id === "sync.logSync")).toMatchObject({
+      status: "pass",
+      detail: expect.stringMatching(/^changes up to \S+ applied/),
+    });
     expect(run.code).toBe(0);
   }, 30_000);
 });
 
 describe("npm run sandbox", () => {
   test("prints the URLs and the commands, serves the doctor, and stops on Ctrl-C", async () => {
-    const child = start(TSX, [CLI, "sandbox"], {
+    // Through the bin, as `npm run sandbox` and `npx convex-auth0-users sandbox` run it: one
+    // process, so Ctrl-C reaches it directly (the tsx CLI's relay SIGKILLs a child that is slow
+    // to acknowledge the signal, skipping the clean-up, on a busy machine).
+    const child = start(process.execPath, [BIN_JS, "sandbox"], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME },
       cwd: ROOT,
     });
@@ -112,9 +125,13 @@ describe("npm run sandbox", () => {
       cwd: ROOT,
     });
     expect(doctor.code, doctor.output).toBe(0);
+    expect(doctor.stdout).toMatch(
+      /^PASS {2}the tenant-log sync \(Convex cron\) is on and current: changes up to /m,
+    );
+    expect(out).toMatch(/crons: +.*sync users from the Auth0 tenant log/);
     child.kill("SIGINT");
     const done = await child.done;
-    expect(done.code).toBe(0);
+    expect(done.code, done.output).toBe(0);
     expect(done.stdout).toContain("Sandbox stopped.");
   }, 60_000);
 });
@@ -134,6 +151,21 @@ describe("npm run demo", () => {
     expect(out).toMatch(/Browser: ID token verified against the tenant's JWKS; auth0\.store/);
     expect(out).toMatch(/check-sync \(exit 1\): missing auth0\|imported-lin; drift \S+ \[email\]/);
     expect(out).toContain("check-sync again: exit 0 (in sync)");
+    expect(out).toContain("auth0:logSyncReconciled: the log sync's request cleared");
+    // The log sync: the stream paused, the rename reaches Convex at the cron's next run.
+    expect(out).toMatch(
+      /== 8\.[^]*?Event Stream: paused; user\.updated delivered to 0 stream\(s\), Convex still says "Ada King"/,
+    );
+    expect(out).toMatch(
+      /Tenant log: sapi "Update a User" \(PATCH \/api\/v2\/users\/auth0\|65f0c0ffee00000000000001\)/,
+    );
+    expect(out).toMatch(
+      /Log sync run: caught_up; [1-9]\d* log event\(s\) since its checkpoint, [1-9]/,
+    );
+    expect(out).toMatch(/doctor's log sync check: PASS changes up to /);
+    expect(out).toMatch(
+      /== 8\.[^=]*users table: 2 rows\n {4}auth0\|65f0c0ffee00000000000001 +Ada Byron King/,
+    );
     expect(out).toMatch(/doctor \(exit 1\): FAIL {2}AUTH0_ACTION_SECRET is the same/);
     expect(out).toMatch(/Done in \d+\.\d s/);
   }, 60_000);
