@@ -26,7 +26,7 @@ export interface LegacyTablesStatus {
 }
 
 const SETUP =
-  "add `...auth0LegacyTables` (from convex-auth0-users/server) to defineSchema({ … }) in convex/schema.ts, run `npx convex env set AUTH0_LEGACY_TABLES migrate`, deploy, then `npx convex run auth0:migrateLegacyTables` (README, Upgrading from 0.1)";
+  "add `...auth0LegacyTables` (from convex-auth0-users/server) to defineSchema({ … }) in convex/schema.ts, run `npx convex env set AUTH0_LEGACY_TABLES migrate`, deploy, then `npx convex run auth0:migrateLegacyTables` (docs/upgrading.md)";
 const REMOVE =
   "remove `...auth0LegacyTables` from convex/schema.ts and run `npx convex env remove AUTH0_LEGACY_TABLES` (in either order), then deploy";
 

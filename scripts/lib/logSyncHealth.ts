@@ -49,7 +49,7 @@ export function judgeLogSync(
     return {
       status: "skip",
       detail:
-        "off: set AUTH0_LOGS_CLIENT_ID and AUTH0_LOGS_CLIENT_SECRET in Convex to turn it on (README, Log sync)",
+        "off: set AUTH0_LOGS_CLIENT_ID and AUTH0_LOGS_CLIENT_SECRET in Convex to turn it on (docs/log-sync.md)",
     };
   }
   if (h.stopped) {

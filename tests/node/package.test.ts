@@ -70,6 +70,8 @@ describe("the packed package", () => {
       "scripts/cli.ts",
       "local-auth0/emulator/postLoginWorker.ts",
       "README.md",
+      // The topics the README links to, and the commands' messages name.
+      "docs/init.md",
       // init copies the module's variables from it: names and placeholders, no values.
       ".env.local.example",
     ]) {

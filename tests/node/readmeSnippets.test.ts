@@ -4,15 +4,22 @@
  * from one is exported by the BUILT entry (its declarations in dist/, types included: `npm test`
  * builds first), and no snippet imports a file of this repository (`./organizations`,
  * `../server/...`): the only relative imports are the app's own `./_generated/*` and `./schema`.
- * Reads README.md and react/README.md. Cost: one TypeScript program over dist's declarations.
+ * Reads README.md, react/README.md and docs/*.md. Cost: one TypeScript program over dist's declarations.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import ts from "typescript";
 import { expect, test } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const READMES = ["README.md", "react/README.md"];
+const READMES = [
+  "README.md",
+  "react/README.md",
+  ...readdirSync(join(ROOT, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 const PACKAGE = "convex-auth0-users";
 
 interface Import {

@@ -168,7 +168,7 @@ export function rewriteUsersTable(sf: ts.SourceFile, prop: ts.PropertyAssignment
     return fail();
   }
   notes.push(
-    "users rows you already have: run `npx convex run auth0:adoptExistingRows`, then remove `{ adopting: true }` (README, Adopting an existing users table)",
+    "users rows you already have: run `npx convex run auth0:adoptExistingRows`, then remove `{ adopting: true }` (docs/init.md, Adopting an existing users table)",
   );
   return { ok: true, text, notes, loosened };
 }
