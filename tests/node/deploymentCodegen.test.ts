@@ -148,7 +148,9 @@ test("every variable is read through server/deploymentVariables.ts", () => {
     ...modulePaths()
       .concat("auth.config.ts")
       .map((file) => join(CONVEX, file)),
-    ...readdirSync(SERVER).map((file) => join(SERVER, file)),
+    ...readdirSync(SERVER, { recursive: true, encoding: "utf8" })
+      .filter((file) => file.endsWith(".ts"))
+      .map((file) => join(SERVER, file)),
   ];
   const offenders = files
     .filter((file) => file !== join(SERVER, "deploymentVariables.ts"))
