@@ -226,7 +226,7 @@ describe("npm run doctor", () => {
     expect(detail(wrong.report, "sync.secret")).toContain("npx convex env set AUTH0_SYNC_SECRET");
     const halfSet = await doctor({ AUTH0_M2M_CLIENT_ID: CLIENT_ID });
     expect(halfSet.failed).toEqual(["env.reconcile"]);
-  }, 30_000);
+  }, 60_000); // six doctor runs, each a child process; 21 s on an idle 2-core CI machine
 
   const reconcileVars = {
     AUTH0_M2M_CLIENT_ID: CLIENT_ID,
