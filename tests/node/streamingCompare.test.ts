@@ -16,6 +16,7 @@ import { NO_FIELD_RULES, RowComparer } from "../../scripts/lib/reconcile/plan";
 import { valueAtPath } from "../../server/users/auth0Profile";
 import type { UserFieldRules } from "../../server/reconcile/sync";
 import { normalizeIssuer } from "../../server/tokenIdentifier";
+import { PROFILE_KEYS } from "../../server/users/profile";
 import { startTenant, type Tenant } from "../../bench/lib/reconcileHarness";
 import { todaysComparison } from "./helpers/todaysComparison";
 
@@ -98,15 +99,7 @@ const rowPlan = fc.record({
   id: fc.constantFrom(...IDS, "auth0|gone"),
   issuer: fc.constantFrom(CANONICAL, CANONICAL, CUSTOM, UNKNOWN, "malformed"),
   changes: fc.dictionary(
-    fc.constantFrom(
-      "email",
-      "emailVerified",
-      "name",
-      "nickname",
-      "givenName",
-      "familyName",
-      "avatarUrl",
-    ),
+    fc.constantFrom(...PROFILE_KEYS),
     fc.constantFrom<unknown>("a@example.com", "Bob", true, false, null, undefined, 7),
   ),
   auth0UpdatedAt: fc.constantFrom(
